@@ -1,0 +1,577 @@
+"""F1 / F-beta metrics for Ignite: thin ``reset`` / ``update`` / ``compute`` over counts.
+
+``update`` checks and formats a batch (:mod:`ignite_f1._inputs`), then adds its counts to the state
+(:mod:`ignite_f1._counts`); ``compute`` sums the counts across processes and lets scikit-learn do the
+arithmetic (:mod:`ignite_f1._scores`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ignite.distributed as idist
+import numpy as np
+import torch
+from ignite.exceptions import NotComputableError
+from ignite.metrics import Metric
+from ignite.metrics.metric import reinit__is_reduced
+
+from ignite_f1 import _counts, _inputs, _scores
+
+__all__ = [
+    "BinaryF1Score",
+    "BinaryFBetaScore",
+    "MulticlassF1Score",
+    "MulticlassFBetaScore",
+    "MultilabelF1Score",
+    "MultilabelFBetaScore",
+]
+
+PerClass = torch.Tensor | dict[str, float]
+Result = float | PerClass
+
+
+def _identity(output: Any) -> Any:
+    return output
+
+
+class _CountingMetric(Metric):
+    """Shared machinery: int64 counts on ``device``, summed across processes once per epoch.
+
+    The first of :meth:`compute`, :meth:`confusion_matrix` or :meth:`report` after an update sums
+    the counts across processes (a collective call that every process must make, as Ignite does at
+    ``COMPLETED``) and keeps the result on the CPU; later calls read the kept counts, so a handler
+    that runs on one process only never starts a collective call.
+    """
+
+    _state_dict_all_req_keys: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        beta: float,
+        zero_division: Any,
+        output_transform: Callable[[Any], Any],
+        device: str | torch.device,
+        validate_args: bool,
+    ) -> None:
+        self.beta = _inputs.check_beta(beta)
+        self.zero_division = _inputs.check_zero_division(zero_division)
+        self.validate_args = bool(validate_args)
+        self._reduced_state: dict[str, torch.Tensor] | None = None
+        super().__init__(output_transform=output_transform, device=device)
+
+    def _zeros(self, *shape: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:
+        return torch.zeros(shape, dtype=dtype, device=self._device)
+
+    def _reduced(self) -> dict[str, torch.Tensor]:
+        """The counts summed over all processes, as CPU tensors (computed once per update run)."""
+        if self._reduced_state is None:
+            world_size = idist.get_world_size()
+            state = {}
+            for name in self._state_dict_all_req_keys:
+                value = getattr(self, name).detach()
+                if world_size > 1:
+                    value = idist.all_reduce(value.clone())
+                state[name] = value.cpu().clone()
+            self._reduced_state = state
+        return self._reduced_state
+
+    def _check_computable(self, num_samples: torch.Tensor) -> None:
+        if int(num_samples) == 0:
+            raise NotComputableError(
+                f"{type(self).__name__} must have at least one example before it can be computed."
+            )
+
+    def load_state_dict(self, state_dict: Any) -> None:
+        super().load_state_dict(state_dict)
+        for name in self._state_dict_all_req_keys:
+            setattr(self, name, getattr(self, name).to(self._device))
+        self._reduced_state = None
+
+
+# --------------------------------------------------------------------------- binary
+
+
+class BinaryFBetaScore(_CountingMetric):
+    """F-beta score of a binary classifier, exactly as ``sklearn.metrics.fbeta_score(average="binary")``.
+
+    Accumulates the 2 x 2 confusion matrix of every batch (constant memory, on ``device``) and lets
+    scikit-learn compute the score from it at the end of the epoch.
+
+    Args:
+        beta: weight of recall against precision, a finite real > 0 (``beta=1`` is F1).
+        threshold: a sample is positive when its probability is ``>= threshold`` (in [0, 1]).
+        from_logits: float ``y_pred`` are logits (compared with ``logit(threshold)``, no sigmoid
+            is computed) when True, probabilities in [0, 1] when False.
+        zero_division: value when F-beta is undefined (no positive target and no positive
+            prediction): ``"warn"`` (0.0 with an ``UndefinedMetricWarning``), 0.0, 1.0 or ``nan``.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch (one host synchronisation per batch). ``False`` skips the
+            checks and that synchronisation; it is **unsafe**: invalid input then gives wrong
+            counts silently.
+
+    Inputs (``update((y_pred, y))``):
+        ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
+        ``y``: 0/1 targets (integer, bool or integral float) of the same shape.
+
+    Returns:
+        ``compute()`` returns a Python float.
+
+    Examples:
+        >>> import torch
+        >>> from sklearn.metrics import fbeta_score
+        >>> from ignite_f1 import BinaryFBetaScore
+        >>> metric = BinaryFBetaScore(beta=2.0)
+        >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0, 1.0])
+        >>> y = torch.tensor([1, 1, 0, 0, 1])
+        >>> metric.update((logits[:3], y[:3]))
+        >>> metric.update((logits[3:], y[3:]))
+        >>> round(metric.compute(), 4)
+        0.6667
+        >>> metric.compute() == fbeta_score(y.numpy(), (logits >= 0).numpy(), beta=2.0)
+        True
+        >>> metric.confusion_matrix()
+        tensor([[1, 1],
+                [1, 2]])
+    """
+
+    _state_dict_all_req_keys = ("_cm",)
+
+    def __init__(
+        self,
+        beta: float,
+        threshold: float = 0.5,
+        from_logits: bool = True,
+        zero_division: Any = "warn",
+        output_transform: Callable[[Any], Any] = _identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        self.threshold = _inputs.check_threshold(threshold)
+        self.from_logits = bool(from_logits)
+        super().__init__(beta, zero_division, output_transform, device, validate_args)
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        """Set the counts to zero."""
+        self._cm = self._zeros(2, 2)
+        self._reduced_state = None
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[torch.Tensor]) -> None:
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were."""
+        y_pred, y = output[0], output[1]
+        pred, target = _inputs.format_binary(y_pred, y, self.threshold, self.from_logits, self.validate_args)
+        counts = _counts.binary_counts(pred, target)
+        self._cm += counts.to(self._device)
+        self._reduced_state = None
+
+    def compute(self) -> float:
+        """The F-beta score of the positive class over all batches (and all processes)."""
+        cm = self._reduced()["_cm"]
+        self._check_computable(cm.sum())
+        return _scores.binary_fbeta(cm, self.beta, self.zero_division)
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes)."""
+        return self._reduced()["_cm"].clone()
+
+    def report(self) -> dict[str, Any]:
+        """``sklearn.metrics.classification_report(..., output_dict=True)`` over classes 0 and 1."""
+        cm = self._reduced()["_cm"]
+        self._check_computable(cm.sum())
+        return _scores.classification_report_dict(cm, [0, 1], None, self.zero_division)
+
+
+class BinaryF1Score(BinaryFBetaScore):
+    """F1 score of a binary classifier: :class:`BinaryFBetaScore` with ``beta=1``.
+
+    Args:
+        threshold: a sample is positive when its probability is ``>= threshold``.
+        from_logits: float ``y_pred`` are logits when True, probabilities when False.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``, as in scikit-learn.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch; ``False`` is unsafe (see :class:`BinaryFBetaScore`).
+
+    Examples:
+        >>> import torch
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1 import BinaryF1Score
+        >>> batches = [(torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])),
+        ...            (torch.tensor([0.4, 0.8]), torch.tensor([1, 1]))]
+        >>> evaluator = Engine(lambda engine, batch: batch)
+        >>> BinaryF1Score(from_logits=False).attach(evaluator, "f1")
+        >>> evaluator.run(batches).metrics["f1"]
+        0.666...
+    """
+
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        from_logits: bool = True,
+        zero_division: Any = "warn",
+        output_transform: Callable[[Any], Any] = _identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        super().__init__(1.0, threshold, from_logits, zero_division, output_transform, device, validate_args)
+
+
+# --------------------------------------------------------------------------- multi-class
+
+
+class MulticlassFBetaScore(_CountingMetric):
+    """Multi-class F-beta score, exactly as ``sklearn.metrics.fbeta_score`` on all the epoch's data.
+
+    Accumulates the C x C confusion matrix (rows: true class) with O(batch) work per batch and lets
+    scikit-learn compute the score at the end of the epoch.
+
+    Args:
+        beta: weight of recall against precision, a finite real > 0.
+        num_classes: number of classes C (>= 2).
+        average: ``"micro"``, ``"macro"`` (default), ``"weighted"`` or ``None`` (one score per class).
+        labels: classes to score and average over (class indices). ``None`` follows scikit-learn:
+            averages count the classes present in targets or predictions, and ``average=None``
+            gives all classes 0..C-1.
+        ignore_index: targets equal to it are skipped (with their predictions), as in segmentation.
+        zero_division: value of an undefined score: ``"warn"`` (0.0 with an
+            ``UndefinedMetricWarning``), 0.0, 1.0 or ``nan`` (left out of averages).
+        class_names: C distinct names; ``average=None`` then returns a ``{name: score}`` dict and
+            :meth:`report` is keyed by them.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch (one host synchronisation per batch); ``False`` is unsafe:
+            invalid input then gives wrong counts or an indexing error.
+
+    Inputs (``update((y_pred, y))``):
+        ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
+        ties), or integer labels of the shape of ``y``. ``y``: integer labels (N,) or (N, d1, ...).
+
+    Returns:
+        ``compute()``: a Python float when averaged; with ``average=None`` a float64 tensor (one
+        value per class, or per entry of ``labels``), or a dict with ``class_names``.
+
+    Notes:
+        The F-beta of an epoch is computed from the counts of the whole epoch: it is not the mean of
+        per-batch scores. A class with no true sample and no prediction has an undefined score.
+
+    Examples:
+        >>> import torch
+        >>> from sklearn.metrics import fbeta_score
+        >>> from ignite_f1 import MulticlassFBetaScore
+        >>> metric = MulticlassFBetaScore(beta=0.5, num_classes=3, average="weighted")
+        >>> scores = torch.tensor([[2.0, 0.1, 0.3], [0.2, 1.5, 0.1], [0.1, 0.2, 3.0], [1.0, 0.5, 0.2]])
+        >>> y = torch.tensor([0, 2, 2, 1])
+        >>> metric.update((scores, y))
+        >>> metric.compute() == fbeta_score(y.numpy(), scores.argmax(1).numpy(), beta=0.5, average="weighted")
+        True
+        >>> metric.confusion_matrix()
+        tensor([[1, 0, 0],
+                [1, 0, 0],
+                [0, 1, 1]])
+    """
+
+    _state_dict_all_req_keys = ("_cm",)
+
+    def __init__(
+        self,
+        beta: float,
+        num_classes: int,
+        average: str | None = "macro",
+        labels: Sequence[int] | None = None,
+        ignore_index: int | None = None,
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = _identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        self.num_classes = _inputs.check_count("num_classes", num_classes)
+        self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTICLASS)
+        self.labels = _inputs.check_labels(labels, self.num_classes)
+        self.ignore_index = _inputs.check_ignore_index(ignore_index)
+        self.class_names = _inputs.check_class_names(class_names, self.num_classes, "num_classes")
+        super().__init__(beta, zero_division, output_transform, device, validate_args)
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        """Set the counts to zero."""
+        self._cm = self._zeros(self.num_classes, self.num_classes)
+        self._reduced_state = None
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[torch.Tensor]) -> None:
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were."""
+        y_pred, y = output[0], output[1]
+        target, pred = _inputs.format_multiclass(
+            y_pred, y, self.num_classes, self.ignore_index, self.validate_args
+        )
+        _counts.add_confusion(self._cm, target, pred)
+        self._reduced_state = None
+
+    def _scored_labels(self) -> list[int]:
+        return list(range(self.num_classes)) if self.labels is None else self.labels
+
+    def _per_class(self, values: np.ndarray) -> PerClass:
+        if self.class_names is None:
+            return torch.as_tensor(values, dtype=torch.float64)
+        return {self.class_names[c]: float(v) for c, v in zip(self._scored_labels(), values, strict=True)}
+
+    def compute(self) -> Result:
+        """The F-beta score over all batches (and all processes); see the class docstring."""
+        cm = self._reduced()["_cm"]
+        self._check_computable(cm.sum())
+        result = _scores.multiclass_fbeta(cm, self.beta, self.average, self.labels, self.zero_division)
+        return result if isinstance(result, float) else self._per_class(result)
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor."""
+        return self._reduced()["_cm"].clone()
+
+    def report(self) -> dict[str, Any]:
+        """``classification_report(..., output_dict=True)`` over ``labels`` (default: all classes)."""
+        cm = self._reduced()["_cm"]
+        self._check_computable(cm.sum())
+        labels = self._scored_labels()
+        names = None if self.class_names is None else [self.class_names[c] for c in labels]
+        return _scores.classification_report_dict(cm, labels, names, self.zero_division)
+
+
+class MulticlassF1Score(MulticlassFBetaScore):
+    """Multi-class F1 score: :class:`MulticlassFBetaScore` with ``beta=1``.
+
+    Args:
+        num_classes: number of classes C (>= 2).
+        average: ``"micro"``, ``"macro"``, ``"weighted"`` or ``None``.
+        labels: classes to score (``None``: scikit-learn's rule).
+        ignore_index: targets equal to it are skipped.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``.
+        class_names: C distinct names for per-class results and the report.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch; ``False`` is unsafe.
+
+    Examples:
+        >>> import torch
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1 import MulticlassF1Score
+        >>> y_pred = torch.tensor([0, 1, 1, 2, 2, 0])
+        >>> y = torch.tensor([0, 1, 2, 2, 2, 1])  # per class: tp 1/1/2, fp 1/1/0, fn 0/1/1
+        >>> evaluator = Engine(lambda engine, batch: batch)
+        >>> MulticlassF1Score(3).attach(evaluator, "f1")
+        >>> MulticlassF1Score(3, average=None, class_names=["cat", "dog", "owl"]).attach(evaluator, "per_class")
+        >>> state = evaluator.run([(y_pred[:3], y[:3]), (y_pred[3:], y[3:])])
+        >>> round(state.metrics["f1"], 4)
+        0.6556
+        >>> state.metrics["per_class"]
+        {'cat': 0.666..., 'dog': 0.5, 'owl': 0.8}
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        average: str | None = "macro",
+        labels: Sequence[int] | None = None,
+        ignore_index: int | None = None,
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = _identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        super().__init__(
+            1.0,
+            num_classes,
+            average,
+            labels,
+            ignore_index,
+            zero_division,
+            class_names,
+            output_transform,
+            device,
+            validate_args,
+        )
+
+
+# --------------------------------------------------------------------------- multilabel
+
+
+class MultilabelFBetaScore(_CountingMetric):
+    """Multilabel F-beta score, exactly as ``sklearn.metrics.fbeta_score`` on indicator matrices.
+
+    Keeps per-label counts (true positives, predicted and actual positives) and, for the
+    ``"samples"`` average, running float64 sums of the per-sample scores: constant memory.
+
+    Args:
+        beta: weight of recall against precision, a finite real > 0.
+        num_labels: number of labels L (>= 2).
+        threshold: a label is predicted when its probability is ``>= threshold``.
+        from_logits: float ``y_pred`` are logits when True, probabilities in [0, 1] when False.
+        average: ``"micro"``, ``"macro"`` (default), ``"weighted"``, ``"samples"`` or ``None``.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``, as in scikit-learn.
+        class_names: L distinct label names; ``average=None`` then returns a dict.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch (one host synchronisation); ``False`` is unsafe.
+
+    Inputs (``update((y_pred, y))``):
+        ``y_pred``: float scores (N, L) or 0/1 integer / bool labels; ``y``: 0/1 targets (N, L).
+
+    Returns:
+        ``compute()``: a Python float when averaged; with ``average=None`` a float64 tensor with one
+        value per label, or a ``{name: score}`` dict with ``class_names``.
+
+    Examples:
+        >>> import torch
+        >>> from sklearn.metrics import fbeta_score
+        >>> from ignite_f1 import MultilabelFBetaScore
+        >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+        >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 0]])
+        >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, average="samples", zero_division=1.0)
+        >>> metric.update((y_pred, y))
+        >>> metric.compute() == fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average="samples",
+        ...                                 zero_division=1.0)
+        True
+        >>> metric.confusion_matrix()[0]
+        tensor([[2, 0],
+                [0, 2]])
+    """
+
+    _state_dict_all_req_keys = ("_label_counts", "_num_samples", "_sample_sums", "_sample_defined")
+
+    def __init__(
+        self,
+        beta: float,
+        num_labels: int,
+        threshold: float = 0.5,
+        from_logits: bool = True,
+        average: str | None = "macro",
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = _identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        self.num_labels = _inputs.check_count("num_labels", num_labels)
+        self.threshold = _inputs.check_threshold(threshold)
+        self.from_logits = bool(from_logits)
+        self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTILABEL)
+        self.class_names = _inputs.check_class_names(class_names, self.num_labels, "num_labels")
+        super().__init__(beta, zero_division, output_transform, device, validate_args)
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        """Set the counts and sums to zero."""
+        self._label_counts = self._zeros(3, self.num_labels)
+        self._num_samples = self._zeros()
+        self._sample_sums = self._zeros(4, dtype=torch.float64)
+        self._sample_defined = self._zeros(3)
+        self._reduced_state = None
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[torch.Tensor]) -> None:
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the state as it was."""
+        y_pred, y = output[0], output[1]
+        pred, target = _inputs.format_multilabel(
+            y_pred, y, self.num_labels, self.threshold, self.from_logits, self.validate_args
+        )
+        if pred.shape[0] == 0:
+            return
+        label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta)
+        self._label_counts += label_counts.to(self._device)
+        self._num_samples += pred.shape[0]
+        self._sample_sums += sample_sums.to(self._device)
+        self._sample_defined += sample_defined.to(self._device)
+        self._reduced_state = None
+
+    def compute(self) -> Result:
+        """The F-beta score over all batches (and all processes); see the class docstring."""
+        state = self._reduced()
+        self._check_computable(state["_num_samples"])
+        result = _scores.multilabel_fbeta(
+            state["_label_counts"],
+            state["_sample_sums"],
+            state["_sample_defined"],
+            int(state["_num_samples"]),
+            self.beta,
+            self.average,
+            self.zero_division,
+        )
+        if isinstance(result, float):
+            return result
+        if self.class_names is None:
+            return torch.as_tensor(result, dtype=torch.float64)
+        return {name: float(v) for name, v in zip(self.class_names, result, strict=True)}
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """Per-label counts (L, 2, 2) ``[[tn, fp], [fn, tp]]``, as ``multilabel_confusion_matrix``."""
+        state = self._reduced()
+        tp, pp, ap = state["_label_counts"]
+        n = state["_num_samples"]
+        return torch.stack([n - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)
+
+    def report(self) -> dict[str, Any]:
+        """``classification_report(..., output_dict=True)`` for the labels, with the samples average."""
+        state = self._reduced()
+        self._check_computable(state["_num_samples"])
+        return _scores.multilabel_report(
+            state["_label_counts"],
+            state["_sample_sums"],
+            state["_sample_defined"],
+            int(state["_num_samples"]),
+            self.class_names,
+            self.zero_division,
+        )
+
+
+class MultilabelF1Score(MultilabelFBetaScore):
+    """Multilabel F1 score: :class:`MultilabelFBetaScore` with ``beta=1``.
+
+    Args:
+        num_labels: number of labels L (>= 2).
+        threshold: a label is predicted when its probability is ``>= threshold``.
+        from_logits: float ``y_pred`` are logits when True, probabilities when False.
+        average: ``"micro"``, ``"macro"``, ``"weighted"``, ``"samples"`` or ``None``.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``.
+        class_names: L distinct label names.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch; ``False`` is unsafe.
+
+    Examples:
+        >>> import torch
+        >>> from ignite_f1 import MultilabelF1Score
+        >>> metric = MultilabelF1Score(num_labels=3, average="micro")
+        >>> logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0]])
+        >>> metric.update((logits, torch.tensor([[1, 0, 0], [0, 1, 1]])))
+        >>> metric.compute()
+        0.666...
+    """
+
+    def __init__(
+        self,
+        num_labels: int,
+        threshold: float = 0.5,
+        from_logits: bool = True,
+        average: str | None = "macro",
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = _identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        super().__init__(
+            1.0,
+            num_labels,
+            threshold,
+            from_logits,
+            average,
+            zero_division,
+            class_names,
+            output_transform,
+            device,
+            validate_args,
+        )
