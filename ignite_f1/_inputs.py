@@ -84,7 +84,7 @@ def check_average(average: Any, options: tuple[str | None, ...]) -> str | None:
     """Check ``average`` against the options of the metric."""
     if average not in options or (average is not None and not isinstance(average, str)):
         raise ValueError(f"Argument `average` must be one of {list(options)}, got {average!r}.")
-    return average  # type: ignore[no-any-return]
+    return average
 
 
 def check_labels(labels: Any, num_classes: int) -> list[int] | None:
@@ -156,7 +156,8 @@ def _host_values(parts: list[torch.Tensor]) -> list[float]:
     """Read a few scalars needed by validation with one host synchronisation."""
     if not parts:
         return []
-    return torch.stack([p.to(torch.float64) for p in parts]).tolist()  # type: ignore[no-any-return]
+    values: list[float] = torch.stack([p.to(torch.float64) for p in parts]).tolist()
+    return values
 
 
 def _fmt(value: float) -> str:
@@ -218,7 +219,9 @@ def format_binary(
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
     if y_pred.ndim == 0:
-        raise ValueError(f"Argument `y_pred` must have at least 1 dimension (N, ...), got shape {tuple(y_pred.shape)}.")
+        raise ValueError(
+            f"Argument `y_pred` must have at least 1 dimension (N, ...), got shape {tuple(y_pred.shape)}."
+        )
     if y_pred.shape != y.shape:
         squeezed = y_pred.squeeze(1) if y_pred.ndim == 2 and y_pred.shape[1] == 1 else y_pred
         target = y.squeeze(1) if y.ndim == 2 and y.shape[1] == 1 else y
@@ -229,8 +232,10 @@ def format_binary(
             )
         y_pred, y = squeezed, target
     if validate:
-        pred_parts = [] if y_pred.dtype == torch.bool else (
-            _score_parts(y_pred) if y_pred.is_floating_point() else _target_parts(y_pred)
+        pred_parts = (
+            []
+            if y_pred.dtype == torch.bool
+            else (_score_parts(y_pred) if y_pred.is_floating_point() else _target_parts(y_pred))
         )
         target_parts = _target_parts(y)
         if y.numel() > 0:
@@ -269,8 +274,10 @@ def format_multilabel(
             f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
         )
     if validate and y.numel() > 0:
-        pred_parts = [] if y_pred.dtype == torch.bool else (
-            _score_parts(y_pred) if y_pred.is_floating_point() else _target_parts(y_pred)
+        pred_parts = (
+            []
+            if y_pred.dtype == torch.bool
+            else (_score_parts(y_pred) if y_pred.is_floating_point() else _target_parts(y_pred))
         )
         target_parts = _target_parts(y)
         values = _host_values(pred_parts + target_parts)
@@ -303,8 +310,8 @@ def format_multiclass(
     if y_pred.is_floating_point():
         if y_pred.ndim != y.ndim + 1:
             raise ValueError(
-                "Argument `y_pred` of float scores must have one more dimension than `y`: "
-                f"(N, num_classes, ...) with y (N, ...), got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
+                "Argument `y_pred` of float scores must have one more dimension than `y`: (N, num_classes, ...) "
+                f"with y (N, ...), got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         if y_pred.shape[1] != num_classes:
             raise ValueError(
@@ -313,8 +320,8 @@ def format_multiclass(
             )
         if y_pred.shape[:1] + y_pred.shape[2:] != y.shape:
             raise ValueError(
-                "Arguments `y_pred` (N, num_classes, d1, ...) and `y` (N, d1, ...) must agree in N and d1, ..., "
-                f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
+                "Arguments `y_pred` (N, num_classes, d1, ...) and `y` (N, d1, ...) must agree in N and "
+                f"d1, ..., got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         if y.numel() == 0:
             pred = torch.empty(0, dtype=torch.int64, device=y_pred.device)
@@ -354,8 +361,8 @@ def format_multiclass(
             raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
         if len(pred_values) == 2 and (pred_values[0] < 0 or pred_values[1] >= num_classes):
             raise ValueError(
-                f"Argument `y_pred` must hold class labels in [0, {num_classes}) (num_classes={num_classes}), "
-                f"got values in [{_fmt(pred_values[0])}, {_fmt(pred_values[1])}]."
+                f"Argument `y_pred` must hold class labels in [0, {num_classes}) "
+                f"(num_classes={num_classes}), got values in [{_fmt(pred_values[0])}, {_fmt(pred_values[1])}]."
             )
         if target_values:
             lo, hi = target_values[0], target_values[1]

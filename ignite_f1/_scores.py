@@ -70,7 +70,7 @@ def multiclass_fbeta(
         labels=None if labels is None else list(labels),
         zero_division=_sklearn_zero_division(zero_division),
     )
-    return result if average is None else float(result)  # type: ignore[no-any-return]
+    return result if average is None else float(result)
 
 
 def classification_report_dict(
@@ -150,7 +150,11 @@ def _samples_average(
     defined = sample_defined.cpu().tolist()
     results = []
     for metric, modifier, total, count in zip(
-        ("precision", "recall", "f-score"), ("predicted", "true", "true nor predicted"), sums, defined, strict=True
+        ("precision", "recall", "f-score"),
+        ("predicted", "true", "true nor predicted"),
+        sums,
+        defined,
+        strict=True,
     ):
         undefined = num_samples - count
         if undefined and zero_division == "warn" and metric in warn_for:
@@ -211,7 +215,9 @@ def multilabel_report(
     total_support = float(np.sum(support))
     for average in ("micro", "macro", "weighted"):
         p, r, f, _ = _multilabel_prfs(label_counts, 1.0, average, zero_division, warn_for)
-        report[f"{average} avg"] = dict(zip(headers, (float(p), float(r), float(f), total_support), strict=True))
+        report[f"{average} avg"] = dict(
+            zip(headers, (float(p), float(r), float(f), total_support), strict=True)
+        )
     p, r, f = _samples_average(sample_sums[:3], sample_defined, num_samples, zero_division, warn_for)
     report["samples avg"] = dict(zip(headers, (p, r, f, total_support), strict=True))
     return report

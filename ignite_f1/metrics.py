@@ -362,7 +362,8 @@ class MulticlassF1Score(MulticlassFBetaScore):
         >>> y = torch.tensor([0, 1, 2, 2, 2, 1])  # per class: tp 1/1/2, fp 1/1/0, fn 0/1/1
         >>> evaluator = Engine(lambda engine, batch: batch)
         >>> MulticlassF1Score(3).attach(evaluator, "f1")
-        >>> MulticlassF1Score(3, average=None, class_names=["cat", "dog", "owl"]).attach(evaluator, "per_class")
+        >>> per_class = MulticlassF1Score(3, average=None, class_names=["cat", "dog", "owl"])
+        >>> per_class.attach(evaluator, "per_class")
         >>> state = evaluator.run([(y_pred[:3], y[:3]), (y_pred[3:], y[3:])])
         >>> round(state.metrics["f1"], 4)
         0.6556
