@@ -310,8 +310,9 @@ def format_multiclass(
     if y_pred.is_floating_point():
         if y_pred.ndim != y.ndim + 1:
             raise ValueError(
-                "Argument `y_pred` of float scores must have one more dimension than `y`: (N, num_classes, ...) "
-                f"with y (N, ...), got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
+                "Argument `y_pred` of float scores must have one more dimension than `y`: "
+                "(N, num_classes, ...) with y (N, ...), "
+                f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         if y_pred.shape[1] != num_classes:
             raise ValueError(
@@ -362,7 +363,8 @@ def format_multiclass(
         if len(pred_values) == 2 and (pred_values[0] < 0 or pred_values[1] >= num_classes):
             raise ValueError(
                 f"Argument `y_pred` must hold class labels in [0, {num_classes}) "
-                f"(num_classes={num_classes}), got values in [{_fmt(pred_values[0])}, {_fmt(pred_values[1])}]."
+                f"(num_classes={num_classes}), "
+                f"got values in [{_fmt(pred_values[0])}, {_fmt(pred_values[1])}]."
             )
         if target_values:
             lo, hi = target_values[0], target_values[1]
