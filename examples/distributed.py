@@ -1,0 +1,117 @@
+"""Distributed evaluation: the same F1 on 2 CPU processes as on one.
+
+A small model is trained on scikit-learn's handwritten digits in this process. Then Ignite's
+distributed launcher (``idist.Parallel``, gloo backend) starts 2 processes; each evaluates its shard
+of the validation set, chosen by PyTorch's ``DistributedSampler``, with ``MulticlassF1Score``. The
+metric sums its counts across the processes, so every process gets the F1 of the whole validation
+set, which this script checks against the single-process result.
+
+``DistributedSampler`` pads the shards with repeated samples so that they have equal length; counted
+as they come, those duplicates would bias the result. Each process therefore scores only its first
+``len(range(rank, N, world_size))`` samples: the sampler puts the padding at the end of the shards.
+
+Run ``python examples/distributed.py --help`` for the flags.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import ignite.distributed as idist
+import torch
+from _common import loader, mlp, parser, seed_everything, standardize
+from ignite.engine import Engine, Events, create_supervised_trainer
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+from ignite_f1 import MulticlassF1Score
+
+NUM_CLASSES = 10
+
+
+def unpadded_evaluator(model: torch.nn.Module, num_real: int, device: str) -> Engine:
+    """An evaluator that drops the padding duplicates at the end of a ``DistributedSampler`` shard."""
+
+    def step(engine: Engine, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = batch
+        seen = engine.state.samples_seen
+        keep = max(0, min(len(y), num_real - seen))
+        engine.state.samples_seen = seen + len(y)
+        model.eval()
+        with torch.no_grad():
+            y_pred = model(x[:keep].to(device))
+        return y_pred, y[:keep].to(device)
+
+    evaluator = Engine(step)
+
+    @evaluator.on(Events.EPOCH_STARTED)
+    def reset_count(engine: Engine) -> None:
+        engine.state.samples_seen = 0
+
+    return evaluator
+
+
+def evaluate_shard(local_rank: int, config: dict[str, Any]) -> None:
+    """Run in each process: evaluate this rank's shard; rank 0 writes the global result."""
+    rank, world_size = idist.get_rank(), idist.get_world_size()
+    data = torch.load(config["data"], weights_only=True)
+    dataset = TensorDataset(data["x"], data["y"])
+    sampler = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=False)
+    shard = DataLoader(dataset, batch_size=64, sampler=sampler)
+    model = mlp(data["x"].shape[1], NUM_CLASSES)
+    model.load_state_dict(data["model"])
+    num_real = len(range(rank, len(dataset), world_size))
+    evaluator = unpadded_evaluator(model, num_real, "cpu")
+    MulticlassF1Score(NUM_CLASSES).attach(evaluator, "f1_macro")
+    MulticlassF1Score(NUM_CLASSES, average="micro").attach(evaluator, "f1_micro")
+    metrics = evaluator.run(shard).metrics
+    print(f"rank {rank}: {len(sampler)} samples from the sampler, {num_real} scored; global F1 {metrics}")
+    if rank == 0:
+        Path(config["result"]).write_text(json.dumps(metrics))
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    args = parser(__doc__.splitlines()[0], epochs=5).parse_args(argv)
+    generator = seed_everything(args.seed)
+    digits = load_digits()
+    x_train, x_val, y_train, y_val = train_test_split(
+        digits.data, digits.target, test_size=539, random_state=args.seed, stratify=digits.target
+    )
+    # 539 validation samples: an odd number, so DistributedSampler pads one shard with a duplicate.
+    x_train, x_val = standardize(x_train, x_val)
+    model = mlp(x_train.shape[1], NUM_CLASSES)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss())
+    trainer.run(loader(x_train, y_train, 64, True, generator), max_epochs=args.epochs)
+
+    single = unpadded_evaluator(model, len(y_val), "cpu")
+    MulticlassF1Score(NUM_CLASSES).attach(single, "f1_macro")
+    MulticlassF1Score(NUM_CLASSES, average="micro").attach(single, "f1_micro")
+    expected = single.run(loader(x_val, y_val, 64, False)).metrics
+    print(f"single process: {expected}")
+
+    out = Path(args.output_dir) / "distributed"
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = {"x": torch.as_tensor(x_val, dtype=torch.float32), "y": torch.as_tensor(y_val)}
+        torch.save({**data, "model": model.state_dict()}, Path(tmp) / "data.pt")
+        config = {"data": str(Path(tmp) / "data.pt"), "result": str(out / "results.json")}
+        init = f"file://{Path(tmp) / 'rendezvous'}"
+        with idist.Parallel(backend="gloo", nproc_per_node=2, init_method=init) as parallel:
+            parallel.run(evaluate_shard, config)
+    result = json.loads((out / "results.json").read_text())
+    same = all(result[k] == expected[k] for k in expected)
+    print(f"2 processes:    {result}")
+    print("identical to the single-process F1" if same else "MISMATCH with the single-process F1")
+    if not same:
+        raise SystemExit(1)
+    return {str(k): float(v) for k, v in result.items()}
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
