@@ -73,7 +73,8 @@ def report_table(report: dict[str, dict[str, float] | float]) -> str:
     rows = []
     for name, values in report.items():
         if isinstance(values, dict):
-            rows.append([name, values["precision"], values["recall"], values["f1-score"], int(values["support"])])
+            scores = [values["precision"], values["recall"], values["f1-score"]]
+            rows.append([name, *scores, int(values["support"])])
         else:
             rows.append([name, "", "", float(values), ""])
     return markdown_table(["class", "precision", "recall", "f1", "support"], rows)
