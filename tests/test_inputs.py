@@ -1,0 +1,997 @@
+"""Bad input: every rejected batch or argument raises the right exception with a message that names
+the argument, the rule and the value given, and a rejected batch leaves the metric exactly as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+from ignite.exceptions import NotComputableError
+
+from ignite_f1 import (
+    BinaryF1Score,
+    BinaryFBetaScore,
+    MulticlassF1Score,
+    MulticlassFBetaScore,
+    MultilabelF1Score,
+    MultilabelFBetaScore,
+)
+
+NAN = float("nan")
+
+# --------------------------------------------------------------------------- metrics and valid batches
+
+
+def _binary() -> BinaryF1Score:
+    return BinaryF1Score(zero_division=0.0)
+
+
+def _binary_prob() -> BinaryF1Score:
+    return BinaryF1Score(from_logits=False, zero_division=0.0)
+
+
+def _multiclass() -> MulticlassF1Score:
+    return MulticlassF1Score(num_classes=3, zero_division=0.0)
+
+
+def _multiclass_ignore(ignore_index: int) -> Callable[[], MulticlassF1Score]:
+    return lambda: MulticlassF1Score(num_classes=3, ignore_index=ignore_index, zero_division=0.0)
+
+
+def _multilabel() -> MultilabelF1Score:
+    # "samples" so that the per-sample running sums are part of the state under test
+    return MultilabelF1Score(num_labels=3, average="samples", zero_division=0.0)
+
+
+def _multilabel_prob() -> MultilabelF1Score:
+    return MultilabelF1Score(num_labels=3, from_logits=False, average="samples", zero_division=0.0)
+
+
+def _valid_binary() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.tensor([0.3, -1.2, 2.0, -0.1]), torch.tensor([1, 0, 1, 1])
+
+
+def _valid_binary_prob() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.tensor([0.7, 0.2, 0.9, 0.4]), torch.tensor([1, 0, 1, 1])
+
+
+def _valid_multiclass() -> tuple[torch.Tensor, torch.Tensor]:
+    scores = torch.tensor([[2.0, 0.1, 0.3], [0.2, 1.5, 0.1], [0.1, 0.2, 3.0], [1.0, 0.5, 0.2]])
+    return scores, torch.tensor([0, 2, 2, 1])
+
+
+def _valid_segmentation() -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.randn(2, 3, 4, 4, generator=gen)
+    y = torch.randint(0, 3, (2, 4, 4), generator=gen)
+    y[0, 0, :2] = 255
+    return scores, y
+
+
+def _valid_multilabel() -> tuple[torch.Tensor, torch.Tensor]:
+    logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0], [0.1, 0.2, -0.3], [-1.0, -1.0, -1.0]])
+    return logits, torch.tensor([[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 0]])
+
+
+def _valid_multilabel_prob() -> tuple[torch.Tensor, torch.Tensor]:
+    probs = torch.tensor([[0.9, 0.1, 0.6], [0.3, 0.8, 0.1], [0.5, 0.4, 0.2], [0.0, 1.0, 0.0]])
+    return probs, torch.tensor([[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 0]])
+
+
+FAMILIES: dict[str, tuple[Callable[[], Any], Callable[[], tuple[torch.Tensor, torch.Tensor]]]] = {
+    "binary": (_binary, _valid_binary),
+    "binary_prob": (_binary_prob, _valid_binary_prob),
+    "multiclass": (_multiclass, _valid_multiclass),
+    "multiclass_ignore255": (_multiclass_ignore(255), _valid_multiclass),
+    "multiclass_ignore-1": (_multiclass_ignore(-1), _valid_multiclass),
+    "segmentation": (_multiclass_ignore(255), _valid_segmentation),
+    "multilabel": (_multilabel, _valid_multilabel),
+    "multilabel_prob": (_multilabel_prob, _valid_multilabel_prob),
+}
+
+
+# --------------------------------------------------------------------------- state snapshots
+
+
+def _snapshot(metric: Any) -> dict[str, Any]:
+    """Everything observable about the state: the state dict (deep-copied, its tensors alias the
+    live state), the confusion matrix and the tensor attributes of the object."""
+    tensors = {k: v.clone() for k, v in vars(metric).items() if isinstance(v, torch.Tensor)}
+    return {
+        "state_dict": copy.deepcopy(metric.state_dict()),
+        "confusion_matrix": metric.confusion_matrix().clone(),
+        "tensors": tensors,
+    }
+
+
+def _assert_same(a: Any, b: Any) -> None:
+    """Exact equality of nested dicts / lists of tensors: same dtype, shape and values."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor)
+        assert a.dtype == b.dtype and a.shape == b.shape and a.device == b.device
+        assert torch.equal(a, b), (a, b)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b)
+        for key in a:
+            _assert_same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same(x, y)
+    else:
+        assert a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b)), (a, b)
+
+
+# --------------------------------------------------------------------------- the bad-batch table
+
+
+def _nan_at(t: torch.Tensor, index: tuple[int, ...]) -> torch.Tensor:
+    t = t.clone()
+    t[index] = NAN
+    return t
+
+
+def _seg(y_pred: torch.Tensor | None = None, y: torch.Tensor | None = None) -> tuple[Any, Any]:
+    scores, target = _valid_segmentation()
+    return scores if y_pred is None else y_pred, target if y is None else y
+
+
+def _seg_y_with(value: int) -> torch.Tensor:
+    y = _valid_segmentation()[1].clone()
+    y[1, 3, 3] = value
+    return y
+
+
+_SCORES_3 = _valid_multiclass()[0]
+_Y_3 = _valid_multiclass()[1]
+_ML_LOGITS, _ML_Y = _valid_multilabel()
+_ML_PROBS = _valid_multilabel_prob()[0]
+
+# (family, (y_pred, y), exception, regex on the message)
+BAD_BATCHES = [
+    # ---- binary
+    pytest.param(
+        "binary",
+        (torch.randn(4), torch.tensor([1, 0, 1, 0, 1])),
+        ValueError,
+        r"Arguments `y_pred` and `y` must have the same shape .*got y_pred \(4,\) and y \(5,\)",
+        id="binary-batch_size_mismatch",
+    ),
+    pytest.param(
+        "binary",
+        (torch.randn(4, 2), torch.tensor([1, 0, 1, 0])),
+        ValueError,
+        r"Arguments `y_pred` and `y` must have the same shape .*got y_pred \(4, 2\) and y \(4,\)",
+        id="binary-shape_mismatch_2d",
+    ),
+    pytest.param(
+        "binary",
+        (torch.tensor(0.3), torch.tensor(1)),
+        ValueError,
+        r"Argument `y_pred` must have at least 1 dimension .*got shape \(\)",
+        id="binary-ndim0",
+    ),
+    pytest.param(
+        "binary",
+        (torch.randn(4), torch.tensor([0, 1, 2, 0])),
+        ValueError,
+        r"Argument `y` must hold only 0 and 1, got values in \[0, 2\]",
+        id="binary-y_not_01",
+    ),
+    pytest.param(
+        "binary",
+        (torch.randn(4), torch.tensor([0, -1, 1, 0])),
+        ValueError,
+        r"Argument `y` must hold only 0 and 1, got values in \[-1, 1\]",
+        id="binary-y_negative",
+    ),
+    pytest.param(
+        "binary",
+        (torch.randn(4), torch.tensor([0.0, 0.5, 1.0, 0.0])),
+        ValueError,
+        r"Argument `y` must hold only 0 and 1, got values in \[0, 1\] including non-integral values",
+        id="binary-y_float_nonintegral",
+    ),
+    pytest.param(
+        "binary",
+        (torch.tensor([0, 2, 1, 0]), torch.tensor([0, 1, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` must hold only 0 and 1, got values in \[0, 2\]",
+        id="binary-ypred_labels_not_01",
+    ),
+    pytest.param(
+        "binary",
+        (torch.tensor([0.1, NAN, -0.3, 0.2]), torch.tensor([0, 1, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` must not contain NaN scores, got NaN",
+        id="binary-nan_logits",
+    ),
+    pytest.param(
+        "binary_prob",
+        (torch.tensor([0.1, NAN, 0.3, 0.2]), torch.tensor([0, 1, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` must not contain NaN scores, got NaN",
+        id="binary-nan_probs",
+    ),
+    pytest.param(
+        "binary_prob",
+        (torch.tensor([0.2, 1.5, 0.3, 0.9]), torch.tensor([0, 1, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` must hold probabilities in \[0, 1\] when from_logits=False, "
+        r"got values in \[0\.(2|2000\d*), 1\.5\]",
+        id="binary-prob_above_1",
+    ),
+    pytest.param(
+        "binary_prob",
+        (torch.tensor([0.2, -0.5, 0.3, 0.9]), torch.tensor([0, 1, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` must hold probabilities in \[0, 1\] when from_logits=False, "
+        r"got values in \[-0\.5, 0\.(9|8999\d*)\]",
+        id="binary-prob_negative",
+    ),
+    pytest.param(
+        "binary",
+        (torch.randn(4, dtype=torch.complex64), torch.tensor([0, 1, 1, 0])),
+        TypeError,
+        r"Argument `y_pred` must have a floating point, integer or bool dtype, got torch\.complex64",
+        id="binary-ypred_complex",
+    ),
+    pytest.param(
+        "binary",
+        ([0.1, 0.2, -0.3, 0.4], torch.tensor([0, 1, 1, 0])),
+        TypeError,
+        r"Argument `y_pred` must be a torch\.Tensor, got list",
+        id="binary-ypred_list",
+    ),
+    pytest.param(
+        "binary",
+        (torch.randn(4), [0, 1, 1, 0]),
+        TypeError,
+        r"Argument `y` must be a torch\.Tensor, got list",
+        id="binary-y_list",
+    ),
+    # ---- multi-class
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0, 2, 2, 1, 0])),
+        ValueError,
+        r"Arguments `y_pred` .* and `y` .* must agree in N.*got y_pred \(4, 3\) and y \(5,\)",
+        id="multiclass-batch_size_mismatch",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.randn(4, 4), _Y_3),
+        ValueError,
+        r"Argument `y_pred` must have num_classes=3 scores in dimension 1, got shape \(4, 4\)",
+        id="multiclass-ypred_width_ne_num_classes",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.randn(4, 3, 2), _Y_3),
+        ValueError,
+        r"Argument `y_pred` of float scores must have one more dimension than `y`.*"
+        r"got y_pred \(4, 3, 2\) and y \(4,\)",
+        id="multiclass-ypred_ndim_too_big",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.randn(4), _Y_3),
+        ValueError,
+        r"Argument `y_pred` of float scores must have one more dimension than `y`.*"
+        r"got y_pred \(4,\) and y \(4,\)",
+        id="multiclass-ypred_scores_1d",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.randn(3), torch.tensor(1)),
+        ValueError,
+        r"Argument `y` must have at least 1 dimension .*got shape \(\)",
+        id="multiclass-y_ndim0",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.tensor([0, 1, 2, 1]), torch.tensor([0, 1, 2, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` of integer class labels must have the same shape as `y`, "
+        r"got y_pred \(4,\) and y \(5,\)",
+        id="multiclass-label_shape_mismatch",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0, 1, 3, 2])),
+        ValueError,
+        r"Argument `y` must hold class labels in \[0, 3\) \(num_classes=3\), got values in \[0, 3\]",
+        id="multiclass-y_out_of_range",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0, -1, 2, 1])),
+        ValueError,
+        r"Argument `y` must hold class labels in \[0, 3\) \(num_classes=3\), got values in \[-1, 2\]",
+        id="multiclass-y_negative",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.tensor([0, 1, 5, 2]), _Y_3),
+        ValueError,
+        r"Argument `y_pred` must hold class labels in \[0, 3\) \(num_classes=3\), got values in \[0, 5\]",
+        id="multiclass-ypred_labels_out_of_range",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.tensor([0, -2, 1, 2]), _Y_3),
+        ValueError,
+        r"Argument `y_pred` must hold class labels in \[0, 3\) \(num_classes=3\), got values in \[-2, 2\]",
+        id="multiclass-ypred_labels_negative",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0.0, 1.5, 2.0, 1.0])),
+        ValueError,
+        r"Argument `y` must hold integer class labels, got non-integral float values in \[0\.0, 2\.0\]",
+        id="multiclass-y_float_nonintegral",
+    ),
+    pytest.param(
+        "multiclass",
+        (_nan_at(_SCORES_3, (2, 1)), _Y_3),
+        ValueError,
+        r"Argument `y_pred` must not contain NaN scores, got NaN",
+        id="multiclass-nan_scores",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([True, False, True, True])),
+        TypeError,
+        r"Argument `y` must hold integer class labels, got dtype torch\.bool",
+        id="multiclass-y_bool",
+    ),
+    pytest.param(
+        "multiclass",
+        (torch.tensor([True, False, True, True]), _Y_3),
+        TypeError,
+        r"Argument `y_pred` must hold float scores .* or integer class labels, got dtype torch\.bool",
+        id="multiclass-ypred_bool",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, _Y_3.to(torch.complex64)),
+        TypeError,
+        r"Argument `y` must have a floating point, integer or bool dtype, got torch\.complex64",
+        id="multiclass-y_complex",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3.tolist(), _Y_3),
+        TypeError,
+        r"Argument `y_pred` must be a torch\.Tensor, got list",
+        id="multiclass-ypred_list",
+    ),
+    pytest.param(
+        "multiclass_ignore255",
+        (_SCORES_3, torch.tensor([0, 1, 254, 255])),
+        ValueError,
+        r"Argument `y` must hold class labels in \[0, 3\) or ignore_index=255 \(num_classes=3\), "
+        r"got values in \[0, 254\]",
+        id="multiclass-y_out_of_range_not_ignore_index",
+    ),
+    pytest.param(
+        "multiclass_ignore-1",
+        (_SCORES_3, torch.tensor([0, -2, -1, 1])),
+        ValueError,
+        r"Argument `y` must hold class labels in \[0, 3\) or ignore_index=-1 \(num_classes=3\), "
+        r"got values in \[-2, 1\]",
+        id="multiclass-y_negative_not_ignore_index",
+    ),
+    # ---- segmentation (N, C, H, W) with ignore_index=255
+    pytest.param(
+        "segmentation",
+        _seg(y_pred=_nan_at(_valid_segmentation()[0], (1, 2, 3, 0))),
+        ValueError,
+        r"Argument `y_pred` must not contain NaN scores, got NaN",
+        id="segmentation-nan_scores",
+    ),
+    pytest.param(
+        "segmentation",
+        _seg(y=torch.zeros(2, 4, 5, dtype=torch.int64)),
+        ValueError,
+        r"Arguments `y_pred` .* and `y` .* must agree in N and d1.*"
+        r"got y_pred \(2, 3, 4, 4\) and y \(2, 4, 5\)",
+        id="segmentation-spatial_mismatch",
+    ),
+    pytest.param(
+        "segmentation",
+        _seg(y=_seg_y_with(7)),
+        ValueError,
+        r"Argument `y` must hold class labels in \[0, 3\) or ignore_index=255 .*got values in \[0, 7\]",
+        id="segmentation-y_out_of_range",
+    ),
+    pytest.param(
+        "segmentation",
+        _seg(y_pred=torch.randn(2, 4, 4, 4)),
+        ValueError,
+        r"Argument `y_pred` must have num_classes=3 scores in dimension 1, got shape \(2, 4, 4, 4\)",
+        id="segmentation-channels_ne_num_classes",
+    ),
+    pytest.param(
+        "segmentation",
+        _seg(y=torch.zeros(2, 4, 4, 1, dtype=torch.int64)),
+        ValueError,
+        r"Argument `y_pred` of float scores must have one more dimension than `y`",
+        id="segmentation-y_ndim",
+    ),
+    # ---- multilabel
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS, _ML_Y[:, :2]),
+        ValueError,
+        r"Arguments `y_pred` and `y` must have the same shape .*got y_pred \(4, 3\) and y \(4, 2\)",
+        id="multilabel-shape_mismatch",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS, torch.cat([_ML_Y, _ML_Y[:1]])),
+        ValueError,
+        r"Arguments `y_pred` and `y` must have the same shape .*got y_pred \(4, 3\) and y \(5, 3\)",
+        id="multilabel-batch_size_mismatch",
+    ),
+    pytest.param(
+        "multilabel",
+        (torch.randn(4, 4), torch.zeros(4, 4, dtype=torch.int64)),
+        ValueError,
+        r"Argument `y_pred` must have shape \(N, num_labels=3\), got \(4, 4\)",
+        id="multilabel-ypred_width_ne_num_labels",
+    ),
+    pytest.param(
+        "multilabel",
+        (torch.randn(4), torch.tensor([0, 1, 1, 0])),
+        ValueError,
+        r"Argument `y_pred` must have 2 dimensions \(N, num_labels\), got shape \(4,\)",
+        id="multilabel-ndim1",
+    ),
+    pytest.param(
+        "multilabel",
+        (torch.randn(4, 3, 2), torch.zeros(4, 3, 2, dtype=torch.int64)),
+        ValueError,
+        r"Argument `y_pred` must have 2 dimensions \(N, num_labels\), got shape \(4, 3, 2\)",
+        id="multilabel-ndim3",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS, torch.tensor([[1, 0, 0], [0, 2, 1], [1, 1, 0], [0, 0, 0]])),
+        ValueError,
+        r"Argument `y` must hold only 0 and 1, got values in \[0, 2\]",
+        id="multilabel-y_not_01",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS, torch.tensor([[1, 0, 0], [0, -1, 1], [1, 1, 0], [0, 0, 0]])),
+        ValueError,
+        r"Argument `y` must hold only 0 and 1, got values in \[-1, 1\]",
+        id="multilabel-y_negative",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS, torch.tensor([[1.0, 0, 0], [0, 0.5, 1], [1, 1, 0], [0, 0, 0]])),
+        ValueError,
+        r"Argument `y` must hold only 0 and 1, got values in \[0, 1\] including non-integral values",
+        id="multilabel-y_float_nonintegral",
+    ),
+    pytest.param(
+        "multilabel",
+        (torch.tensor([[1, 0, 0], [0, 3, 1], [1, 1, 0], [0, 0, 0]]), _ML_Y),
+        ValueError,
+        r"Argument `y_pred` must hold only 0 and 1, got values in \[0, 3\]",
+        id="multilabel-ypred_labels_not_01",
+    ),
+    pytest.param(
+        "multilabel",
+        (_nan_at(_ML_LOGITS, (3, 2)), _ML_Y),
+        ValueError,
+        r"Argument `y_pred` must not contain NaN scores, got NaN",
+        id="multilabel-nan_logits",
+    ),
+    pytest.param(
+        "multilabel_prob",
+        (_nan_at(_ML_PROBS, (0, 0)), _ML_Y),
+        ValueError,
+        r"Argument `y_pred` must not contain NaN scores, got NaN",
+        id="multilabel-nan_probs",
+    ),
+    pytest.param(
+        "multilabel_prob",
+        (_ML_PROBS * 2, _ML_Y),
+        ValueError,
+        r"Argument `y_pred` must hold probabilities in \[0, 1\] when from_logits=False, "
+        r"got values in \[0\.0, 2\.0\]",
+        id="multilabel-prob_above_1",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS.to(torch.complex128), _ML_Y),
+        TypeError,
+        r"Argument `y_pred` must have a floating point, integer or bool dtype, got torch\.complex128",
+        id="multilabel-ypred_complex",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS, _ML_Y.tolist()),
+        TypeError,
+        r"Argument `y` must be a torch\.Tensor, got list",
+        id="multilabel-y_list",
+    ),
+]
+
+
+@pytest.mark.parametrize(("family", "batch", "error", "match"), BAD_BATCHES)
+def test_bad_batch_is_rejected_and_leaves_state_unchanged(
+    family: str, batch: tuple[Any, Any], error: type[Exception], match: str
+) -> None:
+    make, valid = FAMILIES[family]
+    metric = make()
+    first = valid()
+    metric.update(first)
+    before = _snapshot(metric)
+    value_before = metric.compute()
+
+    with pytest.raises(error, match=match):
+        metric.update(batch)
+
+    _assert_same(_snapshot(metric), before)
+    _assert_same(metric.compute(), value_before)
+
+    # the metric still works, and ends as if the bad batch had never been offered
+    second = valid()
+    metric.update(second)
+    reference = make()
+    reference.update(first)
+    reference.update(second)
+    _assert_same(_snapshot(metric), _snapshot(reference))
+    _assert_same(metric.compute(), reference.compute())
+
+
+def test_bad_batch_table_covers_every_family() -> None:
+    families = {param.values[0] for param in BAD_BATCHES}
+    assert families == set(FAMILIES)
+
+
+# --------------------------------------------------------------------------- empty batches
+
+
+_EMPTY_BINARY_BUG = pytest.mark.xfail(
+    strict=True,
+    raises=RuntimeError,
+    reason="library bug: format_binary validates an empty float / integer batch with torch.aminmax, "
+    "which raises RuntimeError on an empty tensor (only bool inputs skip it)",
+)
+
+EMPTY_BATCHES = [
+    pytest.param(
+        "binary", (torch.empty(0), torch.empty(0, dtype=torch.int64)), id="binary", marks=_EMPTY_BINARY_BUG
+    ),
+    pytest.param(
+        "binary",
+        (torch.empty(0, 1), torch.empty(0, dtype=torch.int64)),
+        id="binary-N1",
+        marks=_EMPTY_BINARY_BUG,
+    ),
+    pytest.param(
+        "binary",
+        (torch.empty(0, dtype=torch.int64), torch.empty(0, dtype=torch.bool)),
+        id="binary-labels",
+        marks=_EMPTY_BINARY_BUG,
+    ),
+    pytest.param(
+        "binary",
+        (torch.empty(0, dtype=torch.bool), torch.empty(0, dtype=torch.bool)),
+        id="binary-bool",
+    ),
+    pytest.param("multiclass", (torch.empty(0, 3), torch.empty(0, dtype=torch.int64)), id="multiclass"),
+    pytest.param(
+        "multiclass",
+        (torch.empty(0, dtype=torch.int64), torch.empty(0, dtype=torch.int64)),
+        id="multiclass-labels",
+    ),
+    pytest.param(
+        "segmentation",
+        (torch.empty(0, 3, 4, 4), torch.empty(0, 4, 4, dtype=torch.int64)),
+        id="segmentation",
+    ),
+    pytest.param(
+        "segmentation",
+        (torch.randn(1, 3, 2, 2), torch.full((1, 2, 2), 255)),
+        id="segmentation-all_ignored",
+    ),
+    pytest.param("multilabel", (torch.empty(0, 3), torch.empty(0, 3, dtype=torch.int64)), id="multilabel"),
+]
+
+
+@pytest.mark.parametrize(("family", "batch"), EMPTY_BATCHES)
+def test_empty_batch_is_a_no_op(family: str, batch: tuple[torch.Tensor, torch.Tensor]) -> None:
+    make, valid = FAMILIES[family]
+
+    untouched = make()
+    untouched.update(batch)
+    with pytest.raises(NotComputableError):
+        untouched.compute()
+
+    metric = make()
+    metric.update(valid())
+    before = _snapshot(metric)
+    value_before = metric.compute()
+    metric.update(batch)
+    _assert_same(_snapshot(metric), before)
+    _assert_same(metric.compute(), value_before)
+
+
+# --------------------------------------------------------------------------- nothing to compute
+
+
+@pytest.mark.parametrize("family", ["binary", "multiclass", "segmentation", "multilabel"])
+@pytest.mark.parametrize("method", ["compute", "report"])
+def test_compute_before_any_sample_is_not_computable(family: str, method: str) -> None:
+    make, valid = FAMILIES[family]
+    metric = make()
+    with pytest.raises(NotComputableError, match="must have at least one example"):
+        getattr(metric, method)()
+
+    metric.update(valid())
+    getattr(metric, method)()
+    metric.reset()
+    with pytest.raises(NotComputableError, match="must have at least one example"):
+        getattr(metric, method)()
+
+
+# --------------------------------------------------------------------------- constructor arguments
+
+
+def _mc(**kwargs: Any) -> Callable[[], Any]:
+    return lambda: MulticlassFBetaScore(**{"beta": 1.0, "num_classes": 3, **kwargs})
+
+
+def _ml(**kwargs: Any) -> Callable[[], Any]:
+    return lambda: MultilabelFBetaScore(**{"beta": 1.0, "num_labels": 3, **kwargs})
+
+
+def _bin(**kwargs: Any) -> Callable[[], Any]:
+    return lambda: BinaryFBetaScore(**{"beta": 1.0, **kwargs})
+
+
+BAD_ARGUMENTS = [
+    # ---- num_classes / num_labels
+    pytest.param(
+        _mc(num_classes=1),
+        ValueError,
+        r"Argument `num_classes` must be an integer >= 2, got 1\.",
+        id="num_classes-1",
+    ),
+    pytest.param(
+        _mc(num_classes=0),
+        ValueError,
+        r"Argument `num_classes` must be an integer >= 2, got 0\.",
+        id="num_classes-0",
+    ),
+    pytest.param(
+        _mc(num_classes=-3),
+        ValueError,
+        r"Argument `num_classes` must be an integer >= 2, got -3\.",
+        id="num_classes-negative",
+    ),
+    pytest.param(
+        _mc(num_classes=3.0),
+        TypeError,
+        r"Argument `num_classes` must be an integer >= 2, got 3\.0\.",
+        id="num_classes-float",
+    ),
+    pytest.param(
+        _mc(num_classes="3"),
+        TypeError,
+        r"Argument `num_classes` must be an integer >= 2, got '3'\.",
+        id="num_classes-str",
+    ),
+    pytest.param(
+        _mc(num_classes=True),
+        TypeError,
+        r"Argument `num_classes` must be an integer >= 2, got True\.",
+        id="num_classes-bool",
+    ),
+    pytest.param(
+        _mc(num_classes=None),
+        TypeError,
+        r"Argument `num_classes` must be an integer >= 2, got None\.",
+        id="num_classes-None",
+    ),
+    pytest.param(
+        lambda: MulticlassF1Score(num_classes=1),
+        ValueError,
+        r"Argument `num_classes` must be an integer >= 2, got 1\.",
+        id="num_classes-1-F1",
+    ),
+    pytest.param(
+        _ml(num_labels=1),
+        ValueError,
+        r"Argument `num_labels` must be an integer >= 2, got 1\.",
+        id="num_labels-1",
+    ),
+    pytest.param(
+        _ml(num_labels=2.5),
+        TypeError,
+        r"Argument `num_labels` must be an integer >= 2, got 2\.5\.",
+        id="num_labels-float",
+    ),
+    pytest.param(
+        _ml(num_labels=False),
+        TypeError,
+        r"Argument `num_labels` must be an integer >= 2, got False\.",
+        id="num_labels-bool",
+    ),
+    # ---- beta
+    pytest.param(
+        _bin(beta=0), ValueError, r"Argument `beta` must be a finite real number > 0, got 0\.", id="beta-0"
+    ),
+    pytest.param(
+        _mc(beta=-1.0),
+        ValueError,
+        r"Argument `beta` must be a finite real number > 0, got -1\.0\.",
+        id="beta-negative",
+    ),
+    pytest.param(
+        _ml(beta=NAN),
+        ValueError,
+        r"Argument `beta` must be a finite real number > 0, got nan\.",
+        id="beta-nan",
+    ),
+    pytest.param(
+        _bin(beta=float("inf")),
+        ValueError,
+        r"Argument `beta` must be a finite real number > 0, got inf\.",
+        id="beta-inf",
+    ),
+    pytest.param(
+        _bin(beta=True),
+        TypeError,
+        r"Argument `beta` must be a finite real number > 0, got True\.",
+        id="beta-bool",
+    ),
+    pytest.param(
+        _mc(beta="1"),
+        TypeError,
+        r"Argument `beta` must be a finite real number > 0, got '1'\.",
+        id="beta-str",
+    ),
+    pytest.param(
+        _ml(beta=None),
+        TypeError,
+        r"Argument `beta` must be a finite real number > 0, got None\.",
+        id="beta-None",
+    ),
+    # ---- average
+    pytest.param(
+        _mc(average="median"),
+        ValueError,
+        r"Argument `average` must be one of \['micro', 'macro', 'weighted', None\], got 'median'\.",
+        id="average-unknown",
+    ),
+    pytest.param(
+        _mc(average="samples"),
+        ValueError,
+        r"Argument `average` must be one of \['micro', 'macro', 'weighted', None\], got 'samples'\.",
+        id="average-samples_for_multiclass",
+    ),
+    pytest.param(
+        _mc(average="binary"),
+        ValueError,
+        r"Argument `average` must be one of \['micro', 'macro', 'weighted', None\], got 'binary'\.",
+        id="average-binary_for_multiclass",
+    ),
+    pytest.param(
+        _ml(average="binary"),
+        ValueError,
+        r"Argument `average` must be one of \['micro', 'macro', 'weighted', 'samples', None\], "
+        r"got 'binary'\.",
+        id="average-binary_for_multilabel",
+    ),
+    pytest.param(
+        _ml(average="Macro"),
+        ValueError,
+        r"Argument `average` must be one of .*, got 'Macro'\.",
+        id="average-wrong_case",
+    ),
+    pytest.param(
+        _mc(average=1), ValueError, r"Argument `average` must be one of .*, got 1\.", id="average-int"
+    ),
+    # ---- zero_division
+    pytest.param(
+        _bin(zero_division=2),
+        ValueError,
+        r'Argument `zero_division` must be "warn", 0\.0, 1\.0 or nan, got 2\.',
+        id="zero_division-2",
+    ),
+    pytest.param(
+        _mc(zero_division="nan"),
+        ValueError,
+        r"Argument `zero_division` must be \"warn\", 0\.0, 1\.0 or nan, got 'nan'\.",
+        id="zero_division-nan_string",
+    ),
+    pytest.param(
+        _ml(zero_division=None),
+        ValueError,
+        r'Argument `zero_division` must be "warn", 0\.0, 1\.0 or nan, got None\.',
+        id="zero_division-None",
+    ),
+    pytest.param(
+        _mc(zero_division=0.5),
+        ValueError,
+        r'Argument `zero_division` must be "warn", 0\.0, 1\.0 or nan, got 0\.5\.',
+        id="zero_division-half",
+    ),
+    pytest.param(
+        _bin(zero_division="Warn"),
+        ValueError,
+        r"Argument `zero_division` must be \"warn\", 0\.0, 1\.0 or nan, got 'Warn'\.",
+        id="zero_division-wrong_case",
+    ),
+    # ---- labels
+    pytest.param(
+        _mc(labels=[0, 3]),
+        ValueError,
+        r"Argument `labels` must hold class indices in \[0, 3\) \(num_classes=3\), got \[0, 3\] "
+        r"\(out of range: \[3\]\)\.",
+        id="labels-out_of_range",
+    ),
+    pytest.param(
+        _mc(labels=[-1, 1]),
+        ValueError,
+        r"Argument `labels` must hold class indices in \[0, 3\).*got \[-1, 1\] \(out of range: \[-1\]\)\.",
+        id="labels-negative",
+    ),
+    pytest.param(
+        _mc(labels=torch.tensor([1, 5])),
+        ValueError,
+        r"Argument `labels` must hold class indices in \[0, 3\).*got \[1, 5\] \(out of range: \[5\]\)\.",
+        id="labels-tensor_out_of_range",
+    ),
+    pytest.param(
+        _mc(labels=[0, 2, 0]),
+        ValueError,
+        r"Argument `labels` must not repeat a class, got \[0, 2, 0\]\.",
+        id="labels-duplicates",
+    ),
+    pytest.param(
+        _mc(labels=[]),
+        ValueError,
+        r"Argument `labels` must be None or a non-empty sequence of class indices, got \[\]\.",
+        id="labels-empty",
+        marks=pytest.mark.xfail(
+            strict=True,
+            raises=TypeError,
+            reason="library bug: an empty `labels` list has the right type and a wrong value, "
+            "but raises TypeError (sklearn raises ValueError)",
+        ),
+    ),
+    pytest.param(
+        _mc(labels=["a", "b"]),
+        TypeError,
+        r"Argument `labels` must hold integers, got \['a', 'b'\]\.",
+        id="labels-str_items",
+    ),
+    pytest.param(
+        _mc(labels=[0.0, 1.0]),
+        TypeError,
+        r"Argument `labels` must hold integers, got \[0\.0, 1\.0\]\.",
+        id="labels-float_items",
+    ),
+    pytest.param(
+        _mc(labels=2),
+        TypeError,
+        r"Argument `labels` must be None or a non-empty sequence of class indices, got 2\.",
+        id="labels-int",
+    ),
+    # ---- class_names
+    pytest.param(
+        _mc(class_names=["a", "b"]),
+        ValueError,
+        r"Argument `class_names` must have one name per class \(num_classes=3\), got 2 names: \['a', 'b'\]\.",
+        id="class_names-too_few",
+    ),
+    pytest.param(
+        _ml(class_names=["a", "b", "c", "d"]),
+        ValueError,
+        r"Argument `class_names` must have one name per class \(num_labels=3\), got 4 names: "
+        r"\['a', 'b', 'c', 'd'\]\.",
+        id="class_names-too_many_multilabel",
+    ),
+    pytest.param(
+        _mc(class_names=["cat", "dog", "cat"]),
+        ValueError,
+        r"Argument `class_names` must not repeat a name, got duplicates \['cat'\]\.",
+        id="class_names-duplicates",
+    ),
+    pytest.param(
+        _ml(class_names=["x", "x", "y"]),
+        ValueError,
+        r"Argument `class_names` must not repeat a name, got duplicates \['x'\]\.",
+        id="class_names-duplicates_multilabel",
+    ),
+    pytest.param(
+        _mc(class_names=[0, 1, 2]),
+        TypeError,
+        r"Argument `class_names` must hold strings, got \[0, 1, 2\]\.",
+        id="class_names-non_str",
+    ),
+    pytest.param(
+        _mc(class_names="abc"),
+        TypeError,
+        r"Argument `class_names` must be None or a sequence of strings, got 'abc'\.",
+        id="class_names-one_string",
+    ),
+    # ---- threshold
+    pytest.param(
+        _bin(threshold=1.5),
+        ValueError,
+        r"Argument `threshold` must be a real number in \[0, 1\], got 1\.5\.",
+        id="threshold-above_1",
+    ),
+    pytest.param(
+        _ml(threshold=-0.1),
+        ValueError,
+        r"Argument `threshold` must be a real number in \[0, 1\], got -0\.1\.",
+        id="threshold-negative",
+    ),
+    pytest.param(
+        _bin(threshold=NAN),
+        ValueError,
+        r"Argument `threshold` must be a real number in \[0, 1\], got nan\.",
+        id="threshold-nan",
+    ),
+    pytest.param(
+        _ml(threshold="0.5"),
+        TypeError,
+        r"Argument `threshold` must be a real number in \[0, 1\], got '0\.5'\.",
+        id="threshold-str",
+    ),
+    # ---- ignore_index
+    pytest.param(
+        _mc(ignore_index=1.5),
+        TypeError,
+        r"Argument `ignore_index` must be None or an integer, got 1\.5\.",
+        id="ignore_index-float",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "error", "match"), BAD_ARGUMENTS)
+def test_bad_constructor_argument(make: Callable[[], Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: BinaryFBetaScore(beta=0.5, threshold=0.0, zero_division=NAN), id="binary"),
+        pytest.param(lambda: BinaryFBetaScore(beta=2, threshold=1), id="binary-int_beta_threshold"),
+        pytest.param(
+            lambda: MulticlassFBetaScore(
+                beta=2.0,
+                num_classes=4,
+                average=None,
+                labels=(3, 0),
+                ignore_index=-100,
+                zero_division=1.0,
+                class_names=("a", "b", "c", "d"),
+            ),
+            id="multiclass",
+        ),
+        pytest.param(
+            lambda: MultilabelFBetaScore(beta=1e-3, num_labels=2, average="samples", zero_division=0),
+            id="multilabel",
+        ),
+    ],
+)
+def test_good_constructor_arguments_are_accepted(make: Callable[[], Any]) -> None:
+    make()
