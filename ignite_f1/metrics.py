@@ -17,7 +17,7 @@ from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
 from ignite.metrics.metric import reinit__is_reduced
 
-from ignite_f1 import _counts, _inputs, _scores
+from ignite_f1 import _counts, _curves, _inputs, _scores
 
 __all__ = [
     "BinaryF1Score",
@@ -34,6 +34,18 @@ Result = float | PerClass
 
 def _identity(output: Any) -> Any:
     return output
+
+
+def _kept_histogram(metric: BinaryFBetaScore | MultilabelFBetaScore) -> torch.Tensor:
+    """The threshold histogram summed over processes (see :mod:`ignite_f1._curves`)."""
+    if metric.num_thresholds is None:
+        raise ValueError(
+            f"{type(metric).__name__}.curve() and best_threshold() need the metric built with "
+            "`num_thresholds` (an integer >= 2), got num_thresholds=None."
+        )
+    histogram = metric._reduced()["_threshold_counts"]
+    metric._check_computable(histogram.sum())
+    return histogram
 
 
 class _CountingMetric(Metric):
@@ -111,6 +123,11 @@ class BinaryFBetaScore(_CountingMetric):
         validate_args: check every batch (one host synchronisation per batch). ``False`` skips the
             checks and that synchronisation; it is **unsafe**: invalid input then gives wrong
             counts silently.
+        num_thresholds: ``None``, or an integer T >= 2: also keep, for the T evenly spaced
+            probability thresholds ``i / (T - 1)`` (0 and 1 included), the counts of positive and
+            negative samples scored at or above each one, for :meth:`curve` and
+            :meth:`best_threshold` (constant memory, summed across processes). ``compute()`` is
+            unchanged.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
@@ -137,7 +154,7 @@ class BinaryFBetaScore(_CountingMetric):
                 [1, 2]])
     """
 
-    _state_dict_all_req_keys = ("_cm",)
+    _state_dict_all_req_keys: tuple[str, ...] = ("_cm",)
 
     def __init__(
         self,
@@ -148,15 +165,22 @@ class BinaryFBetaScore(_CountingMetric):
         output_transform: Callable[[Any], Any] = _identity,
         device: str | torch.device = "cpu",
         validate_args: bool = True,
+        num_thresholds: int | None = None,
     ) -> None:
         self.threshold = _inputs.check_threshold(threshold)
         self.from_logits = bool(from_logits)
+        self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
+        if self.num_thresholds is not None:
+            self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
+            self._state_dict_all_req_keys = ("_cm", "_threshold_counts")
         super().__init__(beta, zero_division, output_transform, device, validate_args)
 
     @reinit__is_reduced
     def reset(self) -> None:
         """Set the counts to zero."""
         self._cm = self._zeros(2, 2)
+        if self.num_thresholds is not None:
+            self._threshold_counts = self._zeros(2, self.num_thresholds)
         self._reduced_state = None
 
     @reinit__is_reduced
@@ -165,6 +189,9 @@ class BinaryFBetaScore(_CountingMetric):
         y_pred, y = output[0], output[1]
         pred, target = _inputs.format_binary(y_pred, y, self.threshold, self.from_logits, self.validate_args)
         counts = _counts.binary_counts(pred, target)
+        if self.num_thresholds is not None:
+            histogram = _curves.threshold_histogram(y_pred.reshape(-1), target, self._boundaries)
+            self._threshold_counts += histogram.to(self._device)
         self._cm += counts.to(self._device)
         self._reduced_state = None
 
@@ -184,6 +211,54 @@ class BinaryFBetaScore(_CountingMetric):
         self._check_computable(cm.sum())
         return _scores.classification_report_dict(cm, [0, 1], None, self.zero_division)
 
+    def curve(self) -> dict[str, torch.Tensor]:
+        """Precision, recall and F-beta of the positive class at each of the ``num_thresholds``.
+
+        A sample is positive at threshold ``t`` when its probability is ``>= t``, compared as
+        ``threshold`` is (against ``logit(t)`` for logits). Undefined precision (no predicted
+        positive), recall (no positive) or F-beta count as 0.
+
+        Returns:
+            float64 tensors of shape (num_thresholds,): ``thresholds`` (``i / (T - 1)``),
+            ``precision``, ``recall`` and ``fbeta``.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=5)
+            >>> metric.update((torch.tensor([0.1, 0.4, 0.35, 0.8, 0.7]), torch.tensor([0, 0, 1, 1, 1])))
+            >>> curve = metric.curve()
+            >>> curve["thresholds"]
+            tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000], dtype=torch.float64)
+            >>> curve["precision"]  # at 0.25: 3 true and 1 false positives
+            tensor([0.6000, 0.7500, 1.0000, 1.0000, 0.0000], dtype=torch.float64)
+            >>> curve["fbeta"][2] == metric.compute()  # threshold 0.5 is the metric's own
+            tensor(True)
+        """
+        return _curves.curve(_kept_histogram(self), self.beta)
+
+    def best_threshold(self) -> tuple[float, float]:
+        """The threshold of :meth:`curve` with the highest F-beta (the lowest on ties), and that F-beta.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=5)
+            >>> metric.update((torch.tensor([0.1, 0.4, 0.35, 0.8, 0.7]), torch.tensor([0, 0, 1, 1, 1])))
+            >>> metric.best_threshold()  # 3 tp, 1 fp, 0 fn: F1 = 6 / 7
+            (0.25, 0.857...)
+        """
+        best, score = _curves.best_threshold(self.curve())
+        return float(best), float(score)
+
 
 class BinaryF1Score(BinaryFBetaScore):
     """F1 score of a binary classifier: :class:`BinaryFBetaScore` with ``beta=1``.
@@ -195,6 +270,7 @@ class BinaryF1Score(BinaryFBetaScore):
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
         validate_args: check every batch; ``False`` is unsafe (see :class:`BinaryFBetaScore`).
+        num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for :meth:`~BinaryFBetaScore.curve`.
 
     Examples:
         >>> import torch
@@ -216,8 +292,18 @@ class BinaryF1Score(BinaryFBetaScore):
         output_transform: Callable[[Any], Any] = _identity,
         device: str | torch.device = "cpu",
         validate_args: bool = True,
+        num_thresholds: int | None = None,
     ) -> None:
-        super().__init__(1.0, threshold, from_logits, zero_division, output_transform, device, validate_args)
+        super().__init__(
+            1.0,
+            threshold,
+            from_logits,
+            zero_division,
+            output_transform,
+            device,
+            validate_args,
+            num_thresholds,
+        )
 
 
 # --------------------------------------------------------------------------- multi-class
@@ -417,6 +503,10 @@ class MultilabelFBetaScore(_CountingMetric):
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
         validate_args: check every batch (one host synchronisation); ``False`` is unsafe.
+        num_thresholds: ``None``, or an integer T >= 2: also keep, per label and for the T evenly
+            spaced probability thresholds ``i / (T - 1)``, the counts of positive and negative
+            samples scored at or above each one, for :meth:`curve` and :meth:`best_threshold`
+            (constant memory, summed across processes). ``compute()`` is unchanged.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, L) or 0/1 integer / bool labels; ``y``: 0/1 targets (N, L).
@@ -441,7 +531,12 @@ class MultilabelFBetaScore(_CountingMetric):
                 [0, 2]])
     """
 
-    _state_dict_all_req_keys = ("_label_counts", "_num_samples", "_sample_sums", "_sample_defined")
+    _state_dict_all_req_keys: tuple[str, ...] = (
+        "_label_counts",
+        "_num_samples",
+        "_sample_sums",
+        "_sample_defined",
+    )
 
     def __init__(
         self,
@@ -455,12 +550,17 @@ class MultilabelFBetaScore(_CountingMetric):
         output_transform: Callable[[Any], Any] = _identity,
         device: str | torch.device = "cpu",
         validate_args: bool = True,
+        num_thresholds: int | None = None,
     ) -> None:
         self.num_labels = _inputs.check_count("num_labels", num_labels)
         self.threshold = _inputs.check_threshold(threshold)
         self.from_logits = bool(from_logits)
         self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTILABEL)
         self.class_names = _inputs.check_class_names(class_names, self.num_labels, "num_labels")
+        self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
+        if self.num_thresholds is not None:
+            self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
+            self._state_dict_all_req_keys = (*type(self)._state_dict_all_req_keys, "_threshold_counts")
         super().__init__(beta, zero_division, output_transform, device, validate_args)
 
     @reinit__is_reduced
@@ -470,6 +570,8 @@ class MultilabelFBetaScore(_CountingMetric):
         self._num_samples = self._zeros()
         self._sample_sums = self._zeros(4, dtype=torch.float64)
         self._sample_defined = self._zeros(3)
+        if self.num_thresholds is not None:
+            self._threshold_counts = self._zeros(2, self.num_labels, self.num_thresholds)
         self._reduced_state = None
 
     @reinit__is_reduced
@@ -482,6 +584,9 @@ class MultilabelFBetaScore(_CountingMetric):
         if pred.shape[0] == 0:
             return
         label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta)
+        if self.num_thresholds is not None:
+            histogram = _curves.threshold_histogram(y_pred, target, self._boundaries)
+            self._threshold_counts += histogram.to(self._device)
         self._label_counts += label_counts.to(self._device)
         self._num_samples += pred.shape[0]
         self._sample_sums += sample_sums.to(self._device)
@@ -527,6 +632,69 @@ class MultilabelFBetaScore(_CountingMetric):
             self.zero_division,
         )
 
+    def curve(self, average: str | None = None) -> dict[str, torch.Tensor]:
+        """Precision, recall and F-beta at each of the ``num_thresholds``, per label or averaged.
+
+        A label is predicted at threshold ``t`` when its probability is ``>= t``, compared as
+        ``threshold`` is (against ``logit(t)`` for logits). Undefined precision (no predicted
+        positive), recall (no positive) or F-beta count as 0.
+
+        Args:
+            average: ``None`` (one curve per label), ``"micro"`` (the labels' counts pooled) or
+                ``"macro"`` (the mean of the labels' curves), at thresholds shared by all labels.
+
+        Returns:
+            float64 tensors: ``thresholds`` (T,) and ``precision``, ``recall``, ``fbeta``, of shape
+            (num_labels, T) with ``average=None``, (T,) otherwise.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``, or a bad ``average``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MultilabelF1Score
+            >>> metric = MultilabelF1Score(num_labels=2, from_logits=False, num_thresholds=3)
+            >>> y_pred = torch.tensor([[0.9, 0.2], [0.2, 0.7], [0.6, 0.4]])
+            >>> metric.update((y_pred, torch.tensor([[1, 0], [0, 1], [1, 1]])))
+            >>> metric.curve()["recall"]  # thresholds 0, 0.5, 1
+            tensor([[1.0000, 1.0000, 0.0000],
+                    [1.0000, 0.5000, 0.0000]], dtype=torch.float64)
+            >>> metric.curve(average="micro")["precision"]  # 4 tp, 2 fp; then 3 tp, 0 fp
+            tensor([0.6667, 1.0000, 0.0000], dtype=torch.float64)
+        """
+        average = _inputs.check_average(average, _curves.CURVE_AVERAGES)
+        return _curves.curve(_kept_histogram(self), self.beta, average)
+
+    def best_threshold(
+        self, average: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[float, float]:
+        """The threshold of :meth:`curve` with the highest F-beta (the lowest on ties), and that F-beta.
+
+        Args:
+            average: ``None``: one threshold per label, as two float64 tensors (num_labels,);
+                ``"micro"`` or ``"macro"``: one threshold for all labels, as two floats.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``, or a bad ``average``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MultilabelF1Score
+            >>> metric = MultilabelF1Score(num_labels=2, from_logits=False, num_thresholds=3)
+            >>> y_pred = torch.tensor([[0.9, 0.2], [0.2, 0.7], [0.6, 0.4]])
+            >>> metric.update((y_pred, torch.tensor([[1, 0], [0, 1], [1, 1]])))
+            >>> metric.best_threshold()  # label 1 at 0: 2 tp, 1 fp, 0 fn
+            (tensor([0.5000, 0.0000], dtype=torch.float64), tensor([1.0000, 0.8000], dtype=torch.float64))
+            >>> metric.best_threshold(average="micro")  # at 0.5: 3 tp, 0 fp, 1 fn
+            (0.5, 0.857...)
+        """
+        best, score = _curves.best_threshold(self.curve(average))
+        if average is None:
+            return best, score
+        return float(best), float(score)
+
 
 class MultilabelF1Score(MultilabelFBetaScore):
     """Multilabel F1 score: :class:`MultilabelFBetaScore` with ``beta=1``.
@@ -541,6 +709,8 @@ class MultilabelF1Score(MultilabelFBetaScore):
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
         validate_args: check every batch; ``False`` is unsafe.
+        num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for
+            :meth:`~MultilabelFBetaScore.curve`.
 
     Examples:
         >>> import torch
@@ -563,6 +733,7 @@ class MultilabelF1Score(MultilabelFBetaScore):
         output_transform: Callable[[Any], Any] = _identity,
         device: str | torch.device = "cpu",
         validate_args: bool = True,
+        num_thresholds: int | None = None,
     ) -> None:
         super().__init__(
             1.0,
@@ -575,4 +746,5 @@ class MultilabelF1Score(MultilabelFBetaScore):
             output_transform,
             device,
             validate_args,
+            num_thresholds,
         )
