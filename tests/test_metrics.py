@@ -1,0 +1,515 @@
+"""The Metric classes inside and outside an Ignite Engine: result types, epochs, state_dict round
+trips, constant memory, segmentation with ``ignore_index``, ``validate_args``, ``device`` and the F1
+aliases.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from ignite.engine import Engine, Events
+from sklearn.metrics import classification_report, confusion_matrix, f1_score, fbeta_score
+
+from ignite_f1 import (
+    BinaryF1Score,
+    BinaryFBetaScore,
+    MulticlassF1Score,
+    MulticlassFBetaScore,
+    MultilabelF1Score,
+    MultilabelFBetaScore,
+)
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+def _same(a: Any, b: Any) -> None:
+    """Exact equality of results: floats (NaN equal to NaN), tensors (dtype, shape and values) and
+    nested dicts (same keys in the same order)."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=0, atol=0, equal_nan=True)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b)
+        for key in a:
+            _same(a[key], b[key])
+    elif isinstance(a, float) and math.isnan(a):
+        assert isinstance(b, float) and math.isnan(b)
+    else:
+        assert type(a) is type(b) and a == b, (a, b)
+
+
+def _split(y_pred: torch.Tensor, y: torch.Tensor, sizes: list[int]) -> list[Batch]:
+    assert sum(sizes) == y.shape[0]
+    return list(zip(y_pred.split(sizes), y.split(sizes), strict=True))
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _binary_data(n: int = 60, seed: int = 0) -> Batch:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, generator=gen), torch.randint(0, 2, (n,), generator=gen)
+
+
+def _multiclass_data(n: int = 60, num_classes: int = 4, seed: int = 0) -> Batch:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, num_classes, generator=gen), torch.randint(0, num_classes, (n,), generator=gen)
+
+
+def _multilabel_data(n: int = 60, num_labels: int = 4, seed: int = 0) -> Batch:
+    gen = torch.Generator().manual_seed(seed)
+    # a sparse target so that some samples have no true label (the samples-average special case)
+    y = (torch.rand(n, num_labels, generator=gen) < 0.3).long()
+    return torch.randn(n, num_labels, generator=gen) - 0.8, y
+
+
+def _segmentation_data(n: int = 12, num_classes: int = 4, seed: int = 0) -> Batch:
+    gen = torch.Generator().manual_seed(seed)
+    scores = torch.randn(n, num_classes, 5, 7, generator=gen)
+    y = torch.randint(0, num_classes, (n, 5, 7), generator=gen)
+    y[torch.rand(n, 5, 7, generator=gen) < 0.2] = 255
+    return scores, y
+
+
+# --------------------------------------------------------------------------- Engine
+
+
+NAMES = ["cat", "dog", "owl", "yak"]
+
+
+def test_engine_puts_floats_and_per_class_results_in_state_metrics() -> None:
+    mc_scores, mc_y = _multiclass_data(50)
+    bin_logits, bin_y = _binary_data(50)
+    ml_logits, ml_y = _multilabel_data(50)
+    data = [
+        {"mc": (mc_scores[i : i + 8], mc_y[i : i + 8]), "bin": (bin_logits[i : i + 8], bin_y[i : i + 8])}
+        | {"ml": (ml_logits[i : i + 8], ml_y[i : i + 8])}
+        for i in range(0, 50, 8)
+    ]
+    evaluator = Engine(lambda engine, batch: batch)
+
+    def mc(output: dict[str, Batch]) -> Batch:
+        return output["mc"]
+
+    MulticlassF1Score(4, output_transform=mc).attach(evaluator, "f1")
+    MulticlassFBetaScore(2.0, 4, average="weighted", output_transform=mc).attach(evaluator, "f2_weighted")
+    MulticlassF1Score(4, average=None, class_names=NAMES, output_transform=mc).attach(evaluator, "per_class")
+    MulticlassF1Score(4, average=None, output_transform=mc).attach(evaluator, "per_class_tensor")
+    BinaryF1Score(output_transform=lambda o: o["bin"]).attach(evaluator, "binary_f1")
+    MultilabelF1Score(4, average="samples", zero_division=0.0, output_transform=lambda o: o["ml"]).attach(
+        evaluator, "ml_samples"
+    )
+
+    metrics = evaluator.run(data).metrics
+
+    mc_pred = mc_scores.argmax(1).numpy()
+    expected_mc = f1_score(y_true=mc_y.numpy(), y_pred=mc_pred, average="macro")
+    assert type(metrics["f1"]) is float
+    assert metrics["f1"] == pytest.approx(expected_mc, abs=1e-12)
+    assert type(metrics["f2_weighted"]) is float
+    expected_f2 = fbeta_score(y_true=mc_y.numpy(), y_pred=mc_pred, beta=2.0, average="weighted")
+    assert metrics["f2_weighted"] == pytest.approx(expected_f2, abs=1e-12)
+
+    per_class = f1_score(y_true=mc_y.numpy(), y_pred=mc_pred, average=None, labels=range(4))
+    assert isinstance(metrics["per_class"], dict)
+    assert list(metrics["per_class"]) == NAMES
+    assert all(type(v) is float for v in metrics["per_class"].values())
+    assert list(metrics["per_class"].values()) == pytest.approx(per_class.tolist(), abs=1e-12)
+
+    tensor = metrics["per_class_tensor"]
+    assert isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float64 and tensor.shape == (4,)
+    assert tensor.tolist() == pytest.approx(per_class.tolist(), abs=1e-12)
+
+    assert type(metrics["binary_f1"]) is float
+    expected_bin = f1_score(y_true=bin_y.numpy(), y_pred=(bin_logits >= 0).long().numpy())
+    assert metrics["binary_f1"] == pytest.approx(expected_bin, abs=1e-12)
+
+    assert type(metrics["ml_samples"]) is float
+    expected_ml = f1_score(
+        y_true=ml_y.numpy(), y_pred=(ml_logits >= 0).long().numpy(), average="samples", zero_division=0.0
+    )
+    assert metrics["ml_samples"] == pytest.approx(expected_ml, abs=1e-12)
+
+
+def test_every_epoch_starts_from_zero() -> None:
+    """Three epochs over different data: each epoch's value is sklearn on that epoch only."""
+    scores, y = _multiclass_data(90, seed=3)
+    batches = _split(scores, y, [10] * 9)  # 3 epochs of 3 batches, the iterator runs on across epochs
+    evaluator = Engine(lambda engine, batch: batch)
+    metric = MulticlassF1Score(4, average="micro")
+    metric.attach(evaluator, "f1")
+    seen: list[tuple[float, int]] = []
+
+    @evaluator.on(Events.EPOCH_COMPLETED)
+    def record(engine: Engine) -> None:
+        seen.append((engine.state.metrics["f1"], int(metric.confusion_matrix().sum())))
+
+    evaluator.run(batches, max_epochs=3, epoch_length=3)
+
+    assert len(seen) == 3
+    for epoch, (value, count) in enumerate(seen):
+        part = slice(30 * epoch, 30 * (epoch + 1))
+        expected = f1_score(y_true=y[part].numpy(), y_pred=scores[part].argmax(1).numpy(), average="micro")
+        assert count == 30
+        assert value == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_second_run_does_not_carry_over() -> None:
+    evaluator = Engine(lambda engine, batch: batch)
+    BinaryF1Score().attach(evaluator, "f1")
+    for seed in (1, 2):
+        logits, y = _binary_data(40, seed=seed)
+        value = evaluator.run(_split(logits, y, [16, 16, 8])).metrics["f1"]
+        assert value == pytest.approx(f1_score(y_true=y.numpy(), y_pred=(logits >= 0).numpy()), abs=1e-12)
+
+
+def test_epoch_f1_is_not_the_mean_of_batch_f1s() -> None:
+    metric = BinaryF1Score(from_logits=False)
+    batch_values = []
+    # batch 1: y = [1, 1], pred = [1, 1]        -> tp 2, fp 0, fn 0: F1 = 1
+    # batch 2: y = [1, 0, 0], pred = [0, 1, 1]  -> tp 0, fp 2, fn 1: F1 = 0
+    for probs, y in [([0.9, 0.8], [1, 1]), ([0.1, 0.7, 0.6], [1, 0, 0])]:
+        batch = BinaryF1Score(from_logits=False)
+        batch.update((torch.tensor(probs), torch.tensor(y)))
+        batch_values.append(batch.compute())
+        metric.update((torch.tensor(probs), torch.tensor(y)))
+    assert batch_values == [1.0, 0.0]
+    # epoch: tp 2, fp 2, fn 1 -> F1 = 2 * 2 / (2 * 2 + 2 + 1) = 4 / 7, not the batch mean 1 / 2
+    assert metric.compute() == pytest.approx(4 / 7, abs=1e-15)
+    assert np.mean(batch_values) == 0.5
+
+
+# --------------------------------------------------------------------------- state_dict round trips
+
+
+CONFIGS: list[Any] = [
+    pytest.param(BinaryFBetaScore, {"beta": 0.5}, _binary_data, id="binary-f0.5"),
+    pytest.param(
+        BinaryF1Score,
+        {"threshold": 0.7, "from_logits": True, "zero_division": 1.0},
+        _binary_data,
+        id="binary-f1",
+    ),
+    pytest.param(MulticlassF1Score, {"num_classes": 4}, _multiclass_data, id="multiclass-macro"),
+    pytest.param(
+        MulticlassFBetaScore,
+        {"beta": 2.0, "num_classes": 4, "average": None, "class_names": NAMES},
+        _multiclass_data,
+        id="multiclass-none-names",
+    ),
+    pytest.param(
+        MulticlassF1Score,
+        {"num_classes": 4, "average": "weighted", "labels": [2, 0]},
+        _multiclass_data,
+        id="multiclass-weighted-labels",
+    ),
+    pytest.param(
+        MulticlassF1Score,
+        {"num_classes": 4, "average": None, "ignore_index": 255, "zero_division": 0.0},
+        _segmentation_data,
+        id="segmentation-none",
+    ),
+    pytest.param(
+        MultilabelF1Score, {"num_labels": 4, "zero_division": 0.0}, _multilabel_data, id="multilabel-macro"
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        {"num_labels": 4, "average": "micro", "zero_division": 0.0},
+        _multilabel_data,
+        id="multilabel-micro",
+    ),
+    pytest.param(
+        MultilabelFBetaScore,
+        {"beta": 0.5, "num_labels": 4, "average": "samples", "zero_division": 0.0},
+        _multilabel_data,
+        id="multilabel-samples",
+    ),
+    pytest.param(
+        MultilabelFBetaScore,
+        {"beta": 3.0, "num_labels": 4, "average": "samples", "zero_division": float("nan")},
+        _multilabel_data,
+        id="multilabel-samples-zd_nan",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        {"num_labels": 4, "average": None, "class_names": NAMES, "zero_division": 1.0},
+        _multilabel_data,
+        id="multilabel-none-names",
+    ),
+]
+
+
+def _results(metric: Any) -> dict[str, Any]:
+    return {"compute": metric.compute(), "cm": metric.confusion_matrix(), "report": metric.report()}
+
+
+def _batches(data: Callable[..., Batch]) -> list[Batch]:
+    y_pred, y = data()
+    sizes = [len(part) for part in np.array_split(np.arange(y.shape[0]), 10)]
+    return _split(y_pred, y, sizes)
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "data"), CONFIGS)
+def test_state_dict_mid_epoch_round_trip(
+    cls: type, kwargs: dict[str, Any], data: Callable[..., Batch]
+) -> None:
+    batches = _batches(data)
+    uninterrupted = cls(**kwargs)
+    for batch in batches:
+        uninterrupted.update(batch)
+
+    saved = cls(**kwargs)
+    for batch in batches[:4]:
+        saved.update(batch)
+    saved.compute()  # a value read mid-epoch must not leak into the checkpoint
+    buffer = io.BytesIO()
+    torch.save(saved.state_dict(), buffer)
+    buffer.seek(0)
+
+    restored = cls(**kwargs)  # a fresh object, as after a restart
+    restored.load_state_dict(torch.load(buffer))
+    for batch in batches[4:]:
+        restored.update(batch)
+
+    _same(_results(restored), _results(uninterrupted))
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "data"), CONFIGS)
+def test_load_state_dict_replaces_a_computed_state(
+    cls: type, kwargs: dict[str, Any], data: Callable[..., Batch]
+) -> None:
+    """Loading into a used metric that has already computed (and kept reduced counts) gives the
+    loaded state's results, not the old ones."""
+    batches = _batches(data)
+    source = cls(**kwargs)
+    for batch in batches[:3]:
+        source.update(batch)
+    expected = _results(source)
+    state = torch.load(_saved(source))
+
+    target = cls(**kwargs)
+    for batch in batches[3:]:
+        target.update(batch)
+    _results(target)
+    target.load_state_dict(state)
+    _same(_results(target), expected)
+
+
+def _saved(metric: Any) -> io.BytesIO:
+    buffer = io.BytesIO()
+    torch.save(metric.state_dict(), buffer)
+    buffer.seek(0)
+    return buffer
+
+
+# --------------------------------------------------------------------------- constant memory
+
+
+def _state_bytes(metric: Any) -> tuple[int, list[tuple[str, tuple[int, ...], torch.dtype]]]:
+    """Bytes held in tensors by the state dict and by the object's attributes (including dicts of
+    tensors such as the reduced counts kept after compute), with the layout of every tensor."""
+    layout: list[tuple[str, tuple[int, ...], torch.dtype]] = []
+
+    def walk(path: str, value: Any) -> int:
+        if isinstance(value, torch.Tensor):
+            layout.append((path, tuple(value.shape), value.dtype))
+            return value.numel() * value.element_size()
+        if isinstance(value, dict):
+            return sum(walk(f"{path}.{key}", item) for key, item in value.items())
+        if isinstance(value, (list, tuple)):
+            return sum(walk(f"{path}[{i}]", item) for i, item in enumerate(value))
+        return 0
+
+    total = walk("state_dict", metric.state_dict()) + walk("attributes", vars(metric))
+    return total, layout
+
+
+@pytest.mark.parametrize(
+    ("make", "batch"),
+    [
+        pytest.param(BinaryF1Score, lambda: _binary_data(3), id="binary"),
+        pytest.param(
+            lambda: MulticlassF1Score(4, average=None, zero_division=0.0),
+            lambda: _multiclass_data(3),
+            id="multiclass",
+        ),
+        pytest.param(
+            lambda: MultilabelF1Score(4, average="samples", zero_division=0.0),
+            lambda: _multilabel_data(3),
+            id="multilabel-samples",
+        ),
+    ],
+)
+def test_state_size_does_not_grow_with_updates(make: Callable[[], Any], batch: Callable[[], Batch]) -> None:
+    sizes = []
+    for updates in (10, 10_000):
+        metric = make()
+        y_pred, y = batch()
+        for _ in range(updates):
+            metric.update((y_pred, y))
+        metric.compute()
+        sizes.append(_state_bytes(metric))
+        assert int(metric.confusion_matrix().sum()) >= 3 * updates
+    assert sizes[0][0] > 0
+    assert sizes[0] == sizes[1]
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+def test_segmentation_with_ignore_index_equals_sklearn_on_the_union(average: str | None) -> None:
+    scores, y = _segmentation_data(n=7, seed=5)
+    metric = MulticlassFBetaScore(
+        beta=0.5, num_classes=4, average=average, ignore_index=255, zero_division=0.0
+    )
+    for batch in _split(scores, y, [3, 1, 3]):
+        metric.update(batch)
+
+    keep = y != 255
+    assert 0 < int((~keep).sum()) < keep.numel()
+    y_true = y[keep].numpy()
+    y_pred = scores.argmax(1)[keep].numpy()
+    expected = fbeta_score(
+        y_true=y_true,
+        y_pred=y_pred,
+        beta=0.5,
+        average=average,
+        labels=range(4) if average is None else None,
+        zero_division=0.0,
+    )
+    result = metric.compute()
+    if average is None:
+        assert isinstance(result, torch.Tensor) and result.dtype == torch.float64
+        np.testing.assert_allclose(result.numpy(), expected, rtol=0, atol=1e-12)
+    else:
+        assert type(result) is float and result == pytest.approx(expected, abs=1e-12)
+
+    assert torch.equal(
+        metric.confusion_matrix(),
+        torch.as_tensor(confusion_matrix(y_true=y_true, y_pred=y_pred, labels=range(4))),
+    )
+    report = classification_report(
+        y_true=y_true, y_pred=y_pred, labels=range(4), output_dict=True, zero_division=0.0
+    )
+    _close_report(metric.report(), report)
+
+
+def _close_report(actual: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert list(actual) == list(expected)
+    for key, value in expected.items():
+        if isinstance(value, dict):
+            assert list(actual[key]) == list(value)
+            for field, number in value.items():
+                assert actual[key][field] == pytest.approx(number, abs=1e-12), (key, field)
+        else:
+            assert actual[key] == pytest.approx(value, abs=1e-12), key
+
+
+# --------------------------------------------------------------------------- validate_args, device
+
+
+PAIRS: list[Any] = [
+    pytest.param(lambda **kw: BinaryFBetaScore(beta=2.0, **kw), _binary_data, id="binary"),
+    pytest.param(
+        lambda **kw: MulticlassF1Score(4, average="weighted", **kw), _multiclass_data, id="multiclass"
+    ),
+    pytest.param(
+        lambda **kw: MulticlassF1Score(4, average=None, ignore_index=255, zero_division=0.0, **kw),
+        _segmentation_data,
+        id="segmentation",
+    ),
+    pytest.param(
+        lambda **kw: MultilabelFBetaScore(0.5, 4, average="samples", zero_division=1.0, **kw),
+        _multilabel_data,
+        id="multilabel-samples",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "data"), PAIRS)
+def test_validate_args_false_gives_the_same_result_on_valid_input(
+    make: Callable[..., Any], data: Callable[..., Batch]
+) -> None:
+    checked, unchecked = make(), make(validate_args=False)
+    for batch in _batches(data):
+        checked.update(batch)
+        unchecked.update(batch)
+    _same(_results(unchecked), _results(checked))
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu")], ids=["str", "torch.device"])
+@pytest.mark.parametrize(("make", "data"), PAIRS)
+def test_cpu_device_passes_inputs_through(
+    make: Callable[..., Any], data: Callable[..., Batch], device: str | torch.device
+) -> None:
+    on_device, default = make(device=device), make()
+    for y_pred, y in _batches(data):
+        kept = (y_pred.clone(), y.clone())
+        on_device.update((y_pred, y))
+        default.update((y_pred, y))
+        assert torch.equal(y_pred, kept[0]) and torch.equal(y, kept[1])  # inputs are not modified
+    for name, value in vars(on_device).items():
+        if isinstance(value, torch.Tensor):
+            assert value.device == torch.device("cpu"), name
+    _same(_results(on_device), _results(default))
+    assert on_device.confusion_matrix().device == torch.device("cpu")
+    assert on_device.confusion_matrix().dtype == torch.int64
+
+
+# --------------------------------------------------------------------------- F1 aliases
+
+
+ALIASES: list[Any] = [
+    pytest.param(BinaryF1Score, BinaryFBetaScore, {}, _binary_data, id="binary"),
+    pytest.param(
+        BinaryF1Score,
+        BinaryFBetaScore,
+        {"threshold": 0.3, "zero_division": 0.0},
+        _binary_data,
+        id="binary-kw",
+    ),
+    pytest.param(
+        MulticlassF1Score, MulticlassFBetaScore, {"num_classes": 4}, _multiclass_data, id="multiclass"
+    ),
+    pytest.param(
+        MulticlassF1Score,
+        MulticlassFBetaScore,
+        {"num_classes": 4, "average": None, "labels": [3, 1], "ignore_index": 255, "class_names": NAMES},
+        _segmentation_data,
+        id="segmentation-kw",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        MultilabelFBetaScore,
+        {"num_labels": 4, "average": "samples", "zero_division": 0.0},
+        _multilabel_data,
+        id="multilabel-samples",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        MultilabelFBetaScore,
+        {"num_labels": 4, "average": None, "threshold": 0.4, "class_names": NAMES, "zero_division": 1.0},
+        _multilabel_data,
+        id="multilabel-kw",
+    ),
+]
+
+
+@pytest.mark.parametrize(("f1_cls", "fbeta_cls", "kwargs", "data"), ALIASES)
+def test_f1_classes_equal_fbeta_with_beta_1(
+    f1_cls: type, fbeta_cls: type, kwargs: dict[str, Any], data: Callable[..., Batch]
+) -> None:
+    f1, fbeta = f1_cls(**kwargs), fbeta_cls(beta=1.0, **kwargs)
+    assert issubclass(f1_cls, fbeta_cls)
+    assert f1.beta == 1.0
+    for batch in _batches(data):
+        f1.update(batch)
+        fbeta.update(batch)
+    _same(_results(f1), _results(fbeta))
