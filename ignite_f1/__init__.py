@@ -5,6 +5,13 @@ processes) and compute with scikit-learn at epoch end, so the result is the numb
 ``sklearn.metrics.fbeta_score`` gives on all the data.
 """
 
+from ignite_f1.handlers import (
+    F1Monitoring,
+    RetrainEvents,
+    RetrainOnPlateau,
+    score_function,
+    setup_f1_monitoring,
+)
 from ignite_f1.metrics import (
     BinaryF1Score,
     BinaryFBetaScore,
@@ -19,9 +26,14 @@ __version__ = "0.1.0"
 __all__ = [
     "BinaryF1Score",
     "BinaryFBetaScore",
+    "F1Monitoring",
     "MulticlassF1Score",
     "MulticlassFBetaScore",
     "MultilabelF1Score",
     "MultilabelFBetaScore",
+    "RetrainEvents",
+    "RetrainOnPlateau",
     "__version__",
+    "score_function",
+    "setup_f1_monitoring",
 ]
