@@ -24,6 +24,7 @@ import torch
 from ignite.base.mixins import Serializable
 from ignite.engine import Engine, EventEnum, Events
 from ignite.handlers import Checkpoint, DiskSaver, EarlyStopping, global_step_from_engine
+from ignite.metrics import Metric
 from ignite.utils import setup_logger
 
 from ignite_f1._inputs import check_count
@@ -577,8 +578,12 @@ class _KeepingDiskSaver(DiskSaver):
     and deletes a replaced checkpoint only once its successor is safely on disk."""
 
     def __init__(self, dirname: Path) -> None:
-        super().__init__(dirname, atomic=True, create_dir=True, require_empty=False)
+        super().__init__(dirname, atomic=True, create_dir=False, require_empty=False)
         self._to_remove: list[str] = []
+
+    @staticmethod
+    def _check_and_setup(dirname: Path, create_dir: bool, require_empty: bool) -> None:
+        pass  # setup_f1_monitoring checks the directory, and makes it once every argument is checked
 
     def __call__(
         self, checkpoint: Mapping[Any, Any], filename: str, metadata: Mapping[Any, Any] | None = None
@@ -626,7 +631,7 @@ class F1Monitoring:
         early_stopping: Ignite's ``EarlyStopping`` on the F1 score.
         checkpoint: Ignite's ``Checkpoint`` keeping the ``n_saved`` best-F1 files.
         retrain: the :class:`RetrainOnPlateau` handler, or None.
-        tensorboard: the TensorBoard handler, or None.
+        tensorboard: the ``TensorboardLogger`` writing to ``log_dir``, or None. Close it when done.
 
     Examples:
         >>> import tempfile
@@ -741,6 +746,8 @@ def setup_f1_monitoring(
     retrain: Mapping[str, Any] | None = None,
     log_dir: str | os.PathLike[str] | None = None,
     *,
+    metric: Metric | None = None,
+    tag: str = "validation",
     reduce: str | None = None,
     min_delta: float = 0.0,
     filename_prefix: str = "best",
@@ -756,7 +763,10 @@ def setup_f1_monitoring(
        '\\' in names become '_'). Writes are atomic (a temporary file renamed into place), files
        load with ``torch.load(path, weights_only=True)`` and ``Checkpoint.load_objects``;
     2. Ignite's ``EarlyStopping(patience, threshold=min_delta)`` on the F1 score;
-    3. with ``retrain``, a :class:`RetrainOnPlateau` restoring from that checkpoint.
+    3. with ``retrain``, a :class:`RetrainOnPlateau` restoring from that checkpoint;
+    4. with ``log_dir``, TensorBoard logging (see ``log_dir``).
+
+    Nothing is made or attached until every argument is checked.
 
     Args:
         trainer: the training engine (stopped, retrained, and whose epoch names the files).
@@ -771,7 +781,15 @@ def setup_f1_monitoring(
             to the modules of ``to_save``, ``optimizer`` to the single optimizer of ``to_save`` (if
             exactly one), ``min_delta`` to this ``min_delta``; ``score_function``, ``trainer`` and
             ``checkpoint`` are set here.
-        log_dir: TensorBoard directory; not supported yet (must be None).
+        log_dir: TensorBoard directory, or None for no TensorBoard logging. With a directory, a
+            ``TensorboardLogger`` (the ``tensorboard`` extra) writes at each evaluation, at the
+            trainer's epoch: the scalar ``{tag}/{metric_name}`` and the
+            :class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary of the metric (per-class
+            curves, confusion matrix, report); with ``retrain``, ``retrain/retrain_count`` at each
+            retrain. It is flushed when the trainer completes.
+        metric: the F1 metric object attached to the evaluator as ``metric_name``, for the
+            TensorBoard summary; by default it is found among the evaluator's handlers.
+        tag: the first level of the TensorBoard tags.
         reduce: ``"min"`` or ``"mean"`` for a per-class metric (see :func:`score_function`).
         min_delta: an improvement must exceed the best score by more than this (>= 0).
         filename_prefix: first part of the file names.
@@ -786,8 +804,9 @@ def setup_f1_monitoring(
     Raises:
         TypeError: an argument has the wrong type.
         ValueError: an argument has a wrong value; ``evaluator`` is ``trainer``;
-            ``checkpoint_dir`` is a file, or holds ``*.pt`` files with ``require_empty=True``.
-        NotImplementedError: ``log_dir`` is given (TensorBoard logging is not available yet).
+            ``checkpoint_dir`` is a file, or holds ``*.pt`` files with ``require_empty=True``;
+            ``log_dir`` is given and no metric ``metric_name`` is attached to the evaluator.
+        ModuleNotFoundError: ``log_dir`` is given and the ``tensorboard`` extra is not installed.
 
     Notes:
         Early stopping counts evaluations without a new best F1, retrains included: with
@@ -796,8 +815,10 @@ def setup_f1_monitoring(
         (or after ``max_retrains`` retrains and one more plateau). A NaN F1 is never an
         improvement. Nothing is reset when the trainer starts, so a resumed run continues: save
         :meth:`F1Monitoring.objects_to_save` with the trainer. To run the trainer again from scratch,
-        call ``reset()`` on the early stopping, checkpoint and retrain handlers. The first
-        evaluation is always saved, even with a NaN F1 (it is replaced by any real score).
+        call ``reset()`` on the early stopping, checkpoint and retrain handlers (by hand, do not
+        use ``EarlyStopping.attach(evaluator)``: its default resets it at every evaluation). The
+        first evaluation is always saved, even with a NaN F1 (any real score replaces it). If a
+        save fails, the previous best file stays on disk and remains ``best_checkpoint``.
 
     Examples:
         >>> import os
@@ -847,9 +868,11 @@ def setup_f1_monitoring(
         raise TypeError(f"Argument `require_empty` must be a bool, got {require_empty!r}.")
     retrain_kwargs = None if retrain is None else _retrain_kwargs(retrain, to_save, patience, min_delta)
     if log_dir is not None:
-        raise NotImplementedError(
-            f"Argument `log_dir` must be None: TensorBoard logging is not available yet, got {log_dir!r}."
-        )
+        if not isinstance(log_dir, str | os.PathLike):
+            raise TypeError(f"Argument `log_dir` must be a path or None, got {log_dir!r}.")
+        if not isinstance(tag, str) or not tag:
+            raise TypeError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
+        metric = _attached_metric(evaluator, metric_name) if metric is None else metric
     Checkpoint._check_objects(to_save, "state_dict")
     directory = _prepare_checkpoint_dir(checkpoint_dir, require_empty)
 
@@ -876,8 +899,77 @@ def setup_f1_monitoring(
     if retrain_kwargs is not None:
         retrain_handler = RetrainOnPlateau(score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs)
 
+    summary = None if log_dir is None else _f1_summary_handler(metric, tag, trainer)
+
+    # Everything is checked: now make the directories and attach.
+    tensorboard = None if log_dir is None else _tensorboard_logger(log_dir)
+    if idist.get_rank() == 0:
+        directory.mkdir(parents=True, exist_ok=True)
     evaluator.add_event_handler(Events.COMPLETED, checkpoint)
     evaluator.add_event_handler(Events.COMPLETED, early_stopping)
     if retrain_handler is not None:
         retrain_handler.attach(evaluator)
-    return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, None)
+    if tensorboard is not None:
+        _attach_tensorboard(tensorboard, summary, trainer, evaluator, metric_name, tag, retrain_handler)
+    return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
+
+
+def _attached_metric(evaluator: Engine, metric_name: str) -> Metric:
+    """The metric attached to ``evaluator`` under ``metric_name`` (Ignite keeps no such registry:
+    ``Metric.attach`` adds its ``completed(engine, name)`` method as a handler, found here)."""
+    for handlers in evaluator._event_handlers.values():
+        for handler, args, _ in handlers:
+            owner = getattr(handler, "__self__", None)
+            if (
+                isinstance(owner, Metric)
+                and getattr(handler, "__name__", "") == "completed"
+                and args[-1:] == (metric_name,)
+            ):
+                return owner
+    raise ValueError(
+        f"Argument `metric_name` must name a metric attached to the evaluator for TensorBoard logging, got "
+        f"{metric_name!r}; pass the metric object as `metric=`."
+    )
+
+
+def _f1_summary_handler(metric: Any, tag: str, trainer: Engine) -> Any:
+    """The F1 summary handler of ``ignite_f1.tensorboard`` (imported here: an optional extra)."""
+    from ignite_f1.tensorboard import F1TensorboardHandler
+
+    return F1TensorboardHandler(metric, tag, global_step_transform=global_step_from_engine(trainer))
+
+
+def _tensorboard_logger(log_dir: str | os.PathLike[str]) -> Any:
+    from ignite.handlers import TensorboardLogger
+
+    return TensorboardLogger(log_dir=os.fspath(log_dir))
+
+
+def _attach_tensorboard(
+    logger: Any,
+    summary: Any,
+    trainer: Engine,
+    evaluator: Engine,
+    metric_name: str,
+    tag: str,
+    retrain: RetrainOnPlateau | None,
+) -> None:
+    """Log the F1 scalar and summary at each evaluation, and the retrains, at the trainer's epoch."""
+    step = global_step_from_engine(trainer)
+    logger.attach_output_handler(
+        evaluator, Events.COMPLETED, tag=tag, metric_names=[metric_name], global_step_transform=step
+    )
+    logger.attach(evaluator, log_handler=summary, event_name=Events.COMPLETED)
+    if retrain is not None:
+        logger.attach_output_handler(
+            trainer,
+            RetrainEvents.RETRAIN_TRIGGERED,
+            tag="retrain",
+            state_attributes=["retrain_count"],
+            global_step_transform=_trainer_epoch,
+        )
+    trainer.add_event_handler(Events.COMPLETED, lambda: logger.writer.flush())
+
+
+def _trainer_epoch(engine: Engine, event_name: Any) -> int:
+    return engine.state.epoch
