@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import sklearn_fbeta, sklearn_report
 from ignite.engine import Engine, Events
 from ignite.exceptions import NotComputableError
-from sklearn.metrics import fbeta_score, precision_recall_curve, precision_score, recall_score
+from sklearn.metrics import precision_recall_curve
 
 from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MultilabelF1Score, MultilabelFBetaScore, _curves
 
@@ -25,14 +26,10 @@ def _sklearn_curve(scores: np.ndarray, y: np.ndarray, cuts: np.ndarray, beta: fl
     """precision / recall / F-beta of "positive when score >= cut" at every cut, by scikit-learn."""
     rows = []
     for cut in cuts:
-        pred = scores >= cut
-        rows.append(
-            (
-                precision_score(y_true=y, y_pred=pred, zero_division=0),
-                recall_score(y_true=y, y_pred=pred, zero_division=0),
-                fbeta_score(y_true=y, y_pred=pred, beta=beta, zero_division=0),
-            )
-        )
+        pred = (scores >= cut).astype(np.int64)
+        positive = sklearn_report(y_true=y, y_pred=pred, labels=[0, 1], zero_division=0)["1"]
+        fbeta = sklearn_fbeta(y_true=y, y_pred=pred, beta=beta, kind="binary", zero_division=0)
+        rows.append((positive["precision"], positive["recall"], fbeta))
     precision, recall, fbeta = np.array(rows).T
     return {"precision": precision, "recall": recall, "fbeta": fbeta}
 
@@ -264,13 +261,12 @@ def test_multilabel_curves_per_label_micro_macro(multilabel_data, from_logits):
     micro = metric.curve(average="micro")
     rows = []
     for cut in cuts:
-        pred = s >= cut
-        rows.append(
-            [
-                f(y_true=t, y_pred=pred, average="micro", zero_division=0, **kw)
-                for f, kw in ((precision_score, {}), (recall_score, {}), (fbeta_score, {"beta": 2.0}))
-            ]
+        pred = (s >= cut).astype(np.int64)
+        pooled = sklearn_report(y_true=t, y_pred=pred, labels=range(4), zero_division=0)["micro avg"]
+        fbeta = sklearn_fbeta(
+            y_true=t, y_pred=pred, beta=2.0, kind="multilabel", average="micro", zero_division=0
         )
+        rows.append((pooled["precision"], pooled["recall"], fbeta))
     np.testing.assert_allclose(torch.stack([micro[k] for k in ("precision", "recall", "fbeta")], 1), rows)
 
     macro = metric.curve(average="macro")

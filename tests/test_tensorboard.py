@@ -1,0 +1,617 @@
+"""TensorBoard logging: read back with TensorBoard's EventAccumulator and served by a real server."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from conftest import sklearn_report
+from ignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
+from ignite.exceptions import NotComputableError
+from ignite.handlers import TensorboardLogger, global_step_from_engine
+from PIL import Image
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.custom_scalar import layout_pb2
+from tensorboard.util import tensor_util
+
+from ignite_f1 import (
+    BinaryF1Score,
+    BinaryFBetaScore,
+    MulticlassF1Score,
+    MulticlassFBetaScore,
+    MultilabelF1Score,
+)
+from ignite_f1 import tensorboard as tb
+from ignite_f1.tensorboard import (
+    F1TensorboardHandler,
+    confusion_matrix_figure,
+    confusion_matrix_image,
+    log_f1_summary,
+)
+
+# spaces, a slash, unicode, and the characters TensorBoard keeps ('-', '.')
+CLASS_NAMES = ["cat", "big dog", "owl/bird", "ünï ω", "x.y-z"]
+TAG_NAMES = ["cat", "big_dog", "owl_bird", "ünï_ω", "x.y-z"]
+NUM_CLASSES = len(CLASS_NAMES)
+EPOCHS = 3
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _accumulator(logdir: Path | str) -> EventAccumulator:
+    acc = EventAccumulator(str(logdir), size_guidance={"scalars": 0, "images": 0, "tensors": 0})
+    acc.Reload()
+    return acc
+
+
+def _text(acc: EventAccumulator, tag: str) -> list[str]:
+    return [e.tensor_proto.string_val[0].decode() for e in acc.Tensors(f"{tag}/text_summary")]
+
+
+def _layout(acc: EventAccumulator) -> layout_pb2.Layout:
+    event = acc.Tensors("custom_scalars__config__")[-1]
+    return layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
+
+
+def _close(actual: float, expected: float) -> bool:
+    """TensorBoard stores scalars as float32."""
+    return actual == pytest.approx(float(np.float32(expected)), rel=1e-6, abs=1e-7)
+
+
+# --------------------------------------------------------------------------- a short real training run
+
+
+def _train_and_log(logdir: Path) -> dict[str, Any]:
+    """3 epochs of a linear classifier; three handlers on one evaluator and one writer.
+
+    Returns, per trainer epoch, what the metrics held when the handlers ran, and the evaluator's
+    outputs for an independent scikit-learn check.
+    """
+    torch.manual_seed(0)
+    x = torch.randn(600, 6)
+    y = (x @ torch.randn(6, NUM_CLASSES) + 0.8 * torch.randn(600, NUM_CLASSES)).argmax(1)
+    train = [(x[i : i + 50], y[i : i + 50]) for i in range(0, 400, 50)]
+    val = [(x[i : i + 40], y[i : i + 40]) for i in range(400, 600, 40)]
+    model = torch.nn.Linear(6, NUM_CLASSES)
+    trainer = create_supervised_trainer(
+        model, torch.optim.SGD(model.parameters(), lr=0.2), torch.nn.CrossEntropyLoss()
+    )
+    evaluator = create_supervised_evaluator(model)
+
+    multiclass = MulticlassF1Score(NUM_CLASSES, average=None, class_names=CLASS_NAMES)
+    binary = BinaryFBetaScore(
+        2.0,
+        from_logits=False,
+        num_thresholds=21,
+        output_transform=lambda out: (out[0].softmax(1)[:, 1], (out[1] == 1).long()),
+    )
+    multilabel = MultilabelF1Score(
+        NUM_CLASSES,
+        num_thresholds=11,
+        output_transform=lambda out: (out[0], torch.nn.functional.one_hot(out[1], NUM_CLASSES)),
+    )
+    multiclass.attach(evaluator, "f1")
+    binary.attach(evaluator, "f2_binary")
+    multilabel.attach(evaluator, "f1_multilabel")
+
+    tb_logger = TensorboardLogger(log_dir=str(logdir))
+    step = global_step_from_engine(trainer)
+    handlers = {
+        "val": F1TensorboardHandler(multiclass, "val", global_step_transform=step),
+        "val_binary": F1TensorboardHandler(
+            binary, "val_binary", ["other", "big dog"], global_step_transform=step
+        ),
+        "val_multilabel": F1TensorboardHandler(
+            multilabel, "val multilabel", CLASS_NAMES, global_step_transform=step
+        ),
+    }
+    for handler in handlers.values():
+        tb_logger.attach(evaluator, log_handler=handler, event_name=Events.COMPLETED)
+
+    records: dict[int, dict[str, Any]] = {}
+    outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+    evaluator.add_event_handler(Events.STARTED, lambda _: outputs.clear())
+    evaluator.add_event_handler(Events.ITERATION_COMPLETED, lambda e: outputs.append(e.state.output))
+
+    @evaluator.on(Events.COMPLETED)
+    def record(_: Engine) -> None:
+        y_pred = torch.cat([o[0] for o in outputs]).argmax(1)
+        y_true = torch.cat([o[1] for o in outputs])
+        records[trainer.state.epoch] = {
+            "f1": evaluator.state.metrics["f1"],
+            "reports": {name: h.metric.report() for name, h in handlers.items()},
+            "confusion": {name: h.metric.confusion_matrix() for name, h in handlers.items()},
+            "histograms": {
+                name: h.metric._reduced()["_threshold_counts"].clone()
+                for name, h in handlers.items()
+                if name != "val"
+            },
+            "curves": {name: h.metric.curve() for name, h in handlers.items() if name != "val"},
+            "y_pred": y_pred.numpy(),
+            "y_true": y_true.numpy(),
+        }
+
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda _: evaluator.run(val))
+    trainer.run(train, max_epochs=EPOCHS)
+    tb_logger.close()
+    return {"records": records, "handlers": handlers}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    logdir = tmp_path_factory.mktemp("tb_run")
+    result = _train_and_log(logdir)
+    result["logdir"] = logdir
+    result["acc"] = _accumulator(logdir)
+    return result
+
+
+# --------------------------------------------------------------------------- read back with EventAccumulator
+
+
+def test_every_per_class_scalar_equals_the_metric_at_every_step(run):
+    acc, records = run["acc"], run["records"]
+    assert sorted(records) == [1, 2, 3]
+    scalar_tags = set(acc.Tags()["scalars"])
+    expected_tags = set()
+    for prefix, score, names, report_names in [
+        ("val", "f1", TAG_NAMES, CLASS_NAMES),
+        ("val_binary", "f2", ["other", "big_dog"], ["0", "1"]),
+        ("val_multilabel", "f1", TAG_NAMES, [str(i) for i in range(NUM_CLASSES)]),
+    ]:
+        handler_name = prefix
+        for tag_name, report_name in zip(names, report_names, strict=True):
+            for kind, key in ((score, "f1-score"), ("precision", "precision"), ("recall", "recall")):
+                tag = f"{prefix}/{kind}/{tag_name}"
+                expected_tags.add(tag)
+                events = acc.Scalars(tag)
+                assert [e.step for e in events] == [1, 2, 3], tag
+                for event in events:
+                    entry = records[event.step]["reports"][handler_name][report_name]
+                    if kind == "f2":  # F-beta is not in the report: from the counts, by hand
+                        p, r = entry["precision"], entry["recall"]
+                        expected = 5 * p * r / (4 * p + r) if p + r else 0.0
+                    else:
+                        expected = entry[key]
+                    assert _close(event.value, expected), (tag, event.step, event.value, expected)
+    assert scalar_tags == expected_tags
+
+    # the multi-class F1 scalars are also the metric's compute() and scikit-learn on the epoch's predictions
+    for event in acc.Scalars("val/f1/owl_bird"):
+        record = records[event.step]
+        assert _close(event.value, record["f1"]["owl/bird"])
+        reference = sklearn_report(
+            y_true=record["y_true"], y_pred=record["y_pred"], labels=range(NUM_CLASSES)
+        )
+        assert _close(event.value, reference["2"]["f1-score"])
+    binary_f2 = [e.value for e in acc.Scalars("val_binary/f2/big_dog")]
+    assert all(v > 0 for v in binary_f2)
+
+
+def test_confusion_matrix_image_is_a_png_of_the_expected_size(run):
+    acc, records = run["acc"], run["records"]
+    for prefix, names in [
+        ("val", CLASS_NAMES),
+        ("val_binary", ["other", "big dog"]),
+        ("val_multilabel", CLASS_NAMES),
+    ]:
+        events = acc.Images(f"{prefix}/confusion_matrix")
+        assert [e.step for e in events] == [1, 2, 3]
+        for event in events:
+            assert event.encoded_image_string.startswith(PNG_SIGNATURE)
+            image = Image.open(io.BytesIO(event.encoded_image_string))
+            assert image.format == "PNG" and image.mode == "RGB"
+            assert image.size == (event.width, event.height)
+        # the last image is, pixel for pixel, the metric's confusion matrix drawn again (PNG is lossless)
+        expected = confusion_matrix_image(records[EPOCHS]["confusion"][prefix], names, normalize="true")
+        assert (event.height, event.width, 3) == expected.shape
+        assert np.array_equal(np.asarray(image), expected)
+
+
+def test_report_text_holds_the_table(run):
+    acc, records = run["acc"], run["records"]
+    texts = _text(acc, "val/classification_report")
+    assert len(texts) == EPOCHS
+    lines = texts[-1].splitlines()
+    assert lines[0] == "| class | precision | recall | f1-score | support |"
+    assert lines[1] == "|:---|---:|---:|---:|---:|"
+    assert len(lines) == 2 + NUM_CLASSES + 3  # classes, accuracy, macro avg, weighted avg
+    report = records[EPOCHS]["reports"]["val"]
+    cells = [line.strip("|").split(" | ") for line in lines[2:]]
+    assert [c[0].strip() for c in cells] == [
+        *CLASS_NAMES,
+        "**accuracy**",
+        "**macro avg**",
+        "**weighted avg**",
+    ]
+    for row, name in zip(cells[:NUM_CLASSES], CLASS_NAMES, strict=True):
+        entry = report[name]
+        assert [float(v) for v in row[1:4]] == [
+            round(entry[k], 4) for k in ("precision", "recall", "f1-score")
+        ]
+        assert int(row[4]) == entry["support"]
+    assert float(cells[NUM_CLASSES][3]) == round(report["accuracy"], 4)
+
+    binary = _text(acc, "val_binary/classification_report")[-1].splitlines()
+    assert binary[0] == "| class | precision | recall | f1-score | f2-score | support |"
+    multilabel = _text(acc, "val_multilabel/classification_report")[-1]
+    assert "| **samples avg** |" in multilabel and "| **micro avg** |" in multilabel
+
+
+def test_one_merged_custom_scalars_layout(run):
+    acc = run["acc"]
+    layout = _layout(acc)
+    assert len(acc.Tensors("custom_scalars__config__")) == 3  # written once per handler joining
+    [category] = layout.category
+    assert category.title == "F-scores per class"
+    charts = {chart.title: list(chart.multiline.tag) for chart in category.chart}
+    assert set(charts) == {"val: f1 per class", "val_binary: f2 per class", "val_multilabel: f1 per class"}
+    scalar_tags = acc.Tags()["scalars"]
+    for prefix, score in (("val", "f1"), ("val_binary", "f2"), ("val_multilabel", "f1")):
+        [regex] = charts[f"{prefix}: {score} per class"]
+        matched = {t for t in scalar_tags if re.match(regex, t)}
+        assert matched == {t for t in scalar_tags if t.startswith(f"{prefix}/{score}/")}
+        assert len(matched) == (2 if prefix == "val_binary" else NUM_CLASSES)
+
+
+def test_pr_curves(run):
+    acc, records = run["acc"], run["records"]
+    tensor_tags = set(acc.Tags()["tensors"])
+    assert "val/pr_curve" not in tensor_tags  # multi-class: no curve
+    for prefix, index, tag in [("val_binary", ..., "val_binary/pr_curve")] + [
+        ("val_multilabel", i, f"val_multilabel/pr_curve/{name}") for i, name in enumerate(TAG_NAMES)
+    ]:
+        events = acc.Tensors(tag)
+        assert [e.step for e in events] == [1, 2, 3]
+        for event in events:
+            data = tensor_util.make_ndarray(event.tensor_proto)
+            histogram = records[event.step]["histograms"][prefix]
+            curve = records[event.step]["curves"][prefix]
+            negatives_ge = histogram[0].flip(-1).cumsum(-1).flip(-1)[index].numpy()
+            positives_ge = histogram[1].flip(-1).cumsum(-1).flip(-1)[index].numpy()
+            tp, fp, tn, fn, precision, recall = data
+            assert data.shape == (6, histogram.shape[-1])
+            assert np.array_equal(tp, positives_ge) and np.array_equal(fp, negatives_ge)
+            assert np.array_equal(tp + fn, np.full_like(tp, positives_ge[0]))
+            assert np.array_equal(fp + tn, np.full_like(fp, negatives_ge[0]))
+            assert np.array_equal(precision, curve["precision"][index].numpy().astype(np.float32))
+            assert np.array_equal(recall, curve["recall"][index].numpy().astype(np.float32))
+
+
+# --------------------------------------------------------------------------- a real TensorBoard server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _get_json(base: str, path: str, **params: str) -> Any:
+    query = f"?{urllib.parse.urlencode(params)}" if params else ""
+    with urllib.request.urlopen(f"{base}{path}{query}", timeout=3) as response:
+        return json.loads(response.read().decode())
+
+
+@contextlib.contextmanager
+def _tensorboard_server(logdir: Path) -> Iterator[str]:
+    port = _free_port()
+    command = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--load_fast", "false", "--reload_interval", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def _poll(base: str, path: str, ready: Any, attempts: int = 80) -> Any:
+    """GET ``path`` until ``ready(json)`` is true: the server needs a moment to start and to load."""
+    last: Any = None
+    for _ in range(attempts):
+        try:
+            last = _get_json(base, path)
+            if ready(last):
+                return last
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"TensorBoard did not serve {path} in time; last answer: {last!r}")
+
+
+def test_a_real_tensorboard_server_serves_every_tag(run):
+    acc = run["acc"]
+    scalar_tags = set(acc.Tags()["scalars"])
+    with _tensorboard_server(run["logdir"]) as base:
+        scalars = _poll(base, "/data/plugin/scalars/tags", lambda j: scalar_tags <= set(j.get(".", {})))
+        assert set(scalars["."]) == scalar_tags
+        assert "val/f1/ünï_ω" in scalars["."]
+
+        images = _poll(base, "/data/plugin/images/tags", lambda j: len(j.get(".", {})) == 3)
+        assert set(images["."]) == {f"{p}/confusion_matrix" for p in ("val", "val_binary", "val_multilabel")}
+
+        texts = _poll(base, "/data/plugin/text/tags", lambda j: len(j.get(".", [])) == 3)
+        assert set(texts["."]) == {
+            f"{p}/classification_report/text_summary" for p in ("val", "val_binary", "val_multilabel")
+        }
+
+        layout = _poll(base, "/data/plugin/custom_scalars/layout", lambda j: bool(j.get("category")))
+        [category] = layout["category"]
+        regexes = {chart["title"]: chart["multiline"]["tag"] for chart in category["chart"]}
+        assert set(regexes) == {
+            "val: f1 per class",
+            "val_binary: f2 per class",
+            "val_multilabel: f1 per class",
+        }
+
+        pr_tags = {"val_binary/pr_curve", *(f"val_multilabel/pr_curve/{n}" for n in TAG_NAMES)}
+        pr = _poll(base, "/data/plugin/pr_curves/tags", lambda j: pr_tags <= set(j.get(".", {})))
+        assert set(pr["."]) == pr_tags
+
+        # the values and the custom-scalars regex as the dashboards fetch them
+        points = _get_json(base, "/data/plugin/scalars/scalars", run=".", tag="val/recall/owl_bird")
+        assert [p[1] for p in points] == [1, 2, 3]
+        assert [p[2] for p in points] == [e.value for e in acc.Scalars("val/recall/owl_bird")]
+        [regex] = regexes["val: f1 per class"]
+        matched = _get_json(base, "/data/plugin/custom_scalars/scalars", run=".", tag=regex)
+        assert matched["regex_valid"] and set(matched["tag_to_events"]) == {f"val/f1/{n}" for n in TAG_NAMES}
+        curves = _get_json(base, "/data/plugin/pr_curves/pr_curves", run=".", tag="val_binary/pr_curve")
+        assert [entry["step"] for entry in curves["."]] == [1, 2, 3]
+
+
+# --------------------------------------------------------------------------- other writers, sizes, names
+
+
+def test_torch_utils_tensorboard_writer(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    metric = BinaryF1Score(num_thresholds=16)
+    g = torch.Generator().manual_seed(3)
+    metric.update((torch.randn(200, generator=g), torch.randint(0, 2, (200,), generator=g)))
+    metric.compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "test", step=7, class_names=["no/neg", "yes pos"])
+        log_f1_summary(writer, metric, "again", step=8)
+    acc = _accumulator(tmp_path)
+    report = metric.report()
+    assert _close(acc.Scalars("test/f1/yes_pos")[0].value, metric.compute())
+    assert _close(acc.Scalars("test/recall/no_neg")[0].value, report["0"]["recall"])
+    assert acc.Scalars("test/precision/yes_pos")[0].step == 7
+    [image] = acc.Images("test/confusion_matrix")
+    assert Image.open(io.BytesIO(image.encoded_image_string)).size == (image.width, image.height)
+    assert "| no/neg |" in _text(acc, "test/classification_report")[0]
+    data = tensor_util.make_ndarray(acc.Tensors("test/pr_curve")[0].tensor_proto)
+    assert data.shape == (6, 16)
+    charts = {c.title for c in _layout(acc).category[0].chart}
+    assert charts == {"test: f1 per class", "again: f1 per class"}
+
+
+@pytest.mark.parametrize("num_classes", [2, 100])
+def test_two_and_a_hundred_classes(tmp_path, num_classes):
+    from tensorboardX import SummaryWriter
+
+    g = torch.Generator().manual_seed(num_classes)
+    y = torch.randint(0, num_classes, (3000,), generator=g)
+    y_pred = torch.where(
+        torch.rand(3000, generator=g) < 0.7, y, torch.randint(0, num_classes, (3000,), generator=g)
+    )
+    metric = MulticlassF1Score(num_classes, average=None)
+    metric.update((y_pred, y))
+    per_class = metric.compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "val", step=1)
+    acc = _accumulator(tmp_path)
+    assert len(acc.Tags()["scalars"]) == 3 * num_classes
+    for c in (0, num_classes - 1):
+        assert _close(acc.Scalars(f"val/f1/{c}")[0].value, per_class[c].item())
+    [image] = acc.Images("val/confusion_matrix")
+    assert image.encoded_image_string.startswith(PNG_SIGNATURE)
+    assert 300 <= image.width <= 2000 and 300 <= image.height <= 2000
+    figure = confusion_matrix_figure(metric.confusion_matrix(), normalize="true")
+    texts = figure.axes[0].texts
+    if num_classes == 2:
+        assert len(texts) == 4  # every cell: count and row share
+    else:
+        assert len(texts) == 0  # no per-cell text at 100 classes
+        assert len(figure.axes[0].get_yticklabels()) == 100
+    assert len(_text(acc, "val/classification_report")[0].splitlines()) == 2 + num_classes + 3
+
+
+def test_class_names_are_cleaned_and_collisions_refused():
+    metric = MulticlassF1Score(4)
+    handler = F1TensorboardHandler(metric, "a b/c", ["x y", "p/q", "ünï", "dots.and-dashes"])
+    assert handler.tag == "a_b/c"
+    assert handler._summary.tag_names == ["x_y", "p_q", "ünï", "dots.and-dashes"]
+    assert handler.class_names == ["x y", "p/q", "ünï", "dots.and-dashes"]
+    for names, pair in [
+        (["a b", "a_b", "c", "d"], "'a b' and 'a_b'"),
+        (["a/b", "a b", "c", "d"], "'a/b' and 'a b'"),
+    ]:
+        with pytest.raises(ValueError, match=f"stay distinct once cleaned.*{re.escape(pair)}, both 'a_b'"):
+            F1TensorboardHandler(metric, "val", names)
+    with pytest.raises(ValueError, match="empty name"):
+        F1TensorboardHandler(metric, "val", ["", "b", "c", "d"])
+    with pytest.raises(ValueError, match=r"one name per class \(num_classes=4\)"):
+        F1TensorboardHandler(metric, "val", ["a", "b"])
+    with pytest.raises(ValueError, match="one name per class"):
+        F1TensorboardHandler(BinaryF1Score(), "val", ["a", "b", "c"])
+    # the metric's own names are the default
+    named = MultilabelF1Score(2, class_names=["has cat", "has/dog"])
+    assert F1TensorboardHandler(named, "val")._summary.tag_names == ["has_cat", "has_dog"]
+
+
+def test_fbeta_tag_names_flags_and_markdown_escaping(tmp_path):
+    from tensorboardX import SummaryWriter
+
+    metric = MulticlassFBetaScore(0.5, 3, labels=[0, 2], class_names=["a|b", "under_score", "*star*"])
+    metric.update((torch.tensor([0, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 1, 2])))
+    metric.compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "val", 1, per_class=True, confusion_matrix=False, report=True)
+        log_f1_summary(writer, metric, "quiet", 1, per_class=False, confusion_matrix=False, report=False)
+    acc = _accumulator(tmp_path)
+    # only the scored labels 0 and 2
+    assert set(acc.Tags()["scalars"]) == {
+        f"val/{k}/{n}" for k in ("f0.5", "precision", "recall") for n in ("a_b", "_star_")
+    }
+    assert acc.Tags()["images"] == []
+    table = _text(acc, "val/classification_report")[0]
+    assert "| a\\|b |" in table and "| \\*star\\* |" in table and "under" not in table
+    assert "f0.5-score" in table.splitlines()[0] and "| **micro avg** |" in table
+    assert not any(
+        t.startswith("quiet") for tags in acc.Tags().values() if isinstance(tags, list) for t in tags
+    )
+
+
+def test_default_step_and_global_step_transform():
+    metric = BinaryF1Score()
+    engine = Engine(lambda e, batch: batch)
+    metric.attach(engine, "f1")
+    writes: list[tuple[str, int]] = []
+
+    class Writer:
+        def add_scalar(self, tag: str, value: float, step: int) -> None:
+            writes.append((tag, step))
+
+        def add_custom_scalars(self, layout: Any) -> None:
+            pass
+
+    engine.add_event_handler(
+        Events.COMPLETED,
+        F1TensorboardHandler(metric, "e", confusion_matrix=False, report=False),
+        Writer(),
+        Events.COMPLETED,
+    )
+    engine.add_event_handler(
+        Events.COMPLETED,
+        F1TensorboardHandler(
+            metric, "g", global_step_transform=lambda e, n: 42, confusion_matrix=False, report=False
+        ),
+        Writer(),
+        Events.COMPLETED,
+    )
+    engine.run([(torch.tensor([0.1, 2.0]), torch.tensor([0, 1]))], max_epochs=2)
+    assert {step for tag, step in writes if tag.startswith("e/")} == {2}  # the engine's epoch
+    assert {step for tag, step in writes if tag.startswith("g/")} == {42}
+
+
+def test_errors():
+    metric = BinaryF1Score()
+    with pytest.raises(TypeError, match="Argument `metric` must be a BinaryFBetaScore"):
+        F1TensorboardHandler(object(), "val")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="global_step_transform"):
+        F1TensorboardHandler(metric, "val", global_step_transform=3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Argument `tag`"):
+        F1TensorboardHandler(metric, "/")
+    with pytest.raises(TypeError, match="Argument `tag`"):
+        F1TensorboardHandler(metric, None)  # type: ignore[arg-type]
+    engine = Engine(lambda e, b: b)
+    handler = F1TensorboardHandler(metric, "val", global_step_transform=lambda e, n: 1.5)  # type: ignore[arg-type,return-value]
+    with pytest.raises(TypeError, match="must be a TensorboardLogger or a SummaryWriter"):
+        handler(engine, object(), Events.COMPLETED)
+    with pytest.raises(TypeError, match="global_step must be int"):
+        handler(engine, _NullWriter(), Events.COMPLETED)
+    with pytest.raises(NotComputableError):
+        log_f1_summary(_NullWriter(), MulticlassF1Score(3), "val", 1)
+
+
+class _NullWriter:
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
+def test_never_starts_a_collective_call(monkeypatch):
+    import ignite.distributed as idist
+
+    metric = MultilabelF1Score(3, num_thresholds=5)
+    metric.update((torch.randn(10, 3), torch.randint(0, 2, (10, 3))))
+
+    def no_collective(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the handler started a collective call")
+
+    monkeypatch.setattr(idist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(idist, "all_reduce", no_collective)
+    with pytest.raises(RuntimeError, match="has not been computed since its last update"):
+        log_f1_summary(_NullWriter(), metric, "val", 1, confusion_matrix=False)
+    monkeypatch.setattr(idist, "all_reduce", lambda t: t)  # what every process does at compute()
+    metric.compute()
+    monkeypatch.setattr(idist, "all_reduce", no_collective)
+    log_f1_summary(_NullWriter(), metric, "val", 1, confusion_matrix=False)  # reads the kept counts
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_confusion_matrix_figure_and_image_options():
+    cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+    fig = confusion_matrix_figure(cm, ["a", "b", "c"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[:2] == ["5\n83%", "1\n17%"] and "0\n0%" not in texts  # empty off-diagonal cells are blank
+    columns = [t.get_text() for t in confusion_matrix_figure(cm, normalize="pred").axes[0].texts]
+    assert columns[0] == "5\n71%"  # 5 of the 7 predicted "0"
+    assert confusion_matrix_figure(cm.numpy(), normalize="all").axes[0].texts[0].get_text() == "5\n20%"
+    stacked = MultilabelF1Score(2)
+    stacked.update((torch.tensor([[1, 0], [1, 1], [0, 0]]), torch.tensor([[1, 0], [0, 1], [1, 1]])))
+    fig = confusion_matrix_figure(stacked.confusion_matrix(), ["x", "y"])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["TN", "FP", "FN", "TP"]
+    image = confusion_matrix_image(np.array([[1.0, 0.0], [0.0, 3.0]]), ["$x", "y_{1}"])
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+
+    with pytest.raises(ValueError, match="Argument `normalize` must be one of"):
+        confusion_matrix_figure(cm, normalize="rows")
+    with pytest.raises(ValueError, match=r"must have shape \(C, C\) or \(L, 2, 2\)"):
+        confusion_matrix_figure(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="finite counts >= 0"):
+        confusion_matrix_figure(torch.tensor([[1, -1], [0, 2]]))
+    with pytest.raises(TypeError, match="Argument `cm`"):
+        confusion_matrix_figure([[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="one name per class"):
+        confusion_matrix_figure(cm, ["a", "b"])
+
+
+def test_matplotlib_is_imported_lazily_and_pyplot_never(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # importing pyplot would now fail
+    assert confusion_matrix_image(torch.tensor([[3, 1], [0, 2]])).shape[2] == 3
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    try:
+        importlib.reload(tb)  # the module itself imports without matplotlib
+    finally:
+        monkeypatch.undo()
+        importlib.reload(tb)
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    with pytest.raises(ImportError, match=re.escape("pip install ignite_f1[tensorboard]")):
+        confusion_matrix_figure(torch.eye(2))
+    metric = BinaryF1Score()
+    metric.update((torch.tensor([1.0]), torch.tensor([1])))
+    with pytest.raises(ImportError, match="`tensorboard` extra"):
+        log_f1_summary(_NullWriter(), metric, "val", 1)
+    log_f1_summary(_NullWriter(), metric, "val", 1, confusion_matrix=False)  # the rest needs no matplotlib
+    assert tb._LAYOUT_CATEGORY == "F-scores per class"
