@@ -9,7 +9,6 @@ on the trainer. :func:`setup_f1_monitoring` wires the usual set in one call.
 from __future__ import annotations
 
 import math
-import numbers
 import os
 import warnings
 from collections import OrderedDict
@@ -27,7 +26,7 @@ from ignite.handlers import Checkpoint, DiskSaver, EarlyStopping, global_step_fr
 from ignite.metrics import Metric
 from ignite.utils import setup_logger
 
-from ignite_f1._inputs import check_count
+from ignite_f1._inputs import _is_real, check_count
 
 __all__ = [
     "F1Monitoring",
@@ -54,10 +53,6 @@ _RETRAIN_KEYS = (
     "lr_factor",
 )
 _RETRAIN_KEYS_SET_BY_SETUP = ("score_function", "trainer", "checkpoint")
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _check_non_negative(name: str, value: Any) -> float:
@@ -290,7 +285,8 @@ class RetrainOnPlateau(Serializable):
         yet, ``"restore_best"`` warns and counts the retrain without loading anything. When
         another handler (``EarlyStopping``) already asked the trainer to terminate, a due retrain
         is skipped. ``lr_factor`` scales the learning rates cumulatively (``lr_factor ** n`` after
-        ``n`` retrains); a learning-rate scheduler attached to the trainer may override it.
+        ``n`` retrains); a learning-rate scheduler attached to the trainer may override it. In a
+        distributed run every process loads the best file, so its directory must be shared.
 
         :meth:`state_dict` holds the patience count, the best score and the number of retrains:
         save it with the trainer (``Checkpoint(to_save={"retrain": handler, ...})``) so that a
@@ -814,7 +810,9 @@ def setup_f1_monitoring(
         evaluations, another after 6 and 9, and training stops after 10 unless the score improves
         (or after ``max_retrains`` retrains and one more plateau). A NaN F1 is never an
         improvement. Nothing is reset when the trainer starts, so a resumed run continues: save
-        :meth:`F1Monitoring.objects_to_save` with the trainer. To run the trainer again from scratch,
+        :meth:`F1Monitoring.objects_to_save` with the trainer, and in the new process call this
+        function again with ``require_empty=False`` before loading them (the restored checkpoint
+        handler then goes on managing its own files). To run the trainer again from scratch,
         call ``reset()`` on the early stopping, checkpoint and retrain handlers (by hand, do not
         use ``EarlyStopping.attach(evaluator)``: its default resets it at every evaluation). The
         first evaluation is always saved, even with a NaN F1 (any real score replaces it). If a
