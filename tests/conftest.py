@@ -403,11 +403,12 @@ def binary_case(
 ) -> Case:
     """A binary case.
 
-    ``input``: ``"logits"``, ``"probs"`` (``from_logits=False``), ``"labels"`` (0/1 of
-    ``score_dtype``, an integer dtype then) or ``"bool"``. ``shape``: ``"flat"`` (N,), ``"col"``
-    (N, 1) both, ``"col_pred"`` (y_pred (N, 1), y (N,)), ``"col_target"`` (y_pred (N,), y (N, 1)) or
-    ``"grid"`` (N, d1, d2). A target is positive with probability ``true_rate``; a prediction copies
-    the target with probability ``agreement``, else is positive with probability ``pred_rate``.
+    ``input``: ``"logits"``, ``"probs"`` (``from_logits=False``), ``"labels"`` (0/1 integers:
+    ``score_dtype`` if it is an integer dtype, else int64) or ``"bool"``. ``shape``: ``"flat"``
+    (N,), ``"col"`` (N, 1) both, ``"col_pred"`` (y_pred (N, 1), y (N,)), ``"col_target"`` (y_pred
+    (N,), y (N, 1)) or ``"grid"`` (N, d1, d2). A target is positive with probability ``true_rate``;
+    a prediction copies the target with probability ``agreement``, else is positive with
+    probability ``pred_rate``.
     """
     params = {k: v for k, v in locals().items() if k != "params"}
     rng = np.random.default_rng(seed)

@@ -13,6 +13,7 @@ Compared: ``compute()`` (float, float64 per-class tensor or dict), ``confusion_m
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,20 @@ from ignite_f1 import (
     MultilabelF1Score,
     MultilabelFBetaScore,
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Any:
+    """Run this module's thousands of tiny batches on one thread, then restore the setting.
+
+    Measured here (torch 2.13 CPU, 2 cores): ``max(dim=1)`` on a 20 x 8 tensor takes 0.43 ms with
+    2 intra-op threads and 3.5 us with 1; on a loaded machine the thread hand-off dominated the run.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 # --------------------------------------------------------------------------- strategies
 
@@ -164,7 +179,7 @@ def multiclass_cases(
         present_true=draw(st.integers(1, c)),
         present_pred=draw(st.integers(1, c)),
         agreement=draw(agreements),
-        ignore_rate=draw(st.sampled_from([0.0, 0.2, 0.6, 1.0])),
+        ignore_rate=draw(st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9, 1.0])),
         cuts=draw(cut_lists(n)),
         f1_class=beta == 1.0 and draw(st.booleans()),
         validate_args=draw(st.booleans()),
@@ -380,7 +395,7 @@ def _transpose_cm(cm: torch.Tensor, kind: str) -> torch.Tensor:
     return cm.transpose(-1, -2)
 
 
-@settings(max_examples=n_examples(1))
+@settings(max_examples=n_examples(0.5))
 @given(case=any_cases)
 def test_every_average_and_zero_division_lies_in_unit_interval(case: Case) -> None:
     if case.num_samples == 0:
@@ -481,7 +496,8 @@ def test_multiclass_macro_absent_class_labels_none_vs_all_classes() -> None:
         result, caught = record_warnings(metric.compute)
         assert result == pytest.approx(expected, abs=1e-15), (labels, zd)
         assert bool(caught) == warns, (labels, zd, caught)
-        reference = sklearn_fbeta(
+        reference, expected_caught = record_warnings(
+            sklearn_fbeta,
             y_true=y.numpy(),
             y_pred=pred.numpy(),
             beta=1.0,
@@ -491,6 +507,8 @@ def test_multiclass_macro_absent_class_labels_none_vs_all_classes() -> None:
             zero_division=zd,
         )
         assert_close(result, reference)
+        assert caught == expected_caught
+
     # average=None: one score per class 0..3 whatever `labels`
     per_class = _run(MulticlassF1Score(4, average=None, zero_division=1.0), [(pred, y)]).compute()
     assert_close(per_class, torch.tensor([0.5, 0.8, 2 / 3, 1.0], dtype=torch.float64))
@@ -597,44 +615,74 @@ def test_epoch_macro_f1_is_not_the_mean_of_batch_macro_f1s() -> None:
 
 # --------------------------------------------------------------------------- empty batches
 
+_INT = torch.int64
+
 
 @pytest.mark.parametrize(
-    ("metric", "y_pred", "y"),
+    ("make", "y_pred", "y"),
     [
-        pytest.param(BinaryF1Score(), torch.empty(0), torch.empty(0, dtype=torch.int64), id="binary-logits"),
+        pytest.param(BinaryF1Score, torch.empty(0), torch.empty(0, dtype=_INT), id="binary-logits"),
         pytest.param(
-            BinaryF1Score(),
-            torch.empty(0, dtype=torch.int64),
-            torch.empty(0, dtype=torch.int64),
-            id="binary-labels",
+            BinaryF1Score, torch.empty(0, 1), torch.empty(0, 1), id="binary-logits-col-float_target"
         ),
         pytest.param(
-            BinaryF1Score(),
+            BinaryF1Score, torch.empty(0, 2, 3), torch.empty(0, 2, 3, dtype=_INT), id="binary-logits-grid"
+        ),
+        pytest.param(
+            BinaryF1Score, torch.empty(0, dtype=_INT), torch.empty(0, dtype=_INT), id="binary-labels"
+        ),
+        pytest.param(
+            BinaryF1Score,
             torch.empty(0, dtype=torch.bool),
             torch.empty(0, dtype=torch.bool),
             id="binary-bool",
         ),
         pytest.param(
-            MulticlassF1Score(3), torch.empty(0, 3), torch.empty(0, dtype=torch.int64), id="multiclass-logits"
+            partial(MulticlassF1Score, 3),
+            torch.empty(0, 3),
+            torch.empty(0, dtype=_INT),
+            id="multiclass-logits",
         ),
         pytest.param(
-            MulticlassF1Score(3),
-            torch.empty(0, dtype=torch.int64),
-            torch.empty(0, dtype=torch.int64),
+            partial(MulticlassF1Score, 3),
+            torch.empty(0, dtype=_INT),
+            torch.empty(0, dtype=_INT),
             id="multiclass-labels",
         ),
         pytest.param(
-            MultilabelF1Score(3),
+            partial(MulticlassF1Score, 3),
+            torch.empty(0, 3, 4, 5),
+            torch.empty(0, 4, 5, dtype=_INT),
+            id="multiclass-segmentation",
+        ),
+        pytest.param(
+            partial(MultilabelF1Score, 3),
             torch.empty(0, 3),
-            torch.empty(0, 3, dtype=torch.int64),
+            torch.empty(0, 3, dtype=_INT),
             id="multilabel-logits",
+        ),
+        pytest.param(
+            partial(MultilabelF1Score, 3, average="samples"),
+            torch.empty(0, 3, dtype=_INT),
+            torch.empty(0, 3, dtype=_INT),
+            id="multilabel-labels-samples",
         ),
     ],
 )
-def test_an_empty_batch_is_a_no_op(metric: Any, y_pred: torch.Tensor, y: torch.Tensor) -> None:
-    metric.reset()
-    before = metric.confusion_matrix()
+def test_an_empty_batch_is_a_no_op(make: Any, y_pred: torch.Tensor, y: torch.Tensor) -> None:
+    metric = make()
     metric.update((y_pred, y))
-    assert torch.equal(metric.confusion_matrix(), before)
+    assert not metric.confusion_matrix().any()
     with pytest.raises(NotComputableError):
         metric.compute()
+    # between two real batches, it changes nothing
+    full = (
+        torch.ones((2, *y_pred.shape[1:]), dtype=y_pred.dtype),
+        torch.ones((2, *y.shape[1:]), dtype=y.dtype),
+    )
+    reference = make()
+    reference.update(full)
+    metric.update(full)
+    metric.update((y_pred, y))
+    assert torch.equal(metric.confusion_matrix(), reference.confusion_matrix())
+    assert_close(metric.compute(), reference.compute())
