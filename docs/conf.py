@@ -25,7 +25,8 @@ extensions = [
 
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# _static holds generated files (the report table is included by the TensorBoard guide), not pages.
+exclude_patterns = ["_build", "_static", "Thumbs.db", ".DS_Store"]
 
 # MyST: ::: fences for admonitions, definition lists, and anchors on headings for in-page links.
 myst_enable_extensions = ["colon_fence", "deflist"]
