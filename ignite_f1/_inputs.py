@@ -93,8 +93,12 @@ def check_labels(labels: Any, num_classes: int) -> list[int] | None:
         return None
     if isinstance(labels, torch.Tensor):
         labels = labels.tolist()
-    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or len(labels) == 0:
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
         raise TypeError(
+            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
+        )
+    if len(labels) == 0:
+        raise ValueError(
             f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
         )
     if not all(_is_int(label) for label in labels):
@@ -200,6 +204,29 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
         )
 
 
+def _check_zero_one_batch(y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool) -> None:
+    """Check a non-empty binary or multilabel batch with one host synchronisation.
+
+    Float ``y_pred`` must hold no NaN (and probabilities in [0, 1] unless ``from_logits``); integer
+    ``y_pred`` and ``y`` must hold only 0 and 1.
+    """
+    if y_pred.dtype == torch.bool:
+        pred_parts: list[torch.Tensor] = []
+    elif y_pred.is_floating_point():
+        pred_parts = _score_parts(y_pred)
+    else:
+        pred_parts = _target_parts(y_pred)
+    values = _host_values(pred_parts + _target_parts(y))
+    pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
+    if pred_values and y_pred.is_floating_point():
+        _check_scores(pred_values[0], pred_values[1], from_logits)
+    elif pred_values:
+        _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
+    if target_values:
+        integral = len(target_values) < 3 or not target_values[2]
+        _check_binary_target("y", target_values[0], target_values[1], integral)
+
+
 def _positive(y_pred: torch.Tensor, threshold: float, from_logits: bool) -> torch.Tensor:
     """Boolean predictions: scores at or above the threshold (compared in logit space for logits)."""
     if y_pred.dtype in _INT_DTYPES:
@@ -231,24 +258,8 @@ def format_binary(
                 f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         y_pred, y = squeezed, target
-    if validate:
-        pred_parts = (
-            []
-            if y_pred.dtype == torch.bool
-            else (_score_parts(y_pred) if y_pred.is_floating_point() else _target_parts(y_pred))
-        )
-        target_parts = _target_parts(y)
-        if y.numel() > 0:
-            values = _host_values(pred_parts + target_parts)
-            pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-            if pred_values and y_pred.is_floating_point():
-                _check_scores(pred_values[0], pred_values[1], from_logits)
-            elif pred_values:
-                _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
-            if target_values:
-                _check_binary_target(
-                    "y", target_values[0], target_values[1], len(target_values) < 3 or not target_values[2]
-                )
+    if validate and y.numel() > 0:
+        _check_zero_one_batch(y_pred, y, from_logits)
     pred = _positive(y_pred, threshold, from_logits).reshape(-1)
     target = (y if y.dtype == torch.bool else y != 0).reshape(-1)
     return pred, target
@@ -274,22 +285,7 @@ def format_multilabel(
             f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
         )
     if validate and y.numel() > 0:
-        pred_parts = (
-            []
-            if y_pred.dtype == torch.bool
-            else (_score_parts(y_pred) if y_pred.is_floating_point() else _target_parts(y_pred))
-        )
-        target_parts = _target_parts(y)
-        values = _host_values(pred_parts + target_parts)
-        pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-        if pred_values and y_pred.is_floating_point():
-            _check_scores(pred_values[0], pred_values[1], from_logits)
-        elif pred_values:
-            _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
-        if target_values:
-            _check_binary_target(
-                "y", target_values[0], target_values[1], len(target_values) < 3 or not target_values[2]
-            )
+        _check_zero_one_batch(y_pred, y, from_logits)
     pred = _positive(y_pred, threshold, from_logits)
     target = y if y.dtype == torch.bool else y != 0
     return pred, target

@@ -49,12 +49,13 @@ def _kept_histogram(metric: BinaryFBetaScore | MultilabelFBetaScore) -> torch.Te
 
 
 class _CountingMetric(Metric):
-    """Shared machinery: int64 counts on ``device``, summed across processes once per epoch.
+    """Shared machinery: int64 counts on ``device``, summed across processes by ``compute()``.
 
-    The first of :meth:`compute`, :meth:`confusion_matrix` or :meth:`report` after an update sums
-    the counts across processes (a collective call that every process must make, as Ignite does at
-    ``COMPLETED``) and keeps the result on the CPU; later calls read the kept counts, so a handler
-    that runs on one process only never starts a collective call.
+    In a distributed run ``compute()`` is the one collective call (every process makes it, as Ignite
+    does at ``EPOCH_COMPLETED``): it sums the counts across processes and keeps the sums on the CPU.
+    :meth:`confusion_matrix`, :meth:`report` and the threshold curves read what it kept, so a handler
+    that runs on one process only never starts a collective call. In a single process they read the
+    live counts.
     """
 
     _state_dict_all_req_keys: tuple[str, ...] = ()
@@ -76,17 +77,32 @@ class _CountingMetric(Metric):
     def _zeros(self, *shape: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:
         return torch.zeros(shape, dtype=dtype, device=self._device)
 
-    def _reduced(self) -> dict[str, torch.Tensor]:
-        """The counts summed over all processes, as CPU tensors (computed once per update run)."""
-        if self._reduced_state is None:
-            world_size = idist.get_world_size()
-            state = {}
+    def _reduced(self, collective: bool = False) -> dict[str, torch.Tensor]:
+        """The counts summed over all processes, as CPU tensors.
+
+        Single process: the live counts. Distributed: with ``collective`` (``compute()``), every
+        process sums the counts and keeps the sums; without it, the sums kept by the last
+        ``compute()``, which must have come after the last update.
+        """
+        if idist.get_world_size() == 1:
+            if self._reduced_state is None:
+                self._reduced_state = {
+                    name: getattr(self, name).detach().cpu().clone() for name in self._state_dict_all_req_keys
+                }
+        elif collective:
+            summed = {}
             for name in self._state_dict_all_req_keys:
-                value = getattr(self, name).detach()
-                if world_size > 1:
-                    value = idist.all_reduce(value.clone())
-                state[name] = value.cpu().clone()
-            self._reduced_state = state
+                total = idist.all_reduce(getattr(self, name).detach().clone())
+                assert isinstance(total, torch.Tensor)
+                summed[name] = total.cpu()
+            self._reduced_state = summed
+        elif self._reduced_state is None:
+            raise RuntimeError(
+                f"{type(self).__name__} has not been computed since its last update. In a distributed "
+                "run every process must call compute() first (Ignite does it for an attached metric); "
+                "confusion_matrix(), report() and the curves read the counts summed then and never "
+                "start a collective call themselves."
+            )
         return self._reduced_state
 
     def _check_computable(self, num_samples: torch.Tensor) -> None:
@@ -197,7 +213,7 @@ class BinaryFBetaScore(_CountingMetric):
 
     def compute(self) -> float:
         """The F-beta score of the positive class over all batches (and all processes)."""
-        cm = self._reduced()["_cm"]
+        cm = self._reduced(collective=True)["_cm"]
         self._check_computable(cm.sum())
         return _scores.binary_fbeta(cm, self.beta, self.zero_division)
 
@@ -408,7 +424,7 @@ class MulticlassFBetaScore(_CountingMetric):
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring."""
-        cm = self._reduced()["_cm"]
+        cm = self._reduced(collective=True)["_cm"]
         self._check_computable(cm.sum())
         result = _scores.multiclass_fbeta(cm, self.beta, self.average, self.labels, self.zero_division)
         return result if isinstance(result, float) else self._per_class(result)
@@ -595,7 +611,7 @@ class MultilabelFBetaScore(_CountingMetric):
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring."""
-        state = self._reduced()
+        state = self._reduced(collective=True)
         self._check_computable(state["_num_samples"])
         result = _scores.multilabel_fbeta(
             state["_label_counts"],

@@ -192,7 +192,7 @@ def test_reduced_counts_are_what_all_reduce_returns(binary_data, monkeypatch):
     local = metric._threshold_counts.clone()
     monkeypatch.setattr(idist, "get_world_size", lambda: 2)
     monkeypatch.setattr(idist, "all_reduce", lambda t: t * 2)  # both processes saw the same data
-    assert torch.equal(metric._reduced()["_threshold_counts"], local * 2)
+    assert torch.equal(metric._reduced(collective=True)["_threshold_counts"], local * 2)
     monkeypatch.undo()
     single = BinaryF1Score(num_thresholds=9)
     single.update((logits, y))

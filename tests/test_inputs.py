@@ -562,28 +562,17 @@ def test_bad_batch_table_covers_every_family() -> None:
 # --------------------------------------------------------------------------- empty batches
 
 
-_EMPTY_BINARY_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="library bug: format_binary validates an empty float / integer batch with torch.aminmax, "
-    "which raises RuntimeError on an empty tensor (only bool inputs skip it)",
-)
-
 EMPTY_BATCHES = [
-    pytest.param(
-        "binary", (torch.empty(0), torch.empty(0, dtype=torch.int64)), id="binary", marks=_EMPTY_BINARY_BUG
-    ),
+    pytest.param("binary", (torch.empty(0), torch.empty(0, dtype=torch.int64)), id="binary"),
     pytest.param(
         "binary",
         (torch.empty(0, 1), torch.empty(0, dtype=torch.int64)),
         id="binary-N1",
-        marks=_EMPTY_BINARY_BUG,
     ),
     pytest.param(
         "binary",
         (torch.empty(0, dtype=torch.int64), torch.empty(0, dtype=torch.bool)),
         id="binary-labels",
-        marks=_EMPTY_BINARY_BUG,
     ),
     pytest.param(
         "binary",
@@ -866,12 +855,6 @@ BAD_ARGUMENTS = [
         ValueError,
         r"Argument `labels` must be None or a non-empty sequence of class indices, got \[\]\.",
         id="labels-empty",
-        marks=pytest.mark.xfail(
-            strict=True,
-            raises=TypeError,
-            reason="library bug: an empty `labels` list has the right type and a wrong value, "
-            "but raises TypeError (sklearn raises ValueError)",
-        ),
     ),
     pytest.param(
         _mc(labels=["a", "b"]),
