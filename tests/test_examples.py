@@ -74,3 +74,37 @@ def test_distributed_matches_single_process(tmp_path: Path) -> None:
     assert "269 scored" in result.stdout  # the padding duplicate was left out
     results = json.loads((tmp_path / "distributed" / "results.json").read_text())
     assert results["f1_micro"] > 0.7
+
+
+def test_digits_multiclass(tmp_path: Path) -> None:
+    result = run_example("digits_multiclass.py", tmp_path, "--epochs", "12")
+    runs = list((tmp_path / "digits_multiclass").iterdir())
+    assert len(runs) == 1
+    results = json.loads((runs[0] / "results.json").read_text())
+    assert results["f1_macro"] > 0.6
+    assert results["accuracy"] >= results["f1_macro"]  # the rare digits pull macro F1 down
+    checkpoint = Path(results["checkpoint"])
+    assert checkpoint.exists() and checkpoint.parent == runs[0] / "checkpoints"
+    assert any((runs[0] / "tensorboard").iterdir())
+    command = f"tensorboard --logdir {runs[0] / 'tensorboard'}"
+    for text in ("| seven |", "macro avg", command, str(checkpoint)):
+        assert text in result.stdout
+
+
+def test_digits_multiclass_twice_keeps_both_runs(tmp_path: Path) -> None:
+    run_example("digits_multiclass.py", tmp_path, "--epochs", "2")
+    run_example("digits_multiclass.py", tmp_path, "--epochs", "2")
+    runs = sorted((tmp_path / "digits_multiclass").iterdir())
+    assert len(runs) == 2
+    first, second = (json.loads((r / "results.json").read_text()) for r in runs)
+    assert first["f1_macro"] == second["f1_macro"]  # same seed, same result
+
+
+def test_breast_cancer_binary(tmp_path: Path) -> None:
+    result = run_example("breast_cancer_binary.py", tmp_path, "--epochs", "15")
+    results = json.loads((tmp_path / "breast_cancer" / "results.json").read_text())
+    assert results["f1_at_0.5"] > 0.6
+    assert results["best_f1"] >= results["f1_at_0.5"]  # 0.5 is one of the 101 thresholds
+    assert 0.0 <= results["best_threshold"] <= 1.0
+    assert Path(results["checkpoint"]).exists()
+    assert "| threshold | precision | recall | f1 |" in result.stdout
