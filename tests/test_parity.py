@@ -66,10 +66,6 @@ def _one_thread() -> Any:
 
 # --------------------------------------------------------------------------- strategies
 
-# Empty binary batches raise in ignite_f1 (see test_an_empty_batch_is_a_no_op): until that is fixed
-# the binary strategies split into non-empty batches only, so that the rest stays tested.
-BINARY_EMPTY_BATCHES = False
-
 seeds = st.integers(0, 2**32 - 1)
 betas = st.one_of(st.sampled_from([1.0, 0.25, 0.5, 2.0, 4.0]), st.floats(0.25, 4.0))
 zero_divisions = st.sampled_from(ZERO_DIVISIONS)
@@ -79,11 +75,9 @@ agreements = st.sampled_from([0.0, 0.5, 0.9, 1.0])
 float_dtypes = st.sampled_from([torch.float32, torch.float64])
 
 
-def cut_lists(n: int, empty_batches: bool = True) -> st.SearchStrategy[list[int]]:
-    """Batch boundaries: repeated cuts and cuts at 0 or n make empty batches (unless told not to)."""
-    if empty_batches:
-        return st.lists(st.integers(0, n), max_size=6)
-    return st.lists(st.integers(1, n - 1), max_size=6, unique=True) if n > 1 else st.just([])
+def cut_lists(n: int) -> st.SearchStrategy[list[int]]:
+    """Batch boundaries: repeated cuts and cuts at 0 or n make empty batches."""
+    return st.lists(st.integers(0, n), max_size=6)
 
 
 @st.composite
@@ -103,11 +97,7 @@ def _score_dtype(draw: st.DrawFn, input: str) -> torch.dtype:
 
 
 @st.composite
-def binary_cases(
-    draw: st.DrawFn,
-    inputs: tuple[str, ...] = ("logits", "probs", "labels", "bool"),
-    empty_batches: bool = True,
-) -> Case:
+def binary_cases(draw: st.DrawFn, inputs: tuple[str, ...] = ("logits", "probs", "labels", "bool")) -> Case:
     input = draw(st.sampled_from(inputs))
     shape = draw(st.sampled_from(["flat", "col", "col_pred", "col_target", "grid"]))
     n = draw(st.integers(1, 20) if shape == "grid" else sizes)
@@ -128,7 +118,7 @@ def binary_cases(
         true_rate=draw(rates),
         pred_rate=draw(rates),
         agreement=draw(agreements),
-        cuts=draw(cut_lists(n, empty_batches)),
+        cuts=draw(cut_lists(n)),
         f1_class=beta == 1.0 and draw(st.booleans()),
         validate_args=draw(st.booleans()),
     )
@@ -215,7 +205,7 @@ def multilabel_cases(
 
 
 any_cases = st.one_of(
-    binary_cases(empty_batches=BINARY_EMPTY_BATCHES),
+    binary_cases(),
     multiclass_cases(),
     multiclass_cases(spatial=True),
     multilabel_cases(),
@@ -267,7 +257,7 @@ def check_parity(case: Case, *, report: bool = False) -> None:
 
 
 @settings(max_examples=n_examples(4))
-@given(case=binary_cases(empty_batches=BINARY_EMPTY_BATCHES))
+@given(case=binary_cases())
 def test_binary_parity(case: Case) -> None:
     check_parity(case)
 
@@ -298,8 +288,6 @@ def test_report_parity(case: Case) -> None:
 
 @pytest.mark.parametrize("case", parity_cases())
 def test_parity_fixed_cases(case: Case) -> None:
-    if case.kind == "binary" and not BINARY_EMPTY_BATCHES:
-        case.batches = [batch for batch in case.batches if batch[1].numel()]
     check_parity(case, report=True)
 
 
@@ -315,7 +303,7 @@ def _full_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
 def test_shuffling_and_batch_splitting_do_not_change_the_result(case: Case, seed: int, data: Any) -> None:
     y_pred, y = _full_data(case)
     perm = torch.randperm(y.shape[0], generator=torch.Generator().manual_seed(seed))
-    cuts = data.draw(cut_lists(y.shape[0], case.kind != "binary" or BINARY_EMPTY_BATCHES), label="cuts")
+    cuts = data.draw(cut_lists(y.shape[0]), label="cuts")
     shuffled = split_batches(y_pred[perm], y[perm], cuts)
     first, second = case.run(), case.run(batches=shuffled)
     assert torch.equal(first.confusion_matrix(), second.confusion_matrix())
