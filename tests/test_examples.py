@@ -108,3 +108,18 @@ def test_breast_cancer_binary(tmp_path: Path) -> None:
     assert 0.0 <= results["best_threshold"] <= 1.0
     assert Path(results["checkpoint"]).exists()
     assert "| threshold | precision | recall | f1 |" in result.stdout
+
+
+def test_plain_pytorch_loop(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    result = run_example("plain_pytorch_loop.py", tmp_path, "--epochs", "6")
+    results = json.loads((tmp_path / "plain_loop" / "results.json").read_text())
+    assert results["best_f1_macro"] > 0.8
+    assert "| class_0 |" in result.stdout
+    events = EventAccumulator(str(tmp_path / "plain_loop" / "tensorboard"), size_guidance={"scalars": 0})
+    events.Reload()
+    scalars = events.Tags()["scalars"]
+    assert "validation/f1_macro" in scalars
+    assert {"validation/f1/class_0", "validation/f1/class_1", "validation/f1/class_2"} <= set(scalars)
+    assert [e.step for e in events.Scalars("validation/f1_macro")] == list(range(1, 7))
