@@ -28,7 +28,6 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import ignite.distributed as idist
 import numpy as np
 import torch
 from ignite.engine import Engine, Events
@@ -244,7 +243,7 @@ def confusion_matrix_figure(
     from matplotlib.colors import Normalize, PowerNorm
 
     annotate = max(rows, cols) <= _ANNOTATE_MAX
-    cell_h = min(0.6, max(13.5 / max(rows, cols), 0.11))  # inches
+    cell_h = min(0.6, 13.5 / max(rows, cols))  # inches: about 13.5 at most, whatever the count
     cell_w = 0.8 if stacked else cell_h
     cell_points = min(cell_h, cell_w) * 72.0
     tick_size = min(max(cell_h * 72.0 * 0.75, 5.0), 10.0)
@@ -387,16 +386,6 @@ def _report_markdown(
 # --------------------------------------------------------------------------- summary writing
 
 
-def _check_kept(metric: F1Metric) -> None:
-    """Refuse to start a collective call: in a distributed run the counts must have been reduced."""
-    if metric._reduced_state is None and idist.get_world_size() > 1:
-        raise RuntimeError(
-            f"{type(metric).__name__} has not been computed since its last update. In a distributed run "
-            "every process must call compute() first (attach the metric to the engine); the TensorBoard "
-            "logging reads the counts kept then and never starts a collective call itself."
-        )
-
-
 def _label_counts(metric: F1Metric, cm: torch.Tensor) -> torch.Tensor:
     """Per-class (tp, predicted positives, actual positives), int64 (3, C)."""
     if isinstance(metric, MultilabelFBetaScore):
@@ -455,7 +444,6 @@ class _Summary:
 
     def write(self, writer: Any, step: int) -> None:
         metric, tag = self.metric, self.tag
-        _check_kept(metric)
         cm = metric.confusion_matrix()
         metric._check_computable(cm[0].sum() if cm.ndim == 3 else cm.sum())
         label_counts = _label_counts(metric, cm)
