@@ -6,11 +6,12 @@ for negative and one for positive targets. Bin ``i`` holds the samples whose pro
 above ``t_i`` and below ``t_(i+1)``; a reversed cumulative sum turns the histogram into the counts of
 samples at or above each threshold, which are the true and false positives of the classifier "positive
 when the probability is >= t_i". Memory is constant (2 x T, or 2 x L x T for L labels) and a batch
-costs one ``searchsorted`` (O(batch log T)) and one scatter-add.
+costs O(batch): a bin guessed from each probability and corrected by exact comparisons, then one
+scatter-add.
 
 Thresholds are compared with the scores exactly as the metric compares them with its own
-``threshold``: in the dtype of ``y_pred``, and for logits against ``logit(t_i)`` (the sigmoid is
-monotone, so this is the comparison of probabilities without computing one). The curve point at
+``threshold``: in the dtype of ``y_pred``, and for logits against ``logit(t_i)`` (a sigmoid only
+guesses the bin; the comparison that decides is with the logit). The curve point at
 ``t_i == threshold`` therefore holds exactly the metric's confusion counts.
 """
 
@@ -45,34 +46,53 @@ def score_boundaries(num_thresholds: int, from_logits: bool) -> torch.Tensor:
     return torch.tensor([logit_threshold(t) for t in probabilities.tolist()], dtype=torch.float64)
 
 
-def bin_index(scores: torch.Tensor, boundaries: torch.Tensor) -> torch.Tensor:
+# Up to this many thresholds, rounding (of the cuts to float32, of the float64 guess) moves a score
+# by at most one bin, so one correction each way makes the arithmetic guess exact.
+_GUESS_MAX_THRESHOLDS = 1 << 20
+
+
+def bin_index(scores: torch.Tensor, boundaries: torch.Tensor, from_logits: bool) -> torch.Tensor:
     """For each score, the index of the highest threshold it reaches (int64, in [0, T-1]).
 
     Float scores are compared in their own dtype (as ``scores >= threshold`` compares); integer or
-    bool scores are 0/1 labels, that is probabilities 0 and 1.
+    bool scores are 0/1 labels, that is probabilities 0 and 1. For float32 / float64 scores the bin
+    is guessed from the probability (``floor(p * (T - 1))``, the sigmoid computed in float64 for
+    logits) and corrected by one exact comparison with each neighbouring cut: O(batch), several
+    times faster than ``searchsorted`` on CPU. Other dtypes and very many thresholds use
+    ``searchsorted`` (O(batch log T)); both give the same bins.
     """
     last = boundaries.numel() - 1
     if not scores.is_floating_point():
         return torch.where(scores != 0, last, 0).to(torch.int64)
     cuts = boundaries.to(device=scores.device, dtype=scores.dtype)
-    index = torch.searchsorted(cuts, scores.contiguous(), right=True) - 1
-    return index.clamp_(0, last)
+    if scores.dtype not in (torch.float32, torch.float64) or last + 1 > _GUESS_MAX_THRESHOLDS:
+        return (torch.searchsorted(cuts, scores.contiguous(), right=True) - 1).clamp_(0, last)
+    wide = scores.to(torch.float64)
+    probability = torch.sigmoid(wide) if from_logits else wide
+    guess = (probability * last).floor_().nan_to_num_(0.0).clamp_(0, last).to(torch.int64)
+    guess -= (scores < cuts[guess]).to(torch.int64)  # one too high
+    following = (guess + 1).clamp_(max=last)
+    guess += ((scores >= cuts[following]) & (guess < last)).to(torch.int64)  # one too low
+    return guess.clamp_(0, last)
 
 
-def threshold_histogram(scores: torch.Tensor, target: torch.Tensor, boundaries: torch.Tensor) -> torch.Tensor:
+def threshold_histogram(
+    scores: torch.Tensor, target: torch.Tensor, boundaries: torch.Tensor, from_logits: bool
+) -> torch.Tensor:
     """Histogram of a batch over the thresholds, split by target.
 
     Args:
         scores: flat scores (N,) for one binary problem, or (N, L) for L labels.
         target: boolean targets of the same shape.
         boundaries: the T thresholds in score space (:func:`score_boundaries`).
+        from_logits: float scores are logits (and ``boundaries`` their logit thresholds).
 
     Returns:
         int64 counts (2, T) or (2, L, T): ``[negatives, positives]`` whose highest reached threshold
         is ``t_i``.
     """
     num_thresholds = boundaries.numel()
-    bins = bin_index(scores, boundaries)
+    bins = bin_index(scores, boundaries, from_logits)
     labels = 1 if scores.ndim == 1 else scores.shape[1]
     index = target.to(torch.int64) * labels
     if scores.ndim == 2:

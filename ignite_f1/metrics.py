@@ -206,7 +206,9 @@ class BinaryFBetaScore(_CountingMetric):
         pred, target = _inputs.format_binary(y_pred, y, self.threshold, self.from_logits, self.validate_args)
         counts = _counts.binary_counts(pred, target)
         if self.num_thresholds is not None:
-            histogram = _curves.threshold_histogram(y_pred.reshape(-1), target, self._boundaries)
+            histogram = _curves.threshold_histogram(
+                y_pred.reshape(-1), target, self._boundaries, self.from_logits
+            )
             self._threshold_counts += histogram.to(self._device)
         self._cm += counts.to(self._device)
         self._reduced_state = None
@@ -601,7 +603,7 @@ class MultilabelFBetaScore(_CountingMetric):
             return
         label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta)
         if self.num_thresholds is not None:
-            histogram = _curves.threshold_histogram(y_pred, target, self._boundaries)
+            histogram = _curves.threshold_histogram(y_pred, target, self._boundaries, self.from_logits)
             self._threshold_counts += histogram.to(self._device)
         self._label_counts += label_counts.to(self._device)
         self._num_samples += pred.shape[0]
