@@ -184,6 +184,10 @@ def _count_text(count: float) -> str:
     return str(int(count))  # pragma: no cover
 
 
+def _share_text(share: float, count: float) -> str:
+    return "<1%" if count > 0 and share < 0.005 else f"{share:.0%}"
+
+
 def confusion_matrix_figure(
     cm: Any, class_names: Sequence[str] | None = None, normalize: str | None = None
 ) -> Any:
@@ -301,7 +305,7 @@ def confusion_matrix_figure(
                 ax.text(
                     c,
                     r,
-                    f"{_count_text(counts[r, c])}\n{shares[r, c]:.0%}",
+                    f"{_count_text(counts[r, c])}\n{_share_text(shares[r, c], counts[r, c])}",
                     ha="center",
                     va="center",
                     fontsize=text_size,
