@@ -38,6 +38,7 @@ from sklearn.metrics import (
     confusion_matrix,
     fbeta_score,
     multilabel_confusion_matrix,
+    precision_recall_fscore_support,
 )
 
 from ignite_f1 import (
@@ -90,7 +91,7 @@ def _batches(kind: str, rank: int, extra: bool) -> list[tuple[torch.Tensor, torc
 
 # name -> (kind of data, metric factory)
 METRICS: dict[str, tuple[str, Callable[[], Any]]] = {
-    "binary": ("binary", lambda: BinaryFBetaScore(beta=2.0, zero_division=0.0)),
+    "binary": ("binary", lambda: BinaryFBetaScore(beta=2.0, zero_division=0.0, num_thresholds=11)),
     "multiclass_none": ("multiclass", lambda: MulticlassF1Score(6, average=None, zero_division=0.0)),
     "multiclass_macro": (
         "multiclass",
@@ -108,12 +109,16 @@ METRICS: dict[str, tuple[str, Callable[[], Any]]] = {
 
 
 def _results(metric: Any) -> dict[str, Any]:
-    return {"compute": metric.compute(), "cm": metric.confusion_matrix(), "report": metric.report()}
+    return {"compute": metric.compute(), **_kept(metric)}
 
 
 def _kept(metric: Any) -> dict[str, Any]:
     """What a handler on one process reads: the sums kept by the last compute()."""
-    return {"cm": metric.confusion_matrix(), "report": metric.report()}
+    kept = {"cm": metric.confusion_matrix(), "report": metric.report()}
+    # (not getattr: Ignite's Metric.__getattr__ answers any name with a MetricsLambda factory)
+    if isinstance(metric, BinaryFBetaScore) and metric.num_thresholds:
+        kept["curve"] = metric.curve()
+    return kept
 
 
 def _local_state(metric: Any) -> dict[str, torch.Tensor]:
@@ -296,6 +301,23 @@ def _flat_multiclass(y_pred: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray,
     return target[keep].numpy(), pred[keep].numpy()
 
 
+def _sklearn_curve(
+    logits: torch.Tensor, true: np.ndarray, num_thresholds: int, beta: float
+) -> dict[str, Any]:
+    """precision, recall and F-beta at evenly spaced probability thresholds (undefined -> 0)."""
+    thresholds = np.linspace(0.0, 1.0, num_thresholds)
+    rows = []
+    for t in thresholds:
+        cut = -math.inf if t == 0 else math.inf if t == 1 else math.log(t / (1 - t))
+        pred = (logits >= cut).long().numpy()
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true=true, y_pred=pred, beta=beta, average="binary", zero_division=0.0
+        )
+        rows.append((p, r, f))
+    precision, recall, fbeta = (np.asarray(column, dtype=np.float64) for column in zip(*rows, strict=True))
+    return {"thresholds": thresholds, "precision": precision, "recall": recall, "fbeta": fbeta}
+
+
 def _expected(name: str, extra: bool) -> dict[str, Any]:
     kind = METRICS[name][0]
     y_pred, y = _union(kind, extra)
@@ -307,6 +329,7 @@ def _expected(name: str, extra: bool) -> dict[str, Any]:
             "report": classification_report(
                 y_true=true, y_pred=pred, labels=[0, 1], output_dict=True, zero_division=0.0
             ),
+            "curve": _sklearn_curve(y_pred, true, num_thresholds=11, beta=2.0),
         }
     if kind == "multilabel":
         true, pred = y.numpy(), (y_pred >= 0).long().numpy()
@@ -410,8 +433,8 @@ def test_rank0_only_calls_make_no_collective_call(ranks: list[dict[str, Any]]) -
     for state in ranks:
         assert state["alignment"] == 3.0  # 1 + 2: the ranks' collective calls stayed paired
     for name in METRICS:
-        first = ranks[0]["first"][name]
-        _same(ranks[0]["rank0"][name], {"cm": first["cm"], "report": first["report"]}, f"rank0.{name}")
+        kept = {key: value for key, value in ranks[0]["first"][name].items() if key != "compute"}
+        _same(ranks[0]["rank0"][name], kept, f"rank0.{name}")
 
 
 @pytest.mark.parametrize("name", list(METRICS))
