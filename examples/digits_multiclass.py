@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import loader, mlp, parser, report_table, seed_everything, standardize
-from ignite.engine import Events, create_supervised_evaluator, create_supervised_trainer
+from ignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
 from ignite.handlers import Checkpoint, ProgressBar
 from ignite.metrics import Accuracy
 from sklearn.datasets import load_digits
@@ -73,10 +73,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     model = mlp(x.shape[1], len(CLASS_NAMES), hidden=32).to(args.device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
     trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss(), device=args.device)
-    f1 = MulticlassF1Score(len(CLASS_NAMES), class_names=CLASS_NAMES, device=args.device)
-    evaluator = create_supervised_evaluator(
-        model, metrics={"f1": f1, "accuracy": Accuracy(device=args.device)}, device=args.device
-    )
+
+    def make_evaluator() -> tuple[Engine, MulticlassF1Score]:
+        f1 = MulticlassF1Score(len(CLASS_NAMES), class_names=CLASS_NAMES, device=args.device)
+        metrics = {"f1": f1, "accuracy": Accuracy(device=args.device)}
+        return create_supervised_evaluator(model, metrics=metrics, device=args.device), f1
+
+    evaluator, f1 = make_evaluator()
     val_loader = loader(x_val, y_val, 256, False)
 
     run = run_directory(args.output_dir)
@@ -105,10 +108,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     retrains = getattr(trainer.state, "retrain_count", 0)
     print(f"stopped after epoch {trainer.state.epoch} ({retrains} retrain(s) from the best weights)")
 
+    # A fresh evaluator: the monitoring handlers on the first one would count this evaluation too.
     best_file = Path(str(monitoring.checkpoint.last_checkpoint))
     Checkpoint.load_objects({"model": model}, torch.load(best_file, weights_only=True))
-    evaluator.run(val_loader)
-    best = evaluator.state.metrics
+    final, f1 = make_evaluator()
+    best = final.run(val_loader).metrics
     print(f"\nbest checkpoint: accuracy {best['accuracy']:.4f}, macro F1 {best['f1']:.4f}\n")
     print(report_table(f1.report()))
     print(f"\nbest-F1 checkpoint:  {best_file}")
