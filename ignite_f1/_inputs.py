@@ -3,7 +3,13 @@
 Every public error names the argument, the rule and the value given (scikit-learn's message shape).
 Batch formatting functions validate everything before they return, so a metric that calls them first
 and mutates its state afterwards leaves that state untouched when a batch is rejected. Values that
-must be read on the host for validation are gathered into one tensor and read with a single sync.
+must be read on the host for validation are gathered into one tensor and read with a single sync
+on an accelerator (on the CPU there is nothing to wait for).
+
+A metric formats every batch, so formatting reads each batch in as few passes as it can: the
+arg-max is :func:`ignite_f1._argmax.argmax`, validation reads reductions that counting does not
+(``amax`` for NaN logits, ``aminmax`` for labels), and 0/1 data come back as floats, which
+:mod:`ignite_f1._counts` sums fastest.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+
+from ignite_f1 import _argmax
 
 AVERAGES_MULTICLASS = ("micro", "macro", "weighted", None)
 AVERAGES_MULTILABEL = ("micro", "macro", "weighted", "samples", None)
@@ -157,9 +165,15 @@ def _check_tensor(name: str, value: Any) -> torch.Tensor:
 
 
 def _host_values(parts: list[torch.Tensor]) -> list[float]:
-    """Read a few scalars needed by validation with one host synchronisation."""
+    """Read the scalars validation needs: one synchronisation on an accelerator, none on the CPU.
+
+    On an accelerator the scalars are gathered into one tensor and read at once; on the CPU there is
+    nothing to wait for, and reading each value costs less than gathering them.
+    """
     if not parts:
         return []
+    if parts[0].device.type == "cpu":
+        return [p.item() for p in parts]
     values: list[float] = torch.stack([p.to(torch.float64) for p in parts]).tolist()
     return values
 
@@ -177,15 +191,30 @@ def _check_binary_target(name: str, lo: float, hi: float, integral: bool) -> Non
         )
 
 
-def _target_parts(y: torch.Tensor) -> list[torch.Tensor]:
-    """Scalars that tell whether a 0/1 target is valid: min, max and (for floats) integrality."""
+def _target_parts(y: torch.Tensor, converted: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Scalars that tell whether a 0/1 target is valid: min, max and (for floats) integrality.
+
+    For integer ``y``, ``converted`` (``y`` as floats) can stand in: an integer converts into [0, 1]
+    only if it is 0 or 1, and the floats are fewer bytes to read. The values of an error message
+    are then read again from ``y`` (:func:`_exact_range`).
+    """
     if y.dtype == torch.bool:
         return []
+    if converted is not None and not y.is_floating_point():
+        return list(torch.aminmax(converted))
     lo, hi = torch.aminmax(y)
     parts = [lo, hi]
     if y.is_floating_point():
         parts.append((y != y.trunc()).any())
     return parts
+
+
+def _exact_range(y: torch.Tensor, lo: float, hi: float) -> tuple[float, float]:
+    """``(lo, hi)`` if they show a valid 0/1 tensor, else the exact range of ``y`` (for the message)."""
+    if lo >= 0 and hi <= 1:
+        return lo, hi
+    exact_lo, exact_hi = torch.aminmax(y)
+    return exact_lo.item(), exact_hi.item()
 
 
 def _score_parts(y_pred: torch.Tensor) -> list[torch.Tensor]:
@@ -204,44 +233,70 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
         )
 
 
-def _check_zero_one_batch(y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool) -> None:
+def _check_zero_one_batch(
+    y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None = None
+) -> None:
     """Check a non-empty binary or multilabel batch with one host synchronisation.
 
     Float ``y_pred`` must hold no NaN (and probabilities in [0, 1] unless ``from_logits``); integer
-    ``y_pred`` and ``y`` must hold only 0 and 1.
+    ``y_pred`` and ``y`` must hold only 0 and 1. Logits only need the NaN check, which their maximum
+    answers (``amax`` propagates NaN) at the cost of one plain reduction. ``target``, ``y`` already
+    converted to floats, is checked in its place when ``y`` holds integers (:func:`_target_parts`).
     """
     if y_pred.dtype == torch.bool:
         pred_parts: list[torch.Tensor] = []
     elif y_pred.is_floating_point():
-        pred_parts = _score_parts(y_pred)
+        pred_parts = [y_pred.amax()] if from_logits else _score_parts(y_pred)
     else:
         pred_parts = _target_parts(y_pred)
-    values = _host_values(pred_parts + _target_parts(y))
+    values = _host_values(pred_parts + _target_parts(y, target))
     pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-    if pred_values and y_pred.is_floating_point():
+    if len(pred_values) == 1:
+        _check_scores(pred_values[0], pred_values[0], from_logits)
+    elif pred_values and y_pred.is_floating_point():
         _check_scores(pred_values[0], pred_values[1], from_logits)
     elif pred_values:
         _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
     if target_values:
         integral = len(target_values) < 3 or not target_values[2]
-        _check_binary_target("y", target_values[0], target_values[1], integral)
+        lo, hi = _exact_range(y, target_values[0], target_values[1]) if integral else target_values[:2]
+        _check_binary_target("y", lo, hi, integral)
 
 
-def _positive(y_pred: torch.Tensor, threshold: float, from_logits: bool) -> torch.Tensor:
-    """Boolean predictions: scores at or above the threshold (compared in logit space for logits)."""
-    if y_pred.dtype in _INT_DTYPES:
-        return y_pred.bool() if y_pred.dtype != torch.bool else y_pred
-    cut = logit_threshold(threshold) if from_logits else threshold
-    return y_pred >= cut
+_EXACT_FLOAT32 = 1 << 24
+"""Float32 holds every integer below this exactly: sums of that many 0/1 values are exact."""
+
+
+def _zero_one(values: torch.Tensor, threshold: float | None, longest_sum: int) -> torch.Tensor:
+    """0/1 floats: ``values >= threshold`` for scores, the labels themselves for 0/1 labels.
+
+    Counting reads 0/1 floats fastest (vectorised sums and dot products; boolean reductions cast
+    first), and a comparison writes them as fast as booleans. They are float32, whose sums of 0/1
+    values are exact, unless the longest sum counting makes has too many terms (float64 then).
+    Labels are converted as they are: with ``validate_args=False`` a label other than 0 and 1 is
+    counted with its value (the documented "wrong counts").
+    """
+    dtype = torch.float32 if longest_sum < _EXACT_FLOAT32 else torch.float64
+    if threshold is None:
+        return values.to(dtype)
+    return torch.ge(values, threshold, out=torch.empty(values.shape, dtype=dtype, device=values.device))
+
+
+def _predictions(y_pred: torch.Tensor, threshold: float, from_logits: bool, longest_sum: int) -> torch.Tensor:
+    """0/1 predictions: scores at or above the threshold (in logit space for logits), or labels."""
+    if not y_pred.is_floating_point():
+        return _zero_one(y_pred, None, longest_sum)
+    return _zero_one(y_pred, logit_threshold(threshold) if from_logits else threshold, longest_sum)
 
 
 def format_binary(
     y_pred: Any, y: Any, threshold: float, from_logits: bool, validate: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Check a binary batch and return flat boolean (predictions, targets).
+    """Check a binary batch and return flat 0/1 float (predictions, targets).
 
     ``y_pred``: float scores (logits or probabilities) or 0/1 integer/bool labels, shape (N,), (N, 1)
-    or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)).
+    or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)). A prediction is 1 when
+    the score is at or above the threshold; labels are taken as they are.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -258,17 +313,19 @@ def format_binary(
                 f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         y_pred, y = squeezed, target
+    target = _zero_one(y, None, y.numel())
     if validate and y.numel() > 0:
-        _check_zero_one_batch(y_pred, y, from_logits)
-    pred = _positive(y_pred, threshold, from_logits).reshape(-1)
-    target = (y if y.dtype == torch.bool else y != 0).reshape(-1)
-    return pred, target
+        _check_zero_one_batch(y_pred, y, from_logits, target)
+    return _predictions(y_pred, threshold, from_logits, y.numel()).reshape(-1), target.reshape(-1)
 
 
 def format_multilabel(
     y_pred: Any, y: Any, num_labels: int, threshold: float, from_logits: bool, validate: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Check a multilabel batch and return boolean (predictions, targets) of shape (N, L)."""
+    """Check a multilabel batch and return 0/1 float (predictions, targets) of shape (N, L).
+
+    The rules are those of :func:`format_binary`, label by label.
+    """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
     if y_pred.ndim != 2:
@@ -284,20 +341,31 @@ def format_multilabel(
             "Arguments `y_pred` and `y` must have the same shape (N, num_labels), "
             f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
         )
+    longest = max(y.shape)  # per-label sums run over N samples, per-sample sums over L labels
+    target = _zero_one(y, None, longest)
     if validate and y.numel() > 0:
-        _check_zero_one_batch(y_pred, y, from_logits)
-    pred = _positive(y_pred, threshold, from_logits)
-    target = y if y.dtype == torch.bool else y != 0
-    return pred, target
+        _check_zero_one_batch(y_pred, y, from_logits, target)
+    return _predictions(y_pred, threshold, from_logits, longest), target
+
+
+def _kept_range(target: torch.Tensor, keep: torch.Tensor | None) -> tuple[float, float]:
+    """Smallest and largest kept target, for an error message (``keep`` is known to select some)."""
+    kept = target if keep is None else target[keep]
+    lo, hi = torch.aminmax(kept)
+    return lo.item(), hi.item()
 
 
 def format_multiclass(
     y_pred: Any, y: Any, num_classes: int, ignore_index: int | None, validate: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Check a multi-class batch and return flat int64 (targets, predictions), ignored targets removed.
+    """Check a multi-class batch and return flat int64 (targets, predictions).
 
-    ``y_pred``: scores (N, C, d1, ...) (arg-max over dim 1) or integer labels (N, d1, ...);
-    ``y``: integer labels (N, d1, ...) (integral floats are accepted).
+    ``y_pred``: scores (N, C, d1, ...) (arg-max over dim 1, first index on ties) or integer labels
+    (N, d1, ...); ``y``: integer labels (N, d1, ...) (integral floats are accepted).
+
+    Targets equal to ``ignore_index`` come back as a value >= ``num_classes`` (``ignore_index``
+    itself when it is one, else ``num_classes``), which :func:`ignite_f1._counts.add_confusion`
+    skips: removing them from both tensors would copy the batch twice.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -320,12 +388,15 @@ def format_multiclass(
                 "Arguments `y_pred` (N, num_classes, d1, ...) and `y` (N, d1, ...) must agree in N and "
                 f"d1, ..., got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
+        if y.dtype == torch.bool:
+            raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
         if y.numel() == 0:
             pred = torch.empty(0, dtype=torch.int64, device=y_pred.device)
             pred_parts: list[torch.Tensor] = []
         else:
-            top, pred = y_pred.max(dim=1)
-            pred_parts = [torch.isnan(top).any()] if validate else []
+            # validation rejects NaN scores from the maxima, so the arg-max need not place them exactly
+            pred, top = _argmax.argmax(y_pred, dim=1, exact_nan=not validate)
+            pred_parts = [top.amax()] if validate else []  # NaN if a score is NaN
     else:
         if y_pred.dtype == torch.bool:
             raise TypeError(
@@ -337,42 +408,70 @@ def format_multiclass(
                 "Argument `y_pred` of integer class labels must have the same shape as `y`, "
                 f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)} (scores must be floating point)."
             )
+        if y.dtype == torch.bool:
+            raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
         pred = y_pred
         pred_parts = list(torch.aminmax(y_pred)) if validate and y_pred.numel() > 0 else []
     target = y.reshape(-1)
     pred = pred.reshape(-1)
-    if ignore_index is not None:
-        keep = target != ignore_index
-        target, pred = target[keep], pred[keep]
-    if y.dtype == torch.bool:
-        raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
-    if validate and (pred_parts or target.numel() > 0):
-        target_parts: list[torch.Tensor] = []
-        if target.numel() > 0:
-            target_parts = list(torch.aminmax(target))
-            if target.is_floating_point():
-                target_parts.append((target != target.trunc()).any())
+    keep = None if ignore_index is None else target != ignore_index
+    if validate and target.numel() > 0:
+        # ignored targets read as 0, a valid class, so one aminmax checks the kept ones
+        lo, hi = torch.aminmax(target if keep is None else torch.where(keep, target, 0))
+        target_parts = [lo, hi]
+        if target.is_floating_point():
+            target_parts.append((target != target.trunc()).any())
         values = _host_values(pred_parts + target_parts)
         pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-        if len(pred_values) == 1 and pred_values[0]:
-            raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
-        if len(pred_values) == 2 and (pred_values[0] < 0 or pred_values[1] >= num_classes):
-            raise ValueError(
-                f"Argument `y_pred` must hold class labels in [0, {num_classes}) "
-                f"(num_classes={num_classes}), "
-                f"got values in [{_fmt(pred_values[0])}, {_fmt(pred_values[1])}]."
-            )
-        if target_values:
-            lo, hi = target_values[0], target_values[1]
-            if len(target_values) == 3 and target_values[2]:
-                raise ValueError(
-                    "Argument `y` must hold integer class labels, got non-integral float values "
-                    f"in [{lo!r}, {hi!r}]."
-                )
-            if lo < 0 or hi >= num_classes:
-                extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
-                raise ValueError(
-                    f"Argument `y` must hold class labels in [0, {num_classes}){extra} "
-                    f"(num_classes={num_classes}), got values in [{_fmt(lo)}, {_fmt(hi)}]."
-                )
-    return target.to(torch.int64), pred.to(torch.int64)
+        _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
+    if target.dtype != torch.int64:
+        target = target.to(torch.int64)
+    if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):
+        target = torch.where(keep, target, num_classes)
+    return target, pred if pred.dtype == torch.int64 else pred.to(torch.int64)
+
+
+def _lands_past_the_matrix(ignore_index: int | None, num_classes: int, batch: int) -> bool:
+    """Whether targets equal to ``ignore_index`` can be left in place for counting.
+
+    They can when ``ignore_index >= num_classes`` (their cells fall past the C x C matrix) and
+    counting them there stays O(batch): a dense count up to ``(ignore_index + 1) * C`` cells.
+    """
+    return (
+        ignore_index is not None and num_classes <= ignore_index and (ignore_index + 1) * num_classes <= batch
+    )
+
+
+def _check_multiclass_values(
+    pred_values: list[float],
+    target_values: list[float],
+    num_classes: int,
+    ignore_index: int | None,
+    target: torch.Tensor,
+    keep: torch.Tensor | None,
+) -> None:
+    """Raise on NaN scores, labels out of range, non-integral or out-of-range kept targets."""
+    if len(pred_values) == 1 and math.isnan(pred_values[0]):
+        raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
+    if len(pred_values) == 2 and (pred_values[0] < 0 or pred_values[1] >= num_classes):
+        raise ValueError(
+            f"Argument `y_pred` must hold class labels in [0, {num_classes}) "
+            f"(num_classes={num_classes}), "
+            f"got values in [{_fmt(pred_values[0])}, {_fmt(pred_values[1])}]."
+        )
+    if not target_values:
+        return
+    lo, hi = target_values[0], target_values[1]
+    non_integral = len(target_values) == 3 and bool(target_values[2])
+    if not non_integral and lo >= 0 and hi < num_classes:
+        return
+    lo, hi = _kept_range(target, keep)
+    if non_integral:
+        raise ValueError(
+            f"Argument `y` must hold integer class labels, got non-integral float values in [{lo!r}, {hi!r}]."
+        )
+    extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
+    raise ValueError(
+        f"Argument `y` must hold class labels in [0, {num_classes}){extra} "
+        f"(num_classes={num_classes}), got values in [{_fmt(lo)}, {_fmt(hi)}]."
+    )

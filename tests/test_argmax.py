@@ -1,0 +1,122 @@
+"""The fast arg-max gives exactly the indices of ``torch.max(dim)``: ties, signed zeros, infinities, NaN.
+
+Each case compares :func:`ignite_f1._argmax.argmax` with ``torch.max`` on the same scores, for
+float32 and float64, on (N, C) scores (the class dimension last) and (N, C, H, W) scores (the class
+dimension strided), with chunks forced small so that chunk boundaries are crossed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from ignite_f1 import _argmax
+
+INF, NAN = float("inf"), float("nan")
+SHAPES = [(7, 33), (50, 100), (3, 1000), (5, 40), (4, 21, 6, 7), (2, 3, 5, 5), (3, 2, 9)]
+DTYPES = [torch.float32, torch.float64]
+
+
+def _assert_like_torch_max(scores: torch.Tensor, dim: int = 1, exact_nan: bool = True) -> None:
+    indices, maxima = _argmax.argmax(scores, dim=dim, exact_nan=exact_nan)
+    expected_maxima, expected_indices = torch.max(scores, dim=dim)
+    assert indices.dtype == torch.int64 and indices.shape == expected_indices.shape
+    assert torch.equal(indices, expected_indices)
+    assert torch.equal(maxima.isnan(), expected_maxima.isnan())
+    assert torch.equal(maxima.nan_to_num(), expected_maxima.nan_to_num())
+
+
+def _random(shape: tuple[int, ...], dtype: torch.dtype, seed: int) -> torch.Tensor:
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def _pool(shape: tuple[int, ...], dtype: torch.dtype, values: list[float], seed: int) -> torch.Tensor:
+    """Scores drawn from a few values: many ties in every row."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.tensor(values, dtype=dtype)[torch.randint(0, len(values), shape, generator=gen)]
+
+
+CASES: list[tuple[str, Callable[[tuple[int, ...], torch.dtype], torch.Tensor]]] = [
+    ("random", lambda s, d: _random(s, d, 0)),
+    ("ties", lambda s, d: _pool(s, d, [0.0, 1.0, 2.0], 1)),
+    ("all_equal", lambda s, d: torch.full(s, 0.25, dtype=d)),
+    ("signed_zeros", lambda s, d: _pool(s, d, [0.0, -0.0, -1.0], 2)),
+    ("minus_zero_maximum", lambda s, d: _pool(s, d, [-0.0, -1.0, -INF], 3)),
+    ("plus_inf", lambda s, d: _pool(s, d, [INF, 1.0, -INF, 3.0], 4)),
+    ("all_plus_inf", lambda s, d: torch.full(s, INF, dtype=d)),
+    ("all_minus_inf", lambda s, d: torch.full(s, -INF, dtype=d)),
+    ("minus_inf_and_finite", lambda s, d: _pool(s, d, [-INF, -5.0], 5)),
+    ("largest_finite", lambda s, d: _pool(s, d, [torch.finfo(d).max, -torch.finfo(d).max, INF], 6)),
+    ("subnormals", lambda s, d: _pool(s, d, [torch.finfo(d).smallest_normal / 4, 0.0, -0.0], 7)),
+    ("tiny_differences", lambda s, d: 1.0 + _random(s, d, 8) * torch.finfo(d).eps),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize(("name", "make"), CASES, ids=[name for name, _ in CASES])
+def test_argmax_is_torch_max(
+    name: str,
+    make: Callable[[tuple[int, ...], torch.dtype], torch.Tensor],
+    shape: tuple[int, ...],
+    dtype: torch.dtype,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scores = make(shape, dtype)
+    assert not _argmax._uses_torch_max(scores, 1)
+    _assert_like_torch_max(scores)
+    monkeypatch.setattr(_argmax, "CHUNK", 64)  # many chunks, split by rows and by positions
+    _assert_like_torch_max(scores)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_nan_rows_give_the_first_nan_and_a_nan_maximum(dtype: torch.dtype) -> None:
+    scores = _random((40, 64), dtype, 9)
+    scores[3, 10] = NAN
+    scores[3, 20] = NAN
+    scores[7, 0] = NAN
+    scores[9, :] = NAN
+    _assert_like_torch_max(scores)
+    indices, maxima = _argmax.argmax(scores, exact_nan=False)  # a validating caller reads the maxima
+    assert maxima[3].isnan() and maxima[7].isnan() and maxima[9].isnan()
+    assert torch.equal(indices[~maxima.isnan()], scores.argmax(1)[~maxima.isnan()])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+def test_random_bit_patterns(dtype: torch.dtype) -> None:
+    """Every float: NaN payloads of both signs, infinities, subnormals, with ties drawn from them."""
+    gen = torch.Generator().manual_seed(10)
+    bits = torch.int32 if dtype == torch.float32 else torch.int64
+    info = torch.iinfo(bits)
+    for trial in range(40):
+        num_classes = int(torch.randint(32, 80, (1,), generator=gen))
+        scores = torch.randint(info.min, info.max, (16, num_classes), generator=gen, dtype=bits).view(dtype)
+        if trial % 2:
+            values = scores.reshape(-1)[torch.randint(0, scores.numel(), (4,), generator=gen)]
+            scores = values[torch.randint(0, 4, scores.shape, generator=gen)]
+        _assert_like_torch_max(scores)
+
+
+def test_layouts_and_dimensions() -> None:
+    _assert_like_torch_max(_random((60, 40), torch.float32, 11).t())  # non-contiguous
+    _assert_like_torch_max(_random((4, 30, 6, 5), torch.float32, 12).transpose(2, 3))
+    _assert_like_torch_max(_random((10, 128), torch.float32, 13)[:, ::2])
+    scores = _random((6, 35, 40), torch.float64, 14)
+    for dim in range(3):
+        _assert_like_torch_max(scores, dim=dim)
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        pytest.param(torch.randn(8, 10), id="few_classes_last"),
+        pytest.param(torch.randn(8, 40).half(), id="float16"),
+        pytest.param(torch.randn(8, 40).bfloat16(), id="bfloat16"),
+        pytest.param(torch.empty(0, 40), id="empty"),
+    ],
+)
+def test_other_inputs_fall_back_to_torch_max(scores: torch.Tensor) -> None:
+    assert _argmax._uses_torch_max(scores, 1)
+    _assert_like_torch_max(scores)
