@@ -50,7 +50,8 @@ def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) ->
 
     The work is O(batch): a dense ``bincount(minlength=C*C)`` costs O(C^2) per batch, which at 1000
     classes is more than the arg-max itself, so it is only used while C*C is small next to the batch;
-    otherwise each pair is added at its index.
+    otherwise each pair is added at its index. Off the CPU it is never used: sizing its output reads
+    the largest index on the host, which would make the device wait on every batch.
     """
     if target.numel() == 0:
         return
@@ -60,7 +61,7 @@ def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) ->
         target, pred = target.to(cm.device), pred.to(cm.device)
     index = torch.add(pred, target, alpha=num_classes)
     flat = cm.view(-1)
-    if cells <= index.numel():
+    if cells <= index.numel() and index.device.type == "cpu":
         counts = torch.bincount(index, minlength=cells)
         flat.add_(counts if counts.numel() == cells else counts[:cells])  # skipped targets: past the end
     else:

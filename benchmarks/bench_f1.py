@@ -1,0 +1,576 @@
+"""Benchmark ignite_f1 against the alternatives: update time per epoch, compute time, peak memory.
+
+Alternatives, run in one process and interleaved (A B C ... A B C ..., the order rotated every round):
+
+- ``floor``: the least plain-torch work that reads the scores, inline, with no validation: the
+  arg-max alone for multi-class and segmentation; for binary and multilabel the threshold comparison
+  plus the three sums (true positives, predicted positives, actual positives).
+- ``ignite_f1``: this package, with validation on (the default).
+- ``ignite_f1 (no validation)``: the same with ``validate_args=False`` (documented as unsafe).
+- ``torchmetrics``: ``BinaryF1Score`` / ``MulticlassF1Score`` / ``MultilabelF1Score``.
+- ``ignite Fbeta``: ``ignite.metrics.Fbeta`` over ``Precision`` / ``Recall`` (``average=False``);
+  thresholding and, for ``ignore_index``, selecting the kept pixels are done inline (Ignite has
+  neither) and timed with it.
+- ``store + sklearn``: keep every prediction and target (int64 labels; booleans for binary and
+  multilabel), call ``sklearn.metrics.f1_score`` at the end.
+
+Reported per workload and alternative: the median over rounds of the time of all ``update`` calls of
+one epoch; its ratio to the floor (the median of the per-round ratios, so that a slow moment of the
+machine hits both sides of a ratio); the median time of ``compute()``; the peak resident memory
+growth of one epoch, measured for each alternative in a process of its own (``/proc/self/clear_refs``
+resets the high-water mark before the epoch, ``VmHWM`` is read after it). Further tables give
+``compute()`` time against the number of samples and memory growth against the epoch length (10
+classes), then the targets of issue 6 with the measured numbers.
+
+Reproduce (CPU, one thread; the script sets ``torch.set_num_threads(1)``):
+
+    python benchmarks/bench_f1.py            # full run, writes benchmarks/results.md (~5 minutes)
+    python benchmarks/bench_f1.py --quick    # small run, what the test suite runs
+
+The script exits with status 1 if ignite_f1 disagrees with scikit-learn on any workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import dataclasses
+import functools
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+IGNORE = 255
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+# --------------------------------------------------------------------------- workloads
+
+
+@dataclass(frozen=True)
+class Workload:
+    """``num_batches`` batches of ``batch_shape`` scores, drawn from a pool of distinct batches."""
+
+    name: str
+    kind: str  # binary, multiclass or multilabel
+    num_classes: int
+    batch_shape: tuple[int, ...]  # shape of y_pred
+    num_batches: int
+    pool: int = 8
+    ignore_index: int | None = None
+
+    @property
+    def samples(self) -> int:
+        if self.kind == "multiclass":
+            per_batch = math.prod(self.batch_shape) // self.num_classes
+        elif self.kind == "multilabel":
+            per_batch = self.batch_shape[0]
+        else:
+            per_batch = math.prod(self.batch_shape)
+        return per_batch * self.num_batches
+
+    def describe(self) -> str:
+        shape = " x ".join(map(str, self.batch_shape))
+        extra = f", ignore_index={self.ignore_index} on 5% of the targets" if self.ignore_index else ""
+        return f"{self.samples:,} samples, {self.num_batches} batches of ({shape}) float32 scores{extra}"
+
+    def make_pool(self) -> list[Batch]:
+        gen = torch.Generator().manual_seed(sum(map(ord, self.name)))
+        batches = []
+        for _ in range(min(self.pool, self.num_batches)):
+            y_pred = torch.randn(self.batch_shape, generator=gen)
+            if self.kind == "multiclass":
+                target_shape = self.batch_shape[:1] + self.batch_shape[2:]
+                y = torch.randint(0, self.num_classes, target_shape, generator=gen)
+                if self.ignore_index is not None:
+                    y[torch.rand(target_shape, generator=gen) < 0.05] = self.ignore_index
+            else:
+                y = (torch.rand(self.batch_shape, generator=gen) < 0.3).to(torch.int64)
+            batches.append((y_pred, y))
+        return batches
+
+    def batches(self, pool: list[Batch]) -> Iterator[Batch]:
+        for i in range(self.num_batches):
+            yield pool[i % len(pool)]
+
+
+def workloads(quick: bool) -> list[Workload]:
+    if quick:
+        return [
+            Workload("binary", "binary", 2, (8192,), 8),
+            Workload("multiclass C=10", "multiclass", 10, (1024, 10), 8),
+            Workload("multiclass C=100", "multiclass", 100, (1024, 100), 8),
+            Workload("multiclass C=1000", "multiclass", 1000, (256, 1000), 8),
+            Workload("segmentation C=21", "multiclass", 21, (2, 21, 32, 32), 4, 2, IGNORE),
+            Workload("multilabel L=50", "multilabel", 50, (1024, 50), 8),
+        ]
+    return [
+        Workload("binary", "binary", 2, (65536,), 64),  # 4,194,304 logits
+        Workload("multiclass C=10", "multiclass", 10, (4096, 10), 488),  # 2M samples
+        Workload("multiclass C=100", "multiclass", 100, (4096, 100), 122),  # 500k
+        Workload("multiclass C=1000", "multiclass", 1000, (1024, 1000), 195),  # 200k
+        Workload("segmentation C=21", "multiclass", 21, (8, 21, 256, 256), 8, 2, IGNORE),  # 64 images
+        Workload("multilabel L=50", "multilabel", 50, (4096, 50), 244),  # 1M
+    ]
+
+
+def ten_classes(samples: int) -> Workload:
+    """The 10-class workload at another length, for compute time and memory against samples."""
+    batch = 65536 if samples >= 10**6 else 1024
+    return Workload(f"C=10, {samples:,} samples", "multiclass", 10, (batch, 10), max(1, samples // batch))
+
+
+# --------------------------------------------------------------------------- alternatives
+
+
+@dataclass
+class Alternative:
+    """``reset()``, ``update(y_pred, y)`` and ``compute()`` of one way of getting the F1 score."""
+
+    reset: Callable[[], None]
+    update: Callable[[torch.Tensor, torch.Tensor], None]
+    compute: Callable[[], Any]
+
+
+def _floor(w: Workload) -> Alternative:
+    """The least work that reads the scores: arg-max, or threshold + three sums. No validation."""
+    sink: list[torch.Tensor] = []
+
+    def argmax(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        sink[:] = [y_pred.argmax(1)]
+
+    def binary(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        p = y_pred >= 0.0
+        sink[:] = [(p * y).sum(), p.sum(), y.sum()]
+
+    def multilabel(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        p = y_pred >= 0.0
+        sink[:] = [(p * y).sum(0), p.sum(0), y.sum(0)]
+
+    update = {"multiclass": argmax, "binary": binary, "multilabel": multilabel}[w.kind]
+    return Alternative(sink.clear, update, lambda: None)
+
+
+def _metric(metric: Any, transform: Callable[..., Batch] | None = None) -> Alternative:
+    """An Ignite metric (``update((y_pred, y))``) or a torchmetrics one (``update(preds, target)``)."""
+    metric_update = metric.update
+    if type(metric).__module__.startswith("torchmetrics"):
+        if transform is None:
+            update = metric_update
+        else:
+
+            def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+                metric_update(*transform(y_pred, y))
+
+    elif transform is None:
+
+        def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+            metric_update((y_pred, y))
+
+    else:
+
+        def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+            metric_update(transform(y_pred, y))
+
+    def compute() -> Any:
+        value = metric.compute()
+        return value.item() if isinstance(value, torch.Tensor) else value
+
+    return Alternative(metric.reset, update, compute)
+
+
+def _ignite_f1(w: Workload, validate: bool = True) -> Alternative:
+    import ignite_f1
+
+    if w.kind == "binary":
+        return _metric(ignite_f1.BinaryF1Score(validate_args=validate))
+    if w.kind == "multilabel":
+        return _metric(ignite_f1.MultilabelF1Score(w.num_classes, validate_args=validate))
+    metric = ignite_f1.MulticlassF1Score(w.num_classes, ignore_index=w.ignore_index, validate_args=validate)
+    return _metric(metric)
+
+
+def _torchmetrics(w: Workload) -> Alternative:
+    from torchmetrics.classification import BinaryF1Score, MulticlassF1Score, MultilabelF1Score
+
+    if w.kind == "binary":
+        return _metric(BinaryF1Score())
+    if w.kind == "multilabel":
+        return _metric(MultilabelF1Score(num_labels=w.num_classes, average="macro"))
+    return _metric(MulticlassF1Score(w.num_classes, average="macro", ignore_index=w.ignore_index))
+
+
+def _ignite_fbeta(w: Workload) -> Alternative:
+    from ignite.metrics import Fbeta, Precision, Recall
+
+    def threshold(y_pred: torch.Tensor, y: torch.Tensor) -> Batch:
+        return (y_pred >= 0.0).long(), y
+
+    def drop_ignored(y_pred: torch.Tensor, y: torch.Tensor) -> Batch:
+        keep = y != w.ignore_index  # Ignite has no ignore_index: select the scores of kept pixels
+        return y_pred.movedim(1, -1)[keep], y[keep]
+
+    multilabel = w.kind == "multilabel"
+    precision = Precision(average=False, is_multilabel=multilabel)
+    recall = Recall(average=False, is_multilabel=multilabel)
+    metric = Fbeta(1.0, precision=precision, recall=recall)
+    if w.kind != "multiclass":
+        return _metric(metric, threshold)
+    return _metric(metric, None if w.ignore_index is None else drop_ignored)
+
+
+def _store_sklearn(w: Workload) -> Alternative:
+    from sklearn.metrics import f1_score
+
+    preds: list[torch.Tensor] = []
+    targets: list[torch.Tensor] = []
+
+    def reset() -> None:
+        preds.clear()
+        targets.clear()
+
+    def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        if w.kind == "multiclass":
+            preds.append(y_pred.argmax(1).reshape(-1))
+            targets.append(y.reshape(-1))
+        else:
+            preds.append(y_pred >= 0.0)
+            targets.append(y.bool())
+
+    def compute() -> float:
+        pred, true = torch.cat(preds).numpy(), torch.cat(targets).numpy()
+        if w.kind == "binary":
+            return float(f1_score(true, pred))
+        if w.ignore_index is not None:
+            keep = true != w.ignore_index
+            pred, true = pred[keep], true[keep]
+        return float(f1_score(true, pred, average="macro"))
+
+    return Alternative(reset, update, compute)
+
+
+ALTERNATIVES: dict[str, Callable[[Workload], Alternative]] = {
+    "floor": _floor,
+    "ignite_f1": _ignite_f1,
+    "ignite_f1 (no validation)": lambda w: _ignite_f1(w, validate=False),
+    "torchmetrics": _torchmetrics,
+    "ignite Fbeta": _ignite_fbeta,
+    "store + sklearn": _store_sklearn,
+}
+
+
+# --------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Timing:
+    update: list[float] = field(default_factory=list)
+    compute: list[float] = field(default_factory=list)
+    ratio: list[float] = field(default_factory=list)  # update time / the floor's, same round
+    result: Any = None
+
+
+def run_epoch(alt: Alternative, w: Workload, pool: list[Batch]) -> tuple[float, float, Any]:
+    """(seconds of all updates, seconds of compute, result) of one epoch."""
+    alt.reset()
+    update = alt.update
+    start = time.perf_counter()
+    for y_pred, y in w.batches(pool):
+        update(y_pred, y)
+    middle = time.perf_counter()
+    result = alt.compute()
+    return middle - start, time.perf_counter() - middle, result
+
+
+def time_workload(w: Workload, names: list[str], rounds: int) -> dict[str, Timing]:
+    pool = w.make_pool()
+    alts = {name: ALTERNATIVES[name](w) for name in names}
+    warm = dataclasses.replace(w, num_batches=min(3, w.num_batches))
+    for alt in alts.values():  # first calls allocate and initialise: untimed
+        run_epoch(alt, warm, pool)
+    timings = {name: Timing() for name in names}
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        seconds = {}
+        for name in order:
+            update, compute, result = run_epoch(alts[name], w, pool)
+            seconds[name] = update
+            timings[name].update.append(update)
+            timings[name].compute.append(compute)
+            timings[name].result = result
+        for name in names:
+            timings[name].ratio.append(seconds[name] / seconds["floor"])
+    return timings
+
+
+def compute_vs_samples(sizes: list[int], names: list[str], rounds: int) -> dict[str, dict[int, float]]:
+    """Median ``compute()`` seconds after an epoch of each length in ``sizes`` (10 classes)."""
+    out: dict[str, dict[int, float]] = {name: {} for name in names}
+    for samples in sizes:
+        w = ten_classes(samples)
+        pool = w.make_pool()
+        alts = {name: ALTERNATIVES[name](w) for name in names}
+        times: dict[str, list[float]] = {name: [] for name in names}
+        for _ in range(rounds):
+            for name in names:
+                times[name].append(run_epoch(alts[name], w, pool)[1])
+        for name in names:
+            out[name][w.samples] = statistics.median(times[name])
+        del pool, alts
+        gc.collect()
+    return out
+
+
+# --------------------------------------------------------------------------- memory (a process each)
+
+
+def _status_kib(key: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise KeyError(key)
+
+
+def peak_growth_mb(run: Callable[[], Any]) -> float:
+    """Peak resident memory growth (MB) while ``run`` runs, above the resident memory before it.
+
+    Freed memory is first returned to the system (``malloc_trim``), so that the run cannot reuse it
+    unseen; the high-water mark is reset through ``/proc/self/clear_refs`` (Linux). Elsewhere the
+    growth of ``ru_maxrss`` is reported, which misses a peak below an earlier one.
+    """
+    gc.collect()
+    library = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(library) if library else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        import resource
+
+        scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        run()
+        return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * scale / 2**20
+    before = _status_kib("VmRSS")
+    run()
+    return (_status_kib("VmHWM") - before) / 1024
+
+
+def memory_worker(name: str, quick: bool, sizes: list[int]) -> dict[str, float]:
+    """In a process of its own: the peak growth of one epoch of every workload and of each size."""
+    torch.set_num_threads(1)
+    out: dict[str, float] = {}
+    for w in [*workloads(quick), *map(ten_classes, sizes)]:
+        pool = w.make_pool()
+        alt = ALTERNATIVES[name](w)
+        run_epoch(alt, dataclasses.replace(w, num_batches=2), pool)  # first calls allocate: not counted
+        out[w.name] = peak_growth_mb(functools.partial(run_epoch, alt, w, pool))
+        del pool, alt
+    return out
+
+
+def measure_memory(names: list[str], quick: bool, sizes: list[int]) -> dict[str, dict[str, float]]:
+    out = {}
+    for name in names:
+        command = [sys.executable, os.path.abspath(__file__), "--memory-worker", name]
+        command += ["--sizes", *map(str, sizes), *(["--quick"] if quick else [])]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        out[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _ms(seconds: float) -> str:
+    ms = seconds * 1e3
+    return f"{ms:.3g}" if ms < 100 else f"{ms:,.0f}"
+
+
+def _x(ratio: float) -> str:
+    return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.1f}x"
+
+
+def _table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> list[str]:
+    align = ["---" if i < numeric_from else "--:" for i in range(len(header))]
+    return ["| " + " | ".join(row) + " |" for row in [header, align, *rows]]
+
+
+@dataclass
+class Results:
+    quick: bool
+    rounds: int
+    loads: tuple[float, float]
+    workloads: list[Workload]
+    timed: dict[str, dict[str, Timing]]
+    compute_sizes: dict[str, dict[int, float]]
+    memory: dict[str, dict[str, float]] | None
+    memory_sizes: list[int]
+
+
+def _median_ratio(r: Results, workload: str, name: str, over: str) -> float:
+    """Median over rounds of update time of ``name`` over that of ``over`` (same round)."""
+    t = r.timed[workload]
+    return statistics.median(a / b for a, b in zip(t[name].update, t[over].update, strict=True))
+
+
+def targets(r: Results) -> list[tuple[str, bool, str]]:
+    """The targets of issue 6, each with whether it is met and the numbers."""
+    checks = []
+    for w in r.workloads:
+        limit = 1.5 if w.kind == "binary" else 1.15
+        ratio = statistics.median(r.timed[w.name]["ignite_f1"].ratio)
+        checks.append((f"{w.name}: update within {limit}x of the floor", ratio <= limit, _x(ratio)))
+    for w in r.workloads:
+        ratio = _median_ratio(r, w.name, "torchmetrics", "ignite_f1")
+        checks.append((f"{w.name}: faster than torchmetrics", ratio > 1, f"torchmetrics takes {_x(ratio)}"))
+    for w in r.workloads:
+        ratio = _median_ratio(r, w.name, "ignite Fbeta", "ignite_f1")
+        checks.append((f"{w.name}: >= 5x faster than Ignite Fbeta", ratio >= 5, f"Fbeta takes {_x(ratio)}"))
+    by_n = r.compute_sizes["ignite_f1"]
+    worst = max(by_n.values())
+    shown = ", ".join(f"{_ms(s)} ms at {n:,}" for n, s in sorted(by_n.items()))
+    checks.append(("compute() <= 5 ms for 10 classes at both lengths", worst <= 0.005, shown))
+    if r.memory is not None:
+        small, large = (r.memory["ignite_f1"][ten_classes(n).name] for n in r.memory_sizes)
+        sizes = " to ".join(f"{n:,}" for n in r.memory_sizes)
+        checks.append(
+            (
+                f"peak memory growth from {sizes} samples <= 5 MB",
+                large - small <= 5,
+                f"{large - small:+.1f} MB",
+            )
+        )
+    return checks
+
+
+def render(r: Results) -> str:
+    names = list(next(iter(r.timed.values())))
+    lines = [
+        f"# ignite_f1 benchmark{' (quick run: small workloads, numbers not meaningful)' if r.quick else ''}",
+        "",
+        f"torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, one thread "
+        f"(`torch.set_num_threads(1)`), Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. "
+        f"Medians of {r.rounds} interleaved rounds; *vs floor* is the median of the per-round ratios. "
+        f"Load average (1 min) before: {r.loads[0]:.2f}, after: {r.loads[1]:.2f}.",
+        "",
+        f"Command: `python benchmarks/bench_f1.py{' --quick' if r.quick else ''}`",
+        "",
+        "## Update time per epoch, compute time, memory",
+        "",
+    ]
+    rows = []
+    for w in r.workloads:
+        for name, t in r.timed[w.name].items():
+            memory = "-" if r.memory is None else f"{r.memory[name][w.name]:.1f}"
+            result = f"{t.result:.6f}" if isinstance(t.result, float) else "-"
+            compute = "-" if name == "floor" else _ms(statistics.median(t.compute))
+            update = _ms(statistics.median(t.update))
+            rows.append([w.name, name, update, _x(statistics.median(t.ratio)), compute, memory, result])
+    header = [
+        "workload",
+        "alternative",
+        "update / epoch (ms)",
+        "vs floor",
+        "compute (ms)",
+        "peak memory (MB)",
+        "F1",
+    ]
+    lines += _table(header, rows, numeric_from=2)
+    lines += ["", "Workloads:", ""] + [f"- **{w.name}**: {w.describe()}." for w in r.workloads]
+    lines += [
+        "",
+        "*peak memory*: growth of the resident memory over one epoch (updates and compute), in a",
+        "process of its own. The floor's is the cost of reading the batches; the metrics' own state",
+        "is a few KB.",
+        "",
+        "## compute() against the number of samples (10 classes)",
+        "",
+    ]
+    sizes = sorted(next(iter(r.compute_sizes.values())))
+    rows = [[name, *(_ms(by_n[n]) for n in sizes)] for name, by_n in r.compute_sizes.items()]
+    lines += _table(["alternative", *(f"{n:,} samples (ms)" for n in sizes)], rows)
+    if r.memory is not None:
+        lines += ["", "## Peak memory growth against the epoch length (10 classes)", ""]
+        keys = [ten_classes(n).name for n in r.memory_sizes]
+        rows = [[name, *(f"{r.memory[name][k]:.1f}" for k in keys)] for name in names]
+        lines += _table(["alternative", *(f"{n:,} samples (MB)" for n in r.memory_sizes)], rows)
+    lines += ["", "## Targets (issue 6)", ""]
+    rows = [[goal, "met" if ok else "**not met**", numbers] for goal, ok, numbers in targets(r)]
+    lines += _table(["target", "status", "measured"], rows, numeric_from=3)
+    return "\n".join(lines) + "\n"
+
+
+def mismatches(r: Results) -> list[str]:
+    """ignite_f1, with and without validation, must give the number scikit-learn gives."""
+    errors = []
+    for workload, by in r.timed.items():
+        expected = by["store + sklearn"].result
+        for name in ("ignite_f1", "ignite_f1 (no validation)"):
+            if by[name].result != expected:
+                errors.append(f"{workload}: {name} gives {by[name].result!r}, scikit-learn {expected!r}")
+    return errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--quick", action="store_true", help="small workloads and few rounds (the tests run it)"
+    )
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7; quick: 3)")
+    default_out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.md")
+    parser.add_argument("--out", default=default_out, help="markdown file to write (default: %(default)s)")
+    parser.add_argument(
+        "--only", nargs="*", default=None, metavar="WORKLOAD", help="run only these workloads"
+    )
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-process memory measurement")
+    parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", nargs="*", type=int, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(1)
+    memory_sizes = args.sizes or ([10**4, 10**5] if args.quick else [10**6, 10**7])
+    if args.memory_worker is not None:
+        print(json.dumps(memory_worker(args.memory_worker, args.quick, memory_sizes)))
+        return 0
+
+    rounds = args.rounds or (3 if args.quick else 7)
+    chosen = [w for w in workloads(args.quick) if args.only is None or w.name in args.only]
+    names = list(ALTERNATIVES)
+    load_before = os.getloadavg()[0]
+    timed = {}
+    for w in chosen:
+        timed[w.name] = time_workload(w, names, rounds)
+        ratios = ", ".join(f"{n} {_x(statistics.median(t.ratio))}" for n, t in timed[w.name].items())
+        print(f"{w.name}: {ratios}", file=sys.stderr)
+    compute_sizes = compute_vs_samples([10**3, 10**4] if args.quick else [10**5, 10**7], names[1:], rounds)
+    memory = None if args.no_memory else measure_memory(names, args.quick, memory_sizes)
+    loads = (load_before, os.getloadavg()[0])
+    results = Results(args.quick, rounds, loads, chosen, timed, compute_sizes, memory, memory_sizes)
+    text = render(results)
+    with open(args.out, "w") as f:
+        f.write(text)
+    print(text)
+    errors = mismatches(results)
+    for error in errors:
+        print("MISMATCH", error, file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

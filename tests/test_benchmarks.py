@@ -1,0 +1,60 @@
+"""The benchmark script cannot rot: its quick mode runs, agrees with scikit-learn and writes every row.
+
+Timings are not checked here (a benchmark is a script with a table, not a timed test); the script
+itself exits with an error when ignite_f1 and scikit-learn disagree on a workload.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+pytest.importorskip("torchmetrics", reason="the benchmarks compare with torchmetrics (the `bench` extra)")
+
+SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_f1.py"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_f1", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_f1"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
+    bench = _script()
+    out = tmp_path / "results.md"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    text = out.read_text()
+    assert text in done.stdout  # the table is printed too
+
+    workloads = [w.name for w in bench.workloads(quick=True)]
+    alternatives = list(bench.ALTERNATIVES)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.count("|") == 8]
+    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    assert cells[0][:2] == ["workload", "alternative"]
+    assert [c[:2] for c in cells[2:]] == [[w, a] for w in workloads for a in alternatives]
+    for c in cells[2:]:
+        update, ratio, memory = c[2], c[3], c[5]
+        assert float(update.replace(",", "")) > 0 and ratio.endswith("x") and float(memory) >= -1
+        if c[1].startswith("ignite_f1") or c[1] == "store + sklearn":
+            assert 0.0 <= float(c[6]) <= 1.0  # the F1 each computed (checked equal by the script)
+
+    for section in ["## compute() against the number of samples", "## Peak memory growth", "## Targets"]:
+        assert section in text
+    for name in alternatives[1:]:  # every metric's compute() time at both lengths
+        assert any(line.startswith(f"| {name} | ") and line.count("|") == 4 for line in text.splitlines())
