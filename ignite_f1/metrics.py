@@ -32,6 +32,9 @@ PerClass = torch.Tensor | dict[str, float]
 Result = float | PerClass
 
 
+_THRESHOLD_NAMES = frozenset({"num_thresholds", "curve", "best_threshold"})
+
+
 def _identity(output: Any) -> Any:
     return output
 
@@ -73,6 +76,16 @@ class _CountingMetric(Metric):
         self.validate_args = bool(validate_args)
         self._reduced_state: dict[str, torch.Tensor] | None = None
         super().__init__(output_transform=output_transform, device=device)
+
+    def __getattr__(self, name: str) -> Any:
+        # Ignite answers any unknown attribute with a MetricsLambda factory, and building one
+        # resets this metric: a multi-class ``metric.curve()`` would silently wipe the counts.
+        if name in _THRESHOLD_NAMES:
+            raise AttributeError(
+                f"{type(self).__name__} has no `{name}`: threshold curves belong to the binary and "
+                "multilabel metrics (built with `num_thresholds`)."
+            )
+        return super().__getattr__(name)
 
     def _zeros(self, *shape: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:
         return torch.zeros(shape, dtype=dtype, device=self._device)

@@ -513,3 +513,15 @@ def test_f1_classes_equal_fbeta_with_beta_1(
         f1.update(batch)
         fbeta.update(batch)
     _same(_results(f1), _results(fbeta))
+
+
+def test_a_multiclass_metric_has_no_threshold_curve_and_keeps_its_counts() -> None:
+    # Ignite's Metric.__getattr__ would answer with a MetricsLambda factory whose use resets the metric
+    metric = MulticlassF1Score(3)
+    metric.update((torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])))
+    before = metric.confusion_matrix()
+    for name in ("curve", "best_threshold", "num_thresholds"):
+        with pytest.raises(AttributeError, match=rf"MulticlassF1Score has no `{name}`: threshold curves"):
+            getattr(metric, name)
+        assert not hasattr(metric, name)
+    assert torch.equal(metric.confusion_matrix(), before)
