@@ -8,6 +8,7 @@ on the trainer. :func:`setup_f1_monitoring` wires the usual set in one call.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import warnings
@@ -37,6 +38,11 @@ __all__ = [
 ]
 
 ScoreFunction = Callable[[Engine], float]
+
+# Ignite 0.5.5 renamed EarlyStopping's `min_delta` to `threshold`: use the installed Ignite's name.
+_EARLY_STOPPING_DELTA = (
+    "threshold" if "threshold" in inspect.signature(EarlyStopping.__init__).parameters else "min_delta"
+)
 
 _REDUCTIONS = ("min", "mean")
 _STRATEGIES = ("restore_best", "reinitialize")
@@ -782,7 +788,8 @@ def setup_f1_monitoring(
             trainer's epoch: the scalar ``{tag}/{metric_name}`` and the
             :class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary of the metric (per-class
             curves, confusion matrix, report); with ``retrain``, ``retrain/retrain_count`` at each
-            retrain. It is flushed when the trainer completes.
+            retrain. It is flushed when the trainer completes. In a distributed run only the
+            process of rank 0 writes (``tensorboard`` is None on the others).
         metric: the F1 metric object attached to the evaluator as ``metric_name``, for the
             TensorBoard summary; by default it is found among the evaluator's handlers.
         tag: the first level of the TensorBoard tags.
@@ -890,17 +897,17 @@ def setup_f1_monitoring(
         global_step_transform=global_step_from_engine(trainer),
         filename_pattern=pattern,
     )
-    early_stopping = EarlyStopping(
-        patience=patience, score_function=score, trainer=trainer, threshold=min_delta
-    )
+    delta: dict[str, Any] = {_EARLY_STOPPING_DELTA: min_delta}
+    early_stopping = EarlyStopping(patience=patience, score_function=score, trainer=trainer, **delta)
     retrain_handler = None
     if retrain_kwargs is not None:
         retrain_handler = RetrainOnPlateau(score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs)
 
     summary = None if log_dir is None else _f1_summary_handler(metric, tag, trainer)
 
-    # Everything is checked: now make the directories and attach.
-    tensorboard = None if log_dir is None else _tensorboard_logger(log_dir)
+    # Everything is checked: now make the directories and attach. TensorBoard is written by the
+    # first process only, as Ignite recommends (every process computes the same global F1).
+    tensorboard = None if log_dir is None or idist.get_rank() != 0 else _tensorboard_logger(log_dir)
     if idist.get_rank() == 0:
         directory.mkdir(parents=True, exist_ok=True)
     evaluator.add_event_handler(Events.COMPLETED, checkpoint)

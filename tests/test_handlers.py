@@ -785,6 +785,38 @@ def test_setup_with_log_dir_logs_f1_and_retrains(tmp_path: Path) -> None:
     assert [(e.step, e.value) for e in events.Scalars("retrain/retrain_count")] == [(4, 1.0)]
 
 
+def test_only_rank_0_writes_tensorboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ignite_f1.tensorboard")
+    import ignite.distributed as idist
+
+    monkeypatch.setattr(idist, "get_rank", lambda: 1)  # as the second process of a distributed run
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    MulticlassF1Score(num_classes=2).attach(evaluator, "f1")
+    model = torch.nn.Linear(2, 2)
+    monitoring = setup_f1_monitoring(
+        trainer, evaluator, "f1", {"model": model}, tmp_path / "ckpt", log_dir=tmp_path / "tb"
+    )
+    y = torch.tensor([0, 1, 1])
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: evaluator.run([(y, y)]))
+    trainer.run([0], max_epochs=2)
+    assert monitoring.tensorboard is None
+    assert not (tmp_path / "tb").exists()
+
+
+def test_score_function_drives_model_checkpoint(tmp_path: Path) -> None:
+    from ignite.handlers import ModelCheckpoint
+
+    run = Scripted([0.5, NAN, 0.7, 0.6])
+    saver = ModelCheckpoint(
+        tmp_path, "best", n_saved=2, score_function=score_function("f1"), score_name="f1", require_empty=True
+    )
+    run.evaluator.add_event_handler(Events.COMPLETED, saver, {"model": run.model})
+    run.run()
+    # the NaN evaluation scores -inf: the first file to give way; the two best scores are kept
+    assert pt_files(tmp_path) == ["best_model_f1=0.6000.pt", "best_model_f1=0.7000.pt"]
+    assert state_equal(torch.load(tmp_path / "best_model_f1=0.7000.pt", weights_only=True), run.weights[3])
+
+
 # --------------------------------------------------------------------------- real training on digits
 
 
