@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -82,3 +84,16 @@ def report_table(report: dict[str, dict[str, float] | float]) -> str:
         else:
             rows.append([name, "", "", float(values), ""])
     return markdown_table(["class", "precision", "recall", "f1", "support"], rows)
+
+
+def run_directory(output_dir: str, example: str) -> Path:
+    """A new directory ``output_dir/example/<date-time>`` for one run (earlier runs are kept)."""
+    base = Path(output_dir) / example
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run = base / stamp
+    suffix = 1
+    while run.exists():
+        suffix += 1
+        run = base / f"{stamp}-{suffix}"
+    run.mkdir(parents=True)
+    return run

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
-from _common import loader, markdown_table, mlp, parser, seed_everything, standardize
+from _common import loader, markdown_table, mlp, parser, run_directory, seed_everything, standardize
 from ignite.engine import Events, create_supervised_evaluator, create_supervised_trainer
 from ignite.handlers import Checkpoint, DiskSaver, global_step_from_engine
 from sklearn.datasets import load_breast_cancer
@@ -53,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | str]:
     f1 = BinaryF1Score(num_thresholds=101, device=args.device)  # logits; threshold 0.5
     evaluator = create_supervised_evaluator(model, metrics={"f1": f1}, device=args.device)
 
-    out = Path(args.output_dir) / "breast_cancer"
+    out = run_directory(args.output_dir, "breast_cancer")
     checkpoint = Checkpoint(
         {"model": model},
         DiskSaver(out / "checkpoints", require_empty=False),

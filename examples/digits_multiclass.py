@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _common import loader, mlp, parser, report_table, seed_everything, standardize
+from _common import loader, mlp, parser, report_table, run_directory, seed_everything, standardize
 from ignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
 from ignite.handlers import Checkpoint, ProgressBar
 from ignite.metrics import Accuracy
@@ -48,19 +47,6 @@ def imbalanced_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return digits.data[keep], digits.target[keep]
 
 
-def run_directory(output_dir: str) -> Path:
-    """A new directory for this run's logs and checkpoints (earlier runs are kept)."""
-    base = Path(output_dir) / "digits_multiclass"
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    run = base / stamp
-    suffix = 1
-    while run.exists():
-        suffix += 1
-        run = base / f"{stamp}-{suffix}"
-    run.mkdir(parents=True)
-    return run
-
-
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser(__doc__.splitlines()[0], epochs=40).parse_args(argv)
     generator = seed_everything(args.seed)
@@ -82,7 +68,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     evaluator, f1 = make_evaluator()
     val_loader = loader(x_val, y_val, 256, False)
 
-    run = run_directory(args.output_dir)
+    run = run_directory(args.output_dir, "digits_multiclass")
     monitoring = setup_f1_monitoring(
         trainer,
         evaluator,

@@ -10,6 +10,9 @@ set, which this script checks against the single-process result.
 as they come, those duplicates would bias the result. Each process therefore scores only its first
 ``len(range(rank, N, world_size))`` samples: the sampler puts the padding at the end of the shards.
 
+``--device`` is where the model is trained and the single-process reference evaluated; the 2
+processes evaluate on the CPU, as the gloo backend sums CPU tensors.
+
 Run ``python examples/distributed.py --help`` for the flags.
 """
 
@@ -84,14 +87,14 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     # 539 validation samples: an odd number, so DistributedSampler pads one shard with a duplicate.
     x_train, x_val = standardize(x_train, x_val)
-    model = mlp(x_train.shape[1], NUM_CLASSES)
+    model = mlp(x_train.shape[1], NUM_CLASSES).to(args.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss())
+    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss(), device=args.device)
     trainer.run(loader(x_train, y_train, 64, True, generator), max_epochs=args.epochs)
 
-    single = unpadded_evaluator(model, len(y_val), "cpu")
-    MulticlassF1Score(NUM_CLASSES).attach(single, "f1_macro")
-    MulticlassF1Score(NUM_CLASSES, average="micro").attach(single, "f1_micro")
+    single = unpadded_evaluator(model, len(y_val), args.device)
+    MulticlassF1Score(NUM_CLASSES, device=args.device).attach(single, "f1_macro")
+    MulticlassF1Score(NUM_CLASSES, average="micro", device=args.device).attach(single, "f1_micro")
     expected = single.run(loader(x_val, y_val, 64, False)).metrics
     print(f"single process: {expected}")
 
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         data = {"x": torch.as_tensor(x_val, dtype=torch.float32), "y": torch.as_tensor(y_val)}
-        torch.save({**data, "model": model.state_dict()}, Path(tmp) / "data.pt")
+        weights = {k: v.cpu() for k, v in model.state_dict().items()}
+        torch.save({**data, "model": weights}, Path(tmp) / "data.pt")
         config = {"data": str(Path(tmp) / "data.pt"), "result": str(out / "results.json")}
         init = f"file://{Path(tmp) / 'rendezvous'}"
         with idist.Parallel(backend="gloo", nproc_per_node=2, init_method=init) as parallel:

@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     }
     # Some samples have no label at all; predicting none for them is right, so score them 1.0
     # (scikit-learn's zero_division) instead of 0.0 with a warning.
-    metrics["f1_samples"] = MultilabelF1Score(len(LABELS), average="samples", zero_division=1.0)
-    metrics["f1_per_label"] = MultilabelF1Score(len(LABELS), average=None, class_names=LABELS)
+    metrics["f1_samples"] = MultilabelF1Score(
+        len(LABELS), average="samples", zero_division=1.0, device=args.device
+    )
+    metrics["f1_per_label"] = MultilabelF1Score(
+        len(LABELS), average=None, class_names=LABELS, device=args.device
+    )
     evaluator = create_supervised_evaluator(model, metrics=metrics, device=args.device)
 
     @trainer.on(Events.EPOCH_COMPLETED)

@@ -99,7 +99,7 @@ def threshold_histogram(
         index = index + torch.arange(labels, device=scores.device)
     index = (index * num_thresholds + bins).reshape(-1)
     size = 2 * labels * num_thresholds
-    if index.numel() >= size:
+    if index.numel() >= size and index.device.type == "cpu":  # bincount syncs with the host elsewhere
         counts = torch.bincount(index, minlength=size)
     else:  # O(batch) instead of O(size) when the histogram is larger than the batch
         counts = torch.zeros(size, dtype=torch.int64, device=scores.device)

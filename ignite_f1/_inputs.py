@@ -19,6 +19,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from ignite_f1 import _argmax
@@ -99,7 +100,7 @@ def check_labels(labels: Any, num_classes: int) -> list[int] | None:
     """Check ``labels``: None, or a non-empty sequence of distinct class indices in [0, num_classes)."""
     if labels is None:
         return None
-    if isinstance(labels, torch.Tensor):
+    if isinstance(labels, (torch.Tensor, np.ndarray)):
         labels = labels.tolist()
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
         raise TypeError(
@@ -126,6 +127,8 @@ def check_class_names(class_names: Any, count: int, count_name: str) -> list[str
     """Check ``class_names``: None, or ``count`` distinct strings."""
     if class_names is None:
         return None
+    if isinstance(class_names, np.ndarray):
+        class_names = class_names.tolist()
     if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
         raise TypeError(f"Argument `class_names` must be None or a sequence of strings, got {class_names!r}.")
     names = list(class_names)
@@ -411,10 +414,13 @@ def format_multiclass(
         if y.dtype == torch.bool:
             raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
         pred = y_pred
-        pred_parts = list(torch.aminmax(y_pred)) if validate and y_pred.numel() > 0 else []
+        pred_parts = []
     target = y.reshape(-1)
     pred = pred.reshape(-1)
     keep = None if ignore_index is None else target != ignore_index
+    if validate and not y_pred.is_floating_point() and pred.numel() > 0:
+        # predictions at ignored targets are dropped, whatever they hold (often ignore_index too)
+        pred_parts = list(torch.aminmax(pred if keep is None else torch.where(keep, pred, 0)))
     if validate and target.numel() > 0:
         # ignored targets read as 0, a valid class, so one aminmax checks the kept ones
         lo, hi = torch.aminmax(target if keep is None else torch.where(keep, target, 0))

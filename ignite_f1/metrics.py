@@ -75,17 +75,21 @@ class _CountingMetric(Metric):
         self.zero_division = _inputs.check_zero_division(zero_division)
         self.validate_args = bool(validate_args)
         self._reduced_state: dict[str, torch.Tensor] | None = None
-        super().__init__(output_transform=output_transform, device=device)
+        # "named": a per-class dict stays under the metric's name in engine.state.metrics; spread
+        # into it (Ignite's default), a class called like another metric would overwrite that one.
+        super().__init__(output_transform=output_transform, device=device, metrics_result_mode="named")
 
     def __getattr__(self, name: str) -> Any:
         # Ignite answers any unknown attribute with a MetricsLambda factory, and building one
-        # resets this metric: a multi-class ``metric.curve()`` would silently wipe the counts.
-        if name in _THRESHOLD_NAMES:
-            raise AttributeError(
-                f"{type(self).__name__} has no `{name}`: threshold curves belong to the binary and "
-                "multilabel metrics (built with `num_thresholds`)."
-            )
-        return super().__getattr__(name)
+        # resets this metric: a typo such as ``metric.reprot()`` would silently wipe the counts.
+        if name.startswith("__") and name.endswith("__"):
+            return super().__getattr__(name)
+        hint = (
+            ": threshold curves belong to the binary and multilabel metrics (built with `num_thresholds`)"
+            if name in _THRESHOLD_NAMES
+            else ""
+        )
+        raise AttributeError(f"{type(self).__name__} has no `{name}`{hint}.")
 
     def _zeros(self, *shape: int, dtype: torch.dtype = torch.int64) -> torch.Tensor:
         return torch.zeros(shape, dtype=dtype, device=self._device)
@@ -164,6 +168,11 @@ class BinaryFBetaScore(_CountingMetric):
 
     Returns:
         ``compute()`` returns a Python float.
+
+    Notes:
+        The threshold is compared in the dtype of ``y_pred``, as ``y_pred >= threshold`` is in
+        torch: in float32, 0.7 is 0.69999998, so a probability equal to ``float32(0.7)`` counts as
+        positive at ``threshold=0.7``. Only scores exactly at the rounded threshold are affected.
 
     Examples:
         >>> import torch

@@ -102,11 +102,12 @@ def test_digits_multiclass_twice_keeps_both_runs(tmp_path: Path) -> None:
 
 def test_breast_cancer_binary(tmp_path: Path) -> None:
     result = run_example("breast_cancer_binary.py", tmp_path, "--epochs", "15")
-    results = json.loads((tmp_path / "breast_cancer" / "results.json").read_text())
+    (run,) = (tmp_path / "breast_cancer").iterdir()
+    results = json.loads((run / "results.json").read_text())
     assert results["f1_at_0.5"] > 0.6
     assert results["best_f1"] >= results["f1_at_0.5"]  # 0.5 is one of the 101 thresholds
     assert 0.0 <= results["best_threshold"] <= 1.0
-    assert Path(results["checkpoint"]).exists()
+    assert Path(results["checkpoint"]).exists() and Path(results["checkpoint"]).parent == run / "checkpoints"
     assert "| threshold | precision | recall | f1 |" in result.stdout
 
 

@@ -524,4 +524,36 @@ def test_a_multiclass_metric_has_no_threshold_curve_and_keeps_its_counts() -> No
         with pytest.raises(AttributeError, match=rf"MulticlassF1Score has no `{name}`: threshold curves"):
             getattr(metric, name)
         assert not hasattr(metric, name)
+    with pytest.raises(AttributeError, match=r"MulticlassF1Score has no `reprot`\.$"):
+        metric.reprot()  # type: ignore[attr-defined]
     assert torch.equal(metric.confusion_matrix(), before)
+
+
+def test_a_class_named_like_another_metric_does_not_overwrite_it() -> None:
+    y_pred, y = torch.tensor([0, 1, 2, 2, 1, 0]), torch.tensor([0, 1, 1, 2, 2, 0])
+    evaluator = Engine(lambda engine, batch: batch)
+    MulticlassF1Score(3).attach(evaluator, "f1")
+    MulticlassF1Score(3, average=None, class_names=["a", "f1", "c"]).attach(evaluator, "per_class")
+    metrics = evaluator.run([(y_pred, y)]).metrics
+    assert metrics["f1"] == f1_score(y.numpy(), y_pred.numpy(), average="macro")
+    assert set(metrics) == {"f1", "per_class"}  # the per-class dict stays under its own name
+    assert list(metrics["per_class"]) == ["a", "f1", "c"]
+
+
+def test_numpy_labels_and_class_names_are_accepted() -> None:
+    names = np.array(["a", "b", "c"])
+    metric = MulticlassF1Score(3, average=None, labels=np.array([2, 0]), class_names=names)
+    metric.update((torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2])))
+    expected = f1_score([0, 1, 1, 2], [0, 1, 2, 2], average=None, labels=[2, 0])
+    assert metric.compute() == {"c": expected[0], "a": expected[1]}
+
+
+def test_label_predictions_at_ignored_targets_may_hold_anything() -> None:
+    # a common segmentation convention: the prediction is ignore_index where the target is
+    y = torch.tensor([0, 1, 255, 2, 255])
+    y_pred = torch.tensor([0, 2, 255, 2, 7])
+    metric = MulticlassF1Score(3, ignore_index=255)
+    metric.update((y_pred, y))
+    assert metric.compute() == f1_score([0, 1, 2], [0, 2, 2], average="macro")
+    with pytest.raises(ValueError, match=r"Argument `y_pred` must hold class labels in \[0, 3\)"):
+        metric.update((torch.tensor([0, 7]), torch.tensor([0, 1])))  # 7 at a kept target
