@@ -444,6 +444,18 @@ class RetrainOnPlateau(Serializable):
 
         Raises:
             ValueError: ``engine`` is the trainer (the score belongs to the evaluator).
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine, Events
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> retrain = RetrainOnPlateau(lambda engine: 0.5, 2, trainer, None, {"model": model},
+            ...                            strategy="reinitialize")
+            >>> retrain.attach(evaluator)
+            >>> evaluator.has_event_handler(retrain, Events.COMPLETED)
+            True
         """
         if engine is self.trainer:
             raise ValueError(
@@ -509,6 +521,23 @@ class RetrainOnPlateau(Serializable):
 
         Returns:
             The path of the checkpoint's ``last_checkpoint`` (its best file), or None.
+
+        Examples:
+            >>> import tempfile
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite.handlers import Checkpoint, DiskSaver
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> engine, model = Engine(lambda e, b: None), torch.nn.Linear(2, 2)
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     best = Checkpoint({"model": model}, DiskSaver(tmp), score_function=lambda engine: 0.75)
+            ...     retrain = RetrainOnPlateau(lambda engine: 0.75, 2, engine, best, {"model": model})
+            ...     print(retrain.best_checkpoint_path())  # nothing saved yet
+            ...     best(engine)  # saves the model with the score 0.75
+            ...     path = retrain.best_checkpoint_path()
+            ...     print(path.name, path.parent.samefile(tmp), path.is_file())
+            None
+            model_0.7500.pt True True
         """
         if self.checkpoint is None:
             return None
@@ -522,7 +551,22 @@ class RetrainOnPlateau(Serializable):
         return path
 
     def reset(self) -> None:
-        """Forget the best score, the patience count and the retrains (for a run from scratch)."""
+        """Forget the best score, the patience count and the retrains (for a run from scratch).
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> retrain = RetrainOnPlateau(lambda engine: 0.5, 1, trainer, None, {"model": model},
+            ...                            strategy="reinitialize")
+            >>> retrain(evaluator)  # the first score, 0.5, is the best score
+            >>> retrain(evaluator)  # no improvement: patience 1 is reached, retrain 1
+            >>> retrain.reset()
+            >>> dict(retrain.state_dict()), trainer.state.retrain_count
+            ({'counter': 0, 'best_score': None, 'retrain_count': 0}, 0)
+        """
         self.counter = 0
         self.best_score = None
         self.retrain_count = 0
@@ -533,6 +577,19 @@ class RetrainOnPlateau(Serializable):
 
         Returns:
             ``OrderedDict(counter=int, best_score=float or None, retrain_count=int)``.
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> scores = iter([0.7, 0.6])  # scripted validation F1
+            >>> retrain = RetrainOnPlateau(lambda engine: next(scores), 2, trainer, None,
+            ...                            {"model": torch.nn.Linear(2, 2)}, strategy="reinitialize")
+            >>> retrain(evaluator)  # 0.7: the first score is the best score
+            >>> retrain(evaluator)  # 0.6: one evaluation without improvement, no retrain yet
+            >>> dict(retrain.state_dict())
+            {'counter': 1, 'best_score': 0.7, 'retrain_count': 0}
         """
         return OrderedDict(
             [
@@ -551,6 +608,18 @@ class RetrainOnPlateau(Serializable):
         Raises:
             TypeError: ``state_dict`` is not a mapping.
             ValueError: a key is missing.
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> trainer = Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> retrain = RetrainOnPlateau(lambda engine: 0.5, 3, trainer, None, {"model": model},
+            ...                            strategy="reinitialize")
+            >>> retrain.load_state_dict({"counter": 2, "best_score": 0.8, "retrain_count": 1})  # as saved
+            >>> retrain.counter, retrain.best_score, trainer.state.retrain_count
+            (2, 0.8, 1)
         """
         super().load_state_dict(state_dict)
         self.counter = int(state_dict["counter"])
@@ -658,7 +727,22 @@ class F1Monitoring:
 
     @property
     def best_checkpoint(self) -> Path | None:
-        """The path of the best-F1 file saved so far, or None."""
+        """The path of the best-F1 file saved so far, or None.
+
+        Examples:
+            >>> import tempfile
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import setup_f1_monitoring
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp)
+            ...     evaluator.state.metrics = {"f1": 0.75}  # as after an evaluation, at the trainer's epoch 0
+            ...     monitoring.checkpoint(evaluator)  # what the evaluator's Events.COMPLETED runs first
+            ...     print(monitoring.best_checkpoint.name, monitoring.best_checkpoint.is_file())
+            best_model_0_f1=0.7500.pt True
+        """
         last = self.checkpoint.last_checkpoint
         return None if last is None else Path(last)
 
@@ -668,6 +752,20 @@ class F1Monitoring:
         Returns:
             ``{"early_stopping": ..., "best_checkpoint": ..., "retrain": ...}`` (``retrain`` only
             when there is one).
+
+        Examples:
+            >>> import tempfile
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import setup_f1_monitoring
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp,
+            ...                                      patience=3, retrain={"patience": 1})
+            >>> to_save = {"trainer": trainer, "model": model, **monitoring.objects_to_save()}  # to resume
+            >>> sorted(to_save), to_save["retrain"] is monitoring.retrain
+            (['best_checkpoint', 'early_stopping', 'model', 'retrain', 'trainer'], True)
         """
         objects: dict[str, Any] = {"early_stopping": self.early_stopping, "best_checkpoint": self.checkpoint}
         if self.retrain is not None:

@@ -215,7 +215,18 @@ class BinaryFBetaScore(_CountingMetric):
 
     @reinit__is_reduced
     def reset(self) -> None:
-        """Set the counts to zero."""
+        """Set the counts to zero (Ignite calls it when each evaluation starts).
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
+            >>> metric.update((torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])))
+            >>> metric.reset()
+            >>> metric.confusion_matrix()  # the 3 samples are forgotten
+            tensor([[0, 0],
+                    [0, 0]])
+        """
         self._cm = self._zeros(2, 2)
         if self.num_thresholds is not None:
             self._threshold_counts = self._zeros(2, self.num_thresholds)
@@ -223,7 +234,21 @@ class BinaryFBetaScore(_CountingMetric):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were."""
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were.
+
+        Args:
+            output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
+            >>> metric.update((torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])))
+            >>> metric.update((torch.tensor([0.4, 0.8]), torch.tensor([1, 1])))
+            >>> metric.confusion_matrix()  # both batches: tn 1 (0.2), fp 1 (0.7), fn 1 (0.4), tp 2
+            tensor([[1, 1],
+                    [1, 2]])
+        """
         y_pred, y = output[0], output[1]
         pred, target = _inputs.format_binary(y_pred, y, self.threshold, self.from_logits, self.validate_args)
         counts = _counts.binary_counts(pred, target)
@@ -236,17 +261,67 @@ class BinaryFBetaScore(_CountingMetric):
         self._reduced_state = None
 
     def compute(self) -> float:
-        """The F-beta score of the positive class over all batches (and all processes)."""
+        """The F-beta score of the positive class over all batches (and all processes).
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import fbeta_score
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> y_prob, y = torch.tensor([0.9, 0.2, 0.7, 0.4, 0.8]), torch.tensor([1, 0, 0, 1, 0])
+            >>> metric = BinaryFBetaScore(beta=0.5, from_logits=False)
+            >>> metric.update((y_prob, y))
+            >>> metric.compute()  # tp 1, fp 2, fn 1: precision 1/3, recall 1/2, F0.5 = 5/14
+            0.357...
+            >>> metric.compute() == fbeta_score(y.numpy(), (y_prob >= 0.5).numpy(), beta=0.5)
+            True
+        """
         cm = self._reduced(collective=True)["_cm"]
         self._check_computable(cm.sum())
         return _scores.binary_fbeta(cm, self.beta, self.zero_division)
 
     def confusion_matrix(self) -> torch.Tensor:
-        """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes)."""
+        """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes).
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import confusion_matrix
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> y_prob, y = torch.tensor([0.9, 0.2, 0.7, 0.4, 0.8]), torch.tensor([1, 0, 0, 1, 1])
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
+            >>> metric.update((y_prob, y))
+            >>> metric.confusion_matrix()  # tn 1 (0.2), fp 1 (0.7), fn 1 (0.4), tp 2 (0.9, 0.8)
+            tensor([[1, 1],
+                    [1, 2]])
+            >>> expected = confusion_matrix(y.numpy(), (y_prob >= 0.5).numpy())  # scikit-learn's
+            >>> metric.confusion_matrix().tolist() == expected.tolist()
+            True
+        """
         return self._reduced()["_cm"].clone()
 
     def report(self) -> dict[str, Any]:
-        """``sklearn.metrics.classification_report(..., output_dict=True)`` over classes 0 and 1."""
+        """``sklearn.metrics.classification_report(..., output_dict=True)`` over classes 0 and 1.
+
+        Its ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import classification_report
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> y_pred, y = torch.tensor([1, 0, 1, 0, 1]), torch.tensor([1, 0, 0, 1, 1])
+            >>> metric = BinaryFBetaScore(beta=1.0)
+            >>> metric.update((y_pred, y))
+            >>> report = metric.report()
+            >>> report["1"]["f1-score"], report["macro avg"]["f1-score"]  # F1 of 1: 2/3, of 0: 1/2
+            (0.666..., 0.583...)
+            >>> report == classification_report(y.numpy(), y_pred.numpy(), output_dict=True)
+            True
+        """
         cm = self._reduced()["_cm"]
         self._check_computable(cm.sum())
         return _scores.classification_report_dict(cm, [0, 1], None, self.zero_division)
@@ -424,13 +499,39 @@ class MulticlassFBetaScore(_CountingMetric):
 
     @reinit__is_reduced
     def reset(self) -> None:
-        """Set the counts to zero."""
+        """Set the counts to zero (Ignite calls it when each evaluation starts).
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3)
+            >>> metric.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
+            >>> metric.reset()
+            >>> metric.confusion_matrix().sum()  # the 3 samples are forgotten
+            tensor(0)
+        """
         self._cm = self._zeros(self.num_classes, self.num_classes)
         self._reduced_state = None
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were."""
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were.
+
+        Args:
+            output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3, ignore_index=-1)
+            >>> scores = torch.tensor([[2.0, 0.1, 0.3], [0.2, 1.5, 0.1], [0.1, 0.2, 3.0]])  # arg-max 0, 1, 2
+            >>> metric.update((scores, torch.tensor([0, 2, -1])))  # the third sample is ignored
+            >>> metric.update((torch.tensor([2, 2]), torch.tensor([2, 1])))  # labels work too
+            >>> metric.confusion_matrix()  # (true, predicted): (0, 0), (2, 1), (2, 2), (1, 2)
+            tensor([[1, 0, 0],
+                    [0, 0, 1],
+                    [0, 1, 1]])
+        """
         y_pred, y = output[0], output[1]
         target, pred = _inputs.format_multiclass(
             y_pred, y, self.num_classes, self.ignore_index, self.validate_args
@@ -447,18 +548,71 @@ class MulticlassFBetaScore(_CountingMetric):
         return {self.class_names[c]: float(v) for c, v in zip(self._scored_labels(), values, strict=True)}
 
     def compute(self) -> Result:
-        """The F-beta score over all batches (and all processes); see the class docstring."""
+        """The F-beta score over all batches (and all processes); see the class docstring.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import fbeta_score
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> y_pred, y = torch.tensor([0, 1, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 2, 2, 1])
+            >>> metric = MulticlassFBetaScore(beta=2.0, num_classes=3, average=None)
+            >>> metric.update((y_pred, y))
+            >>> metric.compute()  # tp 1/1/2, fp 1/1/0, fn 0/1/1; F2 = 5 tp / (5 tp + 4 fn + fp)
+            tensor([0.8333, 0.5000, 0.7143], dtype=torch.float64)
+            >>> expected = fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average=None)
+            >>> metric.compute().tolist() == expected.tolist()
+            True
+        """
         cm = self._reduced(collective=True)["_cm"]
         self._check_computable(cm.sum())
         result = _scores.multiclass_fbeta(cm, self.beta, self.average, self.labels, self.zero_division)
         return result if isinstance(result, float) else self._per_class(result)
 
     def confusion_matrix(self) -> torch.Tensor:
-        """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor."""
+        """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import confusion_matrix
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> y_pred, y = torch.tensor([0, 1, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 2, 2, 1])
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3)
+            >>> metric.update((y_pred, y))
+            >>> metric.confusion_matrix()  # row 1: one true 1 predicted 0, one predicted 1
+            tensor([[1, 0, 0],
+                    [1, 1, 0],
+                    [0, 1, 2]])
+            >>> metric.confusion_matrix().tolist() == confusion_matrix(y.numpy(), y_pred.numpy()).tolist()
+            True
+        """
         return self._reduced()["_cm"].clone()
 
     def report(self) -> dict[str, Any]:
-        """``classification_report(..., output_dict=True)`` over ``labels`` (default: all classes)."""
+        """``classification_report(..., output_dict=True)`` over ``labels`` (default: all classes).
+
+        Keyed by ``class_names`` when given, else by the class indices as strings. Its
+        ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import classification_report
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> y_pred, y = torch.tensor([0, 1, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 2, 2, 1])
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3, class_names=["cat", "dog", "owl"])
+            >>> metric.update((y_pred, y))
+            >>> report = metric.report()
+            >>> report["owl"]["recall"], report["macro avg"]["f1-score"]  # owl: tp 2, fn 1
+            (0.666..., 0.655...)
+            >>> report == classification_report(y.numpy(), y_pred.numpy(), target_names=["cat", "dog", "owl"],
+            ...                                 output_dict=True)
+            True
+        """
         cm = self._reduced()["_cm"]
         self._check_computable(cm.sum())
         labels = self._scored_labels()
@@ -605,7 +759,17 @@ class MultilabelFBetaScore(_CountingMetric):
 
     @reinit__is_reduced
     def reset(self) -> None:
-        """Set the counts and sums to zero."""
+        """Set the counts and sums to zero (Ignite calls it when each evaluation starts).
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)
+            >>> metric.update((torch.tensor([[1, 0, 1], [0, 1, 0]]), torch.tensor([[1, 0, 0], [0, 1, 1]])))
+            >>> metric.reset()
+            >>> metric.confusion_matrix().sum()  # the 2 samples are forgotten
+            tensor(0)
+        """
         self._label_counts = self._zeros(3, self.num_labels)
         self._num_samples = self._zeros()
         self._sample_sums = self._zeros(4, dtype=torch.float64)
@@ -616,7 +780,21 @@ class MultilabelFBetaScore(_CountingMetric):
 
     @reinit__is_reduced
     def update(self, output: Sequence[torch.Tensor]) -> None:
-        """Add a batch ``(y_pred, y)``; a rejected batch leaves the state as it was."""
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the state as it was.
+
+        Args:
+            output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)  # logits: predicted when >= 0
+            >>> logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0]])
+            >>> metric.update((logits, torch.tensor([[1, 0, 0], [0, 1, 1]])))
+            >>> metric.update((torch.tensor([[1, 1, 0]]), torch.tensor([[1, 0, 0]])))  # labels work too
+            >>> metric.confusion_matrix()[:, 1, 1]  # true positives per label
+            tensor([2, 1, 0])
+        """
         y_pred, y = output[0], output[1]
         pred, target = _inputs.format_multilabel(
             y_pred, y, self.num_labels, self.threshold, self.from_logits, self.validate_args
@@ -634,7 +812,24 @@ class MultilabelFBetaScore(_CountingMetric):
         self._reduced_state = None
 
     def compute(self) -> Result:
-        """The F-beta score over all batches (and all processes); see the class docstring."""
+        """The F-beta score over all batches (and all processes); see the class docstring.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import fbeta_score
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+            >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+            >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, average="micro")
+            >>> metric.update((y_pred, y))
+            >>> metric.compute()  # all labels: tp 4, fp 2, fn 1; F2 = 5 * 4 / (5 * 4 + 4 * 1 + 2) = 10/13
+            0.769...
+            >>> metric.compute() == fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average="micro")
+            True
+        """
         state = self._reduced(collective=True)
         self._check_computable(state["_num_samples"])
         result = _scores.multilabel_fbeta(
@@ -653,14 +848,51 @@ class MultilabelFBetaScore(_CountingMetric):
         return {name: float(v) for name, v in zip(self.class_names, result, strict=True)}
 
     def confusion_matrix(self) -> torch.Tensor:
-        """Per-label counts (L, 2, 2) ``[[tn, fp], [fn, tp]]``, as ``multilabel_confusion_matrix``."""
+        """Per-label counts (L, 2, 2) ``[[tn, fp], [fn, tp]]``, as ``multilabel_confusion_matrix``.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import multilabel_confusion_matrix
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+            >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)
+            >>> metric.update((y_pred, y))
+            >>> metric.confusion_matrix()[2]  # label 2: tn 1 (row 2), fp 1 (row 0), fn 1 (row 1), tp 1
+            tensor([[1, 1],
+                    [1, 1]])
+            >>> expected = multilabel_confusion_matrix(y.numpy(), y_pred.numpy())
+            >>> metric.confusion_matrix().tolist() == expected.tolist()
+            True
+        """
         state = self._reduced()
         tp, pp, ap = state["_label_counts"]
         n = state["_num_samples"]
         return torch.stack([n - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)
 
     def report(self) -> dict[str, Any]:
-        """``classification_report(..., output_dict=True)`` for the labels, with the samples average."""
+        """``classification_report(..., output_dict=True)`` for the labels, with the samples average.
+
+        Keyed by ``class_names`` when given, else by the label indices as strings. Its
+        ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import classification_report
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+            >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)
+            >>> metric.update((y_pred, y))
+            >>> report = metric.report()
+            >>> report["2"]["f1-score"], report["samples avg"]["recall"]  # label 2: tp 1, fp 1, fn 1
+            (0.5, 0.875)
+            >>> report == classification_report(y.numpy(), y_pred.numpy(), output_dict=True)
+            True
+        """
         state = self._reduced()
         self._check_computable(state["_num_samples"])
         return _scores.multilabel_report(

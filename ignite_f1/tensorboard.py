@@ -641,7 +641,42 @@ class F1TensorboardHandler(BaseHandler):
         self.global_step_transform = global_step_transform
 
     def __call__(self, engine: Engine, logger: Any, event_name: str | Events) -> None:
-        """Write the summary of the metric's last ``compute()`` at the step of ``event_name``."""
+        """Write the summary of the metric's last ``compute()`` at the step of ``event_name``.
+
+        ``TensorboardLogger.attach`` makes this call on each ``event_name`` of the engine; call it
+        yourself to write one summary now.
+
+        Args:
+            engine: the engine the metric is attached to (usually the evaluator).
+            logger: an Ignite ``TensorboardLogger`` (or a ``SummaryWriter``) to write to.
+            event_name: the event being handled; without ``global_step_transform`` the step is
+                the engine's counter for it (the epoch for ``Events.COMPLETED``).
+
+        Raises:
+            TypeError: ``logger`` is neither a ``TensorboardLogger`` nor a ``SummaryWriter``, or the
+                step is not an integer.
+            NotComputableError: the metric has no sample.
+
+        Examples:
+            >>> import tempfile, torch
+            >>> from ignite.engine import Engine, Events
+            >>> from ignite.handlers import TensorboardLogger
+            >>> from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+            >>> from ignite_f1 import BinaryF1Score
+            >>> from ignite_f1.tensorboard import F1TensorboardHandler
+            >>> evaluator = Engine(lambda engine, batch: batch)
+            >>> f1 = BinaryF1Score(from_logits=False)
+            >>> f1.attach(evaluator, "f1")
+            >>> _ = evaluator.run([(torch.tensor([0.9, 0.2, 0.6]), torch.tensor([1, 0, 0]))])  # 1 epoch
+            >>> with tempfile.TemporaryDirectory() as logdir:
+            ...     with TensorboardLogger(log_dir=logdir) as tb_logger:
+            ...         F1TensorboardHandler(f1, "val")(evaluator, tb_logger, Events.COMPLETED)
+            ...     events = EventAccumulator(logdir).Reload()
+            >>> [(event.step, round(event.value, 4)) for event in events.Scalars("val/f1/1")]  # tp 1, fp 1
+            [(1, 0.6667)]
+            >>> events.Tags()["images"]
+            ['val/confusion_matrix']
+        """
         writer = _writer_of(logger)
         if self.global_step_transform is None:
             step = engine.state.get_event_attrib_value(event_name)
