@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import inspect
 import json
 import math
 import os
@@ -238,7 +239,10 @@ def test_retrain_patience_matches_early_stopping(seed: int) -> None:
     scores = rng.choice([0.5, 0.52, 0.55, 0.6, 0.61, NAN], size=15).tolist()
     patience, min_delta = int(rng.integers(1, 4)), float(rng.choice([0.0, 0.02]))
     reference = Scripted(scores)
-    early_stopping = EarlyStopping(patience, score_function("f1"), reference.trainer, threshold=min_delta)
+    # Ignite 0.5.5 renamed `min_delta` to `threshold`
+    parameters = inspect.signature(EarlyStopping.__init__).parameters
+    delta = "threshold" if "threshold" in parameters else "min_delta"
+    early_stopping = EarlyStopping(patience, score_function("f1"), reference.trainer, **{delta: min_delta})
     reference.evaluator.add_event_handler(Events.COMPLETED, early_stopping)
     run = Scripted(scores)
     RetrainOnPlateau(
