@@ -195,9 +195,9 @@ def _ignite_f1(w: Workload, validate: bool = True) -> Alternative:
     import ignite_f1
 
     if w.kind == "binary":
-        return _metric(ignite_f1.BinaryF1Score(validate_args=validate))
+        return _metric(ignite_f1.BinaryF1Score(validate_args=validate, from_logits=True))
     if w.kind == "multilabel":
-        return _metric(ignite_f1.MultilabelF1Score(w.num_classes, validate_args=validate))
+        return _metric(ignite_f1.MultilabelF1Score(w.num_classes, validate_args=validate, from_logits=True))
     metric = ignite_f1.MulticlassF1Score(w.num_classes, ignore_index=w.ignore_index, validate_args=validate)
     return _metric(metric)
 

@@ -134,7 +134,7 @@ def threshold_figure() -> None:
         loss = torch.nn.functional.binary_cross_entropy_with_logits(model(xt).squeeze(1), target)
         loss.backward()
         optimizer.step()
-    metric = BinaryF1Score(num_thresholds=101)  # logits; threshold 0.5
+    metric = BinaryF1Score(num_thresholds=101, from_logits=True)  # logits; threshold 0.5
     with torch.no_grad():
         metric.update((model(xv).squeeze(1), torch.as_tensor(y_val)))
     curve = metric.curve()
@@ -162,7 +162,9 @@ def threshold_figure() -> None:
     )
     ax.set_xlabel("probability threshold")
     ax.set_ylim(0, 1.05)
-    ax.set_title("BinaryF1Score(num_thresholds=101).curve() on validation data", fontsize=10)
+    ax.set_title(
+        "BinaryF1Score(num_thresholds=101, from_logits=True).curve() on validation data", fontsize=10
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.savefig(STATIC / "f1_vs_threshold.png")

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict[str, float | str]:
     trainer = create_supervised_trainer(
         model, optimizer, lambda y_pred, y: loss(y_pred.squeeze(1), y.float()), device=args.device
     )
-    f1 = BinaryF1Score(num_thresholds=101, device=args.device)  # logits; threshold 0.5
+    f1 = BinaryF1Score(num_thresholds=101, device=args.device, from_logits=True)  # logits; threshold 0.5
     evaluator = create_supervised_evaluator(model, metrics={"f1": f1}, device=args.device)
 
     out = run_directory(args.output_dir, "breast_cancer")

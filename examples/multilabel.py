@@ -40,16 +40,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     trainer = create_supervised_trainer(model, optimizer, torch.nn.BCEWithLogitsLoss(), device=args.device)
     metrics = {
-        f"f1_{average}": MultilabelF1Score(len(LABELS), average=average, device=args.device)
+        f"f1_{average}": MultilabelF1Score(len(LABELS), average=average, device=args.device, from_logits=True)
         for average in ("micro", "macro")
     }
     # Some samples have no label at all; predicting none for them is right, so score them 1.0
     # (scikit-learn's zero_division) instead of 0.0 with a warning.
     metrics["f1_samples"] = MultilabelF1Score(
-        len(LABELS), average="samples", zero_division=1.0, device=args.device
+        len(LABELS), average="samples", zero_division=1.0, device=args.device, from_logits=True
     )
     metrics["f1_per_label"] = MultilabelF1Score(
-        len(LABELS), average=None, class_names=LABELS, device=args.device
+        len(LABELS), average=None, class_names=LABELS, device=args.device, from_logits=True
     )
     evaluator = create_supervised_evaluator(model, metrics=metrics, device=args.device)
 

@@ -44,6 +44,39 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Check a flag such as ``validate_args``: a ``bool`` (a string such as ``"False"`` is refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Argument `{name}` must be True or False (a bool), got {value!r}.")
+    return bool(value)
+
+
+class _Required:
+    """The default of a keyword argument that has none: its repr shows in signatures and docs."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()
+"""Default of ``from_logits``: omitting it raises :func:`check_from_logits`'s ``TypeError``."""
+
+
+def check_from_logits(from_logits: Any, metric: str) -> bool:
+    """Check ``from_logits``, which a binary or multilabel metric must be given explicitly.
+
+    Probabilities are valid logits, so no default can be right for both: guessing would silently
+    count sigmoid outputs against the wrong threshold.
+    """
+    if from_logits is REQUIRED:
+        raise TypeError(
+            f"{metric}() needs the keyword argument `from_logits`: from_logits=True when `y_pred` holds "
+            "raw model outputs (logits, such as a Linear layer's), from_logits=False when it holds "
+            "probabilities (after a sigmoid) or 0/1 labels."
+        )
+    return check_bool("from_logits", from_logits)
+
+
 def check_count(name: str, value: Any, minimum: int = 2) -> int:
     """Check an integer argument such as ``num_classes`` (an integer >= ``minimum``)."""
     if not _is_int(value):

@@ -73,7 +73,7 @@ class _CountingMetric(Metric):
     ) -> None:
         self.beta = _inputs.check_beta(beta)
         self.zero_division = _inputs.check_zero_division(zero_division)
-        self.validate_args = bool(validate_args)
+        self.validate_args = _inputs.check_bool("validate_args", validate_args)
         self._reduced_state: dict[str, torch.Tensor] | None = None
         # "named": a per-class dict stays under the metric's name in engine.state.metrics; spread
         # into it (Ignite's default), a class called like another metric would overwrite that one.
@@ -178,7 +178,7 @@ class BinaryFBetaScore(_CountingMetric):
         >>> import torch
         >>> from sklearn.metrics import fbeta_score
         >>> from ignite_f1 import BinaryFBetaScore
-        >>> metric = BinaryFBetaScore(beta=2.0)
+        >>> metric = BinaryFBetaScore(beta=2.0, from_logits=True)
         >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0, 1.0])
         >>> y = torch.tensor([1, 1, 0, 0, 1])
         >>> metric.update((logits[:3], y[:3]))
@@ -197,8 +197,9 @@ class BinaryFBetaScore(_CountingMetric):
     def __init__(
         self,
         beta: float,
+        *,
+        from_logits: bool = _inputs.REQUIRED,
         threshold: float = 0.5,
-        from_logits: bool = True,
         zero_division: Any = "warn",
         output_transform: Callable[[Any], Any] = _identity,
         device: str | torch.device = "cpu",
@@ -206,7 +207,7 @@ class BinaryFBetaScore(_CountingMetric):
         num_thresholds: int | None = None,
     ) -> None:
         self.threshold = _inputs.check_threshold(threshold)
-        self.from_logits = bool(from_logits)
+        self.from_logits = _inputs.check_from_logits(from_logits, type(self).__name__)
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
         if self.num_thresholds is not None:
             self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
@@ -314,7 +315,7 @@ class BinaryFBetaScore(_CountingMetric):
             >>> from sklearn.metrics import classification_report
             >>> from ignite_f1 import BinaryFBetaScore
             >>> y_pred, y = torch.tensor([1, 0, 1, 0, 1]), torch.tensor([1, 0, 0, 1, 1])
-            >>> metric = BinaryFBetaScore(beta=1.0)
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
             >>> metric.update((y_pred, y))
             >>> report = metric.report()
             >>> report["1"]["f1-score"], report["macro avg"]["f1-score"]  # F1 of 1: 2/3, of 0: 1/2
@@ -401,8 +402,9 @@ class BinaryF1Score(BinaryFBetaScore):
 
     def __init__(
         self,
+        *,
+        from_logits: bool = _inputs.REQUIRED,
         threshold: float = 0.5,
-        from_logits: bool = True,
         zero_division: Any = "warn",
         output_transform: Callable[[Any], Any] = _identity,
         device: str | torch.device = "cpu",
@@ -410,14 +412,14 @@ class BinaryF1Score(BinaryFBetaScore):
         num_thresholds: int | None = None,
     ) -> None:
         super().__init__(
-            1.0,
-            threshold,
-            from_logits,
-            zero_division,
-            output_transform,
-            device,
-            validate_args,
-            num_thresholds,
+            beta=1.0,
+            from_logits=from_logits,
+            threshold=threshold,
+            zero_division=zero_division,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+            num_thresholds=num_thresholds,
         )
 
 
@@ -664,16 +666,16 @@ class MulticlassF1Score(MulticlassFBetaScore):
         validate_args: bool = True,
     ) -> None:
         super().__init__(
-            1.0,
-            num_classes,
-            average,
-            labels,
-            ignore_index,
-            zero_division,
-            class_names,
-            output_transform,
-            device,
-            validate_args,
+            beta=1.0,
+            num_classes=num_classes,
+            average=average,
+            labels=labels,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            class_names=class_names,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
         )
 
 
@@ -715,7 +717,8 @@ class MultilabelFBetaScore(_CountingMetric):
         >>> from ignite_f1 import MultilabelFBetaScore
         >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
         >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 0]])
-        >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, average="samples", zero_division=1.0)
+        >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, from_logits=False, average="samples",
+        ...                               zero_division=1.0)
         >>> metric.update((y_pred, y))
         >>> metric.compute() == fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average="samples",
         ...                                 zero_division=1.0)
@@ -736,8 +739,9 @@ class MultilabelFBetaScore(_CountingMetric):
         self,
         beta: float,
         num_labels: int,
+        *,
+        from_logits: bool = _inputs.REQUIRED,
         threshold: float = 0.5,
-        from_logits: bool = True,
         average: str | None = "macro",
         zero_division: Any = "warn",
         class_names: Sequence[str] | None = None,
@@ -748,7 +752,7 @@ class MultilabelFBetaScore(_CountingMetric):
     ) -> None:
         self.num_labels = _inputs.check_count("num_labels", num_labels)
         self.threshold = _inputs.check_threshold(threshold)
-        self.from_logits = bool(from_logits)
+        self.from_logits = _inputs.check_from_logits(from_logits, type(self).__name__)
         self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTILABEL)
         self.class_names = _inputs.check_class_names(class_names, self.num_labels, "num_labels")
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
@@ -764,7 +768,7 @@ class MultilabelFBetaScore(_CountingMetric):
         Examples:
             >>> import torch
             >>> from ignite_f1 import MultilabelFBetaScore
-            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=False)
             >>> metric.update((torch.tensor([[1, 0, 1], [0, 1, 0]]), torch.tensor([[1, 0, 0], [0, 1, 1]])))
             >>> metric.reset()
             >>> metric.confusion_matrix().sum()  # the 2 samples are forgotten
@@ -788,7 +792,7 @@ class MultilabelFBetaScore(_CountingMetric):
         Examples:
             >>> import torch
             >>> from ignite_f1 import MultilabelFBetaScore
-            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)  # logits: predicted when >= 0
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=True)  # predicted when >= 0
             >>> logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0]])
             >>> metric.update((logits, torch.tensor([[1, 0, 0], [0, 1, 1]])))
             >>> metric.update((torch.tensor([[1, 1, 0]]), torch.tensor([[1, 0, 0]])))  # labels work too
@@ -823,7 +827,7 @@ class MultilabelFBetaScore(_CountingMetric):
             >>> from ignite_f1 import MultilabelFBetaScore
             >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
             >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
-            >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, average="micro")
+            >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, average="micro", from_logits=False)
             >>> metric.update((y_pred, y))
             >>> metric.compute()  # all labels: tp 4, fp 2, fn 1; F2 = 5 * 4 / (5 * 4 + 4 * 1 + 2) = 10/13
             0.769...
@@ -856,7 +860,7 @@ class MultilabelFBetaScore(_CountingMetric):
             >>> from ignite_f1 import MultilabelFBetaScore
             >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
             >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
-            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=False)
             >>> metric.update((y_pred, y))
             >>> metric.confusion_matrix()[2]  # label 2: tn 1 (row 2), fp 1 (row 0), fn 1 (row 1), tp 1
             tensor([[1, 1],
@@ -885,7 +889,7 @@ class MultilabelFBetaScore(_CountingMetric):
             >>> from ignite_f1 import MultilabelFBetaScore
             >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
             >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
-            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3)
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=False)
             >>> metric.update((y_pred, y))
             >>> report = metric.report()
             >>> report["2"]["f1-score"], report["samples avg"]["recall"]  # label 2: tp 1, fp 1, fn 1
@@ -987,7 +991,7 @@ class MultilabelF1Score(MultilabelFBetaScore):
     Examples:
         >>> import torch
         >>> from ignite_f1 import MultilabelF1Score
-        >>> metric = MultilabelF1Score(num_labels=3, average="micro")
+        >>> metric = MultilabelF1Score(num_labels=3, average="micro", from_logits=True)
         >>> logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0]])
         >>> metric.update((logits, torch.tensor([[1, 0, 0], [0, 1, 1]])))
         >>> metric.compute()
@@ -997,8 +1001,9 @@ class MultilabelF1Score(MultilabelFBetaScore):
     def __init__(
         self,
         num_labels: int,
+        *,
+        from_logits: bool = _inputs.REQUIRED,
         threshold: float = 0.5,
-        from_logits: bool = True,
         average: str | None = "macro",
         zero_division: Any = "warn",
         class_names: Sequence[str] | None = None,
@@ -1008,15 +1013,15 @@ class MultilabelF1Score(MultilabelFBetaScore):
         num_thresholds: int | None = None,
     ) -> None:
         super().__init__(
-            1.0,
-            num_labels,
-            threshold,
-            from_logits,
-            average,
-            zero_division,
-            class_names,
-            output_transform,
-            device,
-            validate_args,
-            num_thresholds,
+            beta=1.0,
+            num_labels=num_labels,
+            from_logits=from_logits,
+            threshold=threshold,
+            average=average,
+            zero_division=zero_division,
+            class_names=class_names,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+            num_thresholds=num_thresholds,
         )

@@ -435,10 +435,10 @@ class _Summary:
         self.metric: F1Metric = metric
         self.tag = _check_tag(tag)
         self.score = _score_name(metric.beta)
-        self.per_class = bool(per_class)
-        self.confusion_matrix = bool(confusion_matrix)
-        self.report = bool(report)
-        self.pr_curve = bool(pr_curve)
+        self.per_class = _inputs.check_bool("per_class", per_class)
+        self.confusion_matrix = _inputs.check_bool("confusion_matrix", confusion_matrix)
+        self.report = _inputs.check_bool("report", report)
+        self.pr_curve = _inputs.check_bool("pr_curve", pr_curve)
 
     def _scored(self) -> list[int]:
         metric = self.metric

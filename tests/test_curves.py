@@ -127,7 +127,10 @@ def test_curve_point_at_the_metric_threshold_is_the_metric(binary_data, from_log
 
 def test_compute_is_unchanged_by_num_thresholds(binary_data):
     logits, y = binary_data
-    plain, curved = BinaryFBetaScore(2.0), BinaryFBetaScore(2.0, num_thresholds=64)
+    plain, curved = (
+        BinaryFBetaScore(2.0, from_logits=True),
+        BinaryFBetaScore(2.0, num_thresholds=64, from_logits=True),
+    )
     for batch in _batches(logits, y, size=100):
         plain.update(batch)
         curved.update(batch)
@@ -137,7 +140,7 @@ def test_compute_is_unchanged_by_num_thresholds(binary_data):
 
 def test_shapes_labels_and_extreme_scores():
     """(N, 1) scores, integer labels as scores, infinite logits, probabilities 0 and 1."""
-    metric = BinaryF1Score(num_thresholds=5)
+    metric = BinaryF1Score(num_thresholds=5, from_logits=True)
     metric.update((torch.tensor([[-math.inf], [math.inf], [0.0]]), torch.tensor([0, 1, 1])))
     metric.update((torch.tensor([1, 0, 1]), torch.tensor([1, 0, 0])))  # 0/1 labels: probabilities 0 and 1
     negatives, positives = _curves.counts_at_or_above(metric._reduced()["_threshold_counts"])
@@ -164,16 +167,21 @@ def test_undefined_values_count_as_zero():
 def test_state_dict_and_merge_give_the_curve_of_all_data(binary_data):
     """The histogram is part of the state: saved, restored, and summed as all_reduce sums it."""
     logits, y = binary_data
-    whole = BinaryF1Score(num_thresholds=17)
+    whole = BinaryF1Score(num_thresholds=17, from_logits=True)
     whole.update((logits, y))
-    halves = [BinaryF1Score(num_thresholds=17), BinaryF1Score(num_thresholds=17)]
+    halves = [
+        BinaryF1Score(num_thresholds=17, from_logits=True),
+        BinaryF1Score(num_thresholds=17, from_logits=True),
+    ]
     halves[0].update((logits[:300], y[:300]))
     halves[1].update((logits[300:], y[300:]))
     states = [h.state_dict()["__metric_state_per_rank"][0] for h in halves]
     assert set(states[0]) == {"_cm", "_threshold_counts"}
-    assert "_threshold_counts" not in BinaryF1Score().state_dict()["__metric_state_per_rank"][0]
+    assert (
+        "_threshold_counts" not in BinaryF1Score(from_logits=True).state_dict()["__metric_state_per_rank"][0]
+    )
 
-    merged = BinaryF1Score(num_thresholds=17)
+    merged = BinaryF1Score(num_thresholds=17, from_logits=True)
     merged.load_state_dict(halves[0].state_dict())
     assert torch.equal(merged._reduced()["_threshold_counts"], states[0]["_threshold_counts"])
     merged.load_state_dict({"__metric_state_per_rank": [{k: states[0][k] + states[1][k] for k in states[0]}]})
@@ -187,14 +195,14 @@ def test_reduced_counts_are_what_all_reduce_returns(binary_data, monkeypatch):
     import ignite.distributed as idist
 
     logits, y = binary_data
-    metric = BinaryF1Score(num_thresholds=9)
+    metric = BinaryF1Score(num_thresholds=9, from_logits=True)
     metric.update((logits, y))
     local = metric._threshold_counts.clone()
     monkeypatch.setattr(idist, "get_world_size", lambda: 2)
     monkeypatch.setattr(idist, "all_reduce", lambda t: t * 2)  # both processes saw the same data
     assert torch.equal(metric._reduced(collective=True)["_threshold_counts"], local * 2)
     monkeypatch.undo()
-    single = BinaryF1Score(num_thresholds=9)
+    single = BinaryF1Score(num_thresholds=9, from_logits=True)
     single.update((logits, y))
     assert torch.equal(metric.curve()["fbeta"], single.curve()["fbeta"])
 
@@ -216,14 +224,14 @@ def test_rejected_batch_leaves_the_histogram_unchanged():
 
 def test_reset_and_engine_epochs(binary_data):
     logits, y = binary_data
-    metric = BinaryF1Score(num_thresholds=11)
+    metric = BinaryF1Score(num_thresholds=11, from_logits=True)
     engine = Engine(lambda engine, batch: batch)
     metric.attach(engine, "f1")
     bests = []
     engine.add_event_handler(Events.EPOCH_COMPLETED, lambda e: bests.append(metric.best_threshold()))
     engine.run(_batches(logits, y, size=100), max_epochs=2)
     assert bests[0] == bests[1]  # reset between epochs: the same data, the same curve
-    alone = BinaryF1Score(num_thresholds=11)
+    alone = BinaryF1Score(num_thresholds=11, from_logits=True)
     alone.update((logits, y))
     assert bests[0] == alone.best_threshold()
 
@@ -285,15 +293,17 @@ def test_multilabel_curves_per_label_micro_macro(multilabel_data, from_logits):
 
 def test_multilabel_curve_at_metric_threshold_and_merge(multilabel_data):
     logits, y = multilabel_data
-    metric = MultilabelF1Score(num_labels=4, threshold=0.4, average=None, zero_division=0.0, num_thresholds=6)
+    metric = MultilabelF1Score(
+        num_labels=4, threshold=0.4, average=None, zero_division=0.0, num_thresholds=6, from_logits=True
+    )
     metric.update((logits, y))
     assert torch.equal(metric.curve()["fbeta"][:, 2], metric.compute())  # 0.4 = 2 / 5
-    halves = [MultilabelF1Score(num_labels=4, num_thresholds=6) for _ in range(2)]
+    halves = [MultilabelF1Score(num_labels=4, num_thresholds=6, from_logits=True) for _ in range(2)]
     halves[0].update((logits[:150], y[:150]))
     halves[1].update((logits[150:], y[150:]))
     states = [h.state_dict()["__metric_state_per_rank"][0] for h in halves]
     assert "_threshold_counts" in states[0] and states[0]["_threshold_counts"].shape == (2, 4, 6)
-    merged = MultilabelF1Score(num_labels=4, num_thresholds=6)
+    merged = MultilabelF1Score(num_labels=4, num_thresholds=6, from_logits=True)
     merged.load_state_dict({"__metric_state_per_rank": [{k: states[0][k] + states[1][k] for k in states[0]}]})
     assert torch.equal(merged.curve()["fbeta"], metric.curve()["fbeta"])
 
@@ -314,27 +324,27 @@ def test_multilabel_curve_at_metric_threshold_and_merge(multilabel_data):
 )
 def test_bad_num_thresholds(value, error):
     for make in (
-        lambda: BinaryF1Score(num_thresholds=value),
-        lambda: MultilabelF1Score(3, num_thresholds=value),
+        lambda: BinaryF1Score(num_thresholds=value, from_logits=True),
+        lambda: MultilabelF1Score(3, num_thresholds=value, from_logits=True),
     ):
         with pytest.raises(error, match=r"Argument `num_thresholds` must be an integer >= 2, got"):
             make()
 
 
 def test_curve_errors():
-    binary = BinaryF1Score()
+    binary = BinaryF1Score(from_logits=True)
     binary.update((torch.tensor([0.3]), torch.tensor([1])))
     with pytest.raises(ValueError, match=r"BinaryF1Score.curve\(\) and best_threshold\(\) need"):
         binary.curve()
-    plain = MultilabelF1Score(3)
+    plain = MultilabelF1Score(3, from_logits=True)
     plain.update((torch.zeros(2, 3), torch.zeros(2, 3)))
     with pytest.raises(ValueError, match="got num_thresholds=None"):
         plain.best_threshold()
     with pytest.raises(NotComputableError):
-        BinaryF1Score(num_thresholds=4).curve()
+        BinaryF1Score(num_thresholds=4, from_logits=True).curve()
     with pytest.raises(NotComputableError):
-        MultilabelF1Score(3, num_thresholds=4).best_threshold()
-    metric = MultilabelF1Score(3, num_thresholds=4)
+        MultilabelF1Score(3, num_thresholds=4, from_logits=True).best_threshold()
+    metric = MultilabelF1Score(3, num_thresholds=4, from_logits=True)
     metric.update((torch.zeros(2, 3), torch.zeros(2, 3)))
     with pytest.raises(ValueError, match="Argument `average` must be one of"):
         metric.curve(average="weighted")

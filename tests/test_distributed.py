@@ -91,7 +91,10 @@ def _batches(kind: str, rank: int, extra: bool) -> list[tuple[torch.Tensor, torc
 
 # name -> (kind of data, metric factory)
 METRICS: dict[str, tuple[str, Callable[[], Any]]] = {
-    "binary": ("binary", lambda: BinaryFBetaScore(beta=2.0, zero_division=0.0, num_thresholds=11)),
+    "binary": (
+        "binary",
+        lambda: BinaryFBetaScore(beta=2.0, zero_division=0.0, num_thresholds=11, from_logits=True),
+    ),
     "multiclass_none": ("multiclass", lambda: MulticlassF1Score(6, average=None, zero_division=0.0)),
     "multiclass_macro": (
         "multiclass",
@@ -101,7 +104,10 @@ METRICS: dict[str, tuple[str, Callable[[], Any]]] = {
         "segmentation",
         lambda: MulticlassFBetaScore(0.5, 3, average="weighted", ignore_index=255, zero_division=0.0),
     ),
-    "multilabel_samples": ("multilabel", lambda: MultilabelF1Score(4, average="samples", zero_division=0.0)),
+    "multilabel_samples": (
+        "multilabel",
+        lambda: MultilabelF1Score(4, average="samples", zero_division=0.0, from_logits=True),
+    ),
 }
 
 
@@ -223,7 +229,7 @@ def _divergent_updates(rank: int, out_dir: str) -> None:
     Runs last, after the other results are saved: it makes the ranks' collective calls diverge
     when a metric decides per process whether it must reduce again.
     """
-    metric = MultilabelF1Score(4, average="micro", zero_division=0.0)
+    metric = MultilabelF1Score(4, average="micro", zero_division=0.0, from_logits=True)
     metric.update(_data("multilabel", rank, False))
     metric.compute()
     y_pred, y = _data("multilabel", 0, True)

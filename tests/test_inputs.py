@@ -28,7 +28,7 @@ NAN = float("nan")
 
 
 def _binary() -> BinaryF1Score:
-    return BinaryF1Score(zero_division=0.0)
+    return BinaryF1Score(zero_division=0.0, from_logits=True)
 
 
 def _binary_prob() -> BinaryF1Score:
@@ -45,7 +45,7 @@ def _multiclass_ignore(ignore_index: int) -> Callable[[], MulticlassF1Score]:
 
 def _multilabel() -> MultilabelF1Score:
     # "samples" so that the per-sample running sums are part of the state under test
-    return MultilabelF1Score(num_labels=3, average="samples", zero_division=0.0)
+    return MultilabelF1Score(num_labels=3, average="samples", zero_division=0.0, from_logits=True)
 
 
 def _multilabel_prob() -> MultilabelF1Score:
@@ -643,11 +643,11 @@ def _mc(**kwargs: Any) -> Callable[[], Any]:
 
 
 def _ml(**kwargs: Any) -> Callable[[], Any]:
-    return lambda: MultilabelFBetaScore(**{"beta": 1.0, "num_labels": 3, **kwargs})
+    return lambda: MultilabelFBetaScore(**{"beta": 1.0, "num_labels": 3, "from_logits": True, **kwargs})
 
 
 def _bin(**kwargs: Any) -> Callable[[], Any]:
-    return lambda: BinaryFBetaScore(**{"beta": 1.0, **kwargs})
+    return lambda: BinaryFBetaScore(**{"beta": 1.0, "from_logits": True, **kwargs})
 
 
 BAD_ARGUMENTS = [
@@ -956,8 +956,13 @@ def test_bad_constructor_argument(make: Callable[[], Any], error: type[Exception
 @pytest.mark.parametrize(
     "make",
     [
-        pytest.param(lambda: BinaryFBetaScore(beta=0.5, threshold=0.0, zero_division=NAN), id="binary"),
-        pytest.param(lambda: BinaryFBetaScore(beta=2, threshold=1), id="binary-int_beta_threshold"),
+        pytest.param(
+            lambda: BinaryFBetaScore(beta=0.5, threshold=0.0, zero_division=NAN, from_logits=True),
+            id="binary",
+        ),
+        pytest.param(
+            lambda: BinaryFBetaScore(beta=2, threshold=1, from_logits=True), id="binary-int_beta_threshold"
+        ),
         pytest.param(
             lambda: MulticlassFBetaScore(
                 beta=2.0,
@@ -971,7 +976,9 @@ def test_bad_constructor_argument(make: Callable[[], Any], error: type[Exception
             id="multiclass",
         ),
         pytest.param(
-            lambda: MultilabelFBetaScore(beta=1e-3, num_labels=2, average="samples", zero_division=0),
+            lambda: MultilabelFBetaScore(
+                beta=1e-3, num_labels=2, average="samples", zero_division=0, from_logits=True
+            ),
             id="multilabel",
         ),
     ],

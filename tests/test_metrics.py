@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -101,10 +102,10 @@ def test_engine_puts_floats_and_per_class_results_in_state_metrics() -> None:
     MulticlassFBetaScore(2.0, 4, average="weighted", output_transform=mc).attach(evaluator, "f2_weighted")
     MulticlassF1Score(4, average=None, class_names=NAMES, output_transform=mc).attach(evaluator, "per_class")
     MulticlassF1Score(4, average=None, output_transform=mc).attach(evaluator, "per_class_tensor")
-    BinaryF1Score(output_transform=lambda o: o["bin"]).attach(evaluator, "binary_f1")
-    MultilabelF1Score(4, average="samples", zero_division=0.0, output_transform=lambda o: o["ml"]).attach(
-        evaluator, "ml_samples"
-    )
+    BinaryF1Score(output_transform=lambda o: o["bin"], from_logits=True).attach(evaluator, "binary_f1")
+    MultilabelF1Score(
+        4, average="samples", zero_division=0.0, output_transform=lambda o: o["ml"], from_logits=True
+    ).attach(evaluator, "ml_samples")
 
     metrics = evaluator.run(data).metrics
 
@@ -162,7 +163,7 @@ def test_every_epoch_starts_from_zero() -> None:
 
 def test_a_second_run_does_not_carry_over() -> None:
     evaluator = Engine(lambda engine, batch: batch)
-    BinaryF1Score().attach(evaluator, "f1")
+    BinaryF1Score(from_logits=True).attach(evaluator, "f1")
     for seed in (1, 2):
         logits, y = _binary_data(40, seed=seed)
         value = evaluator.run(_split(logits, y, [16, 16, 8])).metrics["f1"]
@@ -189,7 +190,7 @@ def test_epoch_f1_is_not_the_mean_of_batch_f1s() -> None:
 
 
 CONFIGS: list[Any] = [
-    pytest.param(BinaryFBetaScore, {"beta": 0.5}, _binary_data, id="binary-f0.5"),
+    pytest.param(BinaryFBetaScore, {"beta": 0.5, "from_logits": True}, _binary_data, id="binary-f0.5"),
     pytest.param(
         BinaryF1Score,
         {"threshold": 0.7, "from_logits": True, "zero_division": 1.0},
@@ -216,29 +217,38 @@ CONFIGS: list[Any] = [
         id="segmentation-none",
     ),
     pytest.param(
-        MultilabelF1Score, {"num_labels": 4, "zero_division": 0.0}, _multilabel_data, id="multilabel-macro"
+        MultilabelF1Score,
+        {"num_labels": 4, "from_logits": True, "zero_division": 0.0},
+        _multilabel_data,
+        id="multilabel-macro",
     ),
     pytest.param(
         MultilabelF1Score,
-        {"num_labels": 4, "average": "micro", "zero_division": 0.0},
+        {"num_labels": 4, "from_logits": True, "average": "micro", "zero_division": 0.0},
         _multilabel_data,
         id="multilabel-micro",
     ),
     pytest.param(
         MultilabelFBetaScore,
-        {"beta": 0.5, "num_labels": 4, "average": "samples", "zero_division": 0.0},
+        {"beta": 0.5, "num_labels": 4, "from_logits": True, "average": "samples", "zero_division": 0.0},
         _multilabel_data,
         id="multilabel-samples",
     ),
     pytest.param(
         MultilabelFBetaScore,
-        {"beta": 3.0, "num_labels": 4, "average": "samples", "zero_division": float("nan")},
+        {
+            "beta": 3.0,
+            "num_labels": 4,
+            "from_logits": True,
+            "average": "samples",
+            "zero_division": float("nan"),
+        },
         _multilabel_data,
         id="multilabel-samples-zd_nan",
     ),
     pytest.param(
         MultilabelF1Score,
-        {"num_labels": 4, "average": None, "class_names": NAMES, "zero_division": 1.0},
+        {"num_labels": 4, "from_logits": True, "average": None, "class_names": NAMES, "zero_division": 1.0},
         _multilabel_data,
         id="multilabel-none-names",
     ),
@@ -333,14 +343,14 @@ def _state_bytes(metric: Any) -> tuple[int, list[tuple[str, tuple[int, ...], tor
 @pytest.mark.parametrize(
     ("make", "batch"),
     [
-        pytest.param(BinaryF1Score, lambda: _binary_data(3), id="binary"),
+        pytest.param(partial(BinaryF1Score, from_logits=True), lambda: _binary_data(3), id="binary"),
         pytest.param(
             lambda: MulticlassF1Score(4, average=None, zero_division=0.0),
             lambda: _multiclass_data(3),
             id="multiclass",
         ),
         pytest.param(
-            lambda: MultilabelF1Score(4, average="samples", zero_division=0.0),
+            lambda: MultilabelF1Score(4, average="samples", zero_division=0.0, from_logits=True),
             lambda: _multilabel_data(3),
             id="multilabel-samples",
         ),
@@ -416,7 +426,7 @@ def _close_report(actual: dict[str, Any], expected: dict[str, Any]) -> None:
 
 
 PAIRS: list[Any] = [
-    pytest.param(lambda **kw: BinaryFBetaScore(beta=2.0, **kw), _binary_data, id="binary"),
+    pytest.param(lambda **kw: BinaryFBetaScore(beta=2.0, **kw, from_logits=True), _binary_data, id="binary"),
     pytest.param(
         lambda **kw: MulticlassF1Score(4, average="weighted", **kw), _multiclass_data, id="multiclass"
     ),
@@ -426,7 +436,9 @@ PAIRS: list[Any] = [
         id="segmentation",
     ),
     pytest.param(
-        lambda **kw: MultilabelFBetaScore(0.5, 4, average="samples", zero_division=1.0, **kw),
+        lambda **kw: MultilabelFBetaScore(
+            0.5, 4, average="samples", zero_division=1.0, **kw, from_logits=True
+        ),
         _multilabel_data,
         id="multilabel-samples",
     ),
@@ -467,11 +479,11 @@ def test_cpu_device_passes_inputs_through(
 
 
 ALIASES: list[Any] = [
-    pytest.param(BinaryF1Score, BinaryFBetaScore, {}, _binary_data, id="binary"),
+    pytest.param(BinaryF1Score, BinaryFBetaScore, {"from_logits": True}, _binary_data, id="binary"),
     pytest.param(
         BinaryF1Score,
         BinaryFBetaScore,
-        {"threshold": 0.3, "zero_division": 0.0},
+        {"from_logits": True, "threshold": 0.3, "zero_division": 0.0},
         _binary_data,
         id="binary-kw",
     ),
@@ -488,14 +500,21 @@ ALIASES: list[Any] = [
     pytest.param(
         MultilabelF1Score,
         MultilabelFBetaScore,
-        {"num_labels": 4, "average": "samples", "zero_division": 0.0},
+        {"num_labels": 4, "from_logits": True, "average": "samples", "zero_division": 0.0},
         _multilabel_data,
         id="multilabel-samples",
     ),
     pytest.param(
         MultilabelF1Score,
         MultilabelFBetaScore,
-        {"num_labels": 4, "average": None, "threshold": 0.4, "class_names": NAMES, "zero_division": 1.0},
+        {
+            "num_labels": 4,
+            "from_logits": True,
+            "average": None,
+            "threshold": 0.4,
+            "class_names": NAMES,
+            "zero_division": 1.0,
+        },
         _multilabel_data,
         id="multilabel-kw",
     ),

@@ -417,10 +417,10 @@ def test_binary_hand_computed() -> None:
     logits = torch.tensor([3.0, 0.0, -1.0, 0.5, 2.0, -0.1, -4.0])  # logit 0.0 is >= logit(0.5) = 0
     batches = [(logits[:2], y[:2]), (logits[2:], y[2:])]
     for beta, expected in ((1.0, 4 / 7), (2.0, 5 / 8), (0.5, 10 / 19)):
-        metric = _run(BinaryFBetaScore(beta=beta), batches)
+        metric = _run(BinaryFBetaScore(beta=beta, from_logits=True), batches)
         assert metric.compute() == pytest.approx(expected, abs=1e-15)
         assert metric.confusion_matrix().tolist() == [[2, 2], [1, 2]]
-    metric = _run(BinaryF1Score(), batches)
+    metric = _run(BinaryF1Score(from_logits=True), batches)
     assert metric.compute() == pytest.approx(4 / 7, abs=1e-15)
     report = metric.report()
     # class 1: precision 2/4, recall 2/3; class 0: precision 2/3, recall 2/4
@@ -526,7 +526,7 @@ def test_multilabel_samples_with_an_empty_sample(zero_division: Any, expected: f
     y = torch.tensor([[1, 0, 1], [0, 0, 0], [0, 1, 0]])
     pred = torch.tensor([[1, 1, 0], [0, 0, 0], [0, 1, 0]])
     metric = _run(
-        MultilabelF1Score(num_labels=3, average="samples", zero_division=zero_division),
+        MultilabelF1Score(num_labels=3, average="samples", zero_division=zero_division, from_logits=True),
         [(pred[:1], y[:1]), (pred[1:1], y[1:1]), (pred[1:], y[1:])],
     )
     result, caught = record_warnings(metric.compute)
@@ -576,7 +576,7 @@ def test_epoch_f1_is_not_the_mean_of_batch_f1s() -> None:
     assert np.mean(batch_f1s) == pytest.approx(2 / 3)
 
     evaluator = Engine(lambda engine, batch: batch)
-    BinaryF1Score().attach(evaluator, "f1")
+    BinaryF1Score(from_logits=True).attach(evaluator, "f1")
     state = evaluator.run([(p, y) for p, y in batches])
     assert type(state.metrics["f1"]) is float
     assert state.metrics["f1"] == epoch_f1
@@ -609,18 +609,32 @@ _INT = torch.int64
 @pytest.mark.parametrize(
     ("make", "y_pred", "y"),
     [
-        pytest.param(BinaryF1Score, torch.empty(0), torch.empty(0, dtype=_INT), id="binary-logits"),
         pytest.param(
-            BinaryF1Score, torch.empty(0, 1), torch.empty(0, 1), id="binary-logits-col-float_target"
+            partial(BinaryF1Score, from_logits=True),
+            torch.empty(0),
+            torch.empty(0, dtype=_INT),
+            id="binary-logits",
         ),
         pytest.param(
-            BinaryF1Score, torch.empty(0, 2, 3), torch.empty(0, 2, 3, dtype=_INT), id="binary-logits-grid"
+            partial(BinaryF1Score, from_logits=True),
+            torch.empty(0, 1),
+            torch.empty(0, 1),
+            id="binary-logits-col-float_target",
         ),
         pytest.param(
-            BinaryF1Score, torch.empty(0, dtype=_INT), torch.empty(0, dtype=_INT), id="binary-labels"
+            partial(BinaryF1Score, from_logits=True),
+            torch.empty(0, 2, 3),
+            torch.empty(0, 2, 3, dtype=_INT),
+            id="binary-logits-grid",
         ),
         pytest.param(
-            BinaryF1Score,
+            partial(BinaryF1Score, from_logits=True),
+            torch.empty(0, dtype=_INT),
+            torch.empty(0, dtype=_INT),
+            id="binary-labels",
+        ),
+        pytest.param(
+            partial(BinaryF1Score, from_logits=True),
             torch.empty(0, dtype=torch.bool),
             torch.empty(0, dtype=torch.bool),
             id="binary-bool",
@@ -644,13 +658,13 @@ _INT = torch.int64
             id="multiclass-segmentation",
         ),
         pytest.param(
-            partial(MultilabelF1Score, 3),
+            partial(MultilabelF1Score, 3, from_logits=True),
             torch.empty(0, 3),
             torch.empty(0, 3, dtype=_INT),
             id="multilabel-logits",
         ),
         pytest.param(
-            partial(MultilabelF1Score, 3, average="samples"),
+            partial(MultilabelF1Score, 3, from_logits=True, average="samples"),
             torch.empty(0, 3, dtype=_INT),
             torch.empty(0, 3, dtype=_INT),
             id="multilabel-labels-samples",

@@ -103,6 +103,7 @@ def _train_and_log(logdir: Path) -> dict[str, Any]:
         NUM_CLASSES,
         num_thresholds=11,
         output_transform=lambda out: (out[0], torch.nn.functional.one_hot(out[1], NUM_CLASSES)),
+        from_logits=True,
     )
     multiclass.attach(evaluator, "f1")
     binary.attach(evaluator, "f2_binary")
@@ -387,7 +388,7 @@ def test_a_real_tensorboard_server_serves_every_tag(run):
 def test_torch_utils_tensorboard_writer(tmp_path):
     from torch.utils.tensorboard import SummaryWriter
 
-    metric = BinaryF1Score(num_thresholds=16)
+    metric = BinaryF1Score(num_thresholds=16, from_logits=True)
     g = torch.Generator().manual_seed(3)
     metric.update((torch.randn(200, generator=g), torch.randint(0, 2, (200,), generator=g)))
     metric.compute()
@@ -456,9 +457,9 @@ def test_class_names_are_cleaned_and_collisions_refused():
     with pytest.raises(ValueError, match=r"one name per class \(num_classes=4\)"):
         F1TensorboardHandler(metric, "val", ["a", "b"])
     with pytest.raises(ValueError, match="one name per class"):
-        F1TensorboardHandler(BinaryF1Score(), "val", ["a", "b", "c"])
+        F1TensorboardHandler(BinaryF1Score(from_logits=True), "val", ["a", "b", "c"])
     # the metric's own names are the default
-    named = MultilabelF1Score(2, class_names=["has cat", "has/dog"])
+    named = MultilabelF1Score(2, class_names=["has cat", "has/dog"], from_logits=True)
     assert F1TensorboardHandler(named, "val")._summary.tag_names == ["has_cat", "has_dog"]
 
 
@@ -486,7 +487,7 @@ def test_fbeta_tag_names_flags_and_markdown_escaping(tmp_path):
 
 
 def test_default_step_and_global_step_transform():
-    metric = BinaryF1Score()
+    metric = BinaryF1Score(from_logits=True)
     engine = Engine(lambda e, batch: batch)
     metric.attach(engine, "f1")
     writes: list[tuple[str, int]] = []
@@ -518,7 +519,7 @@ def test_default_step_and_global_step_transform():
 
 
 def test_errors():
-    metric = BinaryF1Score()
+    metric = BinaryF1Score(from_logits=True)
     with pytest.raises(TypeError, match="Argument `metric` must be a BinaryFBetaScore"):
         F1TensorboardHandler(object(), "val")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="global_step_transform"):
@@ -545,7 +546,7 @@ class _NullWriter:
 def test_never_starts_a_collective_call(monkeypatch):
     import ignite.distributed as idist
 
-    metric = MultilabelF1Score(3, num_thresholds=5)
+    metric = MultilabelF1Score(3, num_thresholds=5, from_logits=True)
     metric.update((torch.randn(10, 3), torch.randint(0, 2, (10, 3))))
 
     def no_collective(*args: Any, **kwargs: Any) -> Any:
@@ -572,7 +573,7 @@ def test_confusion_matrix_figure_and_image_options():
     columns = [t.get_text() for t in confusion_matrix_figure(cm, normalize="pred").axes[0].texts]
     assert columns[0] == "5\n71%"  # 5 of the 7 predicted "0"
     assert confusion_matrix_figure(cm.numpy(), normalize="all").axes[0].texts[0].get_text() == "5\n20%"
-    stacked = MultilabelF1Score(2)
+    stacked = MultilabelF1Score(2, from_logits=True)
     stacked.update((torch.tensor([[1, 0], [1, 1], [0, 0]]), torch.tensor([[1, 0], [0, 1], [1, 1]])))
     fig = confusion_matrix_figure(stacked.confusion_matrix(), ["x", "y"])
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["TN", "FP", "FN", "TP"]
@@ -609,7 +610,7 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     with pytest.raises(ImportError, match=re.escape("pip install ignite_f1[tensorboard]")):
         confusion_matrix_figure(torch.eye(2))
-    metric = BinaryF1Score()
+    metric = BinaryF1Score(from_logits=True)
     metric.update((torch.tensor([1.0]), torch.tensor([1])))
     with pytest.raises(ImportError, match="`tensorboard` extra"):
         log_f1_summary(_NullWriter(), metric, "val", 1)
