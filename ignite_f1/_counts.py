@@ -31,13 +31,16 @@ def binary_counts(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The 2 x 2 confusion matrix ``[[tn, fp], [fn, tp]]`` (int64) of flat 0/1 inputs.
 
     ``pred`` and ``target``: 0/1 floats as :func:`ignite_f1._inputs.format_binary` gives them (or
-    booleans): two sums and one dot product, exact while the batch is small enough for the dtype.
+    booleans): two sums and one dot product, exact while the batch is small enough for the dtype
+    (format_binary picks float64 past 2^24 elements), combined into the four cells in int64.
     """
     if pred.dtype != target.dtype or not pred.is_floating_point():
         pred, target = pred.to(torch.float64), target.to(torch.float64)
-    sums = torch.stack([pred.sum(), target.sum(), torch.dot(pred, target)])  # pp, ap, tp
-    cells = _constant(("binary cells",), _BINARY_CELLS, sums.dtype, sums.device)
-    counts = torch.mv(cells.t(), sums).to(torch.int64)
+    # pp, ap, tp: each sum is exact in its dtype; combining them is not (-pp - ap passes 2^24, where
+    # float32 stops holding every integer, for batches over 2^23), so it is done in int64
+    sums = torch.stack([pred.sum(), target.sum(), torch.dot(pred, target)]).to(torch.int64)
+    cells = _constant(("binary cells",), _BINARY_CELLS, torch.int64, sums.device)
+    counts = (sums.unsqueeze(1) * cells).sum(0)  # not mv: CUDA has no integer matrix products
     counts[0] += pred.numel()
     return counts.view(2, 2)
 

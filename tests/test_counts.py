@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ignite_f1 import _counts
+from ignite_f1 import BinaryF1Score, _counts
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -32,6 +32,34 @@ def test_binary_counts(n: int, dtype: torch.dtype) -> None:
     counts = _counts.binary_counts(pred.to(dtype), target.to(dtype))
     assert counts.dtype == torch.int64
     assert torch.equal(counts, expected)
+
+
+def _numpy_cells(pred: torch.Tensor, target: torch.Tensor) -> list[list[int]]:
+    """[[tn, fp], [fn, tp]] counted by numpy on booleans, independently of the code under test."""
+    p, t = pred.numpy().astype(bool), target.numpy().astype(bool)
+    return [[int((~p & ~t).sum()), int((p & ~t).sum())], [int((~p & t).sum()), int((p & t).sum())]]
+
+
+def test_binary_counts_are_exact_between_2_23_and_2_24_elements() -> None:
+    """A (15, 1, 1024, 1024)-sized segmentation batch lies between 2^23 and 2^24 elements: its sums
+    are exact in float32, but combining them (-pp - ap, an odd number past 2^24) was not, so tn was
+    off by one."""
+    n = (1 << 23) + 4097
+    pred = torch.ones(n, dtype=torch.uint8)
+    target = torch.ones(n, dtype=torch.uint8)
+    picked = torch.randperm(n, generator=_gen(1))[:3001]
+    pred[picked[:1000]] = 0  # fn
+    target[picked[1000:2001]] = 0  # fp
+    pred[picked[2001:]] = 0  # tn, with the others: pp + ap is odd and above 2^24
+    target[picked[2001:]] = 0
+    expected = _numpy_cells(pred, target)
+    both = int(pred.sum()) + int(target.sum())
+    assert both > 1 << 24 and both % 2 == 1  # not a float32 number
+    counts = _counts.binary_counts(pred.to(torch.float32), target.to(torch.float32))
+    assert counts.tolist() == expected
+    metric = BinaryF1Score(from_logits=False)  # through format_binary, which picks float32 here
+    metric.update((pred, target))
+    assert metric.confusion_matrix().tolist() == expected
 
 
 # --------------------------------------------------------------------------- multi-class
