@@ -156,8 +156,12 @@ def check_labels(labels: Any, num_classes: int) -> list[int] | None:
     return [int(label) for label in labels]
 
 
+REPORT_KEYS = ("accuracy", "macro avg", "micro avg", "weighted avg", "samples avg")
+"""Keys that ``classification_report(output_dict=True)`` gives to its averages, next to the classes."""
+
+
 def check_class_names(class_names: Any, count: int, count_name: str) -> list[str] | None:
-    """Check ``class_names``: None, or ``count`` distinct strings."""
+    """Check ``class_names``: None, or ``count`` distinct strings, none of them a :data:`REPORT_KEYS` key."""
     if class_names is None:
         return None
     if isinstance(class_names, np.ndarray):
@@ -175,6 +179,13 @@ def check_class_names(class_names: Any, count: int, count_name: str) -> list[str
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"Argument `class_names` must not repeat a name, got duplicates {duplicates!r}.")
+    reserved = [name for name in names if name in REPORT_KEYS]
+    if reserved:
+        raise ValueError(
+            f"Argument `class_names` must not use the keys of scikit-learn's classification report "
+            f"{list(REPORT_KEYS)!r} (a class row would be overwritten by an average), got {reserved!r}: "
+            "rename those classes."
+        )
     return names
 
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from ignite.exceptions import NotComputableError
+from sklearn.metrics import classification_report
 
 from ignite_f1 import (
     BinaryF1Score,
@@ -985,3 +989,107 @@ def test_bad_constructor_argument(make: Callable[[], Any], error: type[Exception
 )
 def test_good_constructor_arguments_are_accepted(make: Callable[[], Any]) -> None:
     make()
+
+
+# --------------------------------------------------------------------------- from_logits and flags
+
+NEEDS_FROM_LOGITS = [
+    pytest.param(partial(BinaryFBetaScore, beta=1.0), "BinaryFBetaScore", id="BinaryFBetaScore"),
+    pytest.param(BinaryF1Score, "BinaryF1Score", id="BinaryF1Score"),
+    pytest.param(
+        partial(MultilabelFBetaScore, beta=1.0, num_labels=3), "MultilabelFBetaScore", id="MultilabelFBeta"
+    ),
+    pytest.param(partial(MultilabelF1Score, num_labels=3), "MultilabelF1Score", id="MultilabelF1Score"),
+]
+
+
+@pytest.mark.parametrize(("make", "name"), NEEDS_FROM_LOGITS)
+def test_from_logits_is_required_and_the_error_explains_both_values(
+    make: Callable[..., Any], name: str
+) -> None:
+    """Probabilities are valid logits: no default can be right for both, so there is none."""
+    with pytest.raises(TypeError) as raised:
+        make()
+    message = str(raised.value)
+    assert message.startswith(f"{name}() needs the keyword argument `from_logits`")
+    assert "from_logits=True when `y_pred` holds raw model outputs (logits" in message
+    assert "from_logits=False when it holds probabilities (after a sigmoid) or 0/1 labels" in message
+    assert make(from_logits=True).from_logits is True
+    assert make(from_logits=False).from_logits is False
+
+
+def test_from_logits_is_keyword_only() -> None:
+    with pytest.raises(TypeError, match="positional argument"):
+        BinaryFBetaScore(1.0, True)  # type: ignore[misc]
+
+
+ALL_CLASSES = [
+    pytest.param(partial(BinaryFBetaScore, beta=1.0, from_logits=True), id="BinaryFBetaScore"),
+    pytest.param(partial(BinaryF1Score, from_logits=True), id="BinaryF1Score"),
+    pytest.param(partial(MulticlassFBetaScore, beta=1.0, num_classes=3), id="MulticlassFBetaScore"),
+    pytest.param(partial(MulticlassF1Score, num_classes=3), id="MulticlassF1Score"),
+    pytest.param(
+        partial(MultilabelFBetaScore, beta=1.0, num_labels=3, from_logits=True), id="MultilabelFBeta"
+    ),
+    pytest.param(partial(MultilabelF1Score, num_labels=3, from_logits=True), id="MultilabelF1Score"),
+]
+NOT_BOOLS = [
+    pytest.param("False", id="str_False"),
+    pytest.param("no", id="str_no"),
+    pytest.param(1, id="int_1"),
+    pytest.param(0, id="int_0"),
+    pytest.param(None, id="None"),
+    pytest.param(1.0, id="float"),
+]
+
+
+@pytest.mark.parametrize("value", NOT_BOOLS)
+@pytest.mark.parametrize("make", ALL_CLASSES)
+def test_validate_args_accepts_only_a_bool(make: Callable[..., Any], value: Any) -> None:
+    # "no" and "False" are truthy: read as bools they would turn the checks on, silently
+    with pytest.raises(
+        TypeError,
+        match=rf"^Argument `validate_args` must be True or False \(a bool\), got {re.escape(repr(value))}\.$",
+    ):
+        make(validate_args=value)
+    assert make(validate_args=np.False_).validate_args is False
+
+
+@pytest.mark.parametrize("value", NOT_BOOLS)
+@pytest.mark.parametrize(("make", "name"), NEEDS_FROM_LOGITS)
+def test_from_logits_accepts_only_a_bool(make: Callable[..., Any], name: str, value: Any) -> None:
+    # from_logits="False" would otherwise read the scores as logits: the opposite of what was asked
+    with pytest.raises(
+        TypeError,
+        match=rf"^Argument `from_logits` must be True or False \(a bool\), got {re.escape(repr(value))}\.$",
+    ):
+        make(from_logits=value)
+
+
+# --------------------------------------------------------------------------- class names
+
+
+@pytest.mark.parametrize("reserved", ["accuracy", "macro avg", "micro avg", "weighted avg", "samples avg"])
+@pytest.mark.parametrize("family", ["multiclass", "multilabel"])
+def test_class_names_that_are_report_keys_are_refused(family: str, reserved: str) -> None:
+    """A class called "accuracy" would be overwritten in the report by the accuracy (a float), and a
+    consumer of the report (TensorBoard's summary) would then fail on it."""
+    names = ["cat", reserved, "owl"]
+    make = _mc(class_names=names) if family == "multiclass" else _ml(class_names=names)
+    with pytest.raises(ValueError) as raised:
+        make()
+    message = str(raised.value)
+    assert message.startswith(
+        "Argument `class_names` must not use the keys of scikit-learn's classification report"
+    )
+    assert message.endswith(f"got [{reserved!r}]: rename those classes.")
+    # the report really has these keys (a multilabel report has "samples avg", a multi-class one
+    # "accuracy" or "micro avg"): the list refused is scikit-learn's
+    keys = set(classification_report([0, 1, 2], [0, 1, 1], output_dict=True, zero_division=0.0))
+    keys |= set(classification_report([0, 1], [0, 1], labels=[0, 1, 2], output_dict=True, zero_division=0.0))
+    keys |= set(
+        classification_report(np.eye(3, dtype=int), np.eye(3, dtype=int), output_dict=True, zero_division=0.0)
+    )
+    assert keys - {"0", "1", "2"} == {"accuracy", "macro avg", "micro avg", "weighted avg", "samples avg"}
+    # a name that only contains one is fine
+    (_mc if family == "multiclass" else _ml)(class_names=["cat", f"{reserved} x", "owl"])()
