@@ -411,8 +411,9 @@ def format_multiclass(
     (N, d1, ...); ``y``: integer labels (N, d1, ...) (integral floats are accepted).
 
     Targets equal to ``ignore_index`` come back as a value >= ``num_classes`` (``ignore_index``
-    itself when it is one, else ``num_classes``), which :func:`ignite_f1._counts.add_confusion`
-    skips: removing them from both tensors would copy the batch twice.
+    itself when it is one, else ``num_classes``) with the prediction 0, so that their cell lies past
+    the C x C matrix and :func:`ignite_f1._counts.add_confusion` skips it, whatever the prediction
+    held: removing them from both tensors would copy the batch twice.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -462,9 +463,13 @@ def format_multiclass(
     target = y.reshape(-1)
     pred = pred.reshape(-1)
     keep = None if ignore_index is None else target != ignore_index
+    if keep is not None and not y_pred.is_floating_point():
+        # label predictions at ignored targets are dropped whatever they hold (often ignore_index, or
+        # any integer): class 0 stands in, so that neither the check nor the count reads them (their
+        # targets send the cell past the matrix); arg-max predictions are always in [0, C)
+        pred = torch.where(keep, pred, 0)
     if validate and not y_pred.is_floating_point() and pred.numel() > 0:
-        # predictions at ignored targets are dropped, whatever they hold (often ignore_index too)
-        pred_parts = list(torch.aminmax(pred if keep is None else torch.where(keep, pred, 0)))
+        pred_parts = list(torch.aminmax(pred))
     if validate and target.numel() > 0:
         # ignored targets read as 0, a valid class, so one aminmax checks the kept ones
         lo, hi = torch.aminmax(target if keep is None else torch.where(keep, target, 0))

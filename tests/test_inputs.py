@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 from ignite.exceptions import NotComputableError
-from sklearn.metrics import classification_report
+from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
 from ignite_f1 import (
     BinaryF1Score,
@@ -1093,3 +1093,55 @@ def test_class_names_that_are_report_keys_are_refused(family: str, reserved: str
     assert keys - {"0", "1", "2"} == {"accuracy", "macro avg", "micro avg", "weighted avg", "samples avg"}
     # a name that only contains one is fine
     (_mc if family == "multiclass" else _ml)(class_names=["cat", f"{reserved} x", "owl"])()
+
+
+# --------------------------------------------------------------------------- ignore_index
+
+
+@pytest.mark.parametrize("validate_args", [True, False], ids=["validate", "no_validate"])
+@pytest.mark.parametrize("batch", [6, 40], ids=["small_batch", "large_batch"])
+@pytest.mark.parametrize("ignore_index", [-1, -100, 3, 255])
+def test_predictions_at_ignored_targets_are_dropped_whatever_they_hold(
+    ignore_index: int, batch: int, validate_args: bool
+) -> None:
+    """A negative prediction at an ignored target used to land in a real cell (pred + C * C) or crash
+    half-way; any integer there, in range or not, must be dropped."""
+    gen = torch.Generator().manual_seed(batch)
+    y = torch.randint(0, 3, (batch,), generator=gen)
+    y_pred = torch.randint(0, 3, (batch,), generator=gen)
+    ignored = torch.arange(batch) % 3 == 1
+    y[ignored] = ignore_index
+    junk = torch.tensor([-1, -2, -100, 3, 255, ignore_index, 2**40, -(2**40), 0, 2])
+    y_pred[ignored] = junk[torch.arange(int(ignored.sum())) % junk.numel()]
+    kept_y, kept_pred = y[~ignored].numpy(), y_pred[~ignored].numpy()
+
+    metric = MulticlassF1Score(3, average=None, ignore_index=ignore_index, validate_args=validate_args)
+    metric.update((y_pred, y))
+    expected = f1_score(y_true=kept_y, y_pred=kept_pred, labels=[0, 1, 2], average=None, zero_division=0.0)
+    assert metric.compute().tolist() == expected.tolist()
+    assert (
+        metric.confusion_matrix().tolist() == confusion_matrix(kept_y, kept_pred, labels=[0, 1, 2]).tolist()
+    )
+
+
+@pytest.mark.parametrize("validate_args", [True, False], ids=["validate", "no_validate"])
+def test_ignore_index_issue_example(validate_args: bool) -> None:
+    metric = MulticlassF1Score(3, average=None, ignore_index=-1, validate_args=validate_args)
+    metric.update((torch.tensor([0, 1, 1, -1]), torch.tensor([0, 1, 2, -1])))
+    expected = f1_score(y_true=[0, 1, 2], y_pred=[0, 1, 1], labels=[0, 1, 2], average=None, zero_division=0.0)
+    assert metric.compute().tolist() == expected.tolist()  # [1.0, 0.667, 0.0]
+
+
+@pytest.mark.parametrize("validate_args", [True, False], ids=["validate", "no_validate"])
+@pytest.mark.parametrize("ignore_index", [-1, 255])
+def test_a_batch_with_every_target_ignored_adds_nothing(ignore_index: int, validate_args: bool) -> None:
+    metric = MulticlassF1Score(3, ignore_index=ignore_index, validate_args=validate_args)
+    all_ignored = (torch.tensor([-1, 7, 2, ignore_index]), torch.full((4,), ignore_index))
+    metric.update(all_ignored)
+    with pytest.raises(NotComputableError):
+        metric.compute()
+    metric.update((torch.tensor([0, 1]), torch.tensor([0, 2])))
+    before = {"cm": metric.confusion_matrix(), "value": metric.compute()}
+    metric.update(all_ignored)
+    assert torch.equal(metric.confusion_matrix(), before["cm"])
+    assert metric.compute() == before["value"]
