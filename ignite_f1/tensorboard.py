@@ -11,7 +11,8 @@ they write, at one step:
 - one custom-scalars chart per tag with every class's F-score, all the handlers of a writer merged
   into one layout (TensorBoard keeps only the last layout written to a run);
 - the image ``val/confusion_matrix`` (:func:`confusion_matrix_image`);
-- the text ``val/classification_report``, a markdown table;
+- the text ``val/classification_report``, a markdown table (class names escaped, so that a ``|``,
+  a line break or markup in a name stays inside its cell);
 - for metrics built with ``num_thresholds``, the PR curve ``val/pr_curve`` (``val/pr_curve/<label>``
   per label for multilabel metrics).
 
@@ -350,8 +351,23 @@ def confusion_matrix_image(
 # --------------------------------------------------------------------------- report table
 
 
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
+
+
 def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
+    r"""``text`` as one table cell: shown as written, never a pipe, a line break or markup.
+
+    ``&``, ``<`` and ``>`` become HTML entities (no tag, comment or link), backslash escapes keep
+    ``\ ` * _ [ ] |`` literal (a ``|`` would split the cell), and each line break becomes ``<br>``,
+    so that a name on two lines stays in one row.
+
+    Examples:
+        >>> print(_md_escape("a|b\n<i>*c*</i> & [d]"))
+        a\|b<br>&lt;i&gt;\*c\*&lt;/i&gt; &amp; \[d\]
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\\`*_\[\]|])", r"\\\1", text)
+    return _LINE_BREAKS.sub("<br>", text)
 
 
 def _number(value: float) -> str:
@@ -368,8 +384,8 @@ def _report_markdown(
     headers.append("support")
     lines = ["| " + " | ".join(headers) + " |", "|:---" + "|---:" * (len(headers) - 1) + "|"]
     keys = list(report)
-    rows = [(display, keys[i]) for i, display in enumerate(names)]
-    rows += [(f"**{key}**", key) for key in keys[len(names) :]]
+    rows = [(_md_escape(display), keys[i]) for i, display in enumerate(names)]  # the classes
+    rows += [(f"**{key}**", key) for key in keys[len(names) :]]  # accuracy and the averages, in bold
     total = sum(float(report[key]["support"]) for _, key in rows[: len(names)])
     for display, key in rows:
         entry = report[key]
@@ -382,8 +398,7 @@ def _report_markdown(
             if fbeta is not None:
                 cells.append(_number(fbeta[key]) if key in fbeta else "")
             support = float(entry["support"])
-        name = display if display.startswith("**") else _md_escape(display)
-        lines.append("| " + " | ".join([name, *cells, str(round(support))]) + " |")
+        lines.append("| " + " | ".join([display, *cells, str(round(support))]) + " |")
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html.parser
 import importlib
 import io
 import json
@@ -484,6 +485,91 @@ def test_fbeta_tag_names_flags_and_markdown_escaping(tmp_path):
     assert not any(
         t.startswith("quiet") for tags in acc.Tags().values() if isinstance(tags, list) for t in tags
     )
+
+
+class _TableCells(html.parser.HTMLParser):
+    """The rows of the tables in an HTML page, each a list of cell texts (``<br>`` read as a newline)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.rows[-1].append("".join(self.cell).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _tensorboard_html(markdown: str) -> str:
+    """The HTML TensorBoard's text dashboard shows (its own markdown and HTML sanitising)."""
+    from tensorboard import plugin_util
+
+    return plugin_util.markdown_to_safe_html(markdown)
+
+
+def _rendered_rows(markdown: str) -> list[list[str]]:
+    parser = _TableCells()
+    parser.feed(_tensorboard_html(markdown))
+    return parser.rows
+
+
+# newlines, pipes, markup, HTML and a link in class names: each stays one cell of one row
+MARKDOWN_NAMES = ["two\nlines", "a|b", "**bold**", "<b>x</b> & y", "back\\slash `tick`", "[l](http://x)"]
+
+
+@pytest.mark.parametrize("through", ["log_f1_summary", "handler"])
+def test_report_table_keeps_its_shape_whatever_the_class_names(tmp_path, through):
+    from tensorboardX import SummaryWriter
+
+    num_classes = len(MARKDOWN_NAMES)
+    y = torch.arange(num_classes).repeat(3)
+    y_pred = torch.roll(y, 1)
+    if through == "log_f1_summary":
+        metric = MulticlassF1Score(num_classes, class_names=MARKDOWN_NAMES)
+        metric.update((y_pred, y))
+        metric.compute()
+        with SummaryWriter(str(tmp_path)) as writer:
+            log_f1_summary(writer, metric, "val", 1, per_class=False, confusion_matrix=False)
+    else:
+        evaluator = Engine(lambda engine, batch: batch)
+        metric = MulticlassF1Score(num_classes)
+        metric.attach(evaluator, "f1")
+        handler = F1TensorboardHandler(metric, "val", MARKDOWN_NAMES, confusion_matrix=False)
+        with TensorboardLogger(log_dir=str(tmp_path)) as tb_logger:
+            tb_logger.attach(evaluator, log_handler=handler, event_name=Events.COMPLETED)
+            evaluator.run([(y_pred, y)])
+    (table,) = _text(_accumulator(tmp_path), "val/classification_report")
+
+    # the markdown: a header, the alignment row, one line per class, accuracy and two averages;
+    # every line splits into 5 cells on its unescaped pipes
+    lines = table.split("\n")
+    assert len(lines) == 2 + num_classes + 3
+    for line in lines:
+        assert len(re.split(r"(?<!\\)\|", line)) == 5 + 2, line
+
+    # as TensorBoard renders it: every row has 5 cells, and each class cell shows the name as given
+    rows = _rendered_rows(table)
+    assert rows[0] == ["class", "precision", "recall", "f1-score", "support"]
+    assert len(rows) == 1 + num_classes + 3
+    assert all(len(row) == 5 for row in rows)
+    assert [row[0] for row in rows[1:]] == [*MARKDOWN_NAMES, "accuracy", "macro avg", "weighted avg"]
+    assert [row[4] for row in rows[1 : 1 + num_classes]] == ["3"] * num_classes
+    shown = _tensorboard_html(table)
+    assert "<a " not in shown and "<b>" not in shown and "<code>" not in shown  # no link, tag or code
+    assert shown.count("<strong>") == 3  # accuracy and the averages only
 
 
 def test_default_step_and_global_step_transform():
