@@ -240,6 +240,10 @@ class BinaryFBetaScore(_CountingMetric):
         Args:
             output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
 
+        Raises:
+            TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as
+                sample weights, is refused), or a tensor of the wrong type, shape or values.
+
         Examples:
             >>> import torch
             >>> from ignite_f1 import BinaryFBetaScore
@@ -250,7 +254,7 @@ class BinaryFBetaScore(_CountingMetric):
             tensor([[1, 1],
                     [1, 2]])
         """
-        y_pred, y = output[0], output[1]
+        y_pred, y = _inputs.unpack_output(output)
         pred, target = _inputs.format_binary(y_pred, y, self.threshold, self.from_logits, self.validate_args)
         counts = _counts.binary_counts(pred, target)
         if self.num_thresholds is not None:
@@ -522,6 +526,10 @@ class MulticlassFBetaScore(_CountingMetric):
         Args:
             output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
 
+        Raises:
+            TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as
+                sample weights, is refused), or a tensor of the wrong type, shape or values.
+
         Examples:
             >>> import torch
             >>> from ignite_f1 import MulticlassFBetaScore
@@ -534,7 +542,7 @@ class MulticlassFBetaScore(_CountingMetric):
                     [0, 0, 1],
                     [0, 1, 1]])
         """
-        y_pred, y = output[0], output[1]
+        y_pred, y = _inputs.unpack_output(output)
         target, pred = _inputs.format_multiclass(
             y_pred, y, self.num_classes, self.ignore_index, self.validate_args
         )
@@ -789,6 +797,10 @@ class MultilabelFBetaScore(_CountingMetric):
         Args:
             output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
 
+        Raises:
+            TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as
+                sample weights, is refused), or a tensor of the wrong type, shape or values.
+
         Examples:
             >>> import torch
             >>> from ignite_f1 import MultilabelFBetaScore
@@ -799,7 +811,7 @@ class MultilabelFBetaScore(_CountingMetric):
             >>> metric.confusion_matrix()[:, 1, 1]  # true positives per label
             tensor([2, 1, 0])
         """
-        y_pred, y = output[0], output[1]
+        y_pred, y = _inputs.unpack_output(output)
         pred, target = _inputs.format_multilabel(
             y_pred, y, self.num_labels, self.threshold, self.from_logits, self.validate_args
         )

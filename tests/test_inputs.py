@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from ignite.engine import create_supervised_trainer
 from ignite.exceptions import NotComputableError
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
 
@@ -1145,3 +1146,82 @@ def test_a_batch_with_every_target_ignored_adds_nothing(ignore_index: int, valid
     metric.update(all_ignored)
     assert torch.equal(metric.confusion_matrix(), before["cm"])
     assert metric.compute() == before["value"]
+
+
+# --------------------------------------------------------------------------- output is a pair
+
+NOT_PAIRS = [
+    pytest.param(
+        lambda y_pred, y: (y_pred,),
+        ValueError,
+        r"got a tuple of 1 element: use output_transform",
+        id="1-tuple",
+    ),
+    pytest.param(
+        lambda y_pred, y: (y_pred, y, torch.ones(y.shape[0])),
+        ValueError,
+        r"got a tuple of 3 elements: sample weights are not supported yet, and the third element would be "
+        r"dropped; pass \(y_pred, y\)",
+        id="3-tuple-weights",
+    ),
+    pytest.param(
+        lambda y_pred, y: [y_pred, y, y], ValueError, r"got a list of 3 elements: sample weights", id="3-list"
+    ),
+    pytest.param(lambda y_pred, y: [], ValueError, r"got a list of 0 elements", id="empty-list"),
+    pytest.param(
+        lambda y_pred, y: {"y_pred": y_pred, "y": y},
+        TypeError,
+        r"got a dict with keys \['y_pred', 'y'\]: pick the two with output_transform",
+        id="dict",
+    ),
+    pytest.param(
+        lambda y_pred, y: 0.6931,
+        TypeError,
+        r"got float 0\.6931: an engine made by create_supervised_trainer returns the loss \(a float\)",
+        id="loss-float",
+    ),
+    pytest.param(
+        lambda y_pred, y: torch.stack([y.to(torch.float32), y.to(torch.float32)]),
+        TypeError,
+        r"got a single torch\.Tensor of shape \(2, 4[, 3]*\): pass predictions and targets as two tensors",
+        id="stacked-tensor",
+    ),
+    pytest.param(lambda y_pred, y: None, TypeError, r"got NoneType: use output_transform", id="None"),
+]
+
+
+@pytest.mark.parametrize("family", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize(("build", "error", "match"), NOT_PAIRS)
+def test_output_must_be_the_pair_y_pred_y(
+    build: Callable[[Any, Any], Any], error: type[Exception], match: str, family: str
+) -> None:
+    make, valid = FAMILIES[family]
+    metric = make()
+    metric.update(valid())
+    before = _snapshot(metric)
+    with pytest.raises(
+        error,
+        match=r"^Argument `output` must be a pair \(y_pred, y\), a tuple or list of 2 elements, " + match,
+    ):
+        metric.update(build(*valid()))
+    _assert_same(_snapshot(metric), before)
+
+
+def test_a_metric_attached_to_a_default_trainer_says_to_use_an_evaluator() -> None:
+    """create_supervised_trainer's output is the loss: the metric names it and the way out."""
+    model = torch.nn.Linear(3, 1)
+    trainer = create_supervised_trainer(
+        model, torch.optim.SGD(model.parameters(), lr=0.1), torch.nn.BCEWithLogitsLoss()
+    )
+    BinaryF1Score(from_logits=True).attach(trainer, "f1")
+    data = [(torch.randn(4, 3), torch.randint(0, 2, (4, 1)).float())]
+    with pytest.raises(TypeError, match=r"got float .*create_supervised_evaluator returns \(y_pred, y\)"):
+        trainer.run(data)
+
+
+def test_a_pair_as_a_list_is_accepted() -> None:
+    y_pred, y = _valid_binary()
+    metric, reference = _binary(), _binary()
+    metric.update([y_pred, y])
+    reference.update((y_pred, y))
+    _assert_same(_snapshot(metric), _snapshot(reference))
