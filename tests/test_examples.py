@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# The programs the examples tell the user to run, and the distribution that installs each one.
+PRINTED_COMMANDS = {"tensorboard": "tensorboard"}
 
 
 def run_example(
@@ -124,3 +132,76 @@ def test_plain_pytorch_loop(tmp_path: Path) -> None:
     assert "validation/f1_macro" in scalars
     assert {"validation/f1/class_0", "validation/f1/class_1", "validation/f1/class_2"} <= set(scalars)
     assert [e.step for e in events.Scalars("validation/f1_macro")] == list(range(1, 7))
+
+
+# --------------------------------------------------------------------------- what the examples print works
+
+
+def _extras() -> dict[str, set[str]]:
+    """pyproject.toml's optional dependencies: extra -> normalised distribution names."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {
+        extra: {re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0].lower().replace("_", "-") for req in reqs}
+        for extra, reqs in project["optional-dependencies"].items()
+    }
+
+
+def _printed_programs() -> dict[str, set[str]]:
+    """program -> the example scripts whose ``print`` calls show ``program --option ...``."""
+    found: dict[str, set[str]] = {}
+    for script in sorted(EXAMPLES.glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"):
+                continue
+            for part in ast.walk(node):
+                if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                    for program in re.findall(r"(?:^|\s)([A-Za-z][\w.-]*) --[A-Za-z]", part.value):
+                        found.setdefault(program, set()).add(script.name)
+    return found
+
+
+def test_every_command_an_example_prints_is_installed_by_the_readme_command() -> None:
+    printed = _printed_programs()
+    assert "tensorboard" in printed  # digits_multiclass.py: "look at them with: tensorboard --logdir ..."
+    assert set(printed) <= set(PRINTED_COMMANDS), f"a printed command with no known installer: {printed}"
+
+    # README command 1 (the one that runs the main example) installs these extras
+    readme = (ROOT / "README.md").read_text()
+    (command,) = [line for line in readme.splitlines() if "python examples/digits_multiclass.py" in line]
+    (installed,) = re.findall(r'-e "\.\[([\w,-]+)\]"', command)
+    extras = _extras()
+    provided = set().union(*(extras[name] for name in installed.split(",")))
+    for program in printed:
+        distribution = PRINTED_COMMANDS[program]
+        assert distribution in provided, f"{program!r} is printed but {command!r} does not install it"
+        assert distribution in extras["tensorboard"]  # the extra for viewing the logs brings it too
+
+        # and in this environment the command is there, installed by that distribution, and runs
+        scripts = importlib.metadata.entry_points(group="console_scripts", name=program)
+        assert scripts and {ep.dist.name.lower() for ep in scripts if ep.dist} == {distribution}
+        executable = shutil.which(program, path=str(Path(sys.executable).parent)) or shutil.which(program)
+        assert executable is not None, f"{program} is not on PATH nor next to {sys.executable}"
+        done = subprocess.run([executable, "--help"], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "--logdir" in done.stdout, done.stderr[-2000:]
+
+
+def test_the_installation_page_lists_what_each_extra_installs() -> None:
+    page = (ROOT / "docs" / "installation.md").read_text()
+    rows = {
+        cells[0].strip("`"): cells[1].lower()
+        for line in page.splitlines()
+        if line.startswith("| `")
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+    extras = _extras()
+    assert set(rows) == set(extras)
+    for extra, distributions in extras.items():
+        listed = rows[extra]
+        for included in re.findall(r"the `(\w+)` extra", listed):
+            listed += ", " + rows[included]
+        for distribution in distributions:
+            assert distribution in listed, f"{extra}: {distribution} not in {listed!r}"
