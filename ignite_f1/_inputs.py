@@ -8,8 +8,8 @@ on an accelerator (on the CPU there is nothing to wait for).
 
 A metric formats every batch, so formatting reads each batch in as few passes as it can: the
 arg-max is :func:`ignite_f1._argmax.argmax`, validation reads reductions that counting does not
-(``amax`` for NaN logits, ``aminmax`` for labels), and 0/1 data come back as floats, which
-:mod:`ignite_f1._counts` sums fastest.
+(``aminmax`` for scores and labels, ``amax`` of the arg-max's maxima), and 0/1 data come back as
+floats, which :mod:`ignite_f1._counts` sums fastest.
 """
 
 from __future__ import annotations
@@ -325,32 +325,37 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
 
 def _check_zero_one_batch(
     y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None = None
-) -> None:
+) -> bool | None:
     """Check a non-empty binary or multilabel batch with one host synchronisation.
 
     Float ``y_pred`` must hold no NaN (and probabilities in [0, 1] unless ``from_logits``); integer
-    ``y_pred`` and ``y`` must hold only 0 and 1. Logits only need the NaN check, which their maximum
-    answers (``amax`` propagates NaN) at the cost of one plain reduction. ``target``, ``y`` already
-    converted to floats, is checked in its place when ``y`` holds integers (:func:`_target_parts`).
+    ``y_pred`` and ``y`` must hold only 0 and 1. Scores are read with one ``aminmax`` (NaN
+    propagates into both), whose minimum and maximum also tell whether logits look like
+    probabilities. ``target``, ``y`` already converted to floats, is checked in its place when ``y``
+    holds integers (:func:`_target_parts`).
+
+    Returns:
+        For float ``y_pred``, whether every score lies in [0, 1]; ``None`` for labels.
     """
     if y_pred.dtype == torch.bool:
         pred_parts: list[torch.Tensor] = []
     elif y_pred.is_floating_point():
-        pred_parts = [y_pred.amax()] if from_logits else _score_parts(y_pred)
+        pred_parts = _score_parts(y_pred)
     else:
         pred_parts = _target_parts(y_pred)
     values = _host_values(pred_parts + _target_parts(y, target))
     pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-    if len(pred_values) == 1:
-        _check_scores(pred_values[0], pred_values[0], from_logits)
-    elif pred_values and y_pred.is_floating_point():
+    in_unit_interval = None
+    if pred_values and y_pred.is_floating_point():
         _check_scores(pred_values[0], pred_values[1], from_logits)
+        in_unit_interval = pred_values[0] >= 0 and pred_values[1] <= 1
     elif pred_values:
         _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
     if target_values:
         integral = len(target_values) < 3 or not target_values[2]
         lo, hi = _exact_range(y, target_values[0], target_values[1]) if integral else target_values[:2]
         _check_binary_target("y", lo, hi, integral)
+    return in_unit_interval
 
 
 _EXACT_FLOAT32 = 1 << 24
@@ -381,12 +386,15 @@ def _predictions(y_pred: torch.Tensor, threshold: float, from_logits: bool, long
 
 def format_binary(
     y_pred: Any, y: Any, threshold: float, from_logits: bool, validate: bool = True
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Check a binary batch and return flat 0/1 float (predictions, targets).
+) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
+    """Check a binary batch and return flat 0/1 float (predictions, targets) and a score flag.
 
     ``y_pred``: float scores (logits or probabilities) or 0/1 integer/bool labels, shape (N,), (N, 1)
     or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)). A prediction is 1 when
     the score is at or above the threshold; labels are taken as they are.
+
+    The flag tells whether every float score of the batch lies in [0, 1], read from the reduction
+    validation makes anyway; it is ``None`` for labels, an empty batch or ``validate=False``.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -404,17 +412,19 @@ def format_binary(
             )
         y_pred, y = squeezed, target
     target = _zero_one(y, None, y.numel())
+    in_unit_interval = None
     if validate and y.numel() > 0:
-        _check_zero_one_batch(y_pred, y, from_logits, target)
-    return _predictions(y_pred, threshold, from_logits, y.numel()).reshape(-1), target.reshape(-1)
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
+    pred = _predictions(y_pred, threshold, from_logits, y.numel())
+    return pred.reshape(-1), target.reshape(-1), in_unit_interval
 
 
 def format_multilabel(
     y_pred: Any, y: Any, num_labels: int, threshold: float, from_logits: bool, validate: bool = True
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
     """Check a multilabel batch and return 0/1 float (predictions, targets) of shape (N, L).
 
-    The rules are those of :func:`format_binary`, label by label.
+    The rules and the score flag are those of :func:`format_binary`, label by label.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -433,9 +443,10 @@ def format_multilabel(
         )
     longest = max(y.shape)  # per-label sums run over N samples, per-sample sums over L labels
     target = _zero_one(y, None, longest)
+    in_unit_interval = None
     if validate and y.numel() > 0:
-        _check_zero_one_batch(y_pred, y, from_logits, target)
-    return _predictions(y_pred, threshold, from_logits, longest), target
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
+    return _predictions(y_pred, threshold, from_logits, longest), target, in_unit_interval
 
 
 def _kept_range(target: torch.Tensor, keep: torch.Tensor | None) -> tuple[float, float]:

@@ -7,6 +7,7 @@ arithmetic (:mod:`ignite_f1._scores`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,6 +63,7 @@ class _CountingMetric(Metric):
     """
 
     _state_dict_all_req_keys: tuple[str, ...] = ()
+    _scores_in_unit_interval: bool | None = None  # see _note_scores; not part of the state dict
 
     def __init__(
         self,
@@ -128,6 +130,40 @@ class _CountingMetric(Metric):
                 f"{type(self).__name__} must have at least one example before it can be computed."
             )
 
+    # ---- the probability warning of the binary and multilabel metrics (from_logits=True)
+
+    def _note_scores(self, in_unit_interval: bool | None) -> None:
+        """Keep whether every float score since :meth:`reset` lay in [0, 1] (``None``: none seen)."""
+        if in_unit_interval is not None:
+            self._scores_in_unit_interval = in_unit_interval and self._scores_in_unit_interval is not False
+
+    def _warn_if_probabilities(self) -> None:
+        """Warn once per ``compute()`` when logits were asked for and every score looked like a probability.
+
+        Part of ``compute()``'s collective call in a distributed run: the processes' flags are summed
+        there, so every process warns when at least one saw float scores and none saw a score
+        outside [0, 1]. Without validation no score is read, so nothing is known and nothing is said.
+        """
+        if not (getattr(self, "from_logits", False) and self.validate_args):
+            return
+        seen = self._scores_in_unit_interval
+        flags = torch.tensor([seen is True, seen is False], dtype=torch.int64, device=self._device)
+        if idist.get_world_size() > 1:
+            summed = idist.all_reduce(flags)
+            assert isinstance(summed, torch.Tensor)
+            flags = summed
+        only_in_unit_interval, outside = flags.tolist()
+        if only_in_unit_interval and not outside:
+            threshold = getattr(self, "threshold", 0.5)
+            warnings.warn(
+                f"{type(self).__name__} was built with from_logits=True, but every score since reset() lay "
+                f"in [0, 1]: the scores look like probabilities (after a sigmoid), which are being compared "
+                f"as logits with logit({threshold}) = {_inputs.logit_threshold(threshold)!r}, so nearly all "
+                "count as positive. If they are probabilities, build the metric with from_logits=False.",
+                UserWarning,
+                stacklevel=3,
+            )
+
     def load_state_dict(self, state_dict: Any) -> None:
         super().load_state_dict(state_dict)
         for name in self._state_dict_all_req_keys:
@@ -173,6 +209,14 @@ class BinaryFBetaScore(_CountingMetric):
         The threshold is compared in the dtype of ``y_pred``, as ``y_pred >= threshold`` is in
         torch: in float32, 0.7 is 0.69999998, so a probability equal to ``float32(0.7)`` counts as
         positive at ``threshold=0.7``. Only scores exactly at the rounded threshold are affected.
+
+        With ``from_logits=True``, ``compute()`` emits one ``UserWarning`` when every float score
+        since :meth:`reset` lay in [0, 1]: such scores look like probabilities, which compared as
+        logits would nearly all count as positive. The check reads the minimum and maximum that
+        validation reduces anyway, so there is no warning with ``validate_args=False``; integer and
+        bool ``y_pred`` are labels and do not count. In a distributed run the processes' findings are
+        combined in ``compute()``'s collective call: every process warns when none saw a score
+        outside [0, 1].
 
     Examples:
         >>> import torch
@@ -231,6 +275,7 @@ class BinaryFBetaScore(_CountingMetric):
         self._cm = self._zeros(2, 2)
         if self.num_thresholds is not None:
             self._threshold_counts = self._zeros(2, self.num_thresholds)
+        self._scores_in_unit_interval = None
         self._reduced_state = None
 
     @reinit__is_reduced
@@ -255,7 +300,9 @@ class BinaryFBetaScore(_CountingMetric):
                     [1, 2]])
         """
         y_pred, y = _inputs.unpack_output(output)
-        pred, target = _inputs.format_binary(y_pred, y, self.threshold, self.from_logits, self.validate_args)
+        pred, target, in_unit_interval = _inputs.format_binary(
+            y_pred, y, self.threshold, self.from_logits, self.validate_args
+        )
         counts = _counts.binary_counts(pred, target)
         if self.num_thresholds is not None:
             histogram = _curves.threshold_histogram(
@@ -263,6 +310,7 @@ class BinaryFBetaScore(_CountingMetric):
             )
             self._threshold_counts += histogram.to(self._device)
         self._cm += counts.to(self._device)
+        self._note_scores(in_unit_interval)
         self._reduced_state = None
 
     def compute(self) -> float:
@@ -285,6 +333,7 @@ class BinaryFBetaScore(_CountingMetric):
         """
         cm = self._reduced(collective=True)["_cm"]
         self._check_computable(cm.sum())
+        self._warn_if_probabilities()
         return _scores.binary_fbeta(cm, self.beta, self.zero_division)
 
     def confusion_matrix(self) -> torch.Tensor:
@@ -719,6 +768,10 @@ class MultilabelFBetaScore(_CountingMetric):
         ``compute()``: a Python float when averaged; with ``average=None`` a float64 tensor with one
         value per label, or a ``{name: score}`` dict with ``class_names``.
 
+    Notes:
+        With ``from_logits=True``, ``compute()`` warns when every score looked like a probability,
+        as :class:`BinaryFBetaScore` does (only with ``validate_args=True``).
+
     Examples:
         >>> import torch
         >>> from sklearn.metrics import fbeta_score
@@ -788,6 +841,7 @@ class MultilabelFBetaScore(_CountingMetric):
         self._sample_defined = self._zeros(3)
         if self.num_thresholds is not None:
             self._threshold_counts = self._zeros(2, self.num_labels, self.num_thresholds)
+        self._scores_in_unit_interval = None
         self._reduced_state = None
 
     @reinit__is_reduced
@@ -812,7 +866,7 @@ class MultilabelFBetaScore(_CountingMetric):
             tensor([2, 1, 0])
         """
         y_pred, y = _inputs.unpack_output(output)
-        pred, target = _inputs.format_multilabel(
+        pred, target, in_unit_interval = _inputs.format_multilabel(
             y_pred, y, self.num_labels, self.threshold, self.from_logits, self.validate_args
         )
         if pred.shape[0] == 0:
@@ -825,6 +879,7 @@ class MultilabelFBetaScore(_CountingMetric):
         self._num_samples += pred.shape[0]
         self._sample_sums += sample_sums.to(self._device)
         self._sample_defined += sample_defined.to(self._device)
+        self._note_scores(in_unit_interval)
         self._reduced_state = None
 
     def compute(self) -> Result:
@@ -848,6 +903,7 @@ class MultilabelFBetaScore(_CountingMetric):
         """
         state = self._reduced(collective=True)
         self._check_computable(state["_num_samples"])
+        self._warn_if_probabilities()
         result = _scores.multilabel_fbeta(
             state["_label_counts"],
             state["_sample_sums"],

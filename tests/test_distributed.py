@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -217,10 +218,33 @@ def _worker(local_rank: int, out_dir: str) -> None:
             "after": after,
             "restored": restored,
             "empty_batch_errors": empty_batch_errors,
+            "probability_warnings": _probability_scenarios(rank),
         },
         Path(out_dir) / f"rank{rank}.pt",
     )
     _divergent_updates(rank, out_dir)
+
+
+PROBABILITY_SCENARIOS = ("both_probabilities", "rank1_logits", "rank1_labels")
+
+
+def _probability_scenarios(rank: int) -> dict[str, list[str]]:
+    """Rank 0 feeds sigmoid outputs to a from_logits=True metric; rank 1 the same, a real logit, or
+    labels. The warnings each rank's compute() gives, per scenario."""
+    seen = {}
+    for scenario in PROBABILITY_SCENARIOS:
+        metric = BinaryFBetaScore(1.0, from_logits=True, zero_division=0.0)
+        y_pred, y = torch.tensor([0.2, 0.9, 0.6]), torch.tensor([0, 1, 1])
+        if rank == 1 and scenario == "rank1_logits":
+            y_pred = y_pred * 4 - 2  # one score below 0
+        elif rank == 1 and scenario == "rank1_labels":
+            y_pred = (y_pred >= 0.5).long()
+        metric.update((y_pred, y))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            metric.compute()
+        seen[scenario] = [str(w.message) for w in caught if "look like probabilities" in str(w.message)]
+    return seen
 
 
 def _divergent_updates(rank: int, out_dir: str) -> None:
@@ -471,3 +495,16 @@ def test_compute_after_uneven_updates_stays_collective(launched: tuple[Path, int
     expected = fbeta_score(y_true=true, y_pred=pred, beta=1.0, average="micro", zero_division=0.0)
     for f in files:
         assert torch.load(f, weights_only=False) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "warns"),
+    [("both_probabilities", True), ("rank1_logits", False), ("rank1_labels", True)],
+)
+def test_the_probability_warning_is_decided_over_all_ranks(
+    ranks: list[dict[str, Any]], scenario: str, warns: bool
+) -> None:
+    """compute() sums the ranks' findings in its collective call: every rank gives the same answer,
+    and one rank's logits show that rank 0's scores in [0, 1] were logits too."""
+    for rank in ranks:
+        assert len(rank["probability_warnings"][scenario]) == (1 if warns else 0), rank["rank"]

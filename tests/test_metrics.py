@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -576,3 +577,120 @@ def test_label_predictions_at_ignored_targets_may_hold_anything() -> None:
     assert metric.compute() == f1_score([0, 1, 2], [0, 2, 2], average="macro")
     with pytest.raises(ValueError, match=r"Argument `y_pred` must hold class labels in \[0, 3\)"):
         metric.update((torch.tensor([0, 7]), torch.tensor([0, 1])))  # 7 at a kept target
+
+
+# --------------------------------------------------------------------------- probabilities read as logits
+
+
+def _warnings_of(call: Callable[[], Any]) -> list[str]:
+    """The UserWarnings a call emits (every one, however often it was seen before)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def _probability_warnings(metric: Any) -> list[str]:
+    return [m for m in _warnings_of(metric.compute) if "look like probabilities" in m]
+
+
+_BINARY_LOGITS = torch.tensor([2.0, -2.0, -3.0, 1.0, 0.4, -0.2])
+_BINARY_Y = torch.tensor([1, 0, 0, 1, 1, 0])
+_ML_LOGITS = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0], [0.3, 0.2, -0.7], [-1.5, 0.1, 1.2]])
+_ML_Y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 1]])
+
+PROBABILITY_CASES = [
+    pytest.param(BinaryF1Score, {}, _BINARY_LOGITS, _BINARY_Y, id="binary"),
+    pytest.param(
+        BinaryFBetaScore, {"beta": 2.0, "num_thresholds": 5}, _BINARY_LOGITS, _BINARY_Y, id="binary-curve"
+    ),
+    pytest.param(MultilabelF1Score, {"num_labels": 3}, _ML_LOGITS, _ML_Y, id="multilabel"),
+    pytest.param(
+        MultilabelFBetaScore,
+        {"beta": 0.5, "num_labels": 3, "average": "samples"},
+        _ML_LOGITS,
+        _ML_Y,
+        id="ml-samples",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "logits", "y"), PROBABILITY_CASES)
+def test_sigmoid_outputs_read_as_logits_warn_once_per_compute(
+    cls: type, kwargs: dict[str, Any], logits: torch.Tensor, y: torch.Tensor
+) -> None:
+    """The most common mistake: sigmoid, then a metric that expects logits. The count is still what
+    was asked for (probabilities compared with logit(0.5) = 0), but compute() says so."""
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    probabilities = torch.sigmoid(logits)
+    metric.update((probabilities[:2], y[:2]))
+    metric.update((probabilities[2:], y[2:]))
+    for _ in range(2):  # one warning per compute(), not one per batch
+        messages = _probability_warnings(metric)
+        assert len(messages) == 1
+        assert f"{cls.__name__} was built with from_logits=True" in messages[0]
+        assert "build the metric with from_logits=False" in messages[0]
+    # what was computed is sklearn on probabilities compared with 0, as asked
+    average = kwargs.get("average", "macro") if y.ndim == 2 else "binary"
+    expected = fbeta_score(
+        y_true=y.numpy(),
+        y_pred=(probabilities >= 0).numpy(),
+        beta=kwargs.get("beta", 1.0),
+        average=average,
+        zero_division=0.0,
+    )
+    with pytest.warns(UserWarning, match="look like probabilities"):
+        assert metric.compute() == expected
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "logits", "y"), PROBABILITY_CASES)
+def test_real_logits_labels_and_probabilities_do_not_warn(
+    cls: type, kwargs: dict[str, Any], logits: torch.Tensor, y: torch.Tensor
+) -> None:
+    probabilities = torch.sigmoid(logits)
+    # one score outside [0, 1] in any batch since reset() shows logits
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    metric.update((probabilities[:2], y[:2]))
+    metric.update((logits[2:], y[2:]))
+    assert _probability_warnings(metric) == []
+    # probabilities announced as such
+    metric = cls(from_logits=False, zero_division=0.0, **kwargs)
+    metric.update((probabilities, y))
+    assert _probability_warnings(metric) == []
+    # integer and bool predictions are labels, not scores
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    metric.update(((logits >= 0).long(), y))
+    metric.update(((logits >= 0), y))
+    assert _probability_warnings(metric) == []
+    # without validation no score is read: nothing is known, nothing is said (documented)
+    metric = cls(from_logits=True, zero_division=0.0, validate_args=False, **kwargs)
+    metric.update((probabilities, y))
+    assert _probability_warnings(metric) == []
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "logits", "y"), PROBABILITY_CASES)
+def test_the_probability_flag_follows_reset_and_ignores_rejected_batches(
+    cls: type, kwargs: dict[str, Any], logits: torch.Tensor, y: torch.Tensor
+) -> None:
+    probabilities = torch.sigmoid(logits)
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    metric.update((logits, y))
+    assert _probability_warnings(metric) == []
+    metric.reset()  # a new epoch of probabilities: the logits of the last one are forgotten
+    metric.update((probabilities, y))
+    with pytest.raises(ValueError, match="must hold only 0 and 1"):
+        metric.update((logits, y + 2))  # rejected: its logits were never counted
+    assert len(_probability_warnings(metric)) == 1
+    metric.reset()
+    metric.update((probabilities, y))
+    metric.update((logits[:0], y[:0]))  # an empty batch says nothing either way
+    assert len(_probability_warnings(metric)) == 1
+    metric.update((logits, y))
+    assert _probability_warnings(metric) == []
+
+
+def test_the_issue_example_warns() -> None:
+    metric = BinaryF1Score(from_logits=True)
+    metric.update((torch.sigmoid(torch.tensor([2.0, -2.0, -3.0, 1.0])), torch.tensor([1, 0, 0, 1])))
+    with pytest.warns(UserWarning, match=r"look like probabilities .* from_logits=False"):
+        metric.compute()
