@@ -11,7 +11,7 @@ three digits made rare in the training set, logs the evaluator with ``F1Tensorbo
 reads the event files with TensorBoard's ``EventAccumulator``. The confusion matrix is the PNG the
 handler logged, byte for byte; the per-class chart redraws the logged scalars the way TensorBoard's
 custom-scalars chart shows them; the report is the logged markdown. The F1-vs-threshold figure comes
-from ``BinaryF1Score(num_thresholds=101).curve()`` on the breast cancer data.
+from ``BinaryF1Score(num_thresholds=101, from_logits=True).curve()`` on the breast cancer data.
 """
 
 from __future__ import annotations
