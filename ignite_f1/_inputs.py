@@ -189,13 +189,45 @@ def check_class_names(class_names: Any, count: int, count_name: str) -> list[str
     return names
 
 
+_INT64 = torch.iinfo(torch.int64)
+
+
 def check_ignore_index(ignore_index: Any) -> int | None:
-    """Check ``ignore_index``: None or an integer."""
+    """Check ``ignore_index``: None or an integer that fits in int64 (targets are compared with it)."""
     if ignore_index is None:
         return None
     if not _is_int(ignore_index):
         raise TypeError(f"Argument `ignore_index` must be None or an integer, got {ignore_index!r}.")
+    if not _INT64.min <= ignore_index <= _INT64.max:
+        raise ValueError(
+            f"Argument `ignore_index` must fit in int64, in [{_INT64.min}, {_INT64.max}], "
+            f"got {ignore_index!r}: use the value that marks skipped targets in `y` (such as -100 or 255)."
+        )
     return int(ignore_index)
+
+
+MAX_CONFUSION_BYTES = 1 << 34
+"""Largest C x C int64 confusion matrix a metric allocates (16 GiB: num_classes up to 46,340)."""
+
+
+def check_confusion_size(num_classes: int) -> int:
+    """Check that a C x C int64 matrix (C = ``num_classes``) fits in :data:`MAX_CONFUSION_BYTES`."""
+    size = num_classes * num_classes * 8
+    if size > MAX_CONFUSION_BYTES:
+        raise ValueError(
+            matrix_too_large(num_classes, f"more than the limit of {MAX_CONFUSION_BYTES:,} bytes")
+        )
+    return num_classes
+
+
+def matrix_too_large(num_classes: int, why: str) -> str:
+    """The message for a confusion matrix that does not fit: its size, why, and what to do."""
+    size = num_classes * num_classes * 8
+    return (
+        f"Argument `num_classes` must be small enough for the {num_classes} x {num_classes} int64 confusion "
+        f"matrix this metric keeps ({size:,} bytes), got {num_classes} ({why}): reduce the number of classes "
+        "(for instance by grouping rare ones), or use a metric that does not keep the full matrix."
+    )
 
 
 # --------------------------------------------------------------------------- batch checks
@@ -405,6 +437,14 @@ def format_binary(
     if y_pred.shape != y.shape:
         squeezed = y_pred.squeeze(1) if y_pred.ndim == 2 and y_pred.shape[1] == 1 else y_pred
         target = y.squeeze(1) if y.ndim == 2 and y.shape[1] == 1 else y
+        if squeezed.shape != target.shape and y_pred.ndim == 2 and y_pred.shape[1] == 2 and target.ndim == 1:
+            raise ValueError(
+                "Argument `y_pred` of a binary metric must hold one score per sample, shape (N,) or (N, 1) "
+                f"like y, got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)} (two scores per sample): "
+                "for two-class outputs use MulticlassF1Score(num_classes=2), or keep the positive class's "
+                "column: y_pred[:, 1] for softmax probabilities (from_logits=False), "
+                "y_pred[:, 1] - y_pred[:, 0] for two-class logits (from_logits=True)."
+            )
         if squeezed.shape != target.shape:
             raise ValueError(
                 "Arguments `y_pred` and `y` must have the same shape ((N,) and (N, 1) go together), "
@@ -473,6 +513,7 @@ def format_multiclass(
     y = _check_tensor("y", y)
     if y.ndim < 1:
         raise ValueError(f"Argument `y` must have at least 1 dimension (N, ...), got shape {tuple(y.shape)}.")
+    _check_not_one_hot(y_pred, y, num_classes)
     if y_pred.is_floating_point():
         if y_pred.ndim != y.ndim + 1:
             raise ValueError(
@@ -540,6 +581,31 @@ def format_multiclass(
     return target, pred if pred.dtype == torch.int64 else pred.to(torch.int64)
 
 
+def _check_not_one_hot(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> None:
+    """Name the two common target mistakes: one-hot (N, C, ...) targets, and (N, 1, ...) targets.
+
+    Valid labels have y_pred's shape without its class dimension (scores) or y_pred's own (labels);
+    these mistakes have one dimension more, at dimension 1, so valid input never reaches a raise.
+    """
+    if y.ndim < 2:
+        return
+    # the shape of the labels y should be: y_pred's without its class dimension, or y_pred's own
+    labels = y_pred.shape[:1] + y_pred.shape[2:] if y_pred.is_floating_point() else y_pred.shape
+    if y.shape[:1] + y.shape[2:] != labels:
+        return
+    got = f"got y {tuple(y.shape)} with y_pred {tuple(y_pred.shape)}"
+    if y.shape[1] == num_classes:  # >= 2
+        raise ValueError(
+            "Argument `y` must hold one class label per sample, shape (N, ...), not one-hot "
+            f"(N, num_classes={num_classes}, ...), {got}: pass y.argmax(1)."
+        )
+    if y.shape[1] == 1:
+        raise ValueError(
+            f"Argument `y` must hold class labels of shape (N, ...) without a dimension of size 1, {got}: "
+            "pass y.squeeze(1)."
+        )
+
+
 def _lands_past_the_matrix(ignore_index: int | None, num_classes: int, batch: int) -> bool:
     """Whether targets equal to ``ignore_index`` can be left in place for counting.
 
@@ -580,7 +646,14 @@ def _check_multiclass_values(
             f"Argument `y` must hold integer class labels, got non-integral float values in [{lo!r}, {hi!r}]."
         )
     extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
+    hint = ""
+    if ignore_index is None:
+        seen = _fmt(lo if lo < 0 else hi)
+        hint = (
+            f": if {seen} marks targets to skip (padding, void pixels), pass ignore_index={seen}; "
+            "otherwise check num_classes and the labels"
+        )
     raise ValueError(
         f"Argument `y` must hold class labels in [0, {num_classes}){extra} "
-        f"(num_classes={num_classes}), got values in [{_fmt(lo)}, {_fmt(hi)}]."
+        f"(num_classes={num_classes}), got values in [{_fmt(lo)}, {_fmt(hi)}]{hint}."
     )

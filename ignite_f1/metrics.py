@@ -545,7 +545,7 @@ class MulticlassFBetaScore(_CountingMetric):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
     ) -> None:
-        self.num_classes = _inputs.check_count("num_classes", num_classes)
+        self.num_classes = _inputs.check_confusion_size(_inputs.check_count("num_classes", num_classes))
         self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTICLASS)
         self.labels = _inputs.check_labels(labels, self.num_classes)
         self.ignore_index = _inputs.check_ignore_index(ignore_index)
@@ -565,7 +565,12 @@ class MulticlassFBetaScore(_CountingMetric):
             >>> metric.confusion_matrix().sum()  # the 3 samples are forgotten
             tensor(0)
         """
-        self._cm = self._zeros(self.num_classes, self.num_classes)
+        try:
+            self._cm = self._zeros(self.num_classes, self.num_classes)
+        except RuntimeError as error:  # the allocator's refusal (torch.OutOfMemoryError is one)
+            raise ValueError(
+                _inputs.matrix_too_large(self.num_classes, f"the allocator refused: {error}")
+            ) from None
         self._reduced_state = None
 
     @reinit__is_reduced

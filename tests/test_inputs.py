@@ -25,6 +25,7 @@ from ignite_f1 import (
     MulticlassFBetaScore,
     MultilabelF1Score,
     MultilabelFBetaScore,
+    _inputs,
 )
 
 NAN = float("nan")
@@ -158,7 +159,72 @@ _ML_LOGITS, _ML_Y = _valid_multilabel()
 _ML_PROBS = _valid_multilabel_prob()[0]
 
 # (family, (y_pred, y), exception, regex on the message)
+_ONE_HOT_3 = torch.nn.functional.one_hot(_Y_3, 3)
+_SEG_SCORES, _SEG_Y = _valid_segmentation()
+_SEG_Y_CLEAN = _SEG_Y.clamp(max=2)
+
 BAD_BATCHES = [
+    # ---- multi-class targets in the wrong form, named with the fix
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, _ONE_HOT_3),
+        ValueError,
+        r"^Argument `y` must hold one class label per sample, shape \(N, \.\.\.\), not one-hot "
+        r"\(N, num_classes=3, \.\.\.\), got y \(4, 3\) with y_pred \(4, 3\): pass y\.argmax\(1\)\.$",
+        id="multiclass-one_hot_y",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3.argmax(1), _ONE_HOT_3),
+        ValueError,
+        r"not one-hot .*got y \(4, 3\) with y_pred \(4,\): pass y\.argmax\(1\)\.$",
+        id="multiclass-one_hot_y_label_pred",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, _Y_3.unsqueeze(1)),
+        ValueError,
+        r"^Argument `y` must hold class labels of shape \(N, \.\.\.\) without a dimension of size 1, "
+        r"got y \(4, 1\) with y_pred \(4, 3\): pass y\.squeeze\(1\)\.$",
+        id="multiclass-y_N1",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3.argmax(1), _Y_3.unsqueeze(1)),
+        ValueError,
+        r"got y \(4, 1\) with y_pred \(4,\): pass y\.squeeze\(1\)\.$",
+        id="multiclass-y_N1_label_pred",
+    ),
+    pytest.param(
+        "segmentation",
+        (_SEG_SCORES, torch.nn.functional.one_hot(_SEG_Y_CLEAN, 3).permute(0, 3, 1, 2)),
+        ValueError,
+        r"not one-hot .*got y \(2, 3, 4, 4\) with y_pred \(2, 3, 4, 4\): pass y\.argmax\(1\)\.$",
+        id="segmentation-one_hot_y",
+    ),
+    pytest.param(
+        "segmentation",
+        (_SEG_SCORES, _SEG_Y.unsqueeze(1)),
+        ValueError,
+        r"got y \(2, 1, 4, 4\) with y_pred \(2, 3, 4, 4\): pass y\.squeeze\(1\)\.$",
+        id="segmentation-y_N1",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0, -100, 2, -100])),
+        ValueError,
+        r"^Argument `y` must hold class labels in \[0, 3\) \(num_classes=3\), got values in \[-100, 2\]: "
+        r"if -100 marks targets to skip \(padding, void pixels\), pass ignore_index=-100; otherwise check "
+        r"num_classes and the labels\.$",
+        id="multiclass-y_minus_100_without_ignore_index",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0, 255, 2, 1], dtype=torch.uint8)),
+        ValueError,
+        r"got values in \[0, 255\]: if 255 marks targets to skip .*pass ignore_index=255;",
+        id="multiclass-y_255_without_ignore_index",
+    ),
     # ---- binary
     pytest.param(
         "binary",
@@ -171,8 +237,19 @@ BAD_BATCHES = [
         "binary",
         (torch.randn(4, 2), torch.tensor([1, 0, 1, 0])),
         ValueError,
-        r"Arguments `y_pred` and `y` must have the same shape .*got y_pred \(4, 2\) and y \(4,\)",
-        id="binary-shape_mismatch_2d",
+        r"^Argument `y_pred` of a binary metric must hold one score per sample, shape \(N,\) or \(N, 1\) "
+        r"like y, got y_pred \(4, 2\) and y \(4,\) \(two scores per sample\): for two-class outputs use "
+        r"MulticlassF1Score\(num_classes=2\), or keep the positive class's column: y_pred\[:, 1\] for "
+        r"softmax probabilities \(from_logits=False\), y_pred\[:, 1\] - y_pred\[:, 0\] for two-class logits",
+        id="binary-two_columns",
+    ),
+    pytest.param(
+        "binary_prob",
+        (torch.rand(4, 2), torch.tensor([[1], [0], [1], [0]])),
+        ValueError,
+        r"^Argument `y_pred` of a binary metric must hold one score per sample.*"
+        r"got y_pred \(4, 2\) and y \(4, 1\)",
+        id="binary-two_columns_y_N1",
     ),
     pytest.param(
         "binary",
@@ -944,6 +1021,29 @@ BAD_ARGUMENTS = [
     ),
     # ---- ignore_index
     pytest.param(
+        _mc(ignore_index=2**63),
+        ValueError,
+        r"^Argument `ignore_index` must fit in int64, in \[-9223372036854775808, 9223372036854775807\], "
+        r"got 9223372036854775808: use the value that marks skipped targets in `y` "
+        r"\(such as -100 or 255\)\.$",
+        id="ignore_index-too_large",
+    ),
+    pytest.param(
+        _mc(ignore_index=-(2**63) - 1),
+        ValueError,
+        r"^Argument `ignore_index` must fit in int64, .*got -9223372036854775809: ",
+        id="ignore_index-too_small",
+    ),
+    pytest.param(
+        _mc(num_classes=100_000),
+        ValueError,
+        r"^Argument `num_classes` must be small enough for the 100000 x 100000 int64 confusion matrix this "
+        r"metric keeps \(80,000,000,000 bytes\), got 100000 \(more than the limit of 17,179,869,184 bytes\): "
+        r"reduce the number of classes \(for instance by grouping rare ones\), or use a metric that does not "
+        r"keep the full matrix\.$",
+        id="num_classes-matrix_too_large",
+    ),
+    pytest.param(
         _mc(ignore_index=1.5),
         TypeError,
         r"Argument `ignore_index` must be None or an integer, got 1\.5\.",
@@ -1224,4 +1324,43 @@ def test_a_pair_as_a_list_is_accepted() -> None:
     metric, reference = _binary(), _binary()
     metric.update([y_pred, y])
     reference.update((y_pred, y))
+    _assert_same(_snapshot(metric), _snapshot(reference))
+
+
+def test_the_largest_matrix_allowed_is_16_gib() -> None:
+    # 8 bytes a cell: 46340^2 * 8 is just under 2^34 bytes, 46341^2 * 8 just over
+    assert 46340**2 * 8 <= 2**34 < 46341**2 * 8
+    assert _inputs.check_confusion_size(46340) == 46340
+    with pytest.raises(ValueError, match=r"got 46341 \(more than the limit of 17,179,869,184 bytes\)"):
+        _inputs.check_confusion_size(46341)
+
+
+def test_a_matrix_the_allocator_refuses_is_a_clear_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever the limit, an allocation that fails is reported with its size, not as a raw RuntimeError."""
+    monkeypatch.setattr(_inputs, "MAX_CONFUSION_BYTES", 1 << 62)
+    with pytest.raises(
+        ValueError,
+        match=r"^Argument `num_classes` must be small enough for the 67108864 x "
+        r"67108864 int64 confusion matrix this metric keeps \(36,028,797,018,963,968 bytes\), "
+        r"got 67108864 \(the allocator refused: .*\): reduce the number of classes",
+    ):
+        MulticlassF1Score(num_classes=2**26)  # 2^55 bytes: more than any address space
+
+
+def test_an_ignore_index_at_the_int64_limits_is_accepted_and_works() -> None:
+    for ignore_index in (2**63 - 1, -(2**63)):
+        metric = MulticlassF1Score(3, average=None, ignore_index=ignore_index, zero_division=0.0)
+        metric.update((torch.tensor([0, 1, 2, 0]), torch.tensor([0, 1, ignore_index, 2])))
+        expected = f1_score(
+            y_true=[0, 1, 2], y_pred=[0, 1, 0], labels=[0, 1, 2], average=None, zero_division=0.0
+        )
+        assert metric.compute().tolist() == expected.tolist()
+
+
+def test_binary_extra_dimensions_stay_allowed() -> None:
+    """Segmentation masks (N, H, W) and a (N, 2) target of the same shape are per-element binary."""
+    metric, reference = _binary_prob(), _binary_prob()
+    y_pred, y = torch.rand(3, 2), torch.randint(0, 2, (3, 2))
+    metric.update((y_pred, y))
+    reference.update((y_pred.reshape(-1), y.reshape(-1)))
     _assert_same(_snapshot(metric), _snapshot(reference))
