@@ -8,9 +8,17 @@ on the trainer. :func:`setup_f1_monitoring` wires the usual set in one call.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import inspect
+import json
 import math
 import os
+import re
+import secrets
+import socket
+import stat
+import uuid
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -24,6 +32,7 @@ import torch
 from ignite.base.mixins import Serializable
 from ignite.engine import Engine, EventEnum, Events
 from ignite.handlers import Checkpoint, DiskSaver, EarlyStopping, global_step_from_engine
+from ignite.handlers.checkpoint import BaseSaveHandler
 from ignite.metrics import Metric
 from ignite.utils import setup_logger
 
@@ -31,6 +40,7 @@ from ignite_f1._inputs import _is_real, check_count
 
 __all__ = [
     "F1Monitoring",
+    "MissingMetricError",
     "RetrainEvents",
     "RetrainOnPlateau",
     "score_function",
@@ -83,11 +93,26 @@ def _safe_name(name: str) -> str:
 # --------------------------------------------------------------------------- score_function
 
 
-class _MissingMetricError(KeyError):
-    """A ``KeyError`` whose message prints as a sentence (``KeyError`` quotes its argument)."""
+class MissingMetricError(KeyError):
+    """The metric a :func:`score_function` reads is not in ``engine.state.metrics``.
+
+    A ``KeyError`` (catch either), whose message prints as a sentence: it lists the metrics present
+    and says which engine the handler belongs on (``KeyError`` itself would print it in quotes).
+
+    Examples:
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1.handlers import MissingMetricError, score_function
+        >>> trainer = Engine(lambda engine, batch: None)
+        >>> trainer.state.metrics = {"loss": 0.3}  # the F1 metric lives on the evaluator
+        >>> try:
+        ...     score_function("f1")(trainer)
+        ... except MissingMetricError as error:
+        ...     print(isinstance(error, KeyError), error)
+        True Metric 'f1' is not in engine.state.metrics; metrics present: ['loss']. ...
+    """
 
     def __str__(self) -> str:
-        return str(self.args[0])
+        return str(self.args[0]) if self.args else ""
 
 
 def _nan_to_neg_inf(score: float) -> float:
@@ -154,8 +179,9 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
             tensor nor a dict of numbers (when called).
         ValueError: ``reduce`` is not None, "min" or "mean" (at once); the metric is per-class and
             ``reduce`` is None, or holds no score (when called).
-        KeyError: the metric is not in ``engine.state.metrics`` (when called); the message lists the
-            metrics present and says which engine the handler belongs on.
+        MissingMetricError: a ``KeyError``: the metric is not in ``engine.state.metrics`` (when
+            called); the message lists the metrics present and says which engine the handler
+            belongs on.
 
     Notes:
         A NaN score (for instance F1 with ``zero_division=nan`` and nothing to score) becomes
@@ -197,7 +223,7 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
     def score(engine: Engine) -> float:
         metrics = engine.state.metrics
         if metric_name not in metrics:
-            raise _MissingMetricError(
+            raise MissingMetricError(
                 f"Metric {metric_name!r} is not in engine.state.metrics; metrics present: "
                 f"{sorted(metrics)}. The score is read from the engine the handler is attached to: "
                 "attach the F1 metric and the handler (EarlyStopping, Checkpoint, RetrainOnPlateau) "
@@ -546,7 +572,7 @@ class RetrainOnPlateau(Serializable):
             return None
         path = Path(last)
         handler: Any = self.checkpoint.save_handler
-        if not isinstance(handler, DiskSaver):
+        if not isinstance(handler, DiskSaver | _ExclusiveSaver):  # Ignite's gives the name only
             path = Path(handler.dirname) / path
         return path
 
@@ -644,53 +670,276 @@ def _modules_with_reset(objects: Mapping[str, Any]) -> list[Callable[[], object]
 # --------------------------------------------------------------------------- setup_f1_monitoring
 
 
-class _KeepingDiskSaver(DiskSaver):
-    """A ``DiskSaver`` (atomic writes) that never writes over a file it was not asked to replace,
-    and deletes a replaced checkpoint only once its successor is safely on disk."""
+# Every file this module writes in a checkpoint directory, other than the checkpoints themselves,
+# starts with this prefix: temporary files `.ignite_f1-{host}-{pid}-{token}.tmp` (a save in
+# progress) and one ledger per run, `.ignite_f1-run-{run_id}.json` (the files the run owns).
+_OWN_PREFIX = ".ignite_f1-"
+_HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+_TEMP_NAME = re.compile(r"\.ignite_f1-(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp")
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+# Temporary files this process is writing now: never stale, whatever the next setup finds.
+_WRITING: set[str] = set()
 
-    def __init__(self, dirname: Path) -> None:
-        super().__init__(dirname, atomic=True, create_dir=False, require_empty=False)
-        self._to_remove: list[str] = []
+Identity = tuple[int, int]
 
-    @staticmethod
-    def _check_and_setup(dirname: Path, create_dir: bool, require_empty: bool) -> None:
-        pass  # setup_f1_monitoring checks the directory, and makes it once every argument is checked
+
+def _identity(path: Path) -> Identity | None:
+    """(size, modification time in ns) of the regular file at ``path``, or None if there is none."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return (status.st_size, status.st_mtime_ns)
+
+
+def _unlink_temp(path: Path) -> None:
+    _WRITING.discard(str(path))
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: cannot tell, keep the file
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: a process of another user has that pid
+        return True
+    return True
+
+
+class _ExclusiveSaver(BaseSaveHandler):
+    """Writes each checkpoint to a new file of ``dirname`` and never replaces a file it did not write.
+
+    A save writes a temporary file (removed if the write fails), records the file in the run's
+    ledger, then hard-links it to its final name, which fails if that name exists: another run's
+    file is never replaced, even by a save that started before it appeared. A file this run owns
+    (written by it, or restored with :meth:`adopt`) may be replaced, and the files Ignite's
+    ``Checkpoint`` asks to remove are removed only after the next write succeeded, so a failed save
+    never loses the previous best file.
+    """
+
+    def __init__(self, dirname: Path, save_on_rank: int = 0) -> None:
+        self.dirname = dirname
+        self.save_on_rank = save_on_rank
+        self.run_id = uuid.uuid4().hex
+        self.written = False  # whether the last save reached its final name (see `begin`)
+        self._owned: dict[str, tuple[float, Identity]] = {}  # name -> (priority, identity)
+        self._pending: list[str] = []  # asked to be removed by the save in progress
+        self._leftovers: list[str] = []  # owned files beyond n_saved after `adopt`
+
+    def _is_writer(self) -> bool:
+        return idist.get_rank() == self.save_on_rank
+
+    def _ledger(self) -> Path:
+        return self.dirname / f"{_OWN_PREFIX}run-{self.run_id}.json"
+
+    def begin(self) -> None:
+        """Start a save (or forget a failed one): nothing written yet, nothing to remove."""
+        self.written = False
+        self._pending = []
+
+    def remove(self, filename: str) -> None:
+        self._pending.append(filename)  # done once the next file is safely on disk
 
     def __call__(
         self, checkpoint: Mapping[Any, Any], filename: str, metadata: Mapping[Any, Any] | None = None
     ) -> None:
-        to_remove, self._to_remove = self._to_remove, []
-        if idist.get_rank() != self.save_on_rank:
-            super().__call__(checkpoint, filename, metadata)
+        if not self._is_writer():
+            self.written, self._pending = True, []
             return
+        priority = -math.inf if metadata is None else float(metadata["priority"])
         path = self.dirname / filename
-        if path.exists() and filename not in to_remove:
-            raise FileExistsError(
-                f"Checkpoint file {str(path)!r} already exists and was not written by this handler: "
-                "refusing to overwrite it. Move it away, or use another `checkpoint_dir` or "
-                "`filename_prefix`."
-            )
-        super().__call__(checkpoint, filename, metadata)  # atomic: a failure leaves no partial file
-        for name in to_remove:
-            if name != filename:
-                (self.dirname / name).unlink(missing_ok=True)
+        replace = self._owns(filename)
+        if not replace and os.path.lexists(path):  # fail fast; the link below is the real check
+            raise self._exists_error(path)
+        temp = self._write_temp(lambda file: torch.save(checkpoint, file))
+        previous = self._owned.get(filename)
+        try:
+            identity = _identity(temp)
+            assert identity is not None
+            self._owned[filename] = (priority, identity)
+            self._write_ledger()  # before the file appears: a crash after it leaves the file owned
+            if replace:
+                os.replace(temp, path)
+            else:
+                self._link(temp, path)
+        except BaseException:
+            if previous is None:
+                self._owned.pop(filename, None)
+            else:
+                self._owned[filename] = previous
+            raise
+        finally:
+            _unlink_temp(temp)
+        self.written = True
+        to_delete = [name for name in self._pending + self._leftovers if name != filename]
+        self._pending, self._leftovers = [], []
+        for name in to_delete:
+            self._delete(name)
 
-    def remove(self, filename: str) -> None:
-        # Deferred to the next successful save: if that save fails, the old best file stays.
-        self._to_remove.append(filename)
+    def _owns(self, name: str) -> bool:
+        entry = self._owned.get(name)
+        return entry is not None and _identity(self.dirname / name) == entry[1]
+
+    def _exists_error(self, path: Path) -> FileExistsError:
+        return FileExistsError(
+            f"Checkpoint file {str(path)!r} already exists and was not written by this handler: "
+            "refusing to overwrite it. Move it away, or use another `checkpoint_dir` or "
+            "`filename_prefix`."
+        )
+
+    def _write_temp(self, write: Callable[[Any], object]) -> Path:
+        temp = self.dirname / f"{_OWN_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+        _WRITING.add(str(temp))
+        try:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+            with os.fdopen(descriptor, "wb") as file:
+                write(file)
+                file.flush()
+                os.fsync(file.fileno())
+        except BaseException:
+            _unlink_temp(temp)
+            raise
+        return temp
+
+    def _link(self, temp: Path, path: Path) -> None:
+        """Give ``temp``'s content the name ``path``, failing if ``path`` exists."""
+        try:
+            os.link(temp, path)
+            return
+        except FileExistsError:
+            raise self._exists_error(path) from None
+        except FileNotFoundError:
+            raise
+        except OSError:  # no hard links on this file system: reserve the name, then move onto it
+            pass
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            raise self._exists_error(path) from None
+        try:
+            os.replace(temp, path)
+        except BaseException:
+            _unlink_temp(path)  # the empty reservation is ours
+            raise
+
+    def _write_ledger(self) -> None:
+        files = [[priority, name, list(identity)] for name, (priority, identity) in self._owned.items()]
+        text = json.dumps({"run_id": self.run_id, "files": files})
+        temp = self._write_temp(lambda file: file.write(text.encode()))
+        try:
+            os.replace(temp, self._ledger())
+        finally:
+            _unlink_temp(temp)
+
+    def _read_ledger(self) -> list[tuple[float, str, Identity]]:
+        try:
+            files = json.loads(self._ledger().read_text())["files"]
+            return [(float(p), str(name), (int(size), int(mtime))) for p, name, (size, mtime) in files]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []  # no ledger (or not readable): only the restored files are the run's
+
+    def _delete(self, name: str) -> None:
+        if not self._owns(name):  # gone, or replaced by someone else: not ours to delete
+            self._owned.pop(name, None)
+            return
+        try:
+            (self.dirname / name).unlink()
+        except OSError as error:
+            message = f"Could not remove the old checkpoint file {name!r}; it stays on disk: {error}"
+            warnings.warn(message, UserWarning, stacklevel=3)
+            return
+        self._owned.pop(name, None)
+
+    def adopt(
+        self, run_id: str | None, restored: list[tuple[float, str]], n_saved: int | None
+    ) -> list[tuple[float, str]]:
+        """Take over the files of a restored run; return the ``(priority, name)`` list to keep.
+
+        The run's files are those named in ``restored`` (the restored ``Checkpoint`` state) and
+        those its ledger lists (written after that state was saved, for instance just before a
+        crash), that are still on disk unchanged. The best ``n_saved`` are kept; the others are
+        removed after the next successful save.
+        """
+        candidates: dict[str, tuple[float, Identity | None]] = dict(self._owned)
+        if run_id is not None and _RUN_ID.fullmatch(run_id) and run_id != self.run_id:
+            if self._is_writer() and self._owned:
+                self._ledger().unlink(missing_ok=True)  # its files move to the restored run's ledger
+            self.run_id = run_id
+            for priority, name, written in self._read_ledger():
+                candidates.setdefault(name, (priority, written))
+        for priority, name in restored:
+            candidates.setdefault(name, (float(priority), None))
+        owned: dict[str, tuple[float, Identity]] = {}
+        for name, (priority, identity) in candidates.items():
+            now = _identity(self.dirname / name)
+            if now is not None and identity in (None, now):
+                owned[name] = (priority, now)
+        ranked = sorted(owned, key=lambda name: owned[name][0])
+        keep = ranked if n_saved is None else ranked[-n_saved:]
+        self._owned = owned
+        self._leftovers = [name for name in ranked if name not in keep]
+        if self._is_writer() and owned:
+            self._write_ledger()
+        return [(owned[name][0], name) for name in keep]
+
+    def remove_stale_temps(self) -> list[str]:
+        """Remove the temporary files of saves that died (this host's, of a finished process)."""
+        removed = []
+        for entry in os.scandir(self.dirname):
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match is None or match["host"] != _HOST or entry.path in _WRITING:
+                continue
+            pid = int(match["pid"])
+            if pid == os.getpid() or not _pid_alive(pid):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(entry.name)
+        return removed
 
 
 class _BestF1Checkpoint(Checkpoint):
-    """A ``Checkpoint`` whose list of saved files is left as it was when a save fails, so that it
-    keeps pointing at files that exist (and never adopts a file it refused to overwrite)."""
+    """Ignite's ``Checkpoint`` over an :class:`_ExclusiveSaver`, whose list of files always names
+    files on disk: it is rolled back when a save fails before its file is written (not when a
+    handler of ``SAVED_CHECKPOINT`` fails after), and :meth:`load_state_dict` takes over the
+    restored run's files, those written after its state was saved included."""
+
+    def __init__(self, to_save: Mapping[str, Any], saver: _ExclusiveSaver, **kwargs: Any) -> None:
+        super().__init__(to_save, saver, **kwargs)
+        self.saver = saver
+
+    @property
+    def last_checkpoint(self) -> Path | None:
+        name = super().last_checkpoint  # the file name: the saver is not a DiskSaver
+        return None if name is None else self.saver.dirname / name
 
     def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> None:
-        saved = list(self._saved)
+        before = self.state_dict()
+        self.saver.begin()
         try:
             super().__call__(engine, *args, **kwargs)
         except BaseException:
-            self._saved = saved
+            if not self.saver.written:  # the new file is not on disk: keep naming the old ones
+                Checkpoint.load_state_dict(self, before)
+                self.saver.begin()
             raise
+
+    def state_dict(self) -> OrderedDict[str, Any]:
+        state = super().state_dict()
+        state["run_id"] = self.saver.run_id
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        super().load_state_dict(state_dict)  # checks the format
+        restored = [(priority, name) for priority, name in state_dict["_saved"]]
+        run_id = state_dict.get("run_id")
+        kept = self.saver.adopt(run_id if isinstance(run_id, str) else None, restored, self.n_saved)
+        Checkpoint.load_state_dict(self, {"_saved": kept})
 
 
 @dataclass(frozen=True)
@@ -823,6 +1072,21 @@ def _prepare_checkpoint_dir(checkpoint_dir: Any, require_empty: bool) -> Path:
     path = Path(checkpoint_dir).expanduser()
     if path.exists() and not path.is_dir():
         raise ValueError(f"Argument `checkpoint_dir` must be a directory, got the file {str(path)!r}.")
+    nearest = path.absolute()  # the directory itself, or the closest existing folder above it
+    while not nearest.exists() and nearest.parent != nearest:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise ValueError(
+            f"Argument `checkpoint_dir` must be a directory or a path where one can be made, got "
+            f"{str(path)!r}, inside the file {str(nearest)!r}. Choose another directory."
+        )
+    if idist.get_rank() == 0 and not os.access(nearest, os.W_OK | os.X_OK):
+        made = "" if nearest == path.absolute() else f" (to make it in {str(nearest)!r})"
+        raise PermissionError(
+            f"Argument `checkpoint_dir` must be a directory this process can write to, got "
+            f"{str(path)!r}, where it may not create files{made}. Fix the permissions, or choose "
+            "another directory."
+        )
     if require_empty and path.is_dir():
         existing = sorted(name for name in os.listdir(path) if name.endswith(".pt"))
         if existing:
@@ -860,8 +1124,9 @@ def setup_f1_monitoring(
     1. a ``Checkpoint`` of ``to_save`` that keeps the ``n_saved`` best-F1 files, directly in
        ``checkpoint_dir``, named ``{filename_prefix}_{name}_{epoch}_{metric_name}={score:.4f}.pt``
        (``name`` is the key of ``to_save`` when it holds one object, else ``checkpoint``; '/' and
-       '\\' in names become '_'). Writes are atomic (a temporary file renamed into place), files
-       load with ``torch.load(path, weights_only=True)`` and ``Checkpoint.load_objects``;
+       '\\' in names become '_'). Each file is written whole to a temporary file, then given
+       its name only if no file has it (see ``require_empty``); files load with
+       ``torch.load(path, weights_only=True)`` and ``Checkpoint.load_objects``;
     2. Ignite's ``EarlyStopping(patience, threshold=min_delta)`` on the F1 score;
     3. with ``retrain``, a :class:`RetrainOnPlateau` restoring from that checkpoint;
     4. with ``log_dir``, TensorBoard logging (see ``log_dir``).
@@ -873,7 +1138,10 @@ def setup_f1_monitoring(
         evaluator: the engine that computes the metric ``metric_name`` (not the trainer).
         metric_name: name of the F1 metric on the evaluator.
         to_save: ``{name: object}`` saved in each best-F1 file (objects with ``state_dict``).
-        checkpoint_dir: directory of the best-F1 files; created when missing.
+        checkpoint_dir: directory of the best-F1 files; created when missing. It must be
+            writable (checked here). Besides the best files it holds one small hidden file per
+            run, ``.ignite_f1-run-{id}.json``, listing the files the run owns, so that a resumed
+            run recognises them: keep it while the run may be resumed.
         patience: evaluations without improvement before early stopping (an integer >= 1).
         n_saved: how many best files to keep (an integer >= 1), or None for all.
         retrain: keyword arguments of :class:`RetrainOnPlateau`, or None for no retraining.
@@ -895,9 +1163,11 @@ def setup_f1_monitoring(
         min_delta: an improvement must exceed the best score by more than this (>= 0).
         filename_prefix: first part of the file names.
         require_empty: refuse a ``checkpoint_dir`` that already holds ``*.pt`` files (default).
-            With False those files stay where they are: a file is never overwritten (saving over
-            one raises ``FileExistsError``) and only files this checkpoint handler wrote (or
-            restored with its ``load_state_dict`` when resuming) are ever deleted.
+            With False those files stay where they are: a file the run does not own is never
+            overwritten, even one that appears while a save is in progress (saving over one
+            raises ``FileExistsError``), and only the run's own files are ever deleted: those
+            this checkpoint handler wrote, or, when resuming, those named in the state given to
+            its ``load_state_dict`` or written by the same run after that state was saved.
 
     Returns:
         An :class:`F1Monitoring` with the handlers made.
@@ -905,9 +1175,13 @@ def setup_f1_monitoring(
     Raises:
         TypeError: an argument has the wrong type.
         ValueError: an argument has a wrong value; ``evaluator`` is ``trainer``;
-            ``checkpoint_dir`` is a file, or holds ``*.pt`` files with ``require_empty=True``;
-            ``log_dir`` is given and no metric ``metric_name`` is attached to the evaluator.
-        ModuleNotFoundError: ``log_dir`` is given and the ``tensorboard`` extra is not installed.
+            ``checkpoint_dir`` is a file or inside one, or holds ``*.pt`` files with
+            ``require_empty=True``; ``log_dir`` is given and no metric ``metric_name`` is
+            attached to the evaluator.
+        PermissionError: this process may not create files in ``checkpoint_dir`` (or, when it
+            is missing, in the folder where it would be made).
+        ModuleNotFoundError: ``log_dir`` is given and what the ``tensorboard`` extra brings
+            (tensorboardX, matplotlib, pillow) is not installed.
 
     Notes:
         Early stopping counts evaluations without a new best F1, retrains included: with
@@ -921,7 +1195,11 @@ def setup_f1_monitoring(
         call ``reset()`` on the early stopping, checkpoint and retrain handlers (by hand, do not
         use ``EarlyStopping.attach(evaluator)``: its default resets it at every evaluation). The
         first evaluation is always saved, even with a NaN F1 (any real score replaces it). If a
-        save fails, the previous best file stays on disk and remains ``best_checkpoint``.
+        save fails, the previous best file stays on disk and remains ``best_checkpoint``, and the
+        temporary file is removed; once the new file is on disk it is ``best_checkpoint``, even
+        if a handler of ``CheckpointEvents.SAVED_CHECKPOINT`` then raises. Temporary files left
+        by a killed process (``.ignite_f1-{host}-{pid}-{token}.tmp``) are removed by the next
+        call of this function on that directory.
 
     Examples:
         >>> import os
@@ -942,7 +1220,7 @@ def setup_f1_monitoring(
         ...     monitoring = setup_f1_monitoring(trainer, evaluator, "val/f1", {"model": model}, tmp,
         ...                                      patience=2)
         ...     state = trainer.run(data, max_epochs=10)  # F1 never improves: stops after 1 + 2 epochs
-        ...     print(state.epoch, os.listdir(tmp))
+        ...     print(state.epoch, sorted(name for name in os.listdir(tmp) if name.endswith(".pt")))
         ...     weights = torch.load(monitoring.best_checkpoint, weights_only=True)
         ...     Checkpoint.load_objects({"model": model}, monitoring.best_checkpoint)
         3 ['best_model_1_val_f1=0.2...pt']
@@ -961,6 +1239,12 @@ def setup_f1_monitoring(
         raise TypeError(
             f"Argument `to_save` must be a non-empty mapping of names to objects, got {to_save!r}."
         )
+    for key, obj in to_save.items():  # containers are checked inside by Checkpoint
+        if not isinstance(obj, Mapping | list | tuple) and not callable(getattr(obj, "state_dict", None)):
+            raise TypeError(
+                f"Argument `to_save` must map names to objects with a state_dict() method, got "
+                f"{key!r}: {type(obj).__name__}."
+            )
     check_count("patience", patience, minimum=1)
     if n_saved is not None:
         check_count("n_saved", n_saved, minimum=1)
@@ -976,8 +1260,9 @@ def setup_f1_monitoring(
         if not isinstance(tag, str) or not tag:
             raise TypeError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
         metric = _attached_metric(evaluator, metric_name) if metric is None else metric
-    Checkpoint._check_objects(to_save, "state_dict")
+        _check_tensorboard_extra()
     directory = _prepare_checkpoint_dir(checkpoint_dir, require_empty)
+    saver = _ExclusiveSaver(directory)
 
     name = next(iter(to_save)) if len(to_save) == 1 else "checkpoint"
     prefix = _safe_name(filename_prefix)
@@ -987,7 +1272,7 @@ def setup_f1_monitoring(
     pattern += "_{global_step}_{score_name}={score}.{ext}"
     checkpoint = _BestF1Checkpoint(
         to_save,
-        _KeepingDiskSaver(directory),
+        saver,
         filename_prefix=prefix,
         score_function=score,
         score_name=_safe_name(metric_name),
@@ -1008,6 +1293,7 @@ def setup_f1_monitoring(
     tensorboard = None if log_dir is None or idist.get_rank() != 0 else _tensorboard_logger(log_dir)
     if idist.get_rank() == 0:
         directory.mkdir(parents=True, exist_ok=True)
+        saver.remove_stale_temps()
     evaluator.add_event_handler(Events.COMPLETED, checkpoint)
     evaluator.add_event_handler(Events.COMPLETED, early_stopping)
     if retrain_handler is not None:
@@ -1033,6 +1319,29 @@ def _attached_metric(evaluator: Engine, metric_name: str) -> Metric:
         f"Argument `metric_name` must name a metric attached to the evaluator for TensorBoard logging, got "
         f"{metric_name!r}; pass the metric object as `metric=`."
     )
+
+
+def _check_tensorboard_extra() -> None:
+    """Refuse a ``log_dir`` before training when what the ``tensorboard`` extra brings is missing."""
+    missing = []
+    for module, package in (("matplotlib", "matplotlib"), ("PIL", "pillow")):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(package)
+    try:  # Ignite's TensorboardLogger writes with tensorboardX, else with torch's writer
+        importlib.import_module("tensorboardX")
+    except ImportError:
+        try:
+            importlib.import_module("torch.utils.tensorboard")
+        except ImportError:
+            missing.append("tensorboardX")
+    if missing:
+        raise ModuleNotFoundError(
+            f"Argument `log_dir` needs {' and '.join(missing)} for TensorBoard logging, got "
+            'log_dir with them not installed. Install the extra: pip install "ignite_f1[tensorboard]", '
+            "or pass log_dir=None."
+        )
 
 
 def _f1_summary_handler(metric: Any, tag: str, trainer: Engine) -> Any:

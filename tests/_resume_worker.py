@@ -5,7 +5,10 @@
 - ``full``: 12 epochs at most, uninterrupted, best-F1 files in ``WORKDIR/best_full``;
 - ``first``: the same run, saving a resume checkpoint of everything after each epoch in
   ``WORKDIR/resume``, interrupted after epoch :data:`INTERRUPT_AFTER`; best files in ``WORKDIR/best``;
-- ``resume``: a new process loads that resume checkpoint and runs to the end, with the same
+- ``crash``: the same run as ``first``, killed (``os._exit``) after epoch :data:`CRASH_AFTER`'s
+  best-F1 file was written and before that epoch's resume checkpoint: the resume checkpoint is
+  the one of the epoch before, whose state names a best file that the crash deleted;
+- ``resume``: a new process loads the resume checkpoint and runs to the end, with the same
   ``WORKDIR/best``.
 
 Training is real (SGD with momentum on a linear model); the validation F1 is a real
@@ -16,6 +19,7 @@ of training happen at known epochs. The test compares ``first`` + ``resume`` wit
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,8 @@ from ignite_f1.handlers import setup_f1_monitoring
 # left: training ends after epoch 9.
 ERRORS = [8, 6, 6, 7, 5, 5, 6, 5, 6, 4, 3, 2]
 INTERRUPT_AFTER = 6
+CRASH_AFTER = 5  # a new best F1: its file replaces epoch 2's
+CRASH_EXIT_CODE = 3
 MAX_EPOCHS = 12
 N_VAL = 20
 
@@ -130,7 +136,9 @@ def run_phase(workdir: Path, phase: str) -> dict[str, Any]:
     parts = build(best_dir, require_empty=phase != "resume")
     trainer: Engine = parts["trainer"]
     loaded: dict[str, Any] = {}
-    if phase == "first":
+    if phase == "crash":  # runs after the evaluation (and its best-F1 save), before the resume save
+        trainer.add_event_handler(Events.EPOCH_COMPLETED(once=CRASH_AFTER), lambda: os._exit(CRASH_EXIT_CODE))
+    if phase in ("first", "crash"):
         resume = Checkpoint(parts["to_resume"], DiskSaver(workdir / "resume"), n_saved=1)
         trainer.add_event_handler(Events.EPOCH_COMPLETED, resume)
         trainer.add_event_handler(Events.EPOCH_COMPLETED(once=INTERRUPT_AFTER), lambda: trainer.terminate())
@@ -145,6 +153,7 @@ def run_phase(workdir: Path, phase: str) -> dict[str, Any]:
             "retrain": dict(retrain.state_dict()),
             "retrain_count": trainer.state.retrain_count,
             "best_checkpoint": parts["monitoring"].best_checkpoint.name,
+            "best_checkpoint_exists": parts["monitoring"].best_checkpoint.is_file(),
         }
         trainer.run(parts["train"])
     else:
@@ -153,7 +162,8 @@ def run_phase(workdir: Path, phase: str) -> dict[str, Any]:
         "records": parts["records"],
         "loaded": loaded,
         "final_epoch": trainer.state.epoch,
-        "best_files": sorted(p.name for p in best_dir.iterdir()),
+        "best_files": sorted(p.name for p in best_dir.iterdir() if not p.name.startswith(".")),
+        "hidden_files": sorted(p.name for p in best_dir.iterdir() if p.name.startswith(".")),
     }
     (workdir / f"{phase}.json").write_text(json.dumps(result))
     torch.save(parts["model"].state_dict(), workdir / f"{phase}_model.pt")

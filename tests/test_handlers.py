@@ -15,6 +15,7 @@ import inspect
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -27,6 +28,7 @@ import pytest
 import torch
 from ignite.engine import Engine, Events, State, create_supervised_evaluator, create_supervised_trainer
 from ignite.handlers import Checkpoint, DiskSaver, EarlyStopping, TensorboardLogger
+from ignite.handlers.checkpoint import CheckpointEvents
 from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score
 
@@ -87,6 +89,18 @@ def state_equal(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 
 def pt_files(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".pt"))
+
+
+LEDGER = re.compile(r"\.ignite_f1-run-[0-9a-f]{32}\.json")
+
+
+def listing(directory: Path) -> list[str]:
+    """The files of ``directory`` but the run ledgers (``.ignite_f1-run-{id}.json``)."""
+    return sorted(name for name in os.listdir(directory) if not LEDGER.fullmatch(name))
+
+
+def ledgers(directory: Path) -> list[str]:
+    return sorted(name for name in os.listdir(directory) if LEDGER.fullmatch(name))
 
 
 def engine_with(metrics: dict[str, Any]) -> Engine:
@@ -284,7 +298,8 @@ def test_best_checkpoint_file_name_and_contents(
         run.trainer, run.evaluator, metric_name, to_save, tmp_path, patience=5, filename_prefix=prefix
     )
     run.run()
-    assert os.listdir(tmp_path) == [expected]  # files directly in checkpoint_dir, nothing else
+    assert listing(tmp_path) == [expected]  # files directly in checkpoint_dir, nothing else
+    assert len(ledgers(tmp_path)) == 1  # and the run's ledger of its own files
     assert monitoring.best_checkpoint == tmp_path / expected
     saved = torch.load(tmp_path / expected, weights_only=True)
     if len(to_save) == 1:  # Ignite stores a single object's state_dict directly
@@ -360,7 +375,7 @@ def test_directory_with_other_files_is_accepted(tmp_path: Path) -> None:
     run = Scripted([0.5])
     setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
     run.run()
-    assert sorted(os.listdir(tmp_path)) == ["best_model_1_f1=0.5000.pt", "notes.txt"]
+    assert listing(tmp_path) == ["best_model_1_f1=0.5000.pt", "notes.txt"]
 
 
 def test_require_empty_false_keeps_existing_files(tmp_path: Path) -> None:
@@ -382,7 +397,7 @@ def test_a_file_in_the_way_is_never_overwritten(tmp_path: Path) -> None:
         FileExistsError, match=r"best_model_2_f1=0.7000.pt' already exists .* refusing to overwrite"
     ):
         run.run()
-    assert sorted(os.listdir(tmp_path)) == ["best_model_1_f1=0.5000.pt", "best_model_2_f1=0.7000.pt"]
+    assert listing(tmp_path) == ["best_model_1_f1=0.5000.pt", "best_model_2_f1=0.7000.pt"]
     assert (tmp_path / "best_model_2_f1=0.7000.pt").read_bytes() == b"user's model"
     # The handler still points at its own best file, never at the user's.
     assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.5000.pt"
@@ -416,7 +431,7 @@ def test_a_failed_write_loses_no_checkpoint_and_leaves_no_partial_file(tmp_path:
     with pytest.raises(OSError, match="simulated failure"):
         run.run()
     # The previous best is still there, whole, and still the handler's best; no temporary file is left.
-    assert os.listdir(tmp_path) == ["best_checkpoint_1_f1=0.5000.pt"]
+    assert listing(tmp_path) == ["best_checkpoint_1_f1=0.5000.pt"]
     assert monitoring.best_checkpoint == tmp_path / "best_checkpoint_1_f1=0.5000.pt"
     saved = torch.load(tmp_path / "best_checkpoint_1_f1=0.5000.pt", weights_only=True)
     assert state_equal(saved["model"], run.weights[1])
@@ -424,7 +439,198 @@ def test_a_failed_write_loses_no_checkpoint_and_leaves_no_partial_file(tmp_path:
     flaky.broken = False
     run.evaluator.state.metrics["f1"] = 0.8
     monitoring.checkpoint(run.evaluator)
-    assert os.listdir(tmp_path) == ["best_checkpoint_2_f1=0.8000.pt"]
+    assert listing(tmp_path) == ["best_checkpoint_2_f1=0.8000.pt"]
+
+
+def test_a_failing_saved_checkpoint_handler_keeps_the_new_best_file_named(tmp_path: Path) -> None:
+    run = Scripted([0.5, 0.7, 0.6])
+    monitoring = setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+    run.evaluator.register_events(*CheckpointEvents)
+    failing = [2]  # the epochs at which the upload fails
+
+    @run.evaluator.on(Checkpoint.SAVED_CHECKPOINT)
+    def upload(engine: Engine) -> None:  # a user's handler, failing after the save of epoch 2
+        if run.trainer.state.epoch in failing:
+            raise ConnectionError("simulated upload failure")
+
+    with pytest.raises(ConnectionError, match="simulated upload failure"):
+        run.run()
+    # The new best file is on disk and named (was: epoch 1's file, already deleted).
+    assert monitoring.best_checkpoint == tmp_path / "best_model_2_f1=0.7000.pt"
+    assert listing(tmp_path) == ["best_model_2_f1=0.7000.pt"]
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[2])
+    # The handler goes on from there: the next best replaces it.
+    failing.clear()
+    run.evaluator.state.metrics["f1"] = 0.9
+    monitoring.checkpoint(run.evaluator)
+    assert monitoring.best_checkpoint == tmp_path / "best_model_2_f1=0.9000.pt"
+    assert listing(tmp_path) == ["best_model_2_f1=0.9000.pt"]
+
+
+def test_a_file_that_appears_during_a_save_is_never_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Scripted([0.5, 0.7])
+    monitoring = setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path, require_empty=False
+    )
+    real_save = torch.save
+
+    def slow_save(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
+        if run.trainer.state.epoch == 2:  # another run sharing the directory saves the same name meanwhile
+            (tmp_path / "best_model_2_f1=0.7000.pt").write_bytes(b"the other run's model")
+        real_save(obj, file, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", slow_save)
+    with pytest.raises(FileExistsError, match=r"best_model_2_f1=0.7000.pt' already exists .* refusing"):
+        run.run()
+    assert (tmp_path / "best_model_2_f1=0.7000.pt").read_bytes() == b"the other run's model"
+    assert listing(tmp_path) == ["best_model_1_f1=0.5000.pt", "best_model_2_f1=0.7000.pt"]  # no temp
+    assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.5000.pt"
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[1])
+
+
+def test_two_runs_sharing_a_directory_delete_only_their_own_files(tmp_path: Path) -> None:
+    first, second = Scripted([0.5, 0.7]), Scripted([0.6, 0.9])
+    one = setup_f1_monitoring(first.trainer, first.evaluator, "f1", {"model": first.model}, tmp_path)
+    first.run()
+    two = setup_f1_monitoring(
+        second.trainer, second.evaluator, "f1", {"model": second.model}, tmp_path, require_empty=False
+    )
+    second.run()
+    assert pt_files(tmp_path) == ["best_model_2_f1=0.7000.pt", "best_model_2_f1=0.9000.pt"]
+    first.evaluator.state.metrics["f1"] = 0.8  # the first run improves: it replaces its own file only
+    one.checkpoint(first.evaluator)
+    assert pt_files(tmp_path) == ["best_model_2_f1=0.8000.pt", "best_model_2_f1=0.9000.pt"]
+    assert (one.best_checkpoint, two.best_checkpoint) == (
+        tmp_path / "best_model_2_f1=0.8000.pt",
+        tmp_path / "best_model_2_f1=0.9000.pt",
+    )
+    assert len(ledgers(tmp_path)) == 2  # one per run
+
+
+def test_a_save_failing_mid_write_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = Scripted([0.5, 0.7])
+    monitoring = setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+    real_save = torch.save
+
+    def failing_save(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
+        if run.trainer.state.epoch < 2:
+            real_save(obj, file, *args, **kwargs)
+            return
+        file.write(b"half a checkpoint")
+        raise OSError(28, "No space left on device (simulated)")
+
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(OSError, match="simulated"):
+        run.run()
+    assert listing(tmp_path) == ["best_model_1_f1=0.5000.pt"]
+    assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.5000.pt"
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[1])
+
+
+def test_setup_removes_the_temporary_files_of_a_killed_save_and_only_those(tmp_path: Path) -> None:
+    process = subprocess.run(
+        [sys.executable, str(HERE / "_handlers_killed_save.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 9, process.stderr
+    (killed,) = listing(tmp_path)  # the half-written temporary file of the killed save
+    assert (tmp_path / killed).read_bytes() == b"half a checkpoint"
+    host = killed.split("-")[1]
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    kept = [
+        "notes.tmp",  # the user's
+        f".ignite_f1-{host}-{os.getppid()}-{'a' * 16}.tmp",  # a save in progress in a live process
+        f".ignite_f1-{host}x-{dead.stdout.strip()}-{'b' * 16}.tmp",  # another machine's: cannot tell
+    ]
+    stale = f".ignite_f1-{host}-{dead.stdout.strip()}-{'c' * 16}.tmp"  # left by hand: a dead process's
+    for name in [*kept, stale]:
+        (tmp_path / name).write_bytes(b"")
+    run = Scripted([0.5])
+    setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+    assert listing(tmp_path) == sorted(kept)
+
+
+def test_an_unwritable_checkpoint_dir_is_refused_at_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def setup(checkpoint_dir: Path) -> None:
+        run = Scripted([0.5])
+        MulticlassF1Score(num_classes=2).attach(run.evaluator, "f1")
+        setup_f1_monitoring(
+            run.trainer, run.evaluator, "f1", {"model": run.model}, checkpoint_dir, log_dir=tmp_path / "runs"
+        )
+
+    (tmp_path / "file.txt").write_text("")
+    with pytest.raises(ValueError, match=r"Argument `checkpoint_dir` must be a directory or a path where"):
+        setup(tmp_path / "file.txt" / "ckpt")  # was: NotADirectoryError, after making log_dir
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: path != locked and real_access(path, mode))
+    with pytest.raises(PermissionError, match=r"Argument `checkpoint_dir` must be a directory this process"):
+        setup(locked)
+    with pytest.raises(PermissionError, match=r"may not create files \(to make it in '.*locked'\)"):
+        setup(locked / "new")
+    assert not (tmp_path / "runs").exists() and not (locked / "new").exists()  # nothing made
+    assert os.listdir(locked) == []
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0,
+    reason="root ignores permission bits: the check is tested through os.access above",
+)
+def test_a_read_only_checkpoint_dir_is_refused_at_setup(tmp_path: Path) -> None:
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    try:
+        run = Scripted([0.5])
+        with pytest.raises(PermissionError, match=r"Argument `checkpoint_dir` must be a directory this"):
+            setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, read_only)
+    finally:
+        read_only.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        pytest.param(["matplotlib"], "matplotlib", id="matplotlib"),
+        pytest.param(["PIL"], "pillow", id="pillow"),
+        pytest.param(["tensorboardX", "torch.utils.tensorboard"], "tensorboardX", id="tensorboardX"),
+    ],
+)
+def test_log_dir_without_the_tensorboard_extra_is_refused_at_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: list[str], named: str
+) -> None:
+    for module in missing:
+        monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails
+    run = Scripted([0.5])
+    MulticlassF1Score(num_classes=2).attach(run.evaluator, "f1")
+    expected = rf"Argument `log_dir` needs {named} .*pip install \"ignite_f1\[tensorboard\]\""
+    with pytest.raises(ModuleNotFoundError, match=expected):
+        setup_f1_monitoring(
+            run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c", log_dir=tmp_path / "runs"
+        )
+    assert os.listdir(tmp_path) == []  # nothing made
+
+
+def test_missing_metric_error_is_a_public_key_error() -> None:
+    from ignite_f1 import handlers
+
+    with pytest.raises(KeyError) as info:
+        score_function("f1")(engine_with({"loss": 0.3}))
+    assert type(info.value) is handlers.MissingMetricError
+    assert type(info.value).__module__ == "ignite_f1.handlers" and "MissingMetricError" in handlers.__all__
+    assert str(info.value).startswith("Metric 'f1' is not in engine.state.metrics")  # a sentence, no quotes
 
 
 # ------------------------------------------------------------------ setup_f1_monitoring: arguments
@@ -438,6 +644,11 @@ def _setup_error_cases(tmp_path: Path) -> list[Any]:
         ({"evaluator": None}, TypeError, r"Argument `evaluator` must be an ignite Engine, got NoneType"),
         ({"metric_name": ""}, ValueError, r"Argument `metric_name` must be a non-empty string"),
         ({"to_save": {}}, TypeError, r"Argument `to_save` must be a non-empty mapping"),
+        (
+            {"to_save": {"model": object()}},
+            TypeError,
+            r"Argument `to_save` must map names to objects with a state_dict\(\) method, got 'model': object",
+        ),
         ({"patience": 0}, ValueError, r"Argument `patience` must be an integer >= 1, got 0"),
         ({"n_saved": 0}, ValueError, r"Argument `n_saved` must be an integer >= 1, got 0"),
         (
@@ -874,7 +1085,7 @@ def test_real_training_on_digits_best_checkpoint_gives_the_best_f1(tmp_path: Pat
     best_epoch = history.index(best) + 1
     assert history[-1] < best
     assert monitoring.best_checkpoint == tmp_path / f"best_model_{best_epoch}_f1={best:.4f}.pt"
-    assert os.listdir(tmp_path) == [monitoring.best_checkpoint.name]
+    assert listing(tmp_path) == [monitoring.best_checkpoint.name]
 
     restored = new_model()
     Checkpoint.load_objects({"model": restored}, monitoring.best_checkpoint)
@@ -898,17 +1109,21 @@ def _load_worker() -> Any:
     return module
 
 
-def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
-    worker = _load_worker()
-    full = worker.run_phase(tmp_path, "full")
-    first = worker.run_phase(tmp_path, "first")
-    process = subprocess.run(
-        [sys.executable, str(HERE / "_resume_worker.py"), str(tmp_path), "resume"],
+def _run_worker(workdir: Path, phase: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(HERE / "_resume_worker.py"), str(workdir), phase],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
+    worker = _load_worker()
+    full = worker.run_phase(tmp_path, "full")
+    first = worker.run_phase(tmp_path, "first")
+    process = _run_worker(tmp_path, "resume")
     assert process.returncode == 0, process.stderr
     resumed = json.loads((tmp_path / "resume.json").read_text())
 
@@ -926,12 +1141,15 @@ def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
         "retrain": last["retrain"],
         "retrain_count": last["retrain_count"],
         "best_checkpoint": last["best_checkpoint"],
+        "best_checkpoint_exists": True,
     }
     # ...and from there it continues exactly as the uninterrupted run: scores, counters, learning
     # rate, weights (retrain 2 restores a file the first process wrote), final weights and files.
     assert first["records"] + resumed["records"] == full["records"]
     assert resumed["final_epoch"] == full["final_epoch"]
     assert resumed["best_files"] == full["best_files"]
+    assert resumed["hidden_files"] == first["hidden_files"]  # one run: one ledger, no temporary file
+    assert len(first["hidden_files"]) == 1 and LEDGER.fullmatch(first["hidden_files"][0])
     full_model = torch.load(tmp_path / "full_model.pt", weights_only=True)
     assert state_equal(torch.load(tmp_path / "resume_model.pt", weights_only=True), full_model)
     (best_name,) = full["best_files"]
@@ -939,3 +1157,27 @@ def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
         torch.load(tmp_path / "best" / best_name, weights_only=True)["model"],
         torch.load(tmp_path / "best_full" / best_name, weights_only=True)["model"],
     )
+
+
+def test_resume_after_a_crash_between_the_best_save_and_the_resume_save(tmp_path: Path) -> None:
+    """The crashed process wrote epoch 5's best file (deleting epoch 2's) but not epoch 5's resume
+    checkpoint: the restored state names epoch 2's file. The new process takes over epoch 5's file
+    (its run's, written after that state), names it, and goes on as the uninterrupted run."""
+    worker = _load_worker()
+    full = worker.run_phase(tmp_path, "full")
+    crash = _run_worker(tmp_path, "crash")
+    assert crash.returncode == worker.CRASH_EXIT_CODE, crash.stderr
+    epoch_2, epoch_5 = (full["records"][epoch - 1]["best_checkpoint"] for epoch in (2, 5))
+    assert pt_files(tmp_path / "best") == [epoch_5]  # what the crash left
+    process = _run_worker(tmp_path, "resume")
+    assert process.returncode == 0, process.stderr  # was: FileExistsError for epoch 5's own file
+    resumed = json.loads((tmp_path / "resume.json").read_text())
+    assert resumed["loaded"]["epoch"] == worker.CRASH_AFTER - 1
+    assert full["records"][worker.CRASH_AFTER - 2]["best_checkpoint"] == epoch_2  # what the state named
+    assert resumed["loaded"]["best_checkpoint"] == epoch_5  # was: epoch 2's, deleted
+    assert resumed["loaded"]["best_checkpoint_exists"]
+    assert resumed["records"] == full["records"][worker.CRASH_AFTER - 1 :]
+    assert resumed["best_files"] == full["best_files"]
+    assert len(resumed["hidden_files"]) == 1  # the crashed run's ledger, taken over; no temporary file
+    full_model = torch.load(tmp_path / "full_model.pt", weights_only=True)
+    assert state_equal(torch.load(tmp_path / "resume_model.pt", weights_only=True), full_model)
