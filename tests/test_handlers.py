@@ -490,6 +490,46 @@ def test_a_file_that_appears_during_a_save_is_never_replaced(
     assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[1])
 
 
+def test_without_hard_links_the_name_is_reserved_exclusively(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(source: Any, target: Any) -> None:
+        raise PermissionError(1, "Operation not permitted (simulated: no hard links here)")
+
+    monkeypatch.setattr(os, "link", no_link)
+    run = Scripted([0.5, 0.7, 0.9])
+    monitoring = setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path, require_empty=False
+    )
+    real_save = torch.save
+
+    def slow_save(obj: Any, file: Any, *args: Any, **kwargs: Any) -> None:
+        if run.trainer.state.epoch == 3:  # another run saves the same name meanwhile
+            (tmp_path / "best_model_3_f1=0.9000.pt").write_bytes(b"the other run's model")
+        real_save(obj, file, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", slow_save)
+    with pytest.raises(FileExistsError, match=r"best_model_3_f1=0.9000.pt' already exists"):
+        run.run()
+    assert listing(tmp_path) == ["best_model_2_f1=0.7000.pt", "best_model_3_f1=0.9000.pt"]
+    assert (tmp_path / "best_model_3_f1=0.9000.pt").read_bytes() == b"the other run's model"
+    assert monitoring.best_checkpoint == tmp_path / "best_model_2_f1=0.7000.pt"
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[2])
+
+
+def test_a_file_of_the_run_saved_again_under_its_name_is_replaced(tmp_path: Path) -> None:
+    model = torch.nn.Linear(2, 2)
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+    monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp_path, n_saved=2)
+    evaluator.state.metrics = {"f1": 0.5}
+    monitoring.checkpoint(evaluator)  # epoch 0, F1 0.5
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    monitoring.checkpoint(evaluator)  # evaluated again at the same epoch with the same F1: same name
+    assert listing(tmp_path) == ["best_model_0_f1=0.5000.pt"]
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), model.state_dict())
+
+
 def test_two_runs_sharing_a_directory_delete_only_their_own_files(tmp_path: Path) -> None:
     first, second = Scripted([0.5, 0.7]), Scripted([0.6, 0.9])
     one = setup_f1_monitoring(first.trainer, first.evaluator, "f1", {"model": first.model}, tmp_path)
