@@ -2,9 +2,11 @@
 
 Alternatives, run in one process and interleaved (A B C ... A B C ..., the order rotated every round):
 
-- ``floor``: the least plain-torch work that reads the scores, inline, with no validation: the
-  arg-max alone for multi-class and segmentation; for binary and multilabel the threshold comparison
-  plus the three sums (true positives, predicted positives, actual positives).
+- ``floor``: a plain-torch reference that reads the scores the obvious way, inline, with no
+  validation: ``torch.argmax`` alone for multi-class and segmentation; for binary and multilabel the
+  threshold comparison plus the three sums (true positives, predicted positives, actual positives).
+  It is not a lower bound: ignite_f1 takes its arg-max with faster ops than ``torch.argmax`` on the
+  CPU and counts 0/1 floats where the floor multiplies and sums int64, hence ratios below 1x.
 - ``ignite_f1``: this package, with validation on (the default).
 - ``ignite_f1 (no validation)``: the same with ``validate_args=False`` (documented as unsafe).
 - ``torchmetrics``: ``BinaryF1Score`` / ``MulticlassF1Score`` / ``MultilabelF1Score``.
@@ -13,6 +15,10 @@ Alternatives, run in one process and interleaved (A B C ... A B C ..., the order
   neither) and timed with it.
 - ``store + sklearn``: keep every prediction and target (int64 labels; booleans for binary and
   multilabel), call ``sklearn.metrics.f1_score`` at the end.
+
+Every batch of an epoch is distinct: all are drawn from a seeded generator before the timed loops
+(none is recycled, so the confusion matrix fills as it would on real data), and the same batches
+serve every alternative and round. The largest full workload holds about 0.8 GB of batches.
 
 Reported per workload and alternative: the median over rounds of the time of all ``update`` calls of
 one epoch; its ratio to the floor (the median of the per-round ratios, so that a slow moment of the
@@ -24,7 +30,7 @@ classes), then the targets of issue 6 with the measured numbers.
 
 Reproduce (CPU, one thread; the script sets ``torch.set_num_threads(1)``):
 
-    python benchmarks/bench_f1.py            # full run, writes benchmarks/results.md (~5 minutes)
+    python benchmarks/bench_f1.py            # full run, writes benchmarks/results.md (~15 minutes)
     python benchmarks/bench_f1.py --quick    # small run, what the test suite runs
 
 The script exits with status 1 if ignite_f1 disagrees with scikit-learn on any workload.
@@ -35,18 +41,18 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
-import dataclasses
 import functools
 import gc
 import json
 import math
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,14 +67,13 @@ Batch = tuple[torch.Tensor, torch.Tensor]
 
 @dataclass(frozen=True)
 class Workload:
-    """``num_batches`` batches of ``batch_shape`` scores, drawn from a pool of distinct batches."""
+    """``num_batches`` distinct batches of ``batch_shape`` scores, each drawn afresh (seeded)."""
 
     name: str
     kind: str  # binary, multiclass or multilabel
     num_classes: int
     batch_shape: tuple[int, ...]  # shape of y_pred
     num_batches: int
-    pool: int = 8
     ignore_index: int | None = None
 
     @property
@@ -84,12 +89,18 @@ class Workload:
     def describe(self) -> str:
         shape = " x ".join(map(str, self.batch_shape))
         extra = f", ignore_index={self.ignore_index} on 5% of the targets" if self.ignore_index else ""
-        return f"{self.samples:,} samples, {self.num_batches} batches of ({shape}) float32 scores{extra}"
+        batches = f"{self.num_batches} distinct batches of ({shape}) float32 scores"
+        return f"{self.samples:,} samples, {batches}{extra}"
 
-    def make_pool(self) -> list[Batch]:
+    def make_batches(self) -> list[Batch]:
+        """Every batch of the epoch, each drawn afresh from one seeded generator (none is reused).
+
+        They are made before the timed loops, so that drawing them is not timed, and the same
+        batches serve every alternative and round. The largest full workload holds about 0.8 GB.
+        """
         gen = torch.Generator().manual_seed(sum(map(ord, self.name)))
         batches = []
-        for _ in range(min(self.pool, self.num_batches)):
+        for _ in range(self.num_batches):
             y_pred = torch.randn(self.batch_shape, generator=gen)
             if self.kind == "multiclass":
                 target_shape = self.batch_shape[:1] + self.batch_shape[2:]
@@ -101,10 +112,6 @@ class Workload:
             batches.append((y_pred, y))
         return batches
 
-    def batches(self, pool: list[Batch]) -> Iterator[Batch]:
-        for i in range(self.num_batches):
-            yield pool[i % len(pool)]
-
 
 def workloads(quick: bool) -> list[Workload]:
     if quick:
@@ -113,7 +120,7 @@ def workloads(quick: bool) -> list[Workload]:
             Workload("multiclass C=10", "multiclass", 10, (1024, 10), 8),
             Workload("multiclass C=100", "multiclass", 100, (1024, 100), 8),
             Workload("multiclass C=1000", "multiclass", 1000, (256, 1000), 8),
-            Workload("segmentation C=21", "multiclass", 21, (2, 21, 32, 32), 4, 2, IGNORE),
+            Workload("segmentation C=21", "multiclass", 21, (2, 21, 32, 32), 4, IGNORE),
             Workload("multilabel L=50", "multilabel", 50, (1024, 50), 8),
         ]
     return [
@@ -121,7 +128,7 @@ def workloads(quick: bool) -> list[Workload]:
         Workload("multiclass C=10", "multiclass", 10, (4096, 10), 488),  # 2M samples
         Workload("multiclass C=100", "multiclass", 100, (4096, 100), 122),  # 500k
         Workload("multiclass C=1000", "multiclass", 1000, (1024, 1000), 195),  # 200k
-        Workload("segmentation C=21", "multiclass", 21, (8, 21, 256, 256), 8, 2, IGNORE),  # 64 images
+        Workload("segmentation C=21", "multiclass", 21, (8, 21, 256, 256), 8, IGNORE),  # 64 images
         Workload("multilabel L=50", "multilabel", 50, (4096, 50), 244),  # 1M
     ]
 
@@ -282,12 +289,12 @@ class Timing:
     result: Any = None
 
 
-def run_epoch(alt: Alternative, w: Workload, pool: list[Batch]) -> tuple[float, float, Any]:
-    """(seconds of all updates, seconds of compute, result) of one epoch."""
+def run_epoch(alt: Alternative, batches: list[Batch]) -> tuple[float, float, Any]:
+    """(seconds of all updates, seconds of compute, result) of one epoch over ``batches``."""
     alt.reset()
     update = alt.update
     start = time.perf_counter()
-    for y_pred, y in w.batches(pool):
+    for y_pred, y in batches:
         update(y_pred, y)
     middle = time.perf_counter()
     result = alt.compute()
@@ -295,17 +302,16 @@ def run_epoch(alt: Alternative, w: Workload, pool: list[Batch]) -> tuple[float, 
 
 
 def time_workload(w: Workload, names: list[str], rounds: int) -> dict[str, Timing]:
-    pool = w.make_pool()
+    batches = w.make_batches()
     alts = {name: ALTERNATIVES[name](w) for name in names}
-    warm = dataclasses.replace(w, num_batches=min(3, w.num_batches))
     for alt in alts.values():  # first calls allocate and initialise: untimed
-        run_epoch(alt, warm, pool)
+        run_epoch(alt, batches[:3])
     timings = {name: Timing() for name in names}
     for r in range(rounds):
         order = names[r % len(names) :] + names[: r % len(names)]
         seconds = {}
         for name in order:
-            update, compute, result = run_epoch(alts[name], w, pool)
+            update, compute, result = run_epoch(alts[name], batches)
             seconds[name] = update
             timings[name].update.append(update)
             timings[name].compute.append(compute)
@@ -320,15 +326,15 @@ def compute_vs_samples(sizes: list[int], names: list[str], rounds: int) -> dict[
     out: dict[str, dict[int, float]] = {name: {} for name in names}
     for samples in sizes:
         w = ten_classes(samples)
-        pool = w.make_pool()
+        batches = w.make_batches()
         alts = {name: ALTERNATIVES[name](w) for name in names}
         times: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(rounds):
             for name in names:
-                times[name].append(run_epoch(alts[name], w, pool)[1])
+                times[name].append(run_epoch(alts[name], batches)[1])
         for name in names:
             out[name][w.samples] = statistics.median(times[name])
-        del pool, alts
+        del batches, alts
         gc.collect()
     return out
 
@@ -376,11 +382,12 @@ def memory_worker(name: str, quick: bool, sizes: list[int]) -> dict[str, float]:
     torch.set_num_threads(1)
     out: dict[str, float] = {}
     for w in [*workloads(quick), *map(ten_classes, sizes)]:
-        pool = w.make_pool()
+        batches = w.make_batches()
         alt = ALTERNATIVES[name](w)
-        run_epoch(alt, dataclasses.replace(w, num_batches=2), pool)  # first calls allocate: not counted
-        out[w.name] = peak_growth_mb(functools.partial(run_epoch, alt, w, pool))
-        del pool, alt
+        run_epoch(alt, batches[:2])  # first calls allocate: not counted
+        out[w.name] = peak_growth_mb(functools.partial(run_epoch, alt, batches))
+        del batches, alt
+        gc.collect()
     return out
 
 
@@ -406,6 +413,10 @@ def _x(ratio: float) -> str:
     return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.1f}x"
 
 
+def _loads(loads: tuple[float, float, float]) -> str:
+    return " ".join(f"{load:.2f}" for load in loads)
+
+
 def _table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> list[str]:
     align = ["---" if i < numeric_from else "--:" for i in range(len(header))]
     return ["| " + " | ".join(row) + " |" for row in [header, align, *rows]]
@@ -415,12 +426,14 @@ def _table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> l
 class Results:
     quick: bool
     rounds: int
-    loads: tuple[float, float]
+    loads: tuple[tuple[float, float, float], tuple[float, float, float]]  # (1, 5, 15 min) before, after
     workloads: list[Workload]
     timed: dict[str, dict[str, Timing]]
     compute_sizes: dict[str, dict[int, float]]
     memory: dict[str, dict[str, float]] | None
     memory_sizes: list[int]
+    command: str = "python benchmarks/bench_f1.py"
+    wall_s: float = 0.0
 
 
 def _median_ratio(r: Results, workload: str, name: str, over: str) -> float:
@@ -467,9 +480,11 @@ def render(r: Results) -> str:
         f"torch {torch.__version__}, {platform.machine()}, {os.cpu_count()} CPUs, one thread "
         f"(`torch.set_num_threads(1)`), Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. "
         f"Medians of {r.rounds} interleaved rounds; *vs floor* is the median of the per-round ratios. "
-        f"Load average (1 min) before: {r.loads[0]:.2f}, after: {r.loads[1]:.2f}.",
+        f"Load average (1, 5, 15 min) before: {_loads(r.loads[0])}; after: {_loads(r.loads[1])} "
+        f"({os.cpu_count()} CPUs: a load above 1 means other processes competed for them). "
+        f"Every batch of an epoch is distinct (none is reused). The run took {r.wall_s / 60:.1f} minutes.",
         "",
-        f"Command: `python benchmarks/bench_f1.py{' --quick' if r.quick else ''}`",
+        f"Command: `{r.command}`",
         "",
         "## Update time per epoch, compute time, memory",
         "",
@@ -496,8 +511,8 @@ def render(r: Results) -> str:
     lines += [
         "",
         "*peak memory*: growth of the resident memory over one epoch (updates and compute), in a",
-        "process of its own. The floor's is the cost of reading the batches; the metrics' own state",
-        "is a few KB.",
+        "process of its own, the batches being made before. The floor's is what its own temporaries",
+        "take; ignite_f1's state is its counts (int64: C x C for multi-class, 8 MB at C = 1000).",
         "",
         "## compute() against the number of samples (10 classes)",
         "",
@@ -552,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (3 if args.quick else 7)
     chosen = [w for w in workloads(args.quick) if args.only is None or w.name in args.only]
     names = list(ALTERNATIVES)
-    load_before = os.getloadavg()[0]
+    load_before = os.getloadavg()
+    started = time.perf_counter()
     timed = {}
     for w in chosen:
         timed[w.name] = time_workload(w, names, rounds)
@@ -560,8 +576,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{w.name}: {ratios}", file=sys.stderr)
     compute_sizes = compute_vs_samples([10**3, 10**4] if args.quick else [10**5, 10**7], names[1:], rounds)
     memory = None if args.no_memory else measure_memory(names, args.quick, memory_sizes)
-    loads = (load_before, os.getloadavg()[0])
-    results = Results(args.quick, rounds, loads, chosen, timed, compute_sizes, memory, memory_sizes)
+    loads = (load_before, os.getloadavg())
+    command = shlex.join(["python", "benchmarks/bench_f1.py", *(sys.argv[1:] if argv is None else argv)])
+    wall_s = time.perf_counter() - started
+    results = Results(
+        args.quick, rounds, loads, chosen, timed, compute_sizes, memory, memory_sizes, command, wall_s
+    )
     text = render(results)
     with open(args.out, "w") as f:
         f.write(text)

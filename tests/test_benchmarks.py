@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 
 pytest.importorskip("torchmetrics", reason="the benchmarks compare with torchmetrics (the `bench` extra)")
 
@@ -58,3 +59,21 @@ def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
         assert section in text
     for name in alternatives[1:]:  # every metric's compute() time at both lengths
         assert any(line.startswith(f"| {name} | ") and line.count("|") == 4 for line in text.splitlines())
+
+
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_every_batch_of_an_epoch_is_distinct(quick: bool) -> None:
+    """A recycled pool would fill few confusion-matrix cells and flatter compute() (at C=1000, 8 batches
+    of 1024 fill at most 8,192 of 1e6 cells); every batch is drawn afresh, the same on every run."""
+    bench = _script()
+    for w in bench.workloads(quick):
+        if not quick:  # the full workloads hold up to 0.8 GB: check two batches, drawn the same way
+            w = bench.Workload(w.name, w.kind, w.num_classes, w.batch_shape, 2, w.ignore_index)
+        batches = w.make_batches()
+        assert len(batches) == w.num_batches
+        for i, (y_pred, y) in enumerate(batches):
+            for other_pred, other_y in batches[:i]:
+                assert not torch.equal(y_pred, other_pred) and not torch.equal(y, other_y), w.name
+        again = w.make_batches()
+        pairs = zip(batches, again, strict=True)
+        assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in pairs)  # seeded
