@@ -8,7 +8,8 @@ arithmetic (:mod:`ignite_f1._scores`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ignite.distributed as idist
@@ -38,6 +39,17 @@ _THRESHOLD_NAMES = frozenset({"num_thresholds", "curve", "best_threshold"})
 
 def _identity(output: Any) -> Any:
     return output
+
+
+def _copied(value: Any) -> Any:
+    """``value`` with every tensor in its dicts and lists cloned (Ignite hands out the live ones)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):  # OrderedDict included
+        return type(value)((key, _copied(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(item) for item in value)
+    return value
 
 
 def _kept_histogram(metric: BinaryFBetaScore | MultilabelFBetaScore) -> torch.Tensor:
@@ -164,11 +176,107 @@ class _CountingMetric(Metric):
                 stacklevel=3,
             )
 
+    # ---- state: copies out, checked copies in
+
+    def state_dict(self) -> OrderedDict[str, Any]:
+        """Ignite's state dict of the counts, holding copies: a later update does not change it.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> metric = MulticlassF1Score(3)
+            >>> metric.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
+            >>> saved = metric.state_dict()
+            >>> metric.update((torch.tensor([2]), torch.tensor([2])))
+            >>> restored = MulticlassF1Score(3)
+            >>> restored.load_state_dict(saved)
+            >>> int(restored.confusion_matrix().sum())  # the snapshot holds the first 3 samples only
+            3
+        """
+        copied: OrderedDict[str, Any] = _copied(super().state_dict())
+        return copied
+
+    def _configuration(self) -> str:
+        names = ("num_classes", "num_labels", "num_thresholds")
+        return ", ".join(f"{name}={getattr(self, name)}" for name in names if name in vars(self))
+
     def load_state_dict(self, state_dict: Any) -> None:
-        super().load_state_dict(state_dict)
-        for name in self._state_dict_all_req_keys:
-            setattr(self, name, getattr(self, name).to(self._device))
+        """Replace the counts with those of ``state_dict`` (from :meth:`state_dict`), all or nothing.
+
+        The counts are checked against this metric's configuration (their names, shapes and dtypes;
+        counts are int64 >= 0, sums finite and >= 0) and copied, so one dict loaded into two
+        metrics gives each its own counts.
+
+        Raises:
+            TypeError: ``state_dict`` is not a mapping.
+            ValueError: it is not a state dict of a metric configured like this one; the metric is
+                then left as it was.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> source = MulticlassF1Score(3)
+            >>> source.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
+            >>> MulticlassF1Score(4).load_state_dict(source.state_dict())
+            Traceback (most recent call last):
+                ...
+            ValueError: Argument `state_dict` entry `_cm` must have shape (4, 4) for this ... got (3, 3).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Argument `state_dict` must be a mapping from {type(self).__name__}.state_dict(), "
+                f"got {type(state_dict).__name__}."
+            )
+        names = self._state_dict_all_req_keys
+        current = {name: getattr(self, name) for name in names}
+        try:
+            # Ignite checks the layout and sets the attributes: read them, then put ours back
+            super().load_state_dict(state_dict)
+            loaded = {name: getattr(self, name) for name in names}
+            entries = next(iter(state_dict.values()))[idist.get_rank()]  # the layout Ignite just checked
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise ValueError(
+                f"Argument `state_dict` must be a state dict from {type(self).__name__}.state_dict() of a "
+                f"metric configured like this one ({self._configuration()}), got one Ignite refuses: {error}"
+            ) from None
+        finally:
+            for name, value in current.items():
+                setattr(self, name, value)
+        self._check_loaded(entries, loaded, current)
+        for name in names:
+            setattr(self, name, loaded[name].detach().to(self._device, copy=True))
         self._reduced_state = None
+        self._scores_in_unit_interval = None
+
+    def _check_loaded(
+        self, entries: Mapping[str, Any], loaded: dict[str, Any], current: dict[str, torch.Tensor]
+    ) -> None:
+        who = f"this {type(self).__name__} ({self._configuration()})"
+        extra = sorted(str(key) for key in entries if key not in current)
+        if extra:
+            raise ValueError(
+                f"Argument `state_dict` must hold only the entries {list(current)} of {who}, "
+                f"got the extra entries {extra}."
+            )
+        for name, value in loaded.items():
+            expected = current[name]
+            entry = f"Argument `state_dict` entry `{name}`"
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(f"{entry} must be a torch.Tensor, got {type(value).__name__}.")
+            if value.shape != expected.shape:
+                raise ValueError(
+                    f"{entry} must have shape {tuple(expected.shape)} for {who}, got {tuple(value.shape)}."
+                )
+            if value.dtype != expected.dtype:
+                raise ValueError(f"{entry} must have dtype {expected.dtype}, got {value.dtype}.")
+            if value.numel() == 0:
+                continue
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                raise ValueError(f"{entry} must hold finite sums, got {value.tolist()}.")
+            smallest = value.min().item()
+            if smallest < 0:
+                kind = "sums" if value.is_floating_point() else "counts"
+                raise ValueError(f"{entry} must hold {kind} >= 0, got a value of {smallest!r}.")
 
 
 # --------------------------------------------------------------------------- binary
@@ -268,9 +376,10 @@ class BinaryFBetaScore(_CountingMetric):
             >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
             >>> metric.update((torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])))
             >>> metric.reset()
-            >>> metric.confusion_matrix()  # the 3 samples are forgotten
-            tensor([[0, 0],
-                    [0, 0]])
+            >>> metric.confusion_matrix()  # the 3 samples are forgotten: nothing to count from
+            Traceback (most recent call last):
+                ...
+            ignite.exceptions.NotComputableError: BinaryFBetaScore must have at least one example ...
         """
         self._cm = self._zeros(2, 2)
         if self.num_thresholds is not None:
@@ -339,6 +448,9 @@ class BinaryFBetaScore(_CountingMetric):
     def confusion_matrix(self) -> torch.Tensor:
         """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes).
 
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
+
         Examples:
             >>> import torch
             >>> from sklearn.metrics import confusion_matrix
@@ -353,7 +465,9 @@ class BinaryFBetaScore(_CountingMetric):
             >>> metric.confusion_matrix().tolist() == expected.tolist()
             True
         """
-        return self._reduced()["_cm"].clone()
+        cm = self._reduced()["_cm"]
+        self._check_computable(cm.sum())
+        return cm.clone()
 
     def report(self) -> dict[str, Any]:
         """``sklearn.metrics.classification_report(..., output_dict=True)`` over classes 0 and 1.
@@ -562,8 +676,10 @@ class MulticlassFBetaScore(_CountingMetric):
             >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3)
             >>> metric.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
             >>> metric.reset()
-            >>> metric.confusion_matrix().sum()  # the 3 samples are forgotten
-            tensor(0)
+            >>> metric.compute()  # the 3 samples are forgotten: nothing to compute from
+            Traceback (most recent call last):
+                ...
+            ignite.exceptions.NotComputableError: MulticlassFBetaScore must have at least one example ...
         """
         try:
             self._cm = self._zeros(self.num_classes, self.num_classes)
@@ -638,6 +754,9 @@ class MulticlassFBetaScore(_CountingMetric):
     def confusion_matrix(self) -> torch.Tensor:
         """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor.
 
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
+
         Examples:
             >>> import torch
             >>> from sklearn.metrics import confusion_matrix
@@ -652,7 +771,9 @@ class MulticlassFBetaScore(_CountingMetric):
             >>> metric.confusion_matrix().tolist() == confusion_matrix(y.numpy(), y_pred.numpy()).tolist()
             True
         """
-        return self._reduced()["_cm"].clone()
+        cm = self._reduced()["_cm"]
+        self._check_computable(cm.sum())
+        return cm.clone()
 
     def report(self) -> dict[str, Any]:
         """``classification_report(..., output_dict=True)`` over ``labels`` (default: all classes).
@@ -837,8 +958,10 @@ class MultilabelFBetaScore(_CountingMetric):
             >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=False)
             >>> metric.update((torch.tensor([[1, 0, 1], [0, 1, 0]]), torch.tensor([[1, 0, 0], [0, 1, 1]])))
             >>> metric.reset()
-            >>> metric.confusion_matrix().sum()  # the 2 samples are forgotten
-            tensor(0)
+            >>> metric.confusion_matrix()  # the 2 samples are forgotten: nothing to count from
+            Traceback (most recent call last):
+                ...
+            ignite.exceptions.NotComputableError: MultilabelFBetaScore must have at least one example ...
         """
         self._label_counts = self._zeros(3, self.num_labels)
         self._num_samples = self._zeros()
@@ -927,6 +1050,9 @@ class MultilabelFBetaScore(_CountingMetric):
     def confusion_matrix(self) -> torch.Tensor:
         """Per-label counts (L, 2, 2) ``[[tn, fp], [fn, tp]]``, as ``multilabel_confusion_matrix``.
 
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
+
         Examples:
             >>> import torch
             >>> from sklearn.metrics import multilabel_confusion_matrix
@@ -943,6 +1069,7 @@ class MultilabelFBetaScore(_CountingMetric):
             True
         """
         state = self._reduced()
+        self._check_computable(state["_num_samples"])
         tp, pp, ap = state["_label_counts"]
         n = state["_num_samples"]
         return torch.stack([n - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)

@@ -703,7 +703,7 @@ def test_empty_batch_is_a_no_op(family: str, batch: tuple[torch.Tensor, torch.Te
 
 
 @pytest.mark.parametrize("family", ["binary", "multiclass", "segmentation", "multilabel"])
-@pytest.mark.parametrize("method", ["compute", "report"])
+@pytest.mark.parametrize("method", ["compute", "report", "confusion_matrix"])
 def test_compute_before_any_sample_is_not_computable(family: str, method: str) -> None:
     make, valid = FAMILIES[family]
     metric = make()

@@ -5,6 +5,7 @@ aliases.
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import warnings
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from ignite.engine import Engine, Events
+from ignite.exceptions import NotComputableError
 from sklearn.metrics import classification_report, confusion_matrix, f1_score, fbeta_score
 
 from ignite_f1 import (
@@ -694,3 +696,163 @@ def test_the_issue_example_warns() -> None:
     metric.update((torch.sigmoid(torch.tensor([2.0, -2.0, -3.0, 1.0])), torch.tensor([1, 0, 0, 1])))
     with pytest.warns(UserWarning, match=r"look like probabilities .* from_logits=False"):
         metric.compute()
+
+
+# --------------------------------------------------------------------------- state dicts: copies, checked
+
+
+def _entries(state: Any) -> Any:
+    """The per-rank entries of an Ignite state dict (a single process: the only rank)."""
+    (per_rank,) = state.values()
+    return per_rank[0]
+
+
+STATE_CONFIGS = [
+    pytest.param(
+        partial(BinaryFBetaScore, beta=2.0, from_logits=True, num_thresholds=5),
+        partial(BinaryFBetaScore, beta=2.0, from_logits=True, num_thresholds=6),
+        _binary_data,
+        id="binary-curve",
+    ),
+    pytest.param(
+        partial(MulticlassF1Score, 4), partial(MulticlassF1Score, 3), _multiclass_data, id="multiclass"
+    ),
+    pytest.param(
+        partial(MultilabelF1Score, 4, from_logits=True, average="samples", num_thresholds=3),
+        partial(MultilabelF1Score, 3, from_logits=True, average="samples", num_thresholds=3),
+        _multilabel_data,
+        id="multilabel-curve",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "make_other", "data"), STATE_CONFIGS)
+def test_state_dict_is_a_snapshot_and_loading_copies(
+    make: Callable[[], Any], make_other: Any, data: Any
+) -> None:
+    batches = _batches(data)
+    metric = make()
+    metric.update(batches[0])
+    saved = metric.state_dict()
+    expected = {name: tensor.clone() for name, tensor in _entries(saved).items()}
+    metric.update(batches[1])  # a later update must not reach the snapshot
+    for name, tensor in _entries(saved).items():
+        assert torch.equal(tensor, expected[name]), name
+
+    first, second = make(), make()
+    first.load_state_dict(saved)
+    second.load_state_dict(saved)
+    first.update(batches[2])  # nor one metric's update the other's counts
+    for name, tensor in _entries(second.state_dict()).items():
+        assert torch.equal(tensor, expected[name]), name
+    reference = make()
+    reference.update(batches[0])
+    _same(_results(second), _results(reference))
+    reference.update(batches[2])
+    _same(_results(first), _results(reference))
+
+
+def _tampered(state: Any, change: Callable[[dict[str, Any]], None]) -> Any:
+    state = copy.deepcopy(state)
+    change(_entries(state))
+    return state
+
+
+def _first_count(entries: dict[str, Any]) -> str:
+    return next(name for name, value in entries.items() if value.dtype == torch.int64)
+
+
+TAMPERINGS = [
+    pytest.param(
+        lambda e: e.pop(_first_count(e)),
+        r"^Argument `state_dict` must be a state dict from \w+\.state_dict\(\) of a metric configured like "
+        r"this one \(.*\), got one Ignite refuses: Required state attribute '_\w+' is absent",
+        id="missing_entry",
+    ),
+    pytest.param(
+        lambda e: e.update(_extra=torch.zeros(2, dtype=torch.int64)),
+        r"^Argument `state_dict` must hold only the entries \[.*\] of this \w+ \(.*\), got the extra entries "
+        r"\['_extra'\]\.$",
+        id="extra_entry",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): e[_first_count(e)].to(torch.float64)}),
+        r"^Argument `state_dict` entry `_\w+` must have dtype torch\.int64, got torch\.float64\.$",
+        id="float_counts",
+    ),
+    pytest.param(
+        lambda e: e[_first_count(e)].view(-1).__setitem__(0, -3),
+        r"^Argument `state_dict` entry `_\w+` must hold counts >= 0, got a value of -3\.$",
+        id="negative_count",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): e[_first_count(e)][..., :1]}),
+        r"^Argument `state_dict` entry `_\w+` must have shape \(.*\) for this \w+ \(.*\), got \(.*\)\.$",
+        id="wrong_shape",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): e[_first_count(e)].tolist()}),
+        r"got one Ignite refuses: Unsupported type for provided state_dict data: <class 'list'>",
+        id="list_instead_of_tensor",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): 3}),
+        r"^Argument `state_dict` entry `_\w+` must be a torch\.Tensor, got int\.$",
+        id="int_instead_of_tensor",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "match"), TAMPERINGS)
+@pytest.mark.parametrize(("make", "make_other", "data"), STATE_CONFIGS)
+def test_load_state_dict_refuses_a_tampered_state_and_keeps_its_own(
+    make: Callable[[], Any], make_other: Any, data: Any, change: Callable[[dict[str, Any]], None], match: str
+) -> None:
+    batches = _batches(data)
+    source = make()
+    source.update(batches[0])
+    bad = _tampered(source.state_dict(), change)
+
+    metric = make()
+    metric.update(batches[1])
+    before = {"state": copy.deepcopy(metric.state_dict()), "results": _results(metric)}
+    with pytest.raises(ValueError, match=match):
+        metric.load_state_dict(bad)
+    _same(_entries(metric.state_dict()), _entries(before["state"]))  # all or nothing: nothing
+    _same(_results(metric), before["results"])
+
+
+@pytest.mark.parametrize(("make", "make_other", "data"), STATE_CONFIGS)
+def test_load_state_dict_refuses_the_state_of_another_configuration(
+    make: Callable[[], Any], make_other: Callable[[], Any], data: Any
+) -> None:
+    """Another num_classes / num_labels, or a threshold histogram of another size."""
+    other = make_other()
+    sizes = {name: value for name, value in vars(other).items() if name in ("num_classes", "num_labels")}
+    other.update(data(**sizes))
+    metric = make()
+    with pytest.raises(
+        ValueError, match=r"must have shape \(.*\) for this \w+ \((num_classes|num_labels|num_thresholds)=\d"
+    ):
+        metric.load_state_dict(other.state_dict())
+    with pytest.raises(NotComputableError):  # still empty
+        metric.compute()
+
+
+def test_load_state_dict_refuses_negative_or_non_finite_sums() -> None:
+    source = MultilabelF1Score(3, from_logits=True, average="samples")
+    source.update(_multilabel_data(num_labels=3))
+    for value, match in (
+        (-0.5, r"must hold sums >= 0, got a value of -0\.5\."),
+        (math.nan, "must hold finite sums"),
+    ):
+        state = copy.deepcopy(source.state_dict())
+        _entries(state)["_sample_sums"][1] = value
+        metric = MultilabelF1Score(3, from_logits=True, average="samples")
+        with pytest.raises(ValueError, match=rf"^Argument `state_dict` entry `_sample_sums` {match}"):
+            metric.load_state_dict(state)
+
+
+def test_load_state_dict_refuses_what_is_not_a_mapping() -> None:
+    with pytest.raises(TypeError, match=r"^Argument `state_dict` must be a mapping from MulticlassF1Score"):
+        MulticlassF1Score(3).load_state_dict([1, 2])
