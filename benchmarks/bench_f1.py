@@ -30,7 +30,7 @@ classes), then the targets of issue 6 with the measured numbers.
 
 Reproduce (CPU, one thread; the script sets ``torch.set_num_threads(1)``):
 
-    python benchmarks/bench_f1.py            # full run, writes benchmarks/results.md (~15 minutes)
+    python benchmarks/bench_f1.py            # full run, writes benchmarks/results.md (5-10 minutes)
     python benchmarks/bench_f1.py --quick    # small run, what the test suite runs
 
 The script exits with status 1 if ignite_f1 disagrees with scikit-learn on any workload.
