@@ -7,6 +7,7 @@ processes) and compute with scikit-learn at epoch end, so the result is the numb
 
 from ignite_f1.handlers import (
     F1Monitoring,
+    MissingMetricError,
     RetrainEvents,
     RetrainOnPlateau,
     score_function,
@@ -27,6 +28,7 @@ __all__ = [
     "BinaryF1Score",
     "BinaryFBetaScore",
     "F1Monitoring",
+    "MissingMetricError",
     "MulticlassF1Score",
     "MulticlassFBetaScore",
     "MultilabelF1Score",
