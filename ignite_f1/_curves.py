@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from ignite_f1._inputs import check_count, logit_threshold
+from ignite_f1._inputs import logit_threshold
+from ignite_f1._validation import check_count
 
 CURVE_AVERAGES = (None, "micro", "macro")
 

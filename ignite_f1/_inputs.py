@@ -16,92 +16,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import torch
 
 from ignite_f1 import _argmax
 
-AVERAGES_MULTICLASS = ("micro", "macro", "weighted", None)
-AVERAGES_MULTILABEL = ("micro", "macro", "weighted", "samples", None)
-
-ZeroDivision = str | float
-
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
-
-
-# --------------------------------------------------------------------------- constructor arguments
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """Check a flag such as ``validate_args``: a ``bool`` (a string such as ``"False"`` is refused)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"Argument `{name}` must be True or False (a bool), got {value!r}.")
-    return bool(value)
-
-
-class _Required:
-    """The default of a keyword argument that has none: its repr shows in signatures and docs."""
-
-    def __repr__(self) -> str:
-        return "<required>"
-
-
-REQUIRED: Any = _Required()
-"""Default of ``from_logits``: omitting it raises :func:`check_from_logits`'s ``TypeError``."""
-
-
-def check_from_logits(from_logits: Any, metric: str) -> bool:
-    """Check ``from_logits``, which a binary or multilabel metric must be given explicitly.
-
-    Probabilities are valid logits, so no default can be right for both: guessing would silently
-    count sigmoid outputs against the wrong threshold.
-    """
-    if from_logits is REQUIRED:
-        raise TypeError(
-            f"{metric}() needs the keyword argument `from_logits`: from_logits=True when `y_pred` holds "
-            "raw model outputs (logits, such as a Linear layer's), from_logits=False when it holds "
-            "probabilities (after a sigmoid) or 0/1 labels."
-        )
-    return check_bool("from_logits", from_logits)
-
-
-def check_count(name: str, value: Any, minimum: int = 2) -> int:
-    """Check an integer argument such as ``num_classes`` (an integer >= ``minimum``)."""
-    if not _is_int(value):
-        raise TypeError(f"Argument `{name}` must be an integer >= {minimum}, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"Argument `{name}` must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
-def check_beta(beta: Any) -> float:
-    """Check ``beta``: a finite real > 0."""
-    if not _is_real(beta):
-        raise TypeError(f"Argument `beta` must be a finite real number > 0, got {beta!r}.")
-    if not (math.isfinite(beta) and beta > 0):
-        raise ValueError(f"Argument `beta` must be a finite real number > 0, got {beta!r}.")
-    return float(beta)
-
-
-def check_threshold(threshold: Any) -> float:
-    """Check ``threshold``: a probability in [0, 1]."""
-    if not _is_real(threshold):
-        raise TypeError(f"Argument `threshold` must be a real number in [0, 1], got {threshold!r}.")
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"Argument `threshold` must be a real number in [0, 1], got {threshold!r}.")
-    return float(threshold)
 
 
 def logit_threshold(threshold: float) -> float:
@@ -111,123 +34,6 @@ def logit_threshold(threshold: float) -> float:
     if threshold == 1.0:
         return math.inf
     return math.log(threshold) - math.log1p(-threshold)
-
-
-def check_zero_division(zero_division: Any) -> ZeroDivision:
-    """Check ``zero_division`` against what scikit-learn takes: "warn", 0.0, 1.0 or nan."""
-    if isinstance(zero_division, str) and zero_division == "warn":
-        return "warn"
-    if _is_real(zero_division) and (zero_division in (0, 1) or math.isnan(zero_division)):
-        return float(zero_division)
-    raise ValueError(f'Argument `zero_division` must be "warn", 0.0, 1.0 or nan, got {zero_division!r}.')
-
-
-def check_average(average: Any, options: tuple[str | None, ...]) -> str | None:
-    """Check ``average`` against the options of the metric."""
-    if average not in options or (average is not None and not isinstance(average, str)):
-        raise ValueError(f"Argument `average` must be one of {list(options)}, got {average!r}.")
-    return average
-
-
-def check_labels(labels: Any, num_classes: int) -> list[int] | None:
-    """Check ``labels``: None, or a non-empty sequence of distinct class indices in [0, num_classes)."""
-    if labels is None:
-        return None
-    if isinstance(labels, (torch.Tensor, np.ndarray)):
-        labels = labels.tolist()
-    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
-        raise TypeError(
-            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
-        )
-    if len(labels) == 0:
-        raise ValueError(
-            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
-        )
-    if not all(_is_int(label) for label in labels):
-        raise TypeError(f"Argument `labels` must hold integers, got {list(labels)!r}.")
-    bad = [label for label in labels if not 0 <= label < num_classes]
-    if bad:
-        raise ValueError(
-            f"Argument `labels` must hold class indices in [0, {num_classes}) (num_classes={num_classes}), "
-            f"got {list(labels)!r} (out of range: {bad!r})."
-        )
-    if len(set(labels)) != len(labels):
-        raise ValueError(f"Argument `labels` must not repeat a class, got {list(labels)!r}.")
-    return [int(label) for label in labels]
-
-
-REPORT_KEYS = ("accuracy", "macro avg", "micro avg", "weighted avg", "samples avg")
-"""Keys that ``classification_report(output_dict=True)`` gives to its averages, next to the classes."""
-
-
-def check_class_names(class_names: Any, count: int, count_name: str) -> list[str] | None:
-    """Check ``class_names``: None, or ``count`` distinct strings, none of them a :data:`REPORT_KEYS` key."""
-    if class_names is None:
-        return None
-    if isinstance(class_names, np.ndarray):
-        class_names = class_names.tolist()
-    if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
-        raise TypeError(f"Argument `class_names` must be None or a sequence of strings, got {class_names!r}.")
-    names = list(class_names)
-    if not all(isinstance(name, str) for name in names):
-        raise TypeError(f"Argument `class_names` must hold strings, got {names!r}.")
-    if len(names) != count:
-        raise ValueError(
-            f"Argument `class_names` must have one name per class ({count_name}={count}), "
-            f"got {len(names)} names: {names!r}."
-        )
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ValueError(f"Argument `class_names` must not repeat a name, got duplicates {duplicates!r}.")
-    reserved = [name for name in names if name in REPORT_KEYS]
-    if reserved:
-        raise ValueError(
-            f"Argument `class_names` must not use the keys of scikit-learn's classification report "
-            f"{list(REPORT_KEYS)!r} (a class row would be overwritten by an average), got {reserved!r}: "
-            "rename those classes."
-        )
-    return names
-
-
-_INT64 = torch.iinfo(torch.int64)
-
-
-def check_ignore_index(ignore_index: Any) -> int | None:
-    """Check ``ignore_index``: None or an integer that fits in int64 (targets are compared with it)."""
-    if ignore_index is None:
-        return None
-    if not _is_int(ignore_index):
-        raise TypeError(f"Argument `ignore_index` must be None or an integer, got {ignore_index!r}.")
-    if not _INT64.min <= ignore_index <= _INT64.max:
-        raise ValueError(
-            f"Argument `ignore_index` must fit in int64, in [{_INT64.min}, {_INT64.max}], "
-            f"got {ignore_index!r}: use the value that marks skipped targets in `y` (such as -100 or 255)."
-        )
-    return int(ignore_index)
-
-
-MAX_CONFUSION_BYTES = 1 << 34
-"""Largest C x C int64 confusion matrix a metric allocates (16 GiB: num_classes up to 46,340)."""
-
-
-def check_confusion_size(num_classes: int) -> int:
-    """Check that a C x C int64 matrix (C = ``num_classes``) fits in :data:`MAX_CONFUSION_BYTES`."""
-    size = num_classes * num_classes * 8
-    if size > MAX_CONFUSION_BYTES:
-        raise ValueError(
-            matrix_too_large(num_classes, f"more than the limit of {MAX_CONFUSION_BYTES:,} bytes")
-        )
-    return num_classes
-
-
-def matrix_too_large(num_classes: int, why: str) -> str:
-    """The message for a confusion matrix that does not fit: its size, why, and what to do."""
-    size = num_classes * num_classes * 8
-    return (
-        f"Argument `num_classes` must be small enough for the {num_classes} x {num_classes} int64 confusion "
-        f"matrix this metric keeps ({size:,} bytes), got {num_classes} ({why}): reduce the number of classes "
-        "(for instance by grouping rare ones), or use a metric that does not keep the full matrix."
-    )
 
 
 # --------------------------------------------------------------------------- batch checks

@@ -18,7 +18,7 @@ import torch
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import classification_report, fbeta_score, precision_recall_fscore_support
 
-from ignite_f1._inputs import ZeroDivision
+from ignite_f1._validation import ZeroDivision
 
 Report = dict[str, Any]
 

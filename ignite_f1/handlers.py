@@ -36,7 +36,7 @@ from ignite.handlers.checkpoint import BaseSaveHandler
 from ignite.metrics import Metric
 from ignite.utils import setup_logger
 
-from ignite_f1._inputs import _is_real, check_count
+from ignite_f1._validation import check_count, check_real, check_tag, is_real
 
 __all__ = [
     "F1Monitoring",
@@ -69,14 +69,6 @@ _RETRAIN_KEYS = (
     "lr_factor",
 )
 _RETRAIN_KEYS_SET_BY_SETUP = ("score_function", "trainer", "checkpoint")
-
-
-def _check_non_negative(name: str, value: Any) -> float:
-    if not _is_real(value):
-        raise TypeError(f"Argument `{name}` must be a finite real number >= 0, got {value!r}.")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"Argument `{name}` must be a finite real number >= 0, got {value!r}.")
-    return float(value)
 
 
 def _check_engine(name: str, value: Any) -> Engine:
@@ -121,7 +113,7 @@ def _nan_to_neg_inf(score: float) -> float:
 
 def _as_score(value: Any, metric_name: str, reduce: str | None) -> float:
     """One float from a metric result: a number, or per-class scores reduced by ``reduce``."""
-    if _is_real(value):
+    if is_real(value):
         return _nan_to_neg_inf(float(value))
     if isinstance(value, torch.Tensor | np.ndarray):
         array = value.detach().cpu().double().numpy() if isinstance(value, torch.Tensor) else value
@@ -393,10 +385,7 @@ class RetrainOnPlateau(Serializable):
         if not isinstance(reset_optimizer, bool):
             raise TypeError(f"Argument `reset_optimizer` must be a bool, got {reset_optimizer!r}.")
         if lr_factor is not None:
-            if not _is_real(lr_factor):
-                raise TypeError(f"Argument `lr_factor` must be a finite real number > 0, got {lr_factor!r}.")
-            if not (math.isfinite(lr_factor) and lr_factor > 0):
-                raise ValueError(f"Argument `lr_factor` must be a finite real number > 0, got {lr_factor!r}.")
+            check_real("lr_factor", lr_factor, 0, open_low=True)
             if optimizer is None:
                 raise ValueError(
                     f"Argument `lr_factor` needs an `optimizer` whose learning rates it scales, got "
@@ -418,7 +407,7 @@ class RetrainOnPlateau(Serializable):
         self.checkpoint = checkpoint
         self.to_load = to_load
         self.optimizer = optimizer
-        self.min_delta = _check_non_negative("min_delta", min_delta)
+        self.min_delta = check_real("min_delta", min_delta, 0)
         self.strategy = strategy
         self.max_retrains = check_count("max_retrains", max_retrains, minimum=0)
         self.reset_optimizer = reset_optimizer
@@ -492,7 +481,7 @@ class RetrainOnPlateau(Serializable):
 
     def __call__(self, engine: Engine) -> None:
         score = self.score_function(engine)
-        if not _is_real(score):
+        if not is_real(score):
             raise TypeError(f"Argument `score_function` must return a real number, got {score!r}.")
         score = _nan_to_neg_inf(float(score))
         if self.best_score is None:
@@ -1248,7 +1237,7 @@ def setup_f1_monitoring(
     check_count("patience", patience, minimum=1)
     if n_saved is not None:
         check_count("n_saved", n_saved, minimum=1)
-    min_delta = _check_non_negative("min_delta", min_delta)
+    min_delta = check_real("min_delta", min_delta, 0)
     if not isinstance(filename_prefix, str):
         raise TypeError(f"Argument `filename_prefix` must be a string, got {filename_prefix!r}.")
     if not isinstance(require_empty, bool):
@@ -1257,8 +1246,7 @@ def setup_f1_monitoring(
     if log_dir is not None:
         if not isinstance(log_dir, str | os.PathLike):
             raise TypeError(f"Argument `log_dir` must be a path or None, got {log_dir!r}.")
-        if not isinstance(tag, str) or not tag:
-            raise TypeError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
+        check_tag(tag)
         metric = _attached_metric(evaluator, metric_name) if metric is None else metric
         _check_tensorboard_extra()
     directory = _prepare_checkpoint_dir(checkpoint_dir, require_empty)

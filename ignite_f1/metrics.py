@@ -19,7 +19,7 @@ from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
 from ignite.metrics.metric import reinit__is_reduced
 
-from ignite_f1 import _counts, _curves, _inputs, _scores
+from ignite_f1 import _counts, _curves, _inputs, _scores, _validation
 
 __all__ = [
     "BinaryF1Score",
@@ -85,9 +85,9 @@ class _CountingMetric(Metric):
         device: str | torch.device,
         validate_args: bool,
     ) -> None:
-        self.beta = _inputs.check_beta(beta)
-        self.zero_division = _inputs.check_zero_division(zero_division)
-        self.validate_args = _inputs.check_bool("validate_args", validate_args)
+        self.beta = _validation.check_beta(beta)
+        self.zero_division = _validation.check_zero_division(zero_division)
+        self.validate_args = _validation.check_bool("validate_args", validate_args)
         self._reduced_state: dict[str, torch.Tensor] | None = None
         # "named": a per-class dict stays under the metric's name in engine.state.metrics; spread
         # into it (Ignite's default), a class called like another metric would overwrite that one.
@@ -350,7 +350,7 @@ class BinaryFBetaScore(_CountingMetric):
         self,
         beta: float,
         *,
-        from_logits: bool = _inputs.REQUIRED,
+        from_logits: bool = _validation.REQUIRED,
         threshold: float = 0.5,
         zero_division: Any = "warn",
         output_transform: Callable[[Any], Any] = _identity,
@@ -358,8 +358,8 @@ class BinaryFBetaScore(_CountingMetric):
         validate_args: bool = True,
         num_thresholds: int | None = None,
     ) -> None:
-        self.threshold = _inputs.check_threshold(threshold)
-        self.from_logits = _inputs.check_from_logits(from_logits, type(self).__name__)
+        self.threshold = _validation.check_threshold(threshold)
+        self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
         if self.num_thresholds is not None:
             self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
@@ -570,7 +570,7 @@ class BinaryF1Score(BinaryFBetaScore):
     def __init__(
         self,
         *,
-        from_logits: bool = _inputs.REQUIRED,
+        from_logits: bool = _validation.REQUIRED,
         threshold: float = 0.5,
         zero_division: Any = "warn",
         output_transform: Callable[[Any], Any] = _identity,
@@ -659,11 +659,12 @@ class MulticlassFBetaScore(_CountingMetric):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
     ) -> None:
-        self.num_classes = _inputs.check_confusion_size(_inputs.check_count("num_classes", num_classes))
-        self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTICLASS)
-        self.labels = _inputs.check_labels(labels, self.num_classes)
-        self.ignore_index = _inputs.check_ignore_index(ignore_index)
-        self.class_names = _inputs.check_class_names(class_names, self.num_classes, "num_classes")
+        num_classes = _validation.check_count("num_classes", num_classes)
+        self.num_classes = _validation.check_confusion_size(num_classes)
+        self.average = _validation.check_average(average, _validation.AVERAGES_MULTICLASS)
+        self.labels = _validation.check_labels(labels, self.num_classes)
+        self.ignore_index = _validation.check_ignore_index(ignore_index)
+        self.class_names = _validation.check_class_names(class_names, self.num_classes, "num_classes")
         super().__init__(beta, zero_division, output_transform, device, validate_args)
 
     @reinit__is_reduced
@@ -685,7 +686,7 @@ class MulticlassFBetaScore(_CountingMetric):
             self._cm = self._zeros(self.num_classes, self.num_classes)
         except RuntimeError as error:  # the allocator's refusal (torch.OutOfMemoryError is one)
             raise ValueError(
-                _inputs.matrix_too_large(self.num_classes, f"the allocator refused: {error}")
+                _validation.matrix_too_large(self.num_classes, f"the allocator refused: {error}")
             ) from None
         self._reduced_state = None
 
@@ -929,7 +930,7 @@ class MultilabelFBetaScore(_CountingMetric):
         beta: float,
         num_labels: int,
         *,
-        from_logits: bool = _inputs.REQUIRED,
+        from_logits: bool = _validation.REQUIRED,
         threshold: float = 0.5,
         average: str | None = "macro",
         zero_division: Any = "warn",
@@ -939,11 +940,11 @@ class MultilabelFBetaScore(_CountingMetric):
         validate_args: bool = True,
         num_thresholds: int | None = None,
     ) -> None:
-        self.num_labels = _inputs.check_count("num_labels", num_labels)
-        self.threshold = _inputs.check_threshold(threshold)
-        self.from_logits = _inputs.check_from_logits(from_logits, type(self).__name__)
-        self.average = _inputs.check_average(average, _inputs.AVERAGES_MULTILABEL)
-        self.class_names = _inputs.check_class_names(class_names, self.num_labels, "num_labels")
+        self.num_labels = _validation.check_count("num_labels", num_labels)
+        self.threshold = _validation.check_threshold(threshold)
+        self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
+        self.average = _validation.check_average(average, _validation.AVERAGES_MULTILABEL)
+        self.class_names = _validation.check_class_names(class_names, self.num_labels, "num_labels")
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
         if self.num_thresholds is not None:
             self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
@@ -1141,7 +1142,7 @@ class MultilabelFBetaScore(_CountingMetric):
             >>> metric.curve(average="micro")["precision"]  # 4 tp, 2 fp; then 3 tp, 0 fp
             tensor([0.6667, 1.0000, 0.0000], dtype=torch.float64)
         """
-        average = _inputs.check_average(average, _curves.CURVE_AVERAGES)
+        average = _validation.check_average(average, _curves.CURVE_AVERAGES)
         return _curves.curve(_kept_histogram(self), self.beta, average)
 
     def best_threshold(
@@ -1204,7 +1205,7 @@ class MultilabelF1Score(MultilabelFBetaScore):
         self,
         num_labels: int,
         *,
-        from_logits: bool = _inputs.REQUIRED,
+        from_logits: bool = _validation.REQUIRED,
         threshold: float = 0.5,
         average: str | None = "macro",
         zero_division: Any = "warn",

@@ -35,7 +35,7 @@ from ignite.engine import Engine, Events
 from ignite.handlers import TensorboardLogger
 from ignite.handlers.base_logger import BaseHandler
 
-from ignite_f1 import _curves, _inputs, _scores
+from ignite_f1 import _curves, _scores, _validation
 from ignite_f1.metrics import (
     BinaryFBetaScore,
     MulticlassFBetaScore,
@@ -51,7 +51,6 @@ __all__ = [
 
 F1Metric = BinaryFBetaScore | MulticlassFBetaScore | MultilabelFBetaScore
 
-_INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w.]")  # TensorBoard's and tensorboardX's rule
 _LAYOUT_CATEGORY = "F-scores per class"
 _NORMALIZE = (None, "true", "pred", "all")
 _ANNOTATE_MAX = 40  # classes (or labels) up to which every cell gets its numbers
@@ -66,21 +65,12 @@ _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weak
 
 def _clean_tag(tag: str) -> str:
     """A tag as TensorBoard stores it: characters outside ``[-/\\w.]`` become ``_``."""
-    return _INVALID_TAG_CHARACTERS.sub("_", tag).lstrip("/")
+    return _validation.TAG_CHARACTERS.sub("_", tag).lstrip("/")
 
 
 def _clean_name(name: str) -> str:
     """A class name as one tag level: TensorBoard's cleaning, then ``/`` -> ``_``."""
-    return _INVALID_TAG_CHARACTERS.sub("_", name).replace("/", "_")
-
-
-def _check_tag(tag: Any) -> str:
-    if not isinstance(tag, str):
-        raise TypeError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
-    cleaned = _clean_tag(tag).rstrip("/")
-    if not cleaned:
-        raise ValueError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
-    return cleaned
+    return _validation.TAG_CHARACTERS.sub("_", name).replace("/", "_")
 
 
 def _metric_classes(metric: Any) -> tuple[int, str, list[str] | None]:
@@ -100,7 +90,7 @@ def _metric_classes(metric: Any) -> tuple[int, str, list[str] | None]:
 def _class_names(metric: Any, class_names: Any) -> tuple[list[str], list[str]]:
     """(display names, tag names) of a metric's classes; tag names must be distinct once cleaned."""
     count, count_name, own = _metric_classes(metric)
-    names = _inputs.check_class_names(class_names, count, count_name)
+    names = _validation.check_class_names(class_names, count, count_name)
     if names is None:
         names = own if own is not None else [str(i) for i in range(count)]
     cleaned = [_clean_name(name) for name in names]
@@ -231,7 +221,7 @@ def confusion_matrix_figure(
     counts = _as_counts(cm)
     stacked = counts.ndim == 3
     n = counts.shape[0]
-    names = _inputs.check_class_names(class_names, n, "num_labels" if stacked else "num_classes")
+    names = _validation.check_class_names(class_names, n, "num_labels" if stacked else "num_classes")
     names = [str(i) for i in range(n)] if names is None else names
     shares = _normalized(counts, normalize or "true")
     colours = counts if normalize is None else shares
@@ -448,12 +438,12 @@ class _Summary:
     ) -> None:
         self.names, self.tag_names = _class_names(metric, class_names)
         self.metric: F1Metric = metric
-        self.tag = _check_tag(tag)
+        self.tag = _validation.check_tag(tag)
         self.score = _score_name(metric.beta)
-        self.per_class = _inputs.check_bool("per_class", per_class)
-        self.confusion_matrix = _inputs.check_bool("confusion_matrix", confusion_matrix)
-        self.report = _inputs.check_bool("report", report)
-        self.pr_curve = _inputs.check_bool("pr_curve", pr_curve)
+        self.per_class = _validation.check_bool("per_class", per_class)
+        self.confusion_matrix = _validation.check_bool("confusion_matrix", confusion_matrix)
+        self.report = _validation.check_bool("report", report)
+        self.pr_curve = _validation.check_bool("pr_curve", pr_curve)
 
     def _scored(self) -> list[int]:
         metric = self.metric

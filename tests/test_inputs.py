@@ -25,7 +25,7 @@ from ignite_f1 import (
     MulticlassFBetaScore,
     MultilabelF1Score,
     MultilabelFBetaScore,
-    _inputs,
+    _validation,
 )
 
 NAN = float("nan")
@@ -1330,14 +1330,14 @@ def test_a_pair_as_a_list_is_accepted() -> None:
 def test_the_largest_matrix_allowed_is_16_gib() -> None:
     # 8 bytes a cell: 46340^2 * 8 is just under 2^34 bytes, 46341^2 * 8 just over
     assert 46340**2 * 8 <= 2**34 < 46341**2 * 8
-    assert _inputs.check_confusion_size(46340) == 46340
+    assert _validation.check_confusion_size(46340) == 46340
     with pytest.raises(ValueError, match=r"got 46341 \(more than the limit of 17,179,869,184 bytes\)"):
-        _inputs.check_confusion_size(46341)
+        _validation.check_confusion_size(46341)
 
 
 def test_a_matrix_the_allocator_refuses_is_a_clear_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the limit, an allocation that fails is reported with its size, not as a raw RuntimeError."""
-    monkeypatch.setattr(_inputs, "MAX_CONFUSION_BYTES", 1 << 62)
+    monkeypatch.setattr(_validation, "MAX_CONFUSION_BYTES", 1 << 62)
     with pytest.raises(
         ValueError,
         match=r"^Argument `num_classes` must be small enough for the 67108864 x "

@@ -1,0 +1,252 @@
+"""Constructor argument checks: one message shape for every public argument.
+
+Each check names the argument, the rule and the value given ("Argument `beta` must be a finite real
+number > 0, got 0."), raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value,
+and returns the value normalised (``float``, ``int``, ``list``). Batch checks are in
+:mod:`ignite_f1._inputs`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+AVERAGES_MULTICLASS = ("micro", "macro", "weighted", None)
+AVERAGES_MULTILABEL = ("micro", "macro", "weighted", "samples", None)
+
+ZeroDivision = str | float
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Check a flag such as ``validate_args``: a ``bool`` (a string such as ``"False"`` is refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Argument `{name}` must be True or False (a bool), got {value!r}.")
+    return bool(value)
+
+
+class _Required:
+    """The default of a keyword argument that has none: its repr shows in signatures and docs."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+REQUIRED: Any = _Required()
+"""Default of ``from_logits``: omitting it raises :func:`check_from_logits`'s ``TypeError``."""
+
+
+def check_from_logits(from_logits: Any, metric: str) -> bool:
+    """Check ``from_logits``, which a binary or multilabel metric must be given explicitly.
+
+    Probabilities are valid logits, so no default can be right for both: guessing would silently
+    count sigmoid outputs against the wrong threshold.
+    """
+    if from_logits is REQUIRED:
+        raise TypeError(
+            f"{metric}() needs the keyword argument `from_logits`: from_logits=True when `y_pred` holds "
+            "raw model outputs (logits, such as a Linear layer's), from_logits=False when it holds "
+            "probabilities (after a sigmoid) or 0/1 labels."
+        )
+    return check_bool("from_logits", from_logits)
+
+
+def check_count(name: str, value: Any, minimum: int = 2) -> int:
+    """Check an integer argument such as ``num_classes`` (an integer >= ``minimum``)."""
+    if not is_int(value):
+        raise TypeError(f"Argument `{name}` must be an integer >= {minimum}, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"Argument `{name}` must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_beta(beta: Any) -> float:
+    """Check ``beta``: a finite real > 0."""
+    return check_real("beta", beta, 0, open_low=True)
+
+
+def check_threshold(threshold: Any) -> float:
+    """Check ``threshold``: a probability in [0, 1]."""
+    return check_real("threshold", threshold, 0, 1)
+
+
+def check_zero_division(zero_division: Any) -> ZeroDivision:
+    """Check ``zero_division`` against what scikit-learn takes: "warn", 0.0, 1.0 or nan."""
+    if isinstance(zero_division, str) and zero_division == "warn":
+        return "warn"
+    if is_real(zero_division) and (zero_division in (0, 1) or math.isnan(zero_division)):
+        return float(zero_division)
+    raise ValueError(f'Argument `zero_division` must be "warn", 0.0, 1.0 or nan, got {zero_division!r}.')
+
+
+def check_average(average: Any, options: tuple[str | None, ...]) -> str | None:
+    """Check ``average`` against the options of the metric."""
+    if average not in options or (average is not None and not isinstance(average, str)):
+        raise ValueError(f"Argument `average` must be one of {list(options)}, got {average!r}.")
+    return average
+
+
+def check_labels(labels: Any, num_classes: int) -> list[int] | None:
+    """Check ``labels``: None, or a non-empty sequence of distinct class indices in [0, num_classes)."""
+    if labels is None:
+        return None
+    if isinstance(labels, (torch.Tensor, np.ndarray)):
+        labels = labels.tolist()
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+        raise TypeError(
+            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
+        )
+    if len(labels) == 0:
+        raise ValueError(
+            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
+        )
+    if not all(is_int(label) for label in labels):
+        raise TypeError(f"Argument `labels` must hold integers, got {list(labels)!r}.")
+    bad = [label for label in labels if not 0 <= label < num_classes]
+    if bad:
+        raise ValueError(
+            f"Argument `labels` must hold class indices in [0, {num_classes}) (num_classes={num_classes}), "
+            f"got {list(labels)!r} (out of range: {bad!r})."
+        )
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"Argument `labels` must not repeat a class, got {list(labels)!r}.")
+    return [int(label) for label in labels]
+
+
+REPORT_KEYS = ("accuracy", "macro avg", "micro avg", "weighted avg", "samples avg")
+"""Keys that ``classification_report(output_dict=True)`` gives to its averages, next to the classes."""
+
+
+def check_class_names(class_names: Any, count: int, count_name: str) -> list[str] | None:
+    """Check ``class_names``: None, or ``count`` distinct strings, none of them a :data:`REPORT_KEYS` key."""
+    if class_names is None:
+        return None
+    if isinstance(class_names, np.ndarray):
+        class_names = class_names.tolist()
+    if isinstance(class_names, (str, bytes)) or not isinstance(class_names, Sequence):
+        raise TypeError(f"Argument `class_names` must be None or a sequence of strings, got {class_names!r}.")
+    names = list(class_names)
+    if not all(isinstance(name, str) for name in names):
+        raise TypeError(f"Argument `class_names` must hold strings, got {names!r}.")
+    if len(names) != count:
+        raise ValueError(
+            f"Argument `class_names` must have one name per class ({count_name}={count}), "
+            f"got {len(names)} names: {names!r}."
+        )
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"Argument `class_names` must not repeat a name, got duplicates {duplicates!r}.")
+    reserved = [name for name in names if name in REPORT_KEYS]
+    if reserved:
+        raise ValueError(
+            f"Argument `class_names` must not use the keys of scikit-learn's classification report "
+            f"{list(REPORT_KEYS)!r} (a class row would be overwritten by an average), got {reserved!r}: "
+            "rename those classes."
+        )
+    return names
+
+
+_INT64 = torch.iinfo(torch.int64)
+
+
+def check_ignore_index(ignore_index: Any) -> int | None:
+    """Check ``ignore_index``: None or an integer that fits in int64 (targets are compared with it)."""
+    if ignore_index is None:
+        return None
+    if not is_int(ignore_index):
+        raise TypeError(f"Argument `ignore_index` must be None or an integer, got {ignore_index!r}.")
+    if not _INT64.min <= ignore_index <= _INT64.max:
+        raise ValueError(
+            f"Argument `ignore_index` must fit in int64, in [{_INT64.min}, {_INT64.max}], "
+            f"got {ignore_index!r}: use the value that marks skipped targets in `y` (such as -100 or 255)."
+        )
+    return int(ignore_index)
+
+
+MAX_CONFUSION_BYTES = 1 << 34
+"""Largest C x C int64 confusion matrix a metric allocates (16 GiB: num_classes up to 46,340)."""
+
+
+def check_confusion_size(num_classes: int) -> int:
+    """Check that a C x C int64 matrix (C = ``num_classes``) fits in :data:`MAX_CONFUSION_BYTES`."""
+    size = num_classes * num_classes * 8
+    if size > MAX_CONFUSION_BYTES:
+        raise ValueError(
+            matrix_too_large(num_classes, f"more than the limit of {MAX_CONFUSION_BYTES:,} bytes")
+        )
+    return num_classes
+
+
+def matrix_too_large(num_classes: int, why: str) -> str:
+    """The message for a confusion matrix that does not fit: its size, why, and what to do."""
+    size = num_classes * num_classes * 8
+    return (
+        f"Argument `num_classes` must be small enough for the {num_classes} x {num_classes} int64 confusion "
+        f"matrix this metric keeps ({size:,} bytes), got {num_classes} ({why}): reduce the number of classes "
+        "(for instance by grouping rare ones), or use a metric that does not keep the full matrix."
+    )
+
+
+def check_real(
+    name: str, value: Any, low: float | None = None, high: float | None = None, *, open_low: bool = False
+) -> float:
+    """Check a real argument: finite, >= ``low`` (> ``low`` with ``open_low``) and <= ``high``.
+
+    The rule is stated the same way in the ``TypeError`` (not a real number) and the ``ValueError``.
+    """
+    rule = "a finite real number"
+    if low is not None and high is not None and not open_low:
+        rule = f"a real number in [{low:g}, {high:g}]"
+    elif low is not None:
+        rule += f" {'>' if open_low else '>='} {low:g}" + ("" if high is None else f" and <= {high:g}")
+    elif high is not None:
+        rule += f" <= {high:g}"
+    if not is_real(value):
+        raise TypeError(f"Argument `{name}` must be {rule}, got {value!r}.")
+    too_low = low is not None and (value <= low if open_low else value < low)
+    if not math.isfinite(value) or too_low or (high is not None and value > high):
+        raise ValueError(f"Argument `{name}` must be {rule}, got {value!r}.")
+    return float(value)
+
+
+def check_string(name: str, value: Any) -> str:
+    """Check a non-empty string argument (a ``TypeError`` for another type, a ``ValueError`` for "")."""
+    if not isinstance(value, str):
+        raise TypeError(f"Argument `{name}` must be a non-empty string, got {value!r}.")
+    if not value:
+        raise ValueError(f"Argument `{name}` must be a non-empty string, got {value!r}.")
+    return value
+
+
+def check_choice(name: str, value: Any, options: Sequence[Any]) -> Any:
+    """Check that ``value`` is one of ``options`` (compared by type and value: ``1`` is not ``True``)."""
+    if not any(type(value) is type(option) and value == option for option in options):
+        raise ValueError(f"Argument `{name}` must be one of {list(options)}, got {value!r}.")
+    return value
+
+
+TAG_CHARACTERS = re.compile(r"[^-/\w.]")
+"""Characters TensorBoard and tensorboardX replace by ``_`` in a tag."""
+
+
+def check_tag(tag: Any) -> str:
+    """Check a TensorBoard tag: a string that is not empty once cleaned; returns it cleaned."""
+    if not isinstance(tag, str):
+        raise TypeError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
+    cleaned = TAG_CHARACTERS.sub("_", tag).lstrip("/").rstrip("/")
+    if not cleaned:
+        raise ValueError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
+    return cleaned
