@@ -1,0 +1,34 @@
+"""TensorBoard logging of F1 metrics: per-class curves, a confusion-matrix picture, the report table.
+
+:class:`F1TensorboardHandler` plugs into Ignite's ``TensorboardLogger``; :func:`log_f1_summary` does the
+same for any ``SummaryWriter`` (tensorboardX or ``torch.utils.tensorboard``), for code outside Ignite.
+Both read the counts a metric kept at its last ``compute()`` (summed over processes then), so they
+never start a collective call and can run on one process only. For a metric ``m`` and tag ``val``
+they write, at one step:
+
+- scalars ``val/f1/<class>``, ``val/precision/<class>``, ``val/recall/<class>`` (``f2``, ``f0.5``...
+  for F-beta metrics), class names cleaned the way TensorBoard cleans tags with ``/`` -> ``_``;
+- one custom-scalars chart per tag with every class's F-score, all the handlers of a writer merged
+  into one layout (TensorBoard keeps only the last layout written to a run);
+- the image ``val/confusion_matrix`` (:func:`confusion_matrix_image`);
+- the text ``val/classification_report``, a markdown table (class names escaped, so that a ``|``,
+  a line break or markup in a name stays inside its cell);
+- for metrics built with ``num_thresholds``, the PR curve ``val/pr_curve`` (``val/pr_curve/<label>``
+  per label for multilabel metrics).
+
+matplotlib is imported when an image is made, never before; it draws on an Agg canvas and never
+opens a window.
+
+The pictures are made in :mod:`ignite_f1.tensorboard.figures`, the summary is written by
+:mod:`ignite_f1.tensorboard.summary`; both are re-exported here.
+"""
+
+from ignite_f1.tensorboard.figures import confusion_matrix_figure, confusion_matrix_image
+from ignite_f1.tensorboard.summary import F1TensorboardHandler, log_f1_summary
+
+__all__ = [
+    "F1TensorboardHandler",
+    "confusion_matrix_figure",
+    "confusion_matrix_image",
+    "log_f1_summary",
+]

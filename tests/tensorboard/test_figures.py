@@ -1,0 +1,79 @@
+"""Confusion-matrix pictures: cell texts, normalisations, stacked multilabel matrices, lazy matplotlib."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from ignite_f1 import MultilabelF1Score
+from ignite_f1.tensorboard import confusion_matrix_figure, confusion_matrix_image
+
+
+def test_confusion_matrix_figure_and_image_options():
+    cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+    fig = confusion_matrix_figure(cm, ["a", "b", "c"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts[:2] == ["5\n83%", "1\n17%"] and "0\n0%" not in texts  # empty off-diagonal cells are blank
+    columns = [t.get_text() for t in confusion_matrix_figure(cm, normalize="pred").axes[0].texts]
+    assert columns[0] == "5\n71%"  # 5 of the 7 predicted "0"
+    assert confusion_matrix_figure(cm.numpy(), normalize="all").axes[0].texts[0].get_text() == "5\n20%"
+    stacked = MultilabelF1Score(2, from_logits=True)
+    stacked.update((torch.tensor([[1, 0], [1, 1], [0, 0]]), torch.tensor([[1, 0], [0, 1], [1, 1]])))
+    fig = confusion_matrix_figure(stacked.confusion_matrix(), ["x", "y"])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["TN", "FP", "FN", "TP"]
+    image = confusion_matrix_image(np.array([[1.0, 0.0], [0.0, 3.0]]), ["$x", "y_{1}"])
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+
+
+def test_large_counts_are_shortened_and_tiny_shares_shown_as_under_one_percent():
+    cm = np.array([[2_500_000.0, 3.0], [12_000.0, 7.5]])
+    texts = [t.get_text() for t in confusion_matrix_figure(cm).axes[0].texts]
+    assert texts == ["2.5M\n100%", "3\n<1%", "12k\n100%", "7.5\n<1%"]
+
+
+@pytest.mark.parametrize("num_classes", [2, 100])
+def test_cell_texts_up_to_40_classes_and_ticks_for_every_class(num_classes):
+    cm = torch.arange(num_classes * num_classes).reshape(num_classes, num_classes)
+    ax = confusion_matrix_figure(cm, normalize="true").axes[0]
+    assert len(ax.texts) == (4 if num_classes == 2 else 0)  # no per-cell text at 100 classes
+    assert len(ax.get_yticklabels()) == num_classes
+
+
+def test_bad_arguments():
+    cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+    with pytest.raises(ValueError, match="Argument `normalize` must be one of"):
+        confusion_matrix_figure(cm, normalize="rows")
+    with pytest.raises(ValueError, match=r"must have shape \(C, C\) or \(L, 2, 2\)"):
+        confusion_matrix_figure(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="finite counts >= 0"):
+        confusion_matrix_figure(torch.tensor([[1, -1], [0, 2]]))
+    with pytest.raises(TypeError, match="Argument `cm`"):
+        confusion_matrix_figure([[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="one name per class"):
+        confusion_matrix_figure(cm, ["a", "b"])
+
+
+def test_matplotlib_is_imported_lazily_and_pyplot_never(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # importing pyplot would now fail
+    assert confusion_matrix_image(torch.tensor([[3, 1], [0, 2]])).shape[2] == 3
+    # in a fresh interpreter, importing the package loads no matplotlib at all
+    code = (
+        "import sys, ignite_f1.tensorboard; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=re.escape("pip install ignite_f1[tensorboard]")):
+        confusion_matrix_figure(torch.eye(2))
+    with pytest.raises(ImportError, match="`tensorboard` extra"):
+        confusion_matrix_image(torch.eye(2))
