@@ -72,6 +72,14 @@ def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) ->
         flat.index_add_(0, index.clamp_(max=cells - 1), kept)
 
 
+def confusion_class_counts(cm: torch.Tensor) -> torch.Tensor:
+    """Per-class (true positives, predicted positives, actual positives), (3, C), of a C x C matrix.
+
+    Rows of ``cm`` are true classes, columns predicted ones (``[[tn, fp], [fn, tp]]`` for C = 2).
+    """
+    return torch.stack([cm.diagonal(), cm.sum(0), cm.sum(1)])
+
+
 def multilabel_counts(
     pred: torch.Tensor, target: torch.Tensor, beta: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

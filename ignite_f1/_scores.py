@@ -138,6 +138,39 @@ def _multilabel_prfs(
     )
 
 
+def per_class_prf(
+    counts: torch.Tensor, beta: float, average: str | None, zero_division: ZeroDivision
+) -> tuple[Any, Any, Any]:
+    """Precision, recall and F-beta from per-class counts, by scikit-learn, without warnings.
+
+    Args:
+        counts: int (3, K): the true positives, predicted positives and actual positives of each
+            class, as ``per_class_counts()`` of the metrics gives them.
+        beta: weight of recall against precision (> 0).
+        average: ``None`` (one value per class), ``"micro"``, ``"macro"`` or ``"weighted"``, over
+            the K classes (pass ``counts[:, labels]`` to score some of them).
+        zero_division: value of an undefined ratio: ``"warn"`` (0.0, but no warning here: the
+            metric's ``compute()`` gives them), 0.0, 1.0 or ``nan``.
+
+    Returns:
+        ``(precision, recall, fbeta)``: float64 arrays (K,) with ``average=None``, floats otherwise.
+
+    Examples:
+        >>> import torch
+        >>> from ignite_f1._scores import per_class_prf
+        >>> counts = torch.tensor([[2, 0], [3, 0], [4, 1]])  # class 0: tp 2, fp 1, fn 2; class 1: tp 0, fn 1
+        >>> precision, recall, f1 = per_class_prf(counts, beta=1.0, average=None, zero_division=0.0)
+        >>> precision.tolist(), recall.tolist()
+        ([0.666..., 0.0], [0.5, 0.0])
+        >>> per_class_prf(counts, beta=1.0, average="micro", zero_division=0.0)[2]  # tp 2, fp 1, fn 3
+        0.5
+    """
+    precision, recall, fbeta, _ = _multilabel_prfs(counts, beta, average, zero_division, ())
+    if average is None:
+        return precision, recall, fbeta
+    return float(precision), float(recall), float(fbeta)
+
+
 def _samples_average(
     sample_sums: torch.Tensor,
     sample_defined: torch.Tensor,

@@ -8,6 +8,7 @@ arithmetic (:mod:`ignite_f1._scores`).
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 import ignite.distributed as idist
 import numpy as np
 import torch
+from ignite.engine import Engine
 from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
-from ignite.metrics.metric import reinit__is_reduced
+from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
 
 from ignite_f1 import _counts, _curves, _inputs, _scores, _validation
 
@@ -50,6 +52,41 @@ def _copied(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_copied(item) for item in value)
     return value
+
+
+# engine -> {name: (metric, usage)} of the metrics attached by CountingMetric.attach (weak: an engine
+# that is garbage collected takes its entries with it; a metric holds no reference to its engine)
+_ATTACHED: weakref.WeakKeyDictionary[Engine, dict[str, tuple[Any, str | MetricUsage]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def attached_metric(engine: Engine, name: str) -> _CountingMetric | None:
+    """The ignite_f1 metric attached to ``engine`` under ``name``, or ``None``.
+
+    Ignite keeps no public registry of attached metrics; the ignite_f1 metrics record themselves
+    in :meth:`~_CountingMetric.attach` (and forget in ``detach``), so handlers can find a metric by
+    the name its score has in ``engine.state.metrics``. A metric of another library, or one
+    attached under another name, gives ``None``.
+
+    Examples:
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1 import MulticlassF1Score
+        >>> from ignite_f1.metrics import attached_metric
+        >>> evaluator = Engine(lambda engine, batch: batch)
+        >>> metric = MulticlassF1Score(3)
+        >>> metric.attach(evaluator, "f1")
+        >>> attached_metric(evaluator, "f1") is metric, attached_metric(evaluator, "accuracy")
+        (True, None)
+        >>> metric.detach(evaluator)
+        >>> attached_metric(evaluator, "f1") is None
+        True
+    """
+    entry = _ATTACHED.get(engine, {}).get(name)
+    if entry is None:
+        return None
+    metric, usage = entry
+    return metric if metric.is_attached(engine, usage) else None
 
 
 def _kept_histogram(metric: BinaryFBetaScore | MultilabelFBetaScore) -> torch.Tensor:
@@ -141,6 +178,131 @@ class _CountingMetric(Metric):
             raise NotComputableError(
                 f"{type(self).__name__} must have at least one example before it can be computed."
             )
+
+    # ---- attaching: recorded for attached_metric()
+
+    def attach(self, engine: Engine, name: str, usage: str | MetricUsage = EpochWise.usage_name) -> None:
+        """Attach to ``engine`` as Ignite's ``Metric.attach`` does, and record it for :func:`attached_metric`.
+
+        Examples:
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1 import BinaryF1Score
+            >>> from ignite_f1.metrics import attached_metric
+            >>> evaluator = Engine(lambda engine, batch: batch)
+            >>> metric = BinaryF1Score(from_logits=False)
+            >>> metric.attach(evaluator, "f1")
+            >>> attached_metric(evaluator, "f1") is metric
+            True
+        """
+        super().attach(engine, name, usage)
+        _ATTACHED.setdefault(engine, {})[name] = (self, usage)
+
+    def detach(self, engine: Engine, usage: str | MetricUsage = EpochWise.usage_name) -> None:
+        """Detach from ``engine`` as Ignite's ``Metric.detach`` does, and forget the record of :meth:`attach`.
+
+        Examples:
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1 import BinaryF1Score
+            >>> from ignite_f1.metrics import attached_metric
+            >>> evaluator = Engine(lambda engine, batch: batch)
+            >>> metric = BinaryF1Score(from_logits=False)
+            >>> metric.attach(evaluator, "f1")
+            >>> metric.detach(evaluator)
+            >>> attached_metric(evaluator, "f1") is None
+            True
+        """
+        super().detach(engine, usage)
+        names = _ATTACHED.get(engine, {})
+        for name, (metric, kept) in list(names.items()):
+            if metric is self and not self.is_attached(engine, kept):
+                del names[name]
+
+    # ---- the protocol: what handlers (TensorBoard) read, for every metric alike
+
+    def _class_count(self) -> int:
+        """K: the number of classes (2 for binary), or of labels."""
+        raise NotImplementedError
+
+    def _sample_count(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        """How many samples the kept counts ``state`` hold (0: not computable)."""
+        raise NotImplementedError
+
+    def _class_counts(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(3, K) true, predicted and actual positives per class from the kept counts ``state``."""
+        raise NotImplementedError
+
+    def per_class_counts(self) -> torch.Tensor:
+        """True positives, predicted positives and actual positives of each class, int64 (3, K).
+
+        K is 2 for the binary metrics (classes 0 and 1), C for multi-class, L for multilabel. The
+        counts are summed over processes (in a distributed run, the sums kept by the last
+        ``compute()``, as :meth:`confusion_matrix` reads them), as a CPU tensor the caller owns.
+        :func:`ignite_f1._scores.per_class_prf` turns them into precision, recall and F-beta.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> metric = MulticlassF1Score(3)
+            >>> metric.update((torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2])))
+            >>> metric.per_class_counts()  # rows: tp, predicted, actual
+            tensor([[1, 1, 1],
+                    [1, 2, 1],
+                    [1, 1, 2]])
+        """
+        state = self._reduced()
+        self._check_computable(self._sample_count(state))
+        return self._class_counts(state).clone()
+
+    def scored_classes(self) -> list[int]:
+        """The class indices that results and :meth:`report` cover: all K (0 .. K-1).
+
+        Examples:
+            >>> from ignite_f1 import MultilabelF1Score
+            >>> MultilabelF1Score(3, from_logits=False).scored_classes()
+            [0, 1, 2]
+        """
+        return list(range(self._class_count()))
+
+    def class_display_names(self) -> list[str]:
+        """The K class names: ``class_names`` when given, else ``"0"`` .. ``"K-1"``.
+
+        Examples:
+            >>> from ignite_f1 import BinaryF1Score, MulticlassF1Score
+            >>> BinaryF1Score(from_logits=False).class_display_names()
+            ['0', '1']
+            >>> MulticlassF1Score(2, class_names=["cat", "dog"]).class_display_names()
+            ['cat', 'dog']
+        """
+        names = vars(self).get("class_names")
+        return [str(i) for i in range(self._class_count())] if names is None else list(names)
+
+    def threshold_histogram(self) -> torch.Tensor | None:
+        """The kept threshold histogram summed over processes, or ``None`` without ``num_thresholds``.
+
+        int64 (2, T) for a binary metric, (2, L, T) for a multilabel one: row 0 counts the negative,
+        row 1 the positive samples whose highest reached threshold is ``i / (T - 1)`` (see
+        :mod:`ignite_f1._curves`). Multi-class metrics keep none (always ``None``).
+
+        Raises:
+            NotComputableError: built with ``num_thresholds`` but no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=3)  # thresholds 0, 0.5, 1
+            >>> metric.update((torch.tensor([0.2, 0.6, 1.0]), torch.tensor([0, 1, 1])))
+            >>> metric.threshold_histogram()  # negatives: 0.2 in [0, 0.5); positives: 0.6, 1.0
+            tensor([[1, 0, 0],
+                    [0, 1, 1]])
+            >>> BinaryF1Score(from_logits=False).threshold_histogram() is None
+            True
+        """
+        if vars(self).get("num_thresholds") is None:
+            return None
+        return _kept_histogram(self).clone()  # type: ignore[arg-type]
 
     # ---- the probability warning of the binary and multilabel metrics (from_logits=True)
 
@@ -421,6 +583,15 @@ class BinaryFBetaScore(_CountingMetric):
         self._cm += counts.to(self._device)
         self._note_scores(in_unit_interval)
         self._reduced_state = None
+
+    def _class_count(self) -> int:
+        return 2
+
+    def _sample_count(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return state["_cm"].sum()
+
+    def _class_counts(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return _counts.confusion_class_counts(state["_cm"])
 
     def compute(self) -> float:
         """The F-beta score of the positive class over all batches (and all processes).
@@ -720,13 +891,29 @@ class MulticlassFBetaScore(_CountingMetric):
         _counts.add_confusion(self._cm, target, pred)
         self._reduced_state = None
 
-    def _scored_labels(self) -> list[int]:
-        return list(range(self.num_classes)) if self.labels is None else self.labels
+    def _class_count(self) -> int:
+        return self.num_classes
+
+    def _sample_count(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return state["_cm"].sum()
+
+    def _class_counts(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return _counts.confusion_class_counts(state["_cm"])
+
+    def scored_classes(self) -> list[int]:
+        """The class indices that results and :meth:`report` cover: ``labels`` when given, else all C.
+
+        Examples:
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> MulticlassF1Score(4, labels=[2, 0]).scored_classes(), MulticlassF1Score(3).scored_classes()
+            ([2, 0], [0, 1, 2])
+        """
+        return super().scored_classes() if self.labels is None else list(self.labels)
 
     def _per_class(self, values: np.ndarray) -> PerClass:
         if self.class_names is None:
             return torch.as_tensor(values, dtype=torch.float64)
-        return {self.class_names[c]: float(v) for c, v in zip(self._scored_labels(), values, strict=True)}
+        return {self.class_names[c]: float(v) for c, v in zip(self.scored_classes(), values, strict=True)}
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.
@@ -801,7 +988,7 @@ class MulticlassFBetaScore(_CountingMetric):
         """
         cm = self._reduced()["_cm"]
         self._check_computable(cm.sum())
-        labels = self._scored_labels()
+        labels = self.scored_classes()
         names = None if self.class_names is None else [self.class_names[c] for c in labels]
         return _scores.classification_report_dict(cm, labels, names, self.zero_division)
 
@@ -1012,6 +1199,15 @@ class MultilabelFBetaScore(_CountingMetric):
         self._sample_defined += sample_defined.to(self._device)
         self._note_scores(in_unit_interval)
         self._reduced_state = None
+
+    def _class_count(self) -> int:
+        return self.num_labels
+
+    def _sample_count(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return state["_num_samples"]
+
+    def _class_counts(self, state: dict[str, torch.Tensor]) -> torch.Tensor:
+        return state["_label_counts"]
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.
