@@ -1,7 +1,7 @@
 """Parity with scikit-learn on all the data of an epoch: property-based, hand-computed, invariants.
 
-The oracle is ``conftest.sklearn_fbeta`` / ``sklearn_confusion_matrix`` / ``sklearn_report`` on the
-concatenated data (never on counts). Inputs come from the ``conftest`` case builders, whose
+The oracle is ``_reference.sklearn_fbeta`` / ``sklearn_confusion_matrix`` / ``sklearn_report`` on the
+concatenated data (never on counts). Inputs come from the ``_cases`` builders, whose
 docstring explains how predictions are made unambiguous (exact arg-max of the same float32 array;
 logits kept 1e-3 away from ``logit(threshold)`` except for ties that are exact in every precision;
 probabilities and thresholds on a 1/32 grid so that ``>=`` is tested on exact ties).
@@ -19,22 +19,32 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from conftest import (
+from _cases import (
     AVERAGES_MULTICLASS,
     AVERAGES_MULTILABEL,
     ZERO_DIVISIONS,
     Case,
-    assert_close,
-    assert_unit_interval,
-    binary_case,
-    multiclass_case,
-    multilabel_case,
+    any_cases,
+    betas,
+    binary_cases,
+    cut_lists,
+    full_data,
+    label_input_cases,
+    multiclass_cases,
+    multilabel_cases,
     n_examples,
     parity_cases,
+    run_batches,
+    seeds,
+    split_batches,
+)
+from _reference import (
+    assert_close,
+    assert_unit_interval,
+    is_nan,
     record_warnings,
     sklearn_fbeta,
     sklearn_report,
-    split_batches,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,173 +60,10 @@ from ignite_f1 import (
     MultilabelFBetaScore,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Any:
-    """Run this module's thousands of tiny batches on one thread, then restore the setting.
-
-    Measured here (torch 2.13 CPU, 2 cores): ``max(dim=1)`` on a 20 x 8 tensor takes 0.43 ms with
-    2 intra-op threads and 3.5 us with 1; on a loaded machine the thread hand-off dominated the run.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-# --------------------------------------------------------------------------- strategies
-
-seeds = st.integers(0, 2**32 - 1)
-betas = st.one_of(st.sampled_from([1.0, 0.25, 0.5, 2.0, 4.0]), st.floats(0.25, 4.0))
-zero_divisions = st.sampled_from(ZERO_DIVISIONS)
-sizes = st.one_of(st.integers(1, 3), st.integers(1, 120))
-rates = st.sampled_from([0.0, 0.05, 0.5, 0.95, 1.0])
-agreements = st.sampled_from([0.0, 0.5, 0.9, 1.0])
-float_dtypes = st.sampled_from([torch.float32, torch.float64])
-
-
-def cut_lists(n: int) -> st.SearchStrategy[list[int]]:
-    """Batch boundaries: repeated cuts and cuts at 0 or n make empty batches."""
-    return st.lists(st.integers(0, n), max_size=6)
-
-
-@st.composite
-def thresholds_for(draw: st.DrawFn, input: str) -> float:
-    """Probabilities: a 1/32 grid (exact ties); logits: exact cases 0, 1/2, 1, or any in [0.02, 0.98]."""
-    if input == "probs":
-        return draw(st.integers(0, 32)) / 32
-    if input == "logits":
-        return draw(st.one_of(st.sampled_from([0.5, 0.0, 1.0]), st.floats(0.02, 0.98)))
-    return draw(st.sampled_from([0.5, 0.1, 0.9]))  # hard labels: the threshold plays no part
-
-
-def _score_dtype(draw: st.DrawFn, input: str) -> torch.dtype:
-    if input in ("logits", "probs"):
-        return draw(float_dtypes)
-    return draw(st.sampled_from([torch.int64, torch.int32, torch.uint8]))
-
-
-@st.composite
-def binary_cases(draw: st.DrawFn, inputs: tuple[str, ...] = ("logits", "probs", "labels", "bool")) -> Case:
-    input = draw(st.sampled_from(inputs))
-    shape = draw(st.sampled_from(["flat", "col", "col_pred", "col_target", "grid"]))
-    n = draw(st.integers(1, 20) if shape == "grid" else sizes)
-    beta = draw(betas)
-    return binary_case(
-        seed=draw(seeds),
-        n=n,
-        beta=beta,
-        zero_division=draw(zero_divisions),
-        threshold=draw(thresholds_for(input)),
-        input=input,
-        shape=shape,
-        dims=draw(st.tuples(st.integers(1, 3), st.integers(1, 3))),
-        score_dtype=_score_dtype(draw, input),
-        target_dtype=draw(
-            st.sampled_from([torch.int64, torch.int32, torch.uint8, torch.bool, torch.float32])
-        ),
-        true_rate=draw(rates),
-        pred_rate=draw(rates),
-        agreement=draw(agreements),
-        cuts=draw(cut_lists(n)),
-        f1_class=beta == 1.0 and draw(st.booleans()),
-        validate_args=draw(st.booleans()),
-    )
-
-
-@st.composite
-def label_subsets(draw: st.DrawFn, num_classes: int) -> list[int] | None:
-    """None, or 1..C distinct classes in any order."""
-    if draw(st.booleans()):
-        return None
-    order = draw(st.permutations(range(num_classes)))
-    return list(order[: draw(st.integers(1, num_classes))])
-
-
-@st.composite
-def multiclass_cases(
-    draw: st.DrawFn,
-    spatial: bool = False,
-    inputs: tuple[str, ...] = ("logits", "labels"),
-    ignore: bool = True,
-) -> Case:
-    c = draw(st.integers(2, 12))
-    input = draw(st.sampled_from(inputs))
-    if spatial:
-        n = draw(st.integers(1, 4))
-        dims = draw(st.lists(st.integers(1, 5), min_size=1, max_size=2).map(tuple))
-    else:
-        n, dims = draw(sizes), ()
-    ignore_index = (
-        draw(st.one_of(st.sampled_from([None, -100, 255]), st.integers(0, c - 1))) if ignore else None
-    )
-    beta = draw(betas)
-    return multiclass_case(
-        seed=draw(seeds),
-        n=n,
-        num_classes=c,
-        beta=beta,
-        average=draw(st.sampled_from(AVERAGES_MULTICLASS)),
-        labels=draw(label_subsets(c)),
-        ignore_index=ignore_index,
-        zero_division=draw(zero_divisions),
-        class_names=draw(st.booleans()),
-        input=input,
-        dims=dims,
-        ties=draw(st.booleans()),
-        score_dtype=_score_dtype(draw, input),
-        target_dtype=draw(st.sampled_from([torch.int64, torch.int32, torch.uint8, torch.float32])),
-        present_true=draw(st.integers(1, c)),
-        present_pred=draw(st.integers(1, c)),
-        agreement=draw(agreements),
-        ignore_rate=draw(st.sampled_from([0.0, 0.1, 0.3, 0.6, 0.9, 1.0])),
-        cuts=draw(cut_lists(n)),
-        f1_class=beta == 1.0 and draw(st.booleans()),
-        validate_args=draw(st.booleans()),
-    )
-
-
-@st.composite
-def multilabel_cases(
-    draw: st.DrawFn, inputs: tuple[str, ...] = ("logits", "probs", "labels", "bool")
-) -> Case:
-    input = draw(st.sampled_from(inputs))
-    n = draw(st.one_of(st.integers(1, 3), st.integers(1, 60)))
-    beta = draw(betas)
-    return multilabel_case(
-        seed=draw(seeds),
-        n=n,
-        num_labels=draw(st.integers(2, 12)),
-        beta=beta,
-        average=draw(st.sampled_from(AVERAGES_MULTILABEL)),
-        zero_division=draw(zero_divisions),
-        class_names=draw(st.booleans()),
-        threshold=draw(thresholds_for(input)),
-        input=input,
-        score_dtype=_score_dtype(draw, input),
-        target_dtype=draw(st.sampled_from([torch.int64, torch.uint8, torch.bool, torch.float32])),
-        rates=draw(st.lists(rates, min_size=1, max_size=3)),
-        agreement=draw(agreements),
-        empty_rate=draw(st.sampled_from([0.0, 0.2, 0.7, 1.0])),
-        cuts=draw(cut_lists(n)),
-        f1_class=beta == 1.0 and draw(st.booleans()),
-        validate_args=draw(st.booleans()),
-    )
-
-
-any_cases = st.one_of(
-    binary_cases(),
-    multiclass_cases(),
-    multiclass_cases(spatial=True),
-    multilabel_cases(),
-)
+pytestmark = pytest.mark.usefixtures("one_thread")  # thousands of tiny batches (conftest.py)
 
 
 # --------------------------------------------------------------------------- the parity check
-
-
-def _is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
 
 
 def check_parity(case: Case, *, report: bool = False) -> None:
@@ -243,14 +90,14 @@ def check_parity(case: Case, *, report: bool = False) -> None:
         assert isinstance(result, torch.Tensor) and result.dtype == torch.float64
     else:
         assert isinstance(result, dict)
-    assert_unit_interval(result, allow_nan=_is_nan(case.kwargs["zero_division"]))
+    assert_unit_interval(result, allow_nan=is_nan(case.kwargs["zero_division"]))
 
     if report:
         got, caught = record_warnings(metric.report)
         want, expected_caught = record_warnings(case.expected_report)
         assert_close(got, want)
         assert caught == expected_caught
-        assert_unit_interval(got, allow_nan=_is_nan(case.kwargs["zero_division"]))
+        assert_unit_interval(got, allow_nan=is_nan(case.kwargs["zero_division"]))
 
 
 # --------------------------------------------------------------------------- property-based parity
@@ -294,14 +141,10 @@ def test_parity_fixed_cases(case: Case) -> None:
 # --------------------------------------------------------------------------- properties
 
 
-def _full_data(case: Case) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.cat([b[0] for b in case.batches]), torch.cat([b[1] for b in case.batches])
-
-
 @settings(max_examples=n_examples(2))
 @given(case=any_cases, seed=seeds, data=st.data())
 def test_shuffling_and_batch_splitting_do_not_change_the_result(case: Case, seed: int, data: Any) -> None:
-    y_pred, y = _full_data(case)
+    y_pred, y = full_data(case.batches)
     perm = torch.randperm(y.shape[0], generator=torch.Generator().manual_seed(seed))
     cuts = data.draw(cut_lists(y.shape[0]), label="cuts")
     shuffled = split_batches(y_pred[perm], y[perm], cuts)
@@ -316,51 +159,6 @@ def test_shuffling_and_batch_splitting_do_not_change_the_result(case: Case, seed
     again, caught_again = record_warnings(second.compute)
     assert_close(again, result)  # per-sample sums ("samples") are float64: same to 1e-12
     assert caught_again == caught
-
-
-@st.composite
-def label_input_cases(draw: st.DrawFn) -> Case:
-    """Cases whose y_pred and y are both integer labels, so they can trade places."""
-    kind = draw(st.sampled_from(["binary", "multiclass", "multilabel"]))
-    if kind == "binary":
-        case = binary_case(
-            seed=draw(seeds),
-            n=draw(sizes),
-            input=draw(st.sampled_from(["labels", "bool"])),
-            shape=draw(st.sampled_from(["flat", "col"])),
-            target_dtype=draw(st.sampled_from([torch.int64, torch.bool])),
-            true_rate=draw(rates),
-            pred_rate=draw(rates),
-            agreement=draw(agreements),
-            zero_division=draw(zero_divisions),
-        )
-    elif kind == "multiclass":
-        c = draw(st.integers(2, 12))
-        case = multiclass_case(
-            seed=draw(seeds),
-            n=draw(sizes),
-            num_classes=c,
-            average=draw(st.sampled_from(["micro", "macro", None])),  # weighted uses y's support
-            labels=draw(label_subsets(c)),
-            input="labels",
-            present_true=draw(st.integers(1, c)),
-            present_pred=draw(st.integers(1, c)),
-            agreement=draw(agreements),
-            zero_division=draw(zero_divisions),
-        )
-    else:
-        case = multilabel_case(
-            seed=draw(seeds),
-            n=draw(st.integers(1, 60)),
-            num_labels=draw(st.integers(2, 12)),
-            average=draw(st.sampled_from(["micro", "macro", "samples", None])),
-            input="labels",
-            rates=draw(st.lists(rates, min_size=1, max_size=3)),
-            agreement=draw(agreements),
-            empty_rate=draw(st.sampled_from([0.0, 0.2, 0.7])),
-            zero_division=draw(zero_divisions),
-        )
-    return case
 
 
 @settings(max_examples=n_examples(2))
@@ -399,16 +197,10 @@ def test_every_average_and_zero_division_lies_in_unit_interval(case: Case) -> No
                 overrides["average"] = average
             metric = case.run(case.metric(**overrides))
             result, _ = record_warnings(metric.compute)
-            assert_unit_interval(result, allow_nan=_is_nan(zd), path=f"{average}, zero_division={zd}")
+            assert_unit_interval(result, allow_nan=is_nan(zd), path=f"{average}, zero_division={zd}")
 
 
 # --------------------------------------------------------------------------- hand-computed cases
-
-
-def _run(metric: Any, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> Any:
-    for batch in batches:
-        metric.update(batch)
-    return metric
 
 
 def test_binary_hand_computed() -> None:
@@ -420,10 +212,10 @@ def test_binary_hand_computed() -> None:
     logits = torch.tensor([3.0, 0.0, -1.0, 0.5, 2.0, -0.1, -4.0])  # logit 0.0 is >= logit(0.5) = 0
     batches = [(logits[:2], y[:2]), (logits[2:], y[2:])]
     for beta, expected in ((1.0, 4 / 7), (2.0, 5 / 8), (0.5, 10 / 19)):
-        metric = _run(BinaryFBetaScore(beta=beta, from_logits=True), batches)
+        metric = run_batches(BinaryFBetaScore(beta=beta, from_logits=True), batches)
         assert metric.compute() == pytest.approx(expected, abs=1e-15)
         assert metric.confusion_matrix().tolist() == [[2, 2], [1, 2]]
-    metric = _run(BinaryF1Score(from_logits=True), batches)
+    metric = run_batches(BinaryF1Score(from_logits=True), batches)
     assert metric.compute() == pytest.approx(4 / 7, abs=1e-15)
     report = metric.report()
     # class 1: precision 2/4, recall 2/3; class 0: precision 2/3, recall 2/4
@@ -442,7 +234,7 @@ def test_binary_hand_computed() -> None:
 )
 def test_binary_without_positives_is_zero_division(zero_division: Any, expected: float) -> None:
     # y = pred = 0 0 0: tp = fp = fn = 0, F-beta undefined -> zero_division
-    metric = _run(
+    metric = run_batches(
         BinaryF1Score(from_logits=False, zero_division=zero_division), [(torch.zeros(3), torch.zeros(3))]
     )
     result, caught = record_warnings(metric.compute)
@@ -481,7 +273,7 @@ def test_multiclass_macro_absent_class_labels_none_vs_all_classes() -> None:
     ]
     for labels, zd, expected, warns in cases:
         labels_arg = None if labels is None else list(labels)
-        metric = _run(
+        metric = run_batches(
             MulticlassF1Score(4, labels=labels_arg, zero_division=zd), [(pred[:4], y[:4]), (pred[4:], y[4:])]
         )
         result, caught = record_warnings(metric.compute)
@@ -501,9 +293,9 @@ def test_multiclass_macro_absent_class_labels_none_vs_all_classes() -> None:
         assert caught == expected_caught
 
     # average=None: one score per class 0..3 whatever `labels`
-    per_class = _run(MulticlassF1Score(4, average=None, zero_division=1.0), [(pred, y)]).compute()
+    per_class = run_batches(MulticlassF1Score(4, average=None, zero_division=1.0), [(pred, y)]).compute()
     assert_close(per_class, torch.tensor([0.5, 0.8, 2 / 3, 1.0], dtype=torch.float64))
-    named = _run(
+    named = run_batches(
         MulticlassF1Score(4, average=None, class_names=["a", "b", "c", "d"], zero_division=0.0), [(pred, y)]
     )
     assert_close(named.compute(), {"a": 0.5, "b": 0.8, "c": 2 / 3, "d": 0.0})
@@ -528,7 +320,7 @@ def test_multilabel_samples_with_an_empty_sample(zero_division: Any, expected: f
     # samples average: (0.5 + zd + 1) / 3, or (0.5 + 1) / 2 with nan
     y = torch.tensor([[1, 0, 1], [0, 0, 0], [0, 1, 0]])
     pred = torch.tensor([[1, 1, 0], [0, 0, 0], [0, 1, 0]])
-    metric = _run(
+    metric = run_batches(
         MultilabelF1Score(num_labels=3, average="samples", zero_division=zero_division, from_logits=True),
         [(pred[:1], y[:1]), (pred[1:1], y[1:1]), (pred[1:], y[1:])],
     )
@@ -597,9 +389,9 @@ def test_epoch_macro_f1_is_not_the_mean_of_batch_macro_f1s() -> None:
         (torch.tensor([0, 1]), torch.tensor([0, 1])),
         (torch.tensor([2, 0, 0]), torch.tensor([2, 2, 0])),
     ]
-    metric = _run(MulticlassF1Score(3), batches)
+    metric = run_batches(MulticlassF1Score(3), batches)
     assert metric.compute() == pytest.approx(37 / 45, abs=1e-15)
-    batch_f1s = [_run(MulticlassF1Score(3), [batch]).compute() for batch in batches]
+    batch_f1s = [run_batches(MulticlassF1Score(3), [batch]).compute() for batch in batches]
     assert batch_f1s == pytest.approx([1.0, 2 / 3])
     assert metric.compute() != pytest.approx(np.mean(batch_f1s))
 

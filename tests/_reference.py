@@ -1,0 +1,208 @@
+"""The one scikit-learn reference adapter of the tests, and the assertions that compare with it.
+
+There is exactly one place that decides how scikit-learn is called (STYLE rule 8): every function
+here takes keyword arguments only and runs scikit-learn on *all* the data of an epoch (never on
+counts).
+
+- ``sklearn_fbeta``, ``sklearn_confusion_matrix``, ``sklearn_report``: the reference adapter.
+- ``record_warnings``: run a callable and return its result with the warnings it raised.
+- ``assert_close``: floats, tensors, arrays and nested dicts equal to ``TOL`` (1e-12), NaN equal to NaN.
+- ``assert_same``: bit-for-bit equality of two results (type, dtype, shape and value; NaN equal to NaN).
+- ``assert_unit_interval``: every score in [0, 1] (NaN only where ``zero_division=nan`` allows it).
+
+Test modules import these names directly (``pythonpath = ["tests"]`` in ``pyproject.toml``)::
+
+    from _reference import assert_close, sklearn_fbeta
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import (
+    classification_report,
+    confusion_matrix,
+    fbeta_score,
+    multilabel_confusion_matrix,
+)
+
+__all__ = [
+    "TOL",
+    "Caught",
+    "assert_close",
+    "assert_same",
+    "assert_unit_interval",
+    "is_nan",
+    "record_warnings",
+    "sklearn_confusion_matrix",
+    "sklearn_fbeta",
+    "sklearn_report",
+]
+
+TOL = 1e-12
+
+
+def is_nan(value: Any) -> bool:
+    """``value`` is a float NaN (``zero_division=math.nan``, or a NaN score)."""
+    return isinstance(value, float) and math.isnan(value)
+
+
+# --------------------------------------------------------------------------- the reference adapter
+
+
+def _sk_zero_division(zero_division: Any) -> Any:
+    return np.nan if is_nan(zero_division) else zero_division
+
+
+def sklearn_fbeta(
+    *,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    beta: float,
+    kind: str,
+    average: str | None = None,
+    labels: Sequence[int] | None = None,
+    num_classes: int | None = None,
+    zero_division: Any = "warn",
+) -> float | np.ndarray:
+    """``sklearn.metrics.fbeta_score`` on all the data, as the metric of ``kind`` promises it.
+
+    ``kind`` is ``"binary"`` (``average="binary", pos_label=1``; ``average`` is ignored),
+    ``"multiclass"`` (flat label arrays; with ``average=None`` and no ``labels`` the scores of
+    classes ``range(num_classes)``) or ``"multilabel"`` (0/1 indicator matrices).
+    Returns a float, or a float64 array when ``average`` is None.
+    """
+    zd = _sk_zero_division(zero_division)
+    if kind == "binary":
+        return float(
+            fbeta_score(
+                y_true=y_true, y_pred=y_pred, beta=beta, average="binary", pos_label=1, zero_division=zd
+            )
+        )
+    if kind == "multiclass":
+        if average is None and labels is None:
+            if num_classes is None:
+                raise ValueError("sklearn_fbeta(kind='multiclass', average=None) needs labels or num_classes")
+            labels = range(num_classes)
+    elif kind != "multilabel":
+        raise ValueError(f"unknown kind {kind!r}")
+    result = fbeta_score(
+        y_true=y_true,
+        y_pred=y_pred,
+        beta=beta,
+        average=average,
+        labels=None if labels is None else list(labels),
+        zero_division=zd,
+    )
+    return np.asarray(result, dtype=np.float64) if average is None else float(result)
+
+
+def sklearn_confusion_matrix(
+    *, y_true: np.ndarray, y_pred: np.ndarray, kind: str, num_classes: int
+) -> np.ndarray:
+    """The confusion matrix the metric promises: (C, C) rows = true class, (2, 2) binary, (L, 2, 2)."""
+    if kind == "multilabel":
+        return multilabel_confusion_matrix(y_true=y_true, y_pred=y_pred)
+    return confusion_matrix(y_true=y_true, y_pred=y_pred, labels=list(range(num_classes)))
+
+
+def sklearn_report(
+    *,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    labels: Sequence[int],
+    target_names: Sequence[str] | None = None,
+    zero_division: Any = "warn",
+) -> dict[str, Any]:
+    """``classification_report(..., output_dict=True)`` on all the data over ``labels``."""
+    return classification_report(  # type: ignore[no-any-return]
+        y_true=y_true,
+        y_pred=y_pred,
+        labels=list(labels),
+        target_names=None if target_names is None else list(target_names),
+        output_dict=True,
+        zero_division=_sk_zero_division(zero_division),
+    )
+
+
+# --------------------------------------------------------------------------- comparison helpers
+
+Caught = list[tuple[type[Warning], str]]
+
+
+def record_warnings(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> tuple[Any, Caught]:
+    """Call ``fn(*args, **kwargs)``; return its result and every warning raised, as (category, message)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
+def _to_float_array(value: Any) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, dtype=np.float64)
+
+
+def assert_close(actual: Any, expected: Any, tol: float = TOL, path: str = "result") -> None:
+    """Equal within ``tol`` (absolute), NaN equal to NaN; recurses into dicts (same keys, same order)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: expected a dict, got {type(actual).__name__}"
+        assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            assert_close(actual[key], expected[key], tol, f"{path}[{key!r}]")
+        return
+    a, e = _to_float_array(actual), _to_float_array(expected)
+    assert a.shape == e.shape, f"{path}: shape {a.shape} != {e.shape}"
+    same_nan = np.isnan(a) == np.isnan(e)
+    close = np.isnan(e) | (np.abs(np.where(np.isnan(a), 0, a) - np.where(np.isnan(e), 0, e)) <= tol)
+    assert same_nan.all() and close.all(), f"{path}: {a.tolist()} != {e.tolist()} (tol {tol})"
+
+
+def assert_same(actual: Any, expected: Any, path: str = "result") -> None:
+    """Bit-for-bit equality of two results: the same type; tensors of the same dtype, shape, device
+    and values; dicts with the same keys in the same order; lists and tuples item by item; NaN equal
+    to NaN."""
+    if isinstance(expected, torch.Tensor):
+        assert isinstance(actual, torch.Tensor), f"{path}: expected a tensor, got {type(actual).__name__}"
+        got = (actual.dtype, actual.shape, actual.device)
+        want = (expected.dtype, expected.shape, expected.device)
+        assert got == want, f"{path}: dtype, shape, device {got} != {want}"
+        torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True, msg=path)
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: expected a dict, got {type(actual).__name__}"
+        assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            assert_same(actual[key], expected[key], f"{path}[{key!r}]")
+    elif isinstance(expected, (list, tuple)):
+        assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
+        assert len(actual) == len(expected), f"{path}: length {len(actual)} != {len(expected)}"
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            assert_same(a, e, f"{path}[{i}]")
+    else:
+        assert type(actual) is type(expected), f"{path}: {type(actual).__name__} != {type(expected).__name__}"
+        assert actual == expected or (is_nan(actual) and is_nan(expected)), (
+            f"{path}: {actual!r} != {expected!r}"
+        )
+
+
+def assert_unit_interval(value: Any, allow_nan: bool, path: str = "result") -> None:
+    """Every score in [0, 1]; NaN only when ``allow_nan`` (zero_division=nan). Dicts recurse.
+
+    "1" allows float rounding (``TOL``): scikit-learn itself gives 1.0000000000000002 for a perfect
+    prediction with some betas, e.g. ``fbeta_score([1, 1, 1], [1, 1, 1], beta=1.2414159709631765)``.
+    """
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key != "support":
+                assert_unit_interval(item, allow_nan, f"{path}[{key!r}]")
+        return
+    a = _to_float_array(value)
+    nan = np.isnan(a)
+    assert allow_nan or not nan.any(), f"{path}: NaN without zero_division=nan: {a.tolist()}"
+    assert ((a[~nan] >= 0) & (a[~nan] <= 1 + TOL)).all(), f"{path}: outside [0, 1]: {a.tolist()}"
