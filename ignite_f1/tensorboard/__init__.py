@@ -19,14 +19,17 @@ they write, at one step:
 matplotlib is imported when an image is made, never before; it draws on an Agg canvas and never
 opens a window.
 
-The pictures are made in :mod:`ignite_f1.tensorboard.figures`, the summary is written by
+The summary reads a metric only through the small protocol :class:`F1SummarySource` (per-class
+counts, scored classes, class names, the kept threshold histogram), never through its type or private
+state. The pictures are made in :mod:`ignite_f1.tensorboard.figures`, the summary is written by
 :mod:`ignite_f1.tensorboard.summary`; both are re-exported here.
 """
 
 from ignite_f1.tensorboard.figures import confusion_matrix_figure, confusion_matrix_image
-from ignite_f1.tensorboard.summary import F1TensorboardHandler, log_f1_summary
+from ignite_f1.tensorboard.summary import F1SummarySource, F1TensorboardHandler, log_f1_summary
 
 __all__ = [
+    "F1SummarySource",
     "F1TensorboardHandler",
     "confusion_matrix_figure",
     "confusion_matrix_image",

@@ -9,7 +9,7 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from ignite.engine import Engine, Events
@@ -17,22 +17,80 @@ from ignite.handlers import TensorboardLogger
 from ignite.handlers.base_logger import BaseHandler
 
 from ignite_f1 import _curves, _scores, _validation
-from ignite_f1.metrics import (
-    BinaryFBetaScore,
-    MulticlassFBetaScore,
-    MultilabelFBetaScore,
-)
 from ignite_f1.tensorboard._markdown import report_markdown
 from ignite_f1.tensorboard.figures import confusion_matrix_image
 
-__all__ = ["F1TensorboardHandler", "log_f1_summary"]
-
-F1Metric = BinaryFBetaScore | MulticlassFBetaScore | MultilabelFBetaScore
+__all__ = ["F1SummarySource", "F1TensorboardHandler", "log_f1_summary"]
 
 _LAYOUT_CATEGORY = "F-scores per class"
 
 # The merged custom-scalars layout of each writer: {category: {title: ["Multiline", [regex]]}}.
 _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weakref.WeakKeyDictionary()
+
+
+class F1SummarySource(Protocol):
+    """What the TensorBoard summary reads from a metric: every F1 / F-beta metric of this package.
+
+    The summary never looks at the metric's type or its private state: any object with these
+    members can be logged (``confusion_matrix()`` is needed only for the image, ``report()`` only
+    for the table). Every method reads the counts kept at the last ``compute()`` (summed over
+    processes then) and raises Ignite's ``NotComputableError`` before any sample.
+
+    Attributes:
+        beta: the weight of recall against precision (1.0 for F1); names the scalars ``f1``, ``f2``...
+        zero_division: the value of an undefined ratio, as scikit-learn takes it.
+
+    Examples:
+        >>> from ignite_f1 import MultilabelF1Score
+        >>> from ignite_f1.tensorboard import F1SummarySource
+        >>> metric: F1SummarySource = MultilabelF1Score(3, from_logits=True)
+        >>> metric.class_display_names(), metric.scored_classes()
+        (['0', '1', '2'], [0, 1, 2])
+    """
+
+    beta: float
+    zero_division: str | float
+
+    def per_class_counts(self) -> torch.Tensor:
+        """int64 (3, K): true positives, predicted positives and actual positives of each class."""
+        ...
+
+    def scored_classes(self) -> list[int]:
+        """The indices of the classes the scores and the report cover."""
+        ...
+
+    def class_display_names(self) -> list[str]:
+        """The K class names."""
+        ...
+
+    def threshold_histogram(self) -> torch.Tensor | None:
+        """The threshold histogram, (2, T) or (2, K, T), or ``None`` when the metric keeps none."""
+        ...
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """The confusion matrix, (K, K) or (K, 2, 2), drawn as the image."""
+        ...
+
+    def report(self) -> dict[str, Any]:
+        """scikit-learn's ``classification_report(output_dict=True)`` of the scored classes."""
+        ...
+
+
+_ALWAYS = ("per_class_counts", "scored_classes", "class_display_names", "threshold_histogram")
+
+
+def _check_source(metric: Any, confusion_matrix: bool, report: bool) -> None:
+    """Refuse a metric that lacks a member of :class:`F1SummarySource` that the flags need."""
+    methods = [*_ALWAYS, *(["confusion_matrix"] if confusion_matrix else []), *(["report"] if report else [])]
+    missing = [f"{name}()" for name in methods if not callable(getattr(metric, name, None))]
+    missing += [name for name in ("beta", "zero_division") if not hasattr(metric, name)]
+    if missing:
+        raise TypeError(
+            "Argument `metric` must be an F1 / F-beta metric of ignite_f1, or provide what the summary "
+            f"reads (F1SummarySource): {', '.join(f'{name}()' for name in _ALWAYS)}, beta, zero_division, "
+            "confusion_matrix() for the image and report() for the table; "
+            f"got {type(metric).__name__}, which lacks {', '.join(missing)}."
+        )
 
 
 # --------------------------------------------------------------------------- names and tags
@@ -43,26 +101,12 @@ def _clean_name(name: str) -> str:
     return _validation.TAG_CHARACTERS.sub("_", name).replace("/", "_")
 
 
-def _metric_classes(metric: Any) -> tuple[int, str, list[str] | None]:
-    """(number of classes, the name of that number, the metric's own class names) of a core metric."""
-    if isinstance(metric, BinaryFBetaScore):
-        return 2, "num_classes", None
-    if isinstance(metric, MulticlassFBetaScore):
-        return metric.num_classes, "num_classes", metric.class_names
-    if isinstance(metric, MultilabelFBetaScore):
-        return metric.num_labels, "num_labels", metric.class_names
-    raise TypeError(
-        "Argument `metric` must be a BinaryFBetaScore, MulticlassFBetaScore or MultilabelFBetaScore "
-        f"(or their F1 versions), got {type(metric).__name__}."
-    )
-
-
-def _class_names(metric: Any, class_names: Any) -> tuple[list[str], list[str]]:
+def _class_names(metric: F1SummarySource, class_names: Any) -> tuple[list[str], list[str]]:
     """(display names, tag names) of a metric's classes; tag names must be distinct once cleaned."""
-    count, count_name, own = _metric_classes(metric)
-    names = _validation.check_class_names(class_names, count, count_name)
-    if names is None:
-        names = own if own is not None else [str(i) for i in range(count)]
+    own = list(metric.class_display_names())
+    count_name = "num_labels" if hasattr(metric, "num_labels") else "num_classes"
+    names = _validation.check_class_names(class_names, len(own), count_name)
+    names = own if names is None else names
     cleaned = [_clean_name(name) for name in names]
     if "" in cleaned:
         raise ValueError(f"Argument `class_names` must not hold an empty name, got {names!r}.")
@@ -83,14 +127,6 @@ def _score_name(beta: float) -> str:
 
 
 # --------------------------------------------------------------------------- summary writing
-
-
-def _label_counts(metric: F1Metric, cm: torch.Tensor) -> torch.Tensor:
-    """Per-class (tp, predicted positives, actual positives), int64 (3, C)."""
-    if isinstance(metric, MultilabelFBetaScore):
-        tp = cm[:, 1, 1]
-        return torch.stack([tp, cm[:, 0, 1] + tp, cm[:, 1, 0] + tp])
-    return torch.stack([cm.diagonal(), cm.sum(0), cm.sum(1)])
 
 
 def _layout_chart(writer: Any, title: str, regex: str) -> None:
@@ -126,32 +162,26 @@ class _Summary:
         report: bool,
         pr_curve: bool,
     ) -> None:
-        self.names, self.tag_names = _class_names(metric, class_names)
-        self.metric: F1Metric = metric
-        self.tag = _validation.check_tag(tag)
-        self.score = _score_name(metric.beta)
         self.per_class = _validation.check_bool("per_class", per_class)
         self.confusion_matrix = _validation.check_bool("confusion_matrix", confusion_matrix)
         self.report = _validation.check_bool("report", report)
         self.pr_curve = _validation.check_bool("pr_curve", pr_curve)
+        _check_source(metric, self.confusion_matrix, self.report)
+        self.metric: F1SummarySource = metric
+        self.names, self.tag_names = _class_names(metric, class_names)
+        self.tag = _validation.check_tag(tag)
+        self.score = _score_name(metric.beta)
 
-    def _scored(self) -> list[int]:
-        metric = self.metric
-        if isinstance(metric, MulticlassFBetaScore) and metric.labels is not None:
-            return metric.labels
-        return list(range(len(self.names)))
+    def _prf(self, counts: torch.Tensor, average: str | None) -> tuple[Any, Any, Any]:
+        """Precision, recall and F-beta by scikit-learn (compute() gave the warnings already)."""
+        return _scores.per_class_prf(counts, self.metric.beta, average, self.metric.zero_division)
 
     def write(self, writer: Any, step: int) -> None:
         metric, tag = self.metric, self.tag
-        cm = metric.confusion_matrix()
-        metric._check_computable(cm[0].sum() if cm.ndim == 3 else cm.sum())
-        label_counts = _label_counts(metric, cm)
-        scored = self._scored()
-        # per-class precision, recall and F-beta by scikit-learn (warnings were given by compute())
-        precision, recall, fbeta, _ = _scores._multilabel_prfs(
-            label_counts, metric.beta, None, metric.zero_division, ()
-        )
+        counts = metric.per_class_counts()  # NotComputableError before any sample
+        scored = metric.scored_classes()
         if self.per_class:
+            precision, recall, fbeta = self._prf(counts, None)
             for c in scored:
                 name = self.tag_names[c]
                 writer.add_scalar(f"{tag}/{self.score}/{name}", float(fbeta[c]), step)
@@ -159,37 +189,31 @@ class _Summary:
                 writer.add_scalar(f"{tag}/recall/{name}", float(recall[c]), step)
             _layout_chart(writer, f"{tag}: {self.score} per class", f"^{re.escape(tag)}/{self.score}/[^/]+$")
         if self.confusion_matrix:
-            image = confusion_matrix_image(cm, self.names, normalize="true")
+            image = confusion_matrix_image(metric.confusion_matrix(), self.names, normalize="true")
             writer.add_image(f"{tag}/confusion_matrix", image, step, dataformats="HWC")
         if self.report:
-            writer.add_text(f"{tag}/classification_report", self._report_table(label_counts), step)
-        if (
-            self.pr_curve
-            and not isinstance(metric, MulticlassFBetaScore)
-            and metric.num_thresholds is not None
-        ):
-            self._write_pr_curves(writer, step, metric.num_thresholds)
+            writer.add_text(f"{tag}/classification_report", self._report_table(counts[:, scored]), step)
+        histogram = metric.threshold_histogram() if self.pr_curve else None
+        if histogram is not None:
+            self._write_pr_curves(writer, step, histogram)
 
-    def _report_table(self, label_counts: torch.Tensor) -> str:
-        metric = self.metric
+    def _report_table(self, scored_counts: torch.Tensor) -> str:
+        """The report as markdown, with an F-beta column (whole and averaged) when beta is not 1."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # compute() gave the UndefinedMetricWarnings already
-            report = metric.report()
-        names = [self.names[c] for c in self._scored()]
+            report = self.metric.report()
+        names = [self.names[c] for c in self.metric.scored_classes()]
         fbeta = None
-        if metric.beta != 1.0:
-            labels = label_counts[:, self._scored()]
-            values = _scores._multilabel_prfs(labels, metric.beta, None, metric.zero_division, ())[2]
+        if self.metric.beta != 1.0:
             keys = list(report)
-            fbeta = {keys[i]: float(v) for i, v in enumerate(values)}
+            fbeta = {keys[i]: float(v) for i, v in enumerate(self._prf(scored_counts, None)[2])}
             for average in ("micro", "macro", "weighted"):
                 if f"{average} avg" in report:
-                    value = _scores._multilabel_prfs(labels, metric.beta, average, metric.zero_division, ())
-                    fbeta[f"{average} avg"] = float(value[2])
+                    fbeta[f"{average} avg"] = float(self._prf(scored_counts, average)[2])
         return report_markdown(report, names, fbeta, self.score)
 
-    def _write_pr_curves(self, writer: Any, step: int, num_thresholds: int) -> None:
-        histogram = self.metric._reduced()["_threshold_counts"]
+    def _write_pr_curves(self, writer: Any, step: int, histogram: torch.Tensor) -> None:
+        """One PR curve for a (2, T) histogram, one per label for a (2, K, T) one."""
         counts = _curves.pr_curve_counts(histogram)
         curves = _curves.curve(histogram, self.metric.beta)
         parts: list[tuple[str, Any]]
@@ -204,13 +228,13 @@ class _Summary:
                 curves["precision"][index].numpy(),
                 curves["recall"][index].numpy(),
                 step,
-                num_thresholds=num_thresholds,
+                num_thresholds=histogram.shape[-1],
             )
 
 
 def log_f1_summary(
     writer: Any,
-    metric: F1Metric,
+    metric: F1SummarySource,
     tag: str,
     step: int,
     class_names: Sequence[str] | None = None,
@@ -226,7 +250,8 @@ def log_f1_summary(
     Args:
         writer: a ``tensorboardX.SummaryWriter``, a ``torch.utils.tensorboard.SummaryWriter`` or an
             Ignite ``TensorboardLogger``.
-        metric: a binary, multi-class or multilabel F1 / F-beta metric of this package.
+        metric: a binary, multi-class or multilabel F1 / F-beta metric of this package, or any
+            object with the members of :class:`F1SummarySource`.
         tag: the first level of every tag written (cleaned as TensorBoard cleans tags).
         step: the global step (for example the epoch).
         class_names: names of the classes (2 for a binary metric); default: the metric's
@@ -237,6 +262,7 @@ def log_f1_summary(
         pr_curve: write the PR curve(s) of a metric built with ``num_thresholds``.
 
     Raises:
+        TypeError: a metric without the members of :class:`F1SummarySource`.
         ValueError: class names that collide once cleaned.
         NotComputableError: the metric has no sample.
         RuntimeError: in a distributed run, a metric not computed since its last update.
@@ -269,7 +295,7 @@ class F1TensorboardHandler(BaseHandler):
 
     Args:
         metric: a binary, multi-class or multilabel F1 / F-beta metric of this package, attached to
-            the engine.
+            the engine (or any object with the members of :class:`F1SummarySource`).
         tag: the first level of every tag, e.g. ``"validation"``.
         class_names: names of the classes (2 for a binary metric); default: the metric's
             ``class_names``, else ``0..C-1``. Cleaned for tags as TensorBoard cleans them, ``/``
@@ -285,7 +311,8 @@ class F1TensorboardHandler(BaseHandler):
             with ``num_thresholds``; ignored otherwise.
 
     Raises:
-        TypeError: a metric of another kind, or a non-callable ``global_step_transform``.
+        TypeError: a metric without the members of :class:`F1SummarySource`, or a non-callable
+            ``global_step_transform``.
         ValueError: class names of the wrong number, repeated, or colliding once cleaned.
 
     Notes:
@@ -316,7 +343,7 @@ class F1TensorboardHandler(BaseHandler):
 
     def __init__(
         self,
-        metric: F1Metric,
+        metric: F1SummarySource,
         tag: str,
         class_names: Sequence[str] | None = None,
         global_step_transform: Callable[[Engine, str | Events], int] | None = None,

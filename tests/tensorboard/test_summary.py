@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import types
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from conftest import sklearn_report
+from _reference import sklearn_report
 from ignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
 from ignite.exceptions import NotComputableError
 from ignite.handlers import TensorboardLogger, global_step_from_engine
@@ -36,6 +37,7 @@ from ignite_f1 import (
     MulticlassFBetaScore,
     MultilabelF1Score,
 )
+from ignite_f1 import tensorboard as tb
 from ignite_f1.tensorboard import (
     F1TensorboardHandler,
     confusion_matrix_image,
@@ -73,19 +75,19 @@ class _NullWriter:
 
 
 class _RecordingWriter:
-    """A writer that keeps the names of the methods called and the tags written."""
+    """A writer that keeps every call: ``calls[method]`` lists the ``(args, kwargs)`` of each."""
 
     def __init__(self) -> None:
-        self.methods: set[str] = set()
-        self.tags: list[str] = []
+        self.calls: dict[str, list[tuple[tuple[Any, ...], dict[str, Any]]]] = {}
+
+    @property
+    def methods(self) -> set[str]:
+        return set(self.calls)
 
     def __getattr__(self, name: str) -> Any:
-        def record(*args: Any, **kwargs: Any) -> None:
-            self.methods.add(name)
-            if args and isinstance(args[0], str):
-                self.tags.append(args[0])
-
-        return record
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.calls.setdefault(name, []).append((args, kwargs))
 
 
 def _close(actual: float, expected: float) -> bool:
@@ -158,9 +160,7 @@ def _train_and_log(logdir: Path) -> dict[str, Any]:
             "reports": {name: h.metric.report() for name, h in handlers.items()},
             "confusion": {name: h.metric.confusion_matrix() for name, h in handlers.items()},
             "histograms": {
-                name: h.metric._reduced()["_threshold_counts"].clone()
-                for name, h in handlers.items()
-                if name != "val"
+                name: h.metric.threshold_histogram() for name, h in handlers.items() if name != "val"
             },
             "curves": {name: h.metric.curve() for name, h in handlers.items() if name != "val"},
             "y_pred": y_pred.numpy(),
@@ -619,7 +619,7 @@ def test_default_step_and_global_step_transform():
 
 def test_errors():
     metric = BinaryF1Score(from_logits=True)
-    with pytest.raises(TypeError, match="Argument `metric` must be a BinaryFBetaScore"):
+    with pytest.raises(TypeError, match="Argument `metric` must be an F1 / F-beta metric of ignite_f1"):
         F1TensorboardHandler(object(), "val")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="global_step_transform"):
         F1TensorboardHandler(metric, "val", global_step_transform=3)  # type: ignore[arg-type]
@@ -666,3 +666,89 @@ def test_without_matplotlib_only_the_image_fails(monkeypatch):
     writer = _RecordingWriter()
     log_f1_summary(writer, metric, "val", 1, confusion_matrix=False)  # the rest needs no matplotlib
     assert {"add_scalar", "add_text", "add_custom_scalars"} <= writer.methods
+
+
+# --------------------------------------------------------------------------- the protocol, duck-typed
+
+
+class _CountsOnly:
+    """The smallest metric the summary takes: the four protocol methods, ``beta`` and ``zero_division``.
+
+    Binary, 12 samples: 6 actual "yes", 4 predicted "yes" of which 3 right, so
+    "yes": tp 3, predicted 4, actual 6; "no": tp 5, predicted 8, actual 6.
+    """
+
+    beta = 2.0
+    zero_division = 0.0
+
+    def per_class_counts(self) -> torch.Tensor:
+        return torch.tensor([[5, 3], [8, 4], [6, 6]])
+
+    def scored_classes(self) -> list[int]:
+        return [0, 1]
+
+    def class_display_names(self) -> list[str]:
+        return ["no", "yes"]
+
+    def threshold_histogram(self) -> torch.Tensor | None:
+        return torch.tensor([[4, 1, 1], [1, 2, 3]])  # thresholds 0, 0.5, 1: negatives, positives
+
+
+def test_any_object_with_the_protocol_is_summarised():
+    writer = _RecordingWriter()
+    log_f1_summary(writer, _CountsOnly(), "val", 3, confusion_matrix=False, report=False)
+    scalars = {args[0]: (args[1], args[2]) for args, _ in writer.calls["add_scalar"]}
+    # "yes": precision 3/4, recall 3/6, F2 = 5pr / (4p + r) = 1.875 / 3.5; "no": 5/8, 5/6, 2.6042 / 3.3333
+    assert scalars == {
+        "val/f2/yes": (pytest.approx(1.875 / 3.5), 3),
+        "val/precision/yes": (0.75, 3),
+        "val/recall/yes": (0.5, 3),
+        "val/f2/no": (pytest.approx(0.78125), 3),
+        "val/precision/no": (0.625, 3),
+        "val/recall/no": (pytest.approx(5 / 6), 3),
+    }
+    [(args, kwargs)] = writer.calls["add_pr_curve_raw"]
+    assert args[0] == "val/pr_curve" and kwargs == {"num_thresholds": 3}
+    assert [list(a) for a in args[1:5]] == [[6, 5, 3], [6, 2, 1], [0, 4, 5], [0, 1, 3]]  # tp fp tn fn
+    assert writer.methods == {"add_scalar", "add_custom_scalars", "add_pr_curve_raw"}
+
+
+def test_the_summary_of_a_duck_equals_the_metrics():
+    """A wrapper that passes on only the protocol writes what the metric itself writes."""
+    metric = MulticlassFBetaScore(0.5, 4, labels=[3, 1, 0], class_names=["a", "b", "c", "d"])
+    metric.update((torch.tensor([0, 1, 2, 3, 3, 1, 0, 2]), torch.tensor([0, 1, 1, 3, 2, 1, 3, 2])))
+    members = (*tb.summary._ALWAYS, "confusion_matrix", "report", "beta", "zero_division")
+    duck = types.SimpleNamespace(**{name: getattr(metric, name) for name in members})
+    writers = {"metric": _RecordingWriter(), "duck": _RecordingWriter()}
+    for source, writer in zip((metric, duck), writers.values(), strict=True):
+        log_f1_summary(writer, source, "val", 1)
+    metric_calls, duck_calls = (w.calls for w in writers.values())
+    assert (
+        metric_calls.keys()
+        == duck_calls.keys()
+        == {"add_scalar", "add_custom_scalars", "add_image", "add_text"}
+    )
+    assert metric_calls["add_scalar"] == duck_calls["add_scalar"] and len(duck_calls["add_scalar"]) == 9
+    assert metric_calls["add_text"] == duck_calls["add_text"]
+    assert np.array_equal(metric_calls["add_image"][0][0][1], duck_calls["add_image"][0][0][1])
+
+
+def test_an_object_without_the_protocol_is_refused_naming_what_it_lacks():
+    expected = re.escape(
+        "Argument `metric` must be an F1 / F-beta metric of ignite_f1, or provide what the summary reads "
+        "(F1SummarySource): per_class_counts(), scored_classes(), class_display_names(), "
+        "threshold_histogram(), beta, zero_division, confusion_matrix() for the image and report() for "
+        "the table; got "
+    )
+    lacks = re.escape("object, which lacks per_class_counts(), ") + ".*, zero_division"
+    with pytest.raises(TypeError, match=expected + lacks):
+        log_f1_summary(_NullWriter(), object(), "val", 1)  # type: ignore[arg-type]
+    # with the image and the table (the defaults), their methods are needed too
+    with pytest.raises(TypeError, match=r"got _CountsOnly, which lacks confusion_matrix\(\), report\(\)\.$"):
+        F1TensorboardHandler(_CountsOnly(), "val")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"which lacks report\(\)\.$"):
+        F1TensorboardHandler(_CountsOnly(), "val", confusion_matrix=False)  # type: ignore[arg-type]
+    no_histogram = types.SimpleNamespace(**{k: v for k, v in vars(_CountsOnly).items() if k[0] != "_"})
+    del no_histogram.threshold_histogram
+    with pytest.raises(TypeError, match=r"which lacks threshold_histogram\(\)\.$"):
+        log_f1_summary(_NullWriter(), no_histogram, "val", 1, confusion_matrix=False, report=False)
