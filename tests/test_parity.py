@@ -13,7 +13,6 @@ Compared: ``compute()`` (float, float64 per-class tensor or dict), ``confusion_m
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -394,92 +393,3 @@ def test_epoch_macro_f1_is_not_the_mean_of_batch_macro_f1s() -> None:
     batch_f1s = [run_batches(MulticlassF1Score(3), [batch]).compute() for batch in batches]
     assert batch_f1s == pytest.approx([1.0, 2 / 3])
     assert metric.compute() != pytest.approx(np.mean(batch_f1s))
-
-
-# --------------------------------------------------------------------------- empty batches
-
-_INT = torch.int64
-
-
-@pytest.mark.parametrize(
-    ("make", "y_pred", "y"),
-    [
-        pytest.param(
-            partial(BinaryF1Score, from_logits=True),
-            torch.empty(0),
-            torch.empty(0, dtype=_INT),
-            id="binary-logits",
-        ),
-        pytest.param(
-            partial(BinaryF1Score, from_logits=True),
-            torch.empty(0, 1),
-            torch.empty(0, 1),
-            id="binary-logits-col-float_target",
-        ),
-        pytest.param(
-            partial(BinaryF1Score, from_logits=True),
-            torch.empty(0, 2, 3),
-            torch.empty(0, 2, 3, dtype=_INT),
-            id="binary-logits-grid",
-        ),
-        pytest.param(
-            partial(BinaryF1Score, from_logits=True),
-            torch.empty(0, dtype=_INT),
-            torch.empty(0, dtype=_INT),
-            id="binary-labels",
-        ),
-        pytest.param(
-            partial(BinaryF1Score, from_logits=True),
-            torch.empty(0, dtype=torch.bool),
-            torch.empty(0, dtype=torch.bool),
-            id="binary-bool",
-        ),
-        pytest.param(
-            partial(MulticlassF1Score, 3),
-            torch.empty(0, 3),
-            torch.empty(0, dtype=_INT),
-            id="multiclass-logits",
-        ),
-        pytest.param(
-            partial(MulticlassF1Score, 3),
-            torch.empty(0, dtype=_INT),
-            torch.empty(0, dtype=_INT),
-            id="multiclass-labels",
-        ),
-        pytest.param(
-            partial(MulticlassF1Score, 3),
-            torch.empty(0, 3, 4, 5),
-            torch.empty(0, 4, 5, dtype=_INT),
-            id="multiclass-segmentation",
-        ),
-        pytest.param(
-            partial(MultilabelF1Score, 3, from_logits=True),
-            torch.empty(0, 3),
-            torch.empty(0, 3, dtype=_INT),
-            id="multilabel-logits",
-        ),
-        pytest.param(
-            partial(MultilabelF1Score, 3, from_logits=True, average="samples"),
-            torch.empty(0, 3, dtype=_INT),
-            torch.empty(0, 3, dtype=_INT),
-            id="multilabel-labels-samples",
-        ),
-    ],
-)
-def test_an_empty_batch_is_a_no_op(make: Any, y_pred: torch.Tensor, y: torch.Tensor) -> None:
-    metric = make()
-    metric.update((y_pred, y))
-    for method in (metric.confusion_matrix, metric.compute):
-        with pytest.raises(NotComputableError):
-            method()
-    # between two real batches, it changes nothing
-    full = (
-        torch.ones((2, *y_pred.shape[1:]), dtype=y_pred.dtype),
-        torch.ones((2, *y.shape[1:]), dtype=y.dtype),
-    )
-    reference = make()
-    reference.update(full)
-    metric.update(full)
-    metric.update((y_pred, y))
-    assert torch.equal(metric.confusion_matrix(), reference.confusion_matrix())
-    assert_close(metric.compute(), reference.compute())
