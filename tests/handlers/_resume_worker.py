@@ -1,4 +1,4 @@
-"""The resume scenario of ``test_handlers.py``: one training run, whole or cut in two processes.
+"""The resume scenario of ``test_checkpoint.py``: one training run, whole or cut in two processes.
 
 ``python _resume_worker.py WORKDIR PHASE`` runs one phase and writes ``WORKDIR/PHASE.json``:
 

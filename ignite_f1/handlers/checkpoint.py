@@ -1,0 +1,377 @@
+"""Best-F1 checkpoints that never overwrite nor delete a file the run did not write.
+
+:func:`best_f1_checkpoint` makes Ignite's ``Checkpoint`` over :class:`_ExclusiveSaver`, this
+package's own ``BaseSaveHandler`` (Ignite's public saver interface): each file is written whole to a
+temporary file, then given its name only if no file has it; a per-run ledger
+(``.ignite_f1-run-{id}.json``) lists the files the run owns, so that a resumed run recognises them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import secrets
+import socket
+import stat
+import uuid
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import ignite.distributed as idist
+import torch
+from ignite.engine import Engine
+from ignite.handlers import Checkpoint, global_step_from_engine
+from ignite.handlers.checkpoint import BaseSaveHandler
+
+from ignite_f1.handlers.scoring import ScoreFunction
+
+__all__: list[str] = []  # the handlers are made by setup_f1_monitoring
+
+
+# Every file this module writes in a checkpoint directory, other than the checkpoints themselves,
+# starts with this prefix: temporary files `.ignite_f1-{host}-{pid}-{token}.tmp` (a save in
+# progress) and one ledger per run, `.ignite_f1-run-{run_id}.json` (the files the run owns).
+_OWN_PREFIX = ".ignite_f1-"
+_HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
+_TEMP_NAME = re.compile(r"\.ignite_f1-(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp")
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+# Temporary files this process is writing now: never stale, whatever the next setup finds.
+_WRITING: set[str] = set()
+
+Identity = tuple[int, int]
+
+
+def _identity(path: Path) -> Identity | None:
+    """(size, modification time in ns) of the regular file at ``path``, or None if there is none."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        return None
+    return (status.st_size, status.st_mtime_ns)
+
+
+def _unlink_temp(path: Path) -> None:
+    _WRITING.discard(str(path))
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send CTRL_C_EVENT there: cannot tell, keep the file
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: a process of another user has that pid
+        return True
+    return True
+
+
+class _ExclusiveSaver(BaseSaveHandler):
+    """Writes each checkpoint to a new file of ``dirname`` and never replaces a file it did not write.
+
+    A save writes a temporary file (removed if the write fails), records the file in the run's
+    ledger, then hard-links it to its final name, which fails if that name exists: another run's
+    file is never replaced, even by a save that started before it appeared. A file this run owns
+    (written by it, or restored with :meth:`adopt`) may be replaced, and the files Ignite's
+    ``Checkpoint`` asks to remove are removed only after the next write succeeded, so a failed save
+    never loses the previous best file.
+    """
+
+    def __init__(self, dirname: Path, save_on_rank: int = 0) -> None:
+        self.dirname = dirname
+        self.save_on_rank = save_on_rank
+        self.run_id = uuid.uuid4().hex
+        self.written = False  # whether the last save reached its final name (see `begin`)
+        self._owned: dict[str, tuple[float, Identity]] = {}  # name -> (priority, identity)
+        self._pending: list[str] = []  # asked to be removed by the save in progress
+        self._leftovers: list[str] = []  # owned files beyond n_saved after `adopt`
+
+    def _is_writer(self) -> bool:
+        return idist.get_rank() == self.save_on_rank
+
+    def _ledger(self) -> Path:
+        return self.dirname / f"{_OWN_PREFIX}run-{self.run_id}.json"
+
+    def begin(self) -> None:
+        """Start a save (or forget a failed one): nothing written yet, nothing to remove."""
+        self.written = False
+        self._pending = []
+
+    def remove(self, filename: str) -> None:
+        self._pending.append(filename)  # done once the next file is safely on disk
+
+    def __call__(
+        self, checkpoint: Mapping[Any, Any], filename: str, metadata: Mapping[Any, Any] | None = None
+    ) -> None:
+        if not self._is_writer():
+            self.written, self._pending = True, []
+            return
+        priority = -math.inf if metadata is None else float(metadata["priority"])
+        path = self.dirname / filename
+        replace = self._owns(filename)
+        if not replace and os.path.lexists(path):  # fail fast; the link below is the real check
+            raise self._exists_error(path)
+        temp = self._write_temp(lambda file: torch.save(checkpoint, file))
+        previous = self._owned.get(filename)
+        try:
+            identity = _identity(temp)
+            assert identity is not None
+            self._owned[filename] = (priority, identity)
+            self._write_ledger()  # before the file appears: a crash after it leaves the file owned
+            if replace:
+                os.replace(temp, path)
+            else:
+                self._link(temp, path)
+        except BaseException:
+            if previous is None:
+                self._owned.pop(filename, None)
+            else:
+                self._owned[filename] = previous
+            raise
+        finally:
+            _unlink_temp(temp)
+        self.written = True
+        to_delete = [name for name in self._pending + self._leftovers if name != filename]
+        self._pending, self._leftovers = [], []
+        for name in to_delete:
+            self._delete(name)
+
+    def _owns(self, name: str) -> bool:
+        entry = self._owned.get(name)
+        return entry is not None and _identity(self.dirname / name) == entry[1]
+
+    def _exists_error(self, path: Path) -> FileExistsError:
+        return FileExistsError(
+            f"Checkpoint file {str(path)!r} already exists and was not written by this handler: "
+            "refusing to overwrite it. Move it away, or use another `checkpoint_dir` or "
+            "`filename_prefix`."
+        )
+
+    def _write_temp(self, write: Callable[[Any], object]) -> Path:
+        temp = self.dirname / f"{_OWN_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+        _WRITING.add(str(temp))
+        try:
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+            with os.fdopen(descriptor, "wb") as file:
+                write(file)
+                file.flush()
+                os.fsync(file.fileno())
+        except BaseException:
+            _unlink_temp(temp)
+            raise
+        return temp
+
+    def _link(self, temp: Path, path: Path) -> None:
+        """Give ``temp``'s content the name ``path``, failing if ``path`` exists."""
+        try:
+            os.link(temp, path)
+            return
+        except FileExistsError:
+            raise self._exists_error(path) from None
+        except FileNotFoundError:
+            raise
+        except OSError:  # no hard links on this file system: reserve the name, then move onto it
+            pass
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            raise self._exists_error(path) from None
+        try:
+            os.replace(temp, path)
+        except BaseException:
+            _unlink_temp(path)  # the empty reservation is ours
+            raise
+
+    def _write_ledger(self) -> None:
+        files = [[priority, name, list(identity)] for name, (priority, identity) in self._owned.items()]
+        text = json.dumps({"run_id": self.run_id, "files": files})
+        temp = self._write_temp(lambda file: file.write(text.encode()))
+        try:
+            os.replace(temp, self._ledger())
+        finally:
+            _unlink_temp(temp)
+
+    def _read_ledger(self) -> list[tuple[float, str, Identity]]:
+        try:
+            files = json.loads(self._ledger().read_text())["files"]
+            return [(float(p), str(name), (int(size), int(mtime))) for p, name, (size, mtime) in files]
+        except (OSError, ValueError, KeyError, TypeError):
+            return []  # no ledger (or not readable): only the restored files are the run's
+
+    def _delete(self, name: str) -> None:
+        if not self._owns(name):  # gone, or replaced by someone else: not ours to delete
+            self._owned.pop(name, None)
+            return
+        try:
+            (self.dirname / name).unlink()
+        except OSError as error:
+            message = f"Could not remove the old checkpoint file {name!r}; it stays on disk: {error}"
+            warnings.warn(message, UserWarning, stacklevel=3)
+            return
+        self._owned.pop(name, None)
+
+    def adopt(
+        self, run_id: str | None, restored: list[tuple[float, str]], n_saved: int | None
+    ) -> list[tuple[float, str]]:
+        """Take over the files of a restored run; return the ``(priority, name)`` list to keep.
+
+        The run's files are those named in ``restored`` (the restored ``Checkpoint`` state) and
+        those its ledger lists (written after that state was saved, for instance just before a
+        crash), that are still on disk unchanged. The best ``n_saved`` are kept; the others are
+        removed after the next successful save.
+        """
+        candidates: dict[str, tuple[float, Identity | None]] = dict(self._owned)
+        if run_id is not None and _RUN_ID.fullmatch(run_id) and run_id != self.run_id:
+            if self._is_writer() and self._owned:
+                self._ledger().unlink(missing_ok=True)  # its files move to the restored run's ledger
+            self.run_id = run_id
+            for priority, name, written in self._read_ledger():
+                candidates.setdefault(name, (priority, written))
+        for priority, name in restored:
+            candidates.setdefault(name, (float(priority), None))
+        owned: dict[str, tuple[float, Identity]] = {}
+        for name, (priority, identity) in candidates.items():
+            now = _identity(self.dirname / name)
+            if now is not None and identity in (None, now):
+                owned[name] = (priority, now)
+        ranked = sorted(owned, key=lambda name: owned[name][0])
+        keep = ranked if n_saved is None else ranked[-n_saved:]
+        self._owned = owned
+        self._leftovers = [name for name in ranked if name not in keep]
+        if self._is_writer() and owned:
+            self._write_ledger()
+        return [(owned[name][0], name) for name in keep]
+
+    def remove_stale_temps(self) -> list[str]:
+        """Remove the temporary files of saves that died (this host's, of a finished process)."""
+        removed = []
+        for entry in os.scandir(self.dirname):
+            match = _TEMP_NAME.fullmatch(entry.name)
+            if match is None or match["host"] != _HOST or entry.path in _WRITING:
+                continue
+            pid = int(match["pid"])
+            if pid == os.getpid() or not _pid_alive(pid):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                removed.append(entry.name)
+        return removed
+
+
+class _BestF1Checkpoint(Checkpoint):
+    """Ignite's ``Checkpoint`` over an :class:`_ExclusiveSaver`, whose list of files always names
+    files on disk: it is rolled back when a save fails before its file is written (not when a
+    handler of ``SAVED_CHECKPOINT`` fails after), and :meth:`load_state_dict` takes over the
+    restored run's files, those written after its state was saved included."""
+
+    def __init__(self, to_save: Mapping[str, Any], saver: _ExclusiveSaver, **kwargs: Any) -> None:
+        super().__init__(to_save, saver, **kwargs)
+        self.saver = saver
+
+    @property
+    def last_checkpoint(self) -> Path | None:
+        name = super().last_checkpoint  # the file name: the saver is not a DiskSaver
+        return None if name is None else self.saver.dirname / name
+
+    def __call__(self, engine: Engine, *args: Any, **kwargs: Any) -> None:
+        before = self.state_dict()
+        self.saver.begin()
+        try:
+            super().__call__(engine, *args, **kwargs)
+        except BaseException:
+            if not self.saver.written:  # the new file is not on disk: keep naming the old ones
+                Checkpoint.load_state_dict(self, before)
+                self.saver.begin()
+            raise
+
+    def state_dict(self) -> OrderedDict[str, Any]:
+        state = super().state_dict()
+        state["run_id"] = self.saver.run_id
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        super().load_state_dict(state_dict)  # checks the format
+        restored = [(priority, name) for priority, name in state_dict["_saved"]]
+        run_id = state_dict.get("run_id")
+        kept = self.saver.adopt(run_id if isinstance(run_id, str) else None, restored, self.n_saved)
+        Checkpoint.load_state_dict(self, {"_saved": kept})
+
+
+def _safe_name(name: str) -> str:
+    """``name`` with path separators replaced by ``_``, so that it stays one file name."""
+    return name.replace("/", "_").replace("\\", "_")
+
+
+def best_f1_checkpoint(
+    to_save: Mapping[str, Any],
+    directory: Path,
+    score: ScoreFunction,
+    metric_name: str,
+    trainer: Engine,
+    n_saved: int | None,
+    filename_prefix: str,
+) -> _BestF1Checkpoint:
+    """The ``Checkpoint`` keeping the ``n_saved`` best-F1 files of ``to_save`` in ``directory``.
+
+    Files are named ``{filename_prefix}_{name}_{epoch}_{metric_name}={score:.4f}.pt`` (``name`` is
+    the key of ``to_save`` when it holds one object, else ``checkpoint``; '/' and '\\' become '_').
+    Nothing is written before the first save.
+    """
+    name = next(iter(to_save)) if len(to_save) == 1 else "checkpoint"
+    prefix = _safe_name(filename_prefix)
+    pattern = ("{filename_prefix}_" if prefix else "") + _safe_name(name).replace("{", "{{").replace(
+        "}", "}}"
+    )
+    pattern += "_{global_step}_{score_name}={score}.{ext}"
+    return _BestF1Checkpoint(
+        to_save,
+        _ExclusiveSaver(directory),
+        filename_prefix=prefix,
+        score_function=score,
+        score_name=_safe_name(metric_name),
+        n_saved=n_saved,
+        global_step_transform=global_step_from_engine(trainer),
+        filename_pattern=pattern,
+    )
+
+
+def prepare_checkpoint_dir(checkpoint_dir: Any, require_empty: bool) -> Path:
+    if not isinstance(checkpoint_dir, str | os.PathLike):
+        raise TypeError(f"Argument `checkpoint_dir` must be a path, got {checkpoint_dir!r}.")
+    path = Path(checkpoint_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"Argument `checkpoint_dir` must be a directory, got the file {str(path)!r}.")
+    nearest = path.absolute()  # the directory itself, or the closest existing folder above it
+    while not nearest.exists() and nearest.parent != nearest:
+        nearest = nearest.parent
+    if not nearest.is_dir():
+        raise ValueError(
+            f"Argument `checkpoint_dir` must be a directory or a path where one can be made, got "
+            f"{str(path)!r}, inside the file {str(nearest)!r}. Choose another directory."
+        )
+    if idist.get_rank() == 0 and not os.access(nearest, os.W_OK | os.X_OK):
+        made = "" if nearest == path.absolute() else f" (to make it in {str(nearest)!r})"
+        raise PermissionError(
+            f"Argument `checkpoint_dir` must be a directory this process can write to, got "
+            f"{str(path)!r}, where it may not create files{made}. Fix the permissions, or choose "
+            "another directory."
+        )
+    if require_empty and path.is_dir():
+        existing = sorted(name for name in os.listdir(path) if name.endswith(".pt"))
+        if existing:
+            raise ValueError(
+                f"Argument `checkpoint_dir` must hold no checkpoint (*.pt) file when require_empty=True, got "
+                f"{str(path)!r} holding {existing}. Use a new directory, or pass require_empty=False to "
+                "keep them there: files already present are never overwritten nor deleted (unless they "
+                "are this run's own, restored with the checkpoint's load_state_dict when resuming)."
+            )
+    return path

@@ -1,0 +1,364 @@
+"""One call for the usual set: :func:`setup_f1_monitoring` and the :class:`F1Monitoring` it returns.
+
+It composes the other modules of this package, as Ignite's ``ignite.contrib.engines.common``
+composes its ``add_*`` helpers: the best-F1 checkpoint (:mod:`ignite_f1.handlers.checkpoint`),
+Ignite's ``EarlyStopping``, optionally :class:`~ignite_f1.handlers.RetrainOnPlateau` and TensorBoard
+logging. Every argument is checked before anything is made or attached.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ignite.distributed as idist
+import torch
+from ignite.engine import Engine, Events
+from ignite.handlers import Checkpoint, EarlyStopping
+from ignite.metrics import Metric
+
+from ignite_f1._validation import check_bool, check_count, check_real
+from ignite_f1.handlers import _tensorboard
+from ignite_f1.handlers.checkpoint import best_f1_checkpoint, prepare_checkpoint_dir
+from ignite_f1.handlers.retrain import RetrainOnPlateau, check_engine
+from ignite_f1.handlers.scoring import ScoreFunction, score_function
+
+__all__ = ["F1Monitoring", "setup_f1_monitoring"]
+
+# Keys of `setup_f1_monitoring(retrain=...)`: the ones the user may give, and the ones it sets itself.
+_RETRAIN_KEYS = (
+    "patience",
+    "to_load",
+    "optimizer",
+    "min_delta",
+    "strategy",
+    "max_retrains",
+    "reset_optimizer",
+    "lr_factor",
+)
+_RETRAIN_KEYS_SET_BY_SETUP = ("score_function", "trainer", "checkpoint")
+
+
+@dataclass(frozen=True)
+class F1Monitoring:
+    """The handlers :func:`setup_f1_monitoring` made and attached to the evaluator.
+
+    Attributes:
+        score_function: the :func:`score_function` the handlers share.
+        early_stopping: Ignite's ``EarlyStopping`` on the F1 score.
+        checkpoint: Ignite's ``Checkpoint`` keeping the ``n_saved`` best-F1 files.
+        retrain: the :class:`RetrainOnPlateau` handler, or None.
+        tensorboard: the ``TensorboardLogger`` writing to ``log_dir``, or None. Close it when done.
+
+    Examples:
+        >>> import tempfile
+        >>> import torch
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1.handlers import setup_f1_monitoring
+        >>> model = torch.nn.Linear(2, 2)
+        >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp)
+        >>> type(monitoring.early_stopping).__name__, monitoring.retrain, monitoring.best_checkpoint
+        ('EarlyStopping', None, None)
+        >>> sorted(monitoring.objects_to_save())
+        ['best_checkpoint', 'early_stopping']
+    """
+
+    score_function: ScoreFunction
+    early_stopping: EarlyStopping
+    checkpoint: Checkpoint
+    retrain: RetrainOnPlateau | None = None
+    tensorboard: Any | None = None
+
+    @property
+    def best_checkpoint(self) -> Path | None:
+        """The path of the best-F1 file saved so far, or None.
+
+        Examples:
+            >>> import tempfile
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import setup_f1_monitoring
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp)
+            ...     evaluator.state.metrics = {"f1": 0.75}  # as after an evaluation, at the trainer's epoch 0
+            ...     monitoring.checkpoint(evaluator)  # what the evaluator's Events.COMPLETED runs first
+            ...     print(monitoring.best_checkpoint.name, monitoring.best_checkpoint.is_file())
+            best_model_0_f1=0.7500.pt True
+        """
+        last = self.checkpoint.last_checkpoint
+        return None if last is None else Path(last)
+
+    def objects_to_save(self) -> dict[str, Any]:
+        """The stateful handlers, to add to the ``to_save`` of a checkpoint used to resume training.
+
+        Returns:
+            ``{"early_stopping": ..., "best_checkpoint": ..., "retrain": ...}`` (``retrain`` only
+            when there is one).
+
+        Examples:
+            >>> import tempfile
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import setup_f1_monitoring
+            >>> trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+            >>> model = torch.nn.Linear(2, 2)
+            >>> with tempfile.TemporaryDirectory() as tmp:
+            ...     monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp,
+            ...                                      patience=3, retrain={"patience": 1})
+            >>> to_save = {"trainer": trainer, "model": model, **monitoring.objects_to_save()}  # to resume
+            >>> sorted(to_save), to_save["retrain"] is monitoring.retrain
+            (['best_checkpoint', 'early_stopping', 'model', 'retrain', 'trainer'], True)
+        """
+        objects: dict[str, Any] = {"early_stopping": self.early_stopping, "best_checkpoint": self.checkpoint}
+        if self.retrain is not None:
+            objects["retrain"] = self.retrain
+        return objects
+
+
+def _retrain_kwargs(
+    retrain: Any, to_save: Mapping[str, Any], patience: int, min_delta: float
+) -> dict[str, Any]:
+    """The keyword arguments of RetrainOnPlateau from ``setup_f1_monitoring(retrain=...)``."""
+    if not isinstance(retrain, Mapping):
+        raise TypeError(
+            f"Argument `retrain` must be a dict of RetrainOnPlateau arguments or None, got {retrain!r}."
+        )
+    set_by_setup = [key for key in retrain if key in _RETRAIN_KEYS_SET_BY_SETUP]
+    if set_by_setup:
+        raise ValueError(
+            f"Argument `retrain` must not give {set_by_setup} (setup_f1_monitoring sets them), "
+            f"got {dict(retrain)!r}."
+        )
+    unknown = [key for key in retrain if key not in _RETRAIN_KEYS]
+    if unknown:
+        raise ValueError(f"Argument `retrain` must only have keys in {list(_RETRAIN_KEYS)}, got {unknown}.")
+    if "patience" not in retrain:
+        raise ValueError(
+            f"Argument `retrain` must give 'patience' (smaller than `patience`={patience}), "
+            f"got {dict(retrain)!r}."
+        )
+    retrain_patience = check_count("retrain['patience']", retrain["patience"], minimum=1)
+    if retrain_patience >= patience:
+        raise ValueError(
+            f"Argument `retrain['patience']` must be smaller than `patience` (the early-stopping patience) "
+            f"so that a retrain can happen before training stops, got {retrain_patience} >= {patience}."
+        )
+    kwargs = dict(retrain)
+    kwargs.setdefault("min_delta", min_delta)
+    if "to_load" not in kwargs:
+        modules = {name: obj for name, obj in to_save.items() if isinstance(obj, torch.nn.Module)}
+        if not modules:
+            raise ValueError(
+                "Argument `retrain` must give 'to_load' when `to_save` holds no torch module, got "
+                f"to_save with {sorted(to_save)}."
+            )
+        kwargs["to_load"] = modules
+    if "optimizer" not in kwargs:
+        optimizers = [obj for obj in to_save.values() if isinstance(obj, torch.optim.Optimizer)]
+        kwargs["optimizer"] = optimizers[0] if len(optimizers) == 1 else None
+    return kwargs
+
+
+def setup_f1_monitoring(
+    trainer: Engine,
+    evaluator: Engine,
+    metric_name: str,
+    to_save: Mapping[str, Any],
+    checkpoint_dir: str | os.PathLike[str],
+    patience: int = 5,
+    n_saved: int | None = 1,
+    retrain: Mapping[str, Any] | None = None,
+    log_dir: str | os.PathLike[str] | None = None,
+    *,
+    metric: Metric | None = None,
+    tag: str = "validation",
+    reduce: str | None = None,
+    min_delta: float = 0.0,
+    filename_prefix: str = "best",
+    require_empty: bool = True,
+) -> F1Monitoring:
+    """Early stopping, a best-F1 checkpoint and optionally retraining, on the evaluator, in one call.
+
+    Attaches to the evaluator, on ``Events.COMPLETED`` and in this order:
+
+    1. a ``Checkpoint`` of ``to_save`` that keeps the ``n_saved`` best-F1 files, directly in
+       ``checkpoint_dir``, named ``{filename_prefix}_{name}_{epoch}_{metric_name}={score:.4f}.pt``
+       (``name`` is the key of ``to_save`` when it holds one object, else ``checkpoint``; '/' and
+       '\\' in names become '_'). Each file is written whole to a temporary file, then given
+       its name only if no file has it (see ``require_empty``); files load with
+       ``torch.load(path, weights_only=True)`` and ``Checkpoint.load_objects``;
+    2. Ignite's ``EarlyStopping(patience, threshold=min_delta)`` on the F1 score;
+    3. with ``retrain``, a :class:`RetrainOnPlateau` restoring from that checkpoint;
+    4. with ``log_dir``, TensorBoard logging (see ``log_dir``).
+
+    Nothing is made or attached until every argument is checked.
+
+    Args:
+        trainer: the training engine (stopped, retrained, and whose epoch names the files).
+        evaluator: the engine that computes the metric ``metric_name`` (not the trainer).
+        metric_name: name of the F1 metric on the evaluator.
+        to_save: ``{name: object}`` saved in each best-F1 file (objects with ``state_dict``).
+        checkpoint_dir: directory of the best-F1 files; created when missing. It must be
+            writable (checked here). Besides the best files it holds one small hidden file per
+            run, ``.ignite_f1-run-{id}.json``, listing the files the run owns, so that a resumed
+            run recognises them: keep it while the run may be resumed.
+        patience: evaluations without improvement before early stopping (an integer >= 1).
+        n_saved: how many best files to keep (an integer >= 1), or None for all.
+        retrain: keyword arguments of :class:`RetrainOnPlateau`, or None for no retraining.
+            ``patience`` is required and must be smaller than ``patience``; ``to_load`` defaults
+            to the modules of ``to_save``, ``optimizer`` to the single optimizer of ``to_save`` (if
+            exactly one), ``min_delta`` to this ``min_delta``; ``score_function``, ``trainer`` and
+            ``checkpoint`` are set here.
+        log_dir: TensorBoard directory, or None for no TensorBoard logging. With a directory, a
+            ``TensorboardLogger`` (the ``tensorboard`` extra) writes at each evaluation, at the
+            trainer's epoch: the scalar ``{tag}/{metric_name}`` and the
+            :class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary of the metric (per-class
+            curves, confusion matrix, report); with ``retrain``, ``retrain/retrain_count`` at each
+            retrain. It is flushed when the trainer completes. In a distributed run only the
+            process of rank 0 writes (``tensorboard`` is None on the others).
+        metric: the F1 metric object attached to the evaluator as ``metric_name``, for the
+            TensorBoard summary; by default it is found among the evaluator's handlers.
+        tag: the first level of the TensorBoard tags.
+        reduce: ``"min"`` or ``"mean"`` for a per-class metric (see :func:`score_function`).
+        min_delta: an improvement must exceed the best score by more than this (>= 0).
+        filename_prefix: first part of the file names.
+        require_empty: refuse a ``checkpoint_dir`` that already holds ``*.pt`` files (default).
+            With False those files stay where they are: a file the run does not own is never
+            overwritten, even one that appears while a save is in progress (saving over one
+            raises ``FileExistsError``), and only the run's own files are ever deleted: those
+            this checkpoint handler wrote, or, when resuming, those named in the state given to
+            its ``load_state_dict`` or written by the same run after that state was saved.
+
+    Returns:
+        An :class:`F1Monitoring` with the handlers made.
+
+    Raises:
+        TypeError: an argument has the wrong type.
+        ValueError: an argument has a wrong value; ``evaluator`` is ``trainer``;
+            ``checkpoint_dir`` is a file or inside one, or holds ``*.pt`` files with
+            ``require_empty=True``; ``log_dir`` is given and no metric ``metric_name`` is
+            attached to the evaluator.
+        PermissionError: this process may not create files in ``checkpoint_dir`` (or, when it
+            is missing, in the folder where it would be made).
+        ModuleNotFoundError: ``log_dir`` is given and what the ``tensorboard`` extra brings
+            (tensorboardX, matplotlib, pillow) is not installed.
+
+    Notes:
+        Early stopping counts evaluations without a new best F1, retrains included: with
+        ``patience=10`` and ``retrain={"patience": 3}``, a plateau triggers a retrain after 3
+        evaluations, another after 6 and 9, and training stops after 10 unless the score improves
+        (or after ``max_retrains`` retrains and one more plateau). A NaN F1 is never an
+        improvement. Nothing is reset when the trainer starts, so a resumed run continues: save
+        :meth:`F1Monitoring.objects_to_save` with the trainer, and in the new process call this
+        function again with ``require_empty=False`` before loading them (the restored checkpoint
+        handler then goes on managing its own files). To run the trainer again from scratch,
+        call ``reset()`` on the early stopping, checkpoint and retrain handlers (by hand, do not
+        use ``EarlyStopping.attach(evaluator)``: its default resets it at every evaluation). The
+        first evaluation is always saved, even with a NaN F1 (any real score replaces it). If a
+        save fails, the previous best file stays on disk and remains ``best_checkpoint``, and the
+        temporary file is removed; once the new file is on disk it is ``best_checkpoint``, even
+        if a handler of ``CheckpointEvents.SAVED_CHECKPOINT`` then raises. Temporary files left
+        by a killed process (``.ignite_f1-{host}-{pid}-{token}.tmp``) are removed by the next
+        call of this function on that directory.
+
+    Examples:
+        >>> import os
+        >>> import tempfile
+        >>> import torch
+        >>> from ignite.engine import Engine, Events
+        >>> from ignite.handlers import Checkpoint
+        >>> from ignite_f1 import MulticlassF1Score
+        >>> from ignite_f1.handlers import setup_f1_monitoring
+        >>> _ = torch.manual_seed(0)
+        >>> model = torch.nn.Linear(4, 3)
+        >>> data = [(torch.randn(16, 4), torch.randint(0, 3, (16,)))]
+        >>> trainer = Engine(lambda engine, batch: None)  # a training step that does not learn
+        >>> evaluator = Engine(lambda engine, batch: (model(batch[0]), batch[1]))
+        >>> MulticlassF1Score(num_classes=3, zero_division=0.0).attach(evaluator, "val/f1")
+        >>> _ = trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda: evaluator.run(data))
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     monitoring = setup_f1_monitoring(trainer, evaluator, "val/f1", {"model": model}, tmp,
+        ...                                      patience=2)
+        ...     state = trainer.run(data, max_epochs=10)  # F1 never improves: stops after 1 + 2 epochs
+        ...     print(state.epoch, sorted(name for name in os.listdir(tmp) if name.endswith(".pt")))
+        ...     weights = torch.load(monitoring.best_checkpoint, weights_only=True)
+        ...     Checkpoint.load_objects({"model": model}, monitoring.best_checkpoint)
+        3 ['best_model_1_val_f1=0.2...pt']
+        >>> sorted(weights)
+        ['bias', 'weight']
+    """
+    _check_setup_arguments(trainer, evaluator, to_save, patience, n_saved, filename_prefix, require_empty)
+    score = score_function(metric_name, reduce)
+    min_delta = check_real("min_delta", min_delta, 0)
+    retrain_kwargs = None if retrain is None else _retrain_kwargs(retrain, to_save, patience, min_delta)
+    if log_dir is not None:
+        metric = _tensorboard.check_log_dir(log_dir, tag, evaluator, metric_name, metric)
+    directory = prepare_checkpoint_dir(checkpoint_dir, require_empty)
+
+    checkpoint = best_f1_checkpoint(to_save, directory, score, metric_name, trainer, n_saved, filename_prefix)
+    # Positionally: the 4th parameter is `min_delta` on Ignite 0.5.4, `threshold` (same meaning) from 0.5.5.
+    early_stopping = EarlyStopping(patience, score, trainer, min_delta)
+    retrain_handler = None
+    if retrain_kwargs is not None:
+        retrain_handler = RetrainOnPlateau(score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs)
+    summary = None if log_dir is None else _tensorboard.f1_summary_handler(metric, tag, trainer)
+
+    # Everything is checked: now make the directories and attach. TensorBoard is written by the
+    # first process only, as Ignite recommends (every process computes the same global F1).
+    tensorboard = None
+    if log_dir is not None and idist.get_rank() == 0:
+        tensorboard = _tensorboard.tensorboard_logger(log_dir)
+    if idist.get_rank() == 0:
+        directory.mkdir(parents=True, exist_ok=True)
+        checkpoint.saver.remove_stale_temps()
+    evaluator.add_event_handler(Events.COMPLETED, checkpoint)
+    evaluator.add_event_handler(Events.COMPLETED, early_stopping)
+    if retrain_handler is not None:
+        retrain_handler.attach(evaluator)
+    if tensorboard is not None:
+        _tensorboard.attach_tensorboard(
+            tensorboard, summary, trainer, evaluator, metric_name, tag, retrain_handler
+        )
+    return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
+
+
+def _check_setup_arguments(
+    trainer: Any,
+    evaluator: Any,
+    to_save: Any,
+    patience: Any,
+    n_saved: Any,
+    filename_prefix: Any,
+    require_empty: Any,
+) -> None:
+    """The checks of ``setup_f1_monitoring``'s engines, ``to_save`` and plain arguments."""
+    check_engine("trainer", trainer)
+    check_engine("evaluator", evaluator)
+    if evaluator is trainer:
+        raise ValueError(
+            "Argument `evaluator` must be the engine that computes the F1 score, not the trainer, "
+            "got the trainer itself."
+        )
+    if not isinstance(to_save, Mapping) or not to_save:
+        raise TypeError(
+            f"Argument `to_save` must be a non-empty mapping of names to objects, got {to_save!r}."
+        )
+    for key, obj in to_save.items():  # containers are checked inside by Checkpoint
+        if not isinstance(obj, Mapping | list | tuple) and not callable(getattr(obj, "state_dict", None)):
+            raise TypeError(
+                f"Argument `to_save` must map names to objects with a state_dict() method, got "
+                f"{key!r}: {type(obj).__name__}."
+            )
+    check_count("patience", patience, minimum=1)
+    if n_saved is not None:
+        check_count("n_saved", n_saved, minimum=1)
+    if not isinstance(filename_prefix, str):
+        raise TypeError(f"Argument `filename_prefix` must be a string, got {filename_prefix!r}.")
+    check_bool("require_empty", require_empty)

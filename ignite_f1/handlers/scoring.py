@@ -1,0 +1,160 @@
+"""Score functions: one float from an F1 metric, higher is better, NaN never an improvement.
+
+:func:`score_function` reads ``engine.state.metrics[name]`` for Ignite's ``EarlyStopping`` and
+``Checkpoint`` and for :class:`~ignite_f1.handlers.RetrainOnPlateau`; a missing metric raises
+:class:`MissingMetricError`, which says on which engine the handler belongs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from ignite.engine import Engine
+
+from ignite_f1._validation import check_choice, check_string, is_real
+from ignite_f1.handlers._plateau import nan_to_neg_inf
+
+__all__ = ["MissingMetricError", "ScoreFunction", "score_function"]
+
+ScoreFunction = Callable[[Engine], float]
+
+_REDUCTIONS = (None, "min", "mean")
+
+
+class MissingMetricError(KeyError):
+    """The metric a :func:`score_function` reads is not in ``engine.state.metrics``.
+
+    A ``KeyError`` (catch either), whose message prints as a sentence: it lists the metrics present
+    and says which engine the handler belongs on (``KeyError`` itself would print it in quotes).
+
+    Examples:
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1.handlers import MissingMetricError, score_function
+        >>> trainer = Engine(lambda engine, batch: None)
+        >>> trainer.state.metrics = {"loss": 0.3}  # the F1 metric lives on the evaluator
+        >>> try:
+        ...     score_function("f1")(trainer)
+        ... except MissingMetricError as error:
+        ...     print(isinstance(error, KeyError), error)
+        True Metric 'f1' is not in engine.state.metrics; metrics present: ['loss']. ...
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def _as_score(value: Any, metric_name: str, reduce: str | None) -> float:
+    """One float from a metric result: a number, or per-class scores reduced by ``reduce``."""
+    if is_real(value):
+        return nan_to_neg_inf(float(value))
+    if isinstance(value, torch.Tensor | np.ndarray):
+        array = value.detach().cpu().double().numpy() if isinstance(value, torch.Tensor) else value
+        array = np.asarray(array, dtype=np.float64)
+        if array.ndim == 0:
+            return nan_to_neg_inf(float(array))
+        values = array.ravel()
+        kind = f"a tensor of shape {tuple(array.shape)}"
+    elif isinstance(value, Mapping):
+        try:
+            values = np.array([float(v) for v in value.values()], dtype=np.float64)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"Metric {metric_name!r} must map class names to numbers to be used as a score, "
+                f"got {value!r}."
+            ) from None
+        kind = f"a dict of {len(value)} per-class scores"
+    else:
+        raise TypeError(
+            f"Metric {metric_name!r} must be a number, a tensor or a dict of per-class scores to be "
+            f"used as a score, got {type(value).__name__}: {value!r}."
+        )
+    if reduce is None:
+        raise ValueError(
+            f"Argument `reduce` must be 'min' or 'mean' when metric {metric_name!r} is per-class "
+            f"({kind}), got None. Pass reduce='min' (the worst class) or reduce='mean', or attach "
+            "an averaged metric (e.g. average='macro')."
+        )
+    if values.size == 0:
+        raise ValueError(f"Metric {metric_name!r} must hold at least one per-class score, got {kind}.")
+    defined = values[~np.isnan(values)]
+    if defined.size == 0:
+        return -math.inf
+    return float(defined.min() if reduce == "min" else defined.mean())
+
+
+def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction:
+    """A score function reading an F1 metric, for Ignite's ``EarlyStopping`` and ``Checkpoint``.
+
+    The returned ``fn(engine) -> float`` reads ``engine.state.metrics[metric_name]``, so the handler
+    that calls it must run on the engine that computes the metric: the evaluator, on
+    ``Events.COMPLETED``.
+
+    Args:
+        metric_name: name under which the metric is attached to the evaluator.
+        reduce: how per-class scores (a tensor of one score per class, or a ``{class_name: score}``
+            dict, as given by ``average=None``) become one number: ``"min"`` (the worst class) or
+            ``"mean"``. Required for per-class results; ignored for a number.
+
+    Returns:
+        A function ``fn(engine) -> float``.
+
+    Raises:
+        TypeError: ``metric_name`` is not a string (at once), or the metric is neither a number, a
+            tensor nor a dict of numbers (when called).
+        ValueError: ``reduce`` is not None, "min" or "mean" (at once); the metric is per-class and
+            ``reduce`` is None, or holds no score (when called).
+        MissingMetricError: a ``KeyError``: the metric is not in ``engine.state.metrics`` (when
+            called); the message lists the metrics present and says which engine the handler
+            belongs on.
+
+    Notes:
+        A NaN score (for instance F1 with ``zero_division=nan`` and nothing to score) becomes
+        ``-inf``: it is never an improvement, so it never resets ``EarlyStopping``'s patience nor
+        replaces a saved best model (Ignite compares scores with ``>``, and every comparison with
+        NaN is False, which would count NaN as an improvement). When reducing per-class scores,
+        NaN classes are left out, as scikit-learn leaves them out of averages; if every class is
+        NaN the score is ``-inf``.
+
+    Examples:
+        >>> import math
+        >>> import torch
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1.handlers import score_function
+        >>> evaluator = Engine(lambda engine, batch: None)
+        >>> evaluator.state.metrics = {"f1": 0.75, "f1_per_class": torch.tensor([0.5, 1.0, float("nan")])}
+        >>> score_function("f1")(evaluator)
+        0.75
+        >>> score_function("f1_per_class", reduce="min")(evaluator)
+        0.5
+        >>> score_function("f1_per_class", reduce="mean")(evaluator)
+        0.75
+        >>> evaluator.state.metrics["f1"] = float("nan")
+        >>> score_function("f1")(evaluator)
+        -inf
+        >>> try:
+        ...     score_function("val_f1")(evaluator)
+        ... except KeyError as error:
+        ...     print(error)
+        Metric 'val_f1' is not in engine.state.metrics; metrics present: ['f1', 'f1_per_class']. ...
+    """
+    check_string("metric_name", metric_name)
+    check_choice("reduce", reduce, _REDUCTIONS)
+
+    def score(engine: Engine) -> float:
+        metrics = engine.state.metrics
+        if metric_name not in metrics:
+            raise MissingMetricError(
+                f"Metric {metric_name!r} is not in engine.state.metrics; metrics present: "
+                f"{sorted(metrics)}. The score is read from the engine the handler is attached to: "
+                "attach the F1 metric and the handler (EarlyStopping, Checkpoint, RetrainOnPlateau) "
+                "to the evaluator, with evaluator.add_event_handler(Events.COMPLETED, handler), "
+                "not to the trainer."
+            )
+        return _as_score(metrics[metric_name], metric_name, reduce)
+
+    score.__qualname__ = score.__name__ = f"score_function({metric_name!r})"
+    return score

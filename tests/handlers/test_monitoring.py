@@ -1,0 +1,229 @@
+"""Tests of ignite_f1.handlers.monitoring: setup_f1_monitoring and F1Monitoring."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from _scripted import NAN, Scripted, pt_files
+from ignite.engine import Engine, Events
+from ignite.handlers import TensorboardLogger
+from sklearn.metrics import f1_score
+
+from ignite_f1 import MulticlassF1Score
+from ignite_f1.handlers import (
+    F1Monitoring,
+    setup_f1_monitoring,
+)
+
+
+@pytest.mark.parametrize(
+    ("scores", "patience", "min_delta", "stop_epoch"),
+    [
+        pytest.param([0.5, 0.6, 0.6, 0.55, 0.6, 0.9, 0.9], 3, 0.0, 5, id="plateau"),
+        pytest.param([0.5, 0.6, 0.7, 0.8, 0.9], 1, 0.0, 5, id="always-improving"),
+        pytest.param([0.5, NAN, NAN, 0.9], 2, 0.0, 3, id="nan-never-improves"),
+        pytest.param([NAN, NAN, 0.5, 0.5, 0.5, 0.9], 2, 0.0, 5, id="nan-first"),
+        pytest.param([0.5, 0.505, 0.51, 0.515, 0.9], 3, 0.01, 4, id="min-delta"),
+    ],
+)
+def test_early_stopping_stops_at_the_expected_epoch(
+    tmp_path: Path, scores: list[float], patience: int, min_delta: float, stop_epoch: int
+) -> None:
+    run = Scripted(scores)
+    monitoring = setup_f1_monitoring(
+        run.trainer,
+        run.evaluator,
+        "f1",
+        {"model": run.model},
+        tmp_path,
+        patience=patience,
+        min_delta=min_delta,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # only non-deprecated EarlyStopping arguments
+        assert run.run().epoch == stop_epoch
+    assert isinstance(monitoring, F1Monitoring)
+    assert monitoring.early_stopping.counter == patience or stop_epoch == len(scores)
+
+
+def test_per_class_metric_needs_reduce_and_nothing_is_written(tmp_path: Path) -> None:
+    per_class = [torch.tensor([0.4, 0.8]), torch.tensor([0.6, 0.7]), torch.tensor([0.5, 0.9])]
+    run = Scripted(per_class)
+    setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+    with pytest.raises(ValueError, match=r"Argument `reduce` must be 'min' or 'mean'"):
+        run.run()
+    assert os.listdir(tmp_path) == []
+    run = Scripted(per_class)
+    setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "min", reduce="min"
+    )
+    run.run()
+    assert pt_files(tmp_path / "min") == ["best_model_2_f1=0.6000.pt"]  # the best worst class
+
+
+def test_missing_metric_is_a_clear_key_error(tmp_path: Path) -> None:
+    run = Scripted([0.5, 0.6], metric_name="accuracy")
+    setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+    with pytest.raises(KeyError, match=r"metrics present: \['accuracy'\].*evaluator"):
+        run.run()
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        pytest.param(["matplotlib"], "matplotlib", id="matplotlib"),
+        pytest.param(["PIL"], "pillow", id="pillow"),
+        pytest.param(["tensorboardX", "torch.utils.tensorboard"], "tensorboardX", id="tensorboardX"),
+    ],
+)
+def test_log_dir_without_the_tensorboard_extra_is_refused_at_setup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: list[str], named: str
+) -> None:
+    for module in missing:
+        monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails
+    run = Scripted([0.5])
+    MulticlassF1Score(num_classes=2).attach(run.evaluator, "f1")
+    expected = rf"Argument `log_dir` needs {named} .*pip install \"ignite_f1\[tensorboard\]\""
+    with pytest.raises(ModuleNotFoundError, match=expected):
+        setup_f1_monitoring(
+            run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c", log_dir=tmp_path / "runs"
+        )
+    assert os.listdir(tmp_path) == []  # nothing made
+
+
+def _setup_error_cases(tmp_path: Path) -> list[Any]:
+    a_file = tmp_path / "file.pt"
+    a_file.write_bytes(b"")
+    return [
+        ({"evaluator": "trainer"}, ValueError, r"Argument `evaluator` must be the engine that computes"),
+        ({"evaluator": None}, TypeError, r"Argument `evaluator` must be an ignite Engine, got NoneType"),
+        ({"metric_name": ""}, ValueError, r"Argument `metric_name` must be a non-empty string"),
+        ({"to_save": {}}, TypeError, r"Argument `to_save` must be a non-empty mapping"),
+        (
+            {"to_save": {"model": object()}},
+            TypeError,
+            r"Argument `to_save` must map names to objects with a state_dict\(\) method, got 'model': object",
+        ),
+        ({"patience": 0}, ValueError, r"Argument `patience` must be an integer >= 1, got 0"),
+        ({"n_saved": 0}, ValueError, r"Argument `n_saved` must be an integer >= 1, got 0"),
+        (
+            {"min_delta": -0.1},
+            ValueError,
+            r"Argument `min_delta` must be a finite real number >= 0, got -0.1",
+        ),
+        (
+            {"checkpoint_dir": a_file},
+            ValueError,
+            r"Argument `checkpoint_dir` must be a directory, got the file",
+        ),
+        ({"checkpoint_dir": 3}, TypeError, r"Argument `checkpoint_dir` must be a path, got 3"),
+        (
+            {"retrain": {}},
+            ValueError,
+            r"Argument `retrain` must give 'patience' \(smaller than `patience`=5\)",
+        ),
+        (
+            {"retrain": {"patience": 5}},
+            ValueError,
+            r"Argument `retrain\['patience'\]` must be smaller .* got 5 >= 5",
+        ),
+        (
+            {"retrain": {"patience": 2, "trainer": None}},
+            ValueError,
+            r"Argument `retrain` must not give \['trainer'\]",
+        ),
+        (
+            {"retrain": {"patience": 2, "patiense": 3}},
+            ValueError,
+            r"must only have keys in .* got \['patiense'\]",
+        ),
+        ({"retrain": [2]}, TypeError, r"Argument `retrain` must be a dict"),
+        ({"retrain": {"patience": 2, "strategy": "x"}}, ValueError, r"Argument `strategy` must be"),
+        (
+            {"log_dir": tmp_path / "runs", "metric_name": "other"},
+            ValueError,
+            r"Argument `metric_name` must name a metric attached",
+        ),
+    ]
+
+
+def test_setup_argument_errors(tmp_path: Path) -> None:
+    for change, error, match in _setup_error_cases(tmp_path):
+        run = Scripted([0.5])
+        MulticlassF1Score(num_classes=2).attach(run.evaluator, "f1")
+        kwargs: dict[str, Any] = {
+            "trainer": run.trainer,
+            "evaluator": run.evaluator,
+            "metric_name": "f1",
+            "to_save": {"model": run.model},
+            "checkpoint_dir": tmp_path / "ckpt",
+        }
+        kwargs.update(change)
+        if kwargs["evaluator"] == "trainer":
+            kwargs["evaluator"] = run.trainer
+        with pytest.raises(error, match=match):
+            setup_f1_monitoring(**kwargs)
+        assert not (tmp_path / "ckpt").exists(), change  # checked before anything is made
+        assert not (tmp_path / "runs").exists(), change
+
+
+def test_setup_with_log_dir_logs_f1_and_retrains(tmp_path: Path) -> None:
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    pytest.importorskip("ignite_f1.tensorboard")
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = Engine(lambda e, b: None)
+    evaluator = Engine(lambda e, b: b)
+    MulticlassF1Score(num_classes=2, class_names=["cat", "dog"]).attach(evaluator, "f1")
+    y = torch.tensor([0, 0, 0, 1, 1, 1])
+    predictions = [[0, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1], [0, 0, 1, 1, 1, 0], [0, 0, 1, 1, 1, 1]]
+    trainer.add_event_handler(
+        Events.EPOCH_COMPLETED,
+        lambda e: evaluator.run([(torch.tensor(predictions[e.state.epoch - 1]), y)]),
+    )
+    monitoring = setup_f1_monitoring(
+        trainer,
+        evaluator,
+        "f1",
+        {"model": model, "optimizer": optimizer},
+        tmp_path / "ckpt",
+        patience=3,
+        retrain={"patience": 2},
+        log_dir=tmp_path / "tb",
+    )
+    trainer.run([0], max_epochs=4)
+    assert isinstance(monitoring.tensorboard, TensorboardLogger)
+    monitoring.tensorboard.close()
+    events = event_accumulator.EventAccumulator(str(tmp_path / "tb"), size_guidance={"scalars": 0})
+    events.Reload()
+    f1 = [(e.step, round(e.value, 6)) for e in events.Scalars("validation/f1")]
+    expected = [f1_score(y.numpy(), p, average="macro") for p in predictions]
+    assert f1 == [(epoch, round(value, 6)) for epoch, value in enumerate(expected, start=1)]
+    assert [e.step for e in events.Scalars("validation/f1/cat")] == [1, 2, 3, 4]
+    assert [(e.step, e.value) for e in events.Scalars("retrain/retrain_count")] == [(4, 1.0)]
+
+
+def test_only_rank_0_writes_tensorboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ignite_f1.tensorboard")
+    import ignite.distributed as idist
+
+    monkeypatch.setattr(idist, "get_rank", lambda: 1)  # as the second process of a distributed run
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    MulticlassF1Score(num_classes=2).attach(evaluator, "f1")
+    model = torch.nn.Linear(2, 2)
+    monitoring = setup_f1_monitoring(
+        trainer, evaluator, "f1", {"model": model}, tmp_path / "ckpt", log_dir=tmp_path / "tb"
+    )
+    y = torch.tensor([0, 1, 1])
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: evaluator.run([(y, y)]))
+    trainer.run([0], max_epochs=2)
+    assert monitoring.tensorboard is None
+    assert not (tmp_path / "tb").exists()
