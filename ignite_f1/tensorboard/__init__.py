@@ -21,8 +21,8 @@ opens a window.
 
 The summary reads a metric only through the small protocol :class:`F1SummarySource` (per-class
 counts, scored classes, class names, the kept threshold histogram), never through its type or private
-state. The pictures are made in :mod:`ignite_f1.tensorboard.figures`, the summary is written by
-:mod:`ignite_f1.tensorboard.summary`; both are re-exported here.
+state. The pictures are made in ``ignite_f1.tensorboard.figures``, the summary is written by
+``ignite_f1.tensorboard.summary``; both are re-exported here.
 """
 
 from ignite_f1.tensorboard.figures import confusion_matrix_figure, confusion_matrix_image

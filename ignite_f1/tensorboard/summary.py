@@ -33,8 +33,9 @@ class F1SummarySource(Protocol):
 
     The summary never looks at the metric's type or its private state: any object with these
     members can be logged (``confusion_matrix()`` is needed only for the image, ``report()`` only
-    for the table). Every method reads the counts kept at the last ``compute()`` (summed over
-    processes then) and raises Ignite's ``NotComputableError`` before any sample.
+    for the table). Every method reads counts summed over processes (in a distributed run, those
+    kept by the last ``compute()``, so that one process can write alone) and raises Ignite's
+    ``NotComputableError`` before any sample.
 
     Attributes:
         beta: the weight of recall against precision (1.0 for F1); names the scalars ``f1``, ``f2``...
