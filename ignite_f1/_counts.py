@@ -80,6 +80,12 @@ def confusion_class_counts(cm: torch.Tensor) -> torch.Tensor:
     return torch.stack([cm.diagonal(), cm.sum(0), cm.sum(1)])
 
 
+def multilabel_confusion(label_counts: torch.Tensor, num_samples: torch.Tensor) -> torch.Tensor:
+    """Per-label (L, 2, 2) ``[[tn, fp], [fn, tp]]`` from (3, L) tp, predicted and actual positives."""
+    tp, pp, ap = label_counts
+    return torch.stack([num_samples - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)
+
+
 def multilabel_counts(
     pred: torch.Tensor, target: torch.Tensor, beta: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,0 +1,496 @@
+"""The counting metric that every F1 / F-beta metric is: declared int64 counts, summed across processes.
+
+A kind of metric (binary, multi-class, multilabel) declares its count states with :meth:`_declare`
+and says how a batch turns into additions to them (:meth:`_count`); everything else is here and
+written once: ``reset``, ``update`` (check everything, then add), the all-reduce kept for handlers,
+state dicts with checked copies, per-class results, the probability warning, the protocol that
+handlers read (:meth:`CountingMetric.per_class_counts` ...) and the registry of attached metrics
+(:func:`attached_metric`).
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import ignite.distributed as idist
+import numpy as np
+import torch
+from ignite.engine import Engine
+from ignite.exceptions import NotComputableError
+from ignite.metrics import Metric
+from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
+
+from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1.metrics import _state
+
+PerClass = torch.Tensor | dict[str, float]
+Result = float | PerClass
+State = dict[str, torch.Tensor]
+# what a batch adds to one count state: a tensor or int added to it, or a function adding in place
+Addition = torch.Tensor | int | Callable[[torch.Tensor], None]
+
+_THRESHOLD_NAMES = frozenset({"num_thresholds", "curve", "best_threshold"})
+
+
+def identity(output: Any) -> Any:
+    """The default ``output_transform``: the engine's output is ``(y_pred, y)``."""
+    return output
+
+
+# engine -> {name: (metric, usage)} of the metrics attached by CountingMetric.attach (weak: an engine
+# that is garbage collected takes its entries with it; a metric holds no reference to its engine)
+_ATTACHED: weakref.WeakKeyDictionary[Engine, dict[str, tuple[CountingMetric, str | MetricUsage]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def attached_metric(engine: Engine, name: str) -> CountingMetric | None:
+    """The ignite_f1 metric attached to ``engine`` under ``name``, or ``None``.
+
+    Ignite keeps no public registry of attached metrics; the ignite_f1 metrics record themselves
+    in :meth:`CountingMetric.attach` (and forget in ``detach``), so handlers can find a metric by
+    the name its score has in ``engine.state.metrics``. A metric of another library, or one
+    attached under another name, gives ``None``.
+
+    Examples:
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1 import MulticlassF1Score
+        >>> from ignite_f1.metrics import attached_metric
+        >>> evaluator = Engine(lambda engine, batch: batch)
+        >>> metric = MulticlassF1Score(3)
+        >>> metric.attach(evaluator, "f1")
+        >>> attached_metric(evaluator, "f1") is metric, attached_metric(evaluator, "accuracy")
+        (True, None)
+        >>> metric.detach(evaluator)
+        >>> attached_metric(evaluator, "f1") is None
+        True
+    """
+    entry = _ATTACHED.get(engine, {}).get(name)
+    if entry is None:
+        return None
+    metric, usage = entry
+    return metric if metric.is_attached(engine, usage) else None
+
+
+class CountingMetric(Metric):
+    """The base of the F1 / F-beta metrics: int64 counts on ``device``, summed across processes.
+
+    Not built directly: use one of the metric classes below. It holds what they share, and the
+    small protocol that handlers (such as the TensorBoard summary) read every metric through:
+    :meth:`per_class_counts`, :meth:`scored_classes`, :meth:`class_display_names` and
+    :meth:`threshold_histogram`.
+
+    In a distributed run ``compute()`` is the one collective call (every process makes it, as Ignite
+    does at ``EPOCH_COMPLETED``): it sums the counts across processes and keeps the sums on the CPU.
+    ``confusion_matrix()``, ``report()``, the threshold curves and the protocol read what it kept,
+    so a handler that runs on one process only never starts a collective call. In a single process
+    they read the live counts.
+    """
+
+    _scores_in_unit_interval: bool | None = None  # see _note_scores; not part of the state dict
+    class_names: list[str] | None = None
+
+    def __init__(
+        self,
+        *,
+        beta: float,
+        zero_division: Any,
+        output_transform: Callable[[Any], Any],
+        device: str | torch.device,
+        validate_args: bool,
+    ) -> None:
+        self.beta = _validation.check_beta(beta)
+        self.zero_division = _validation.check_zero_division(zero_division)
+        self.validate_args = _validation.check_bool("validate_args", validate_args)
+        self._reduced_state: State | None = None
+        self._counts_device = torch.device(device)
+        # "named": a per-class dict stays under the metric's name in engine.state.metrics; spread
+        # into it (Ignite's default), a class called like another metric would overwrite that one.
+        super().__init__(output_transform=output_transform, device=device, metrics_result_mode="named")
+
+    def __getattr__(self, name: str) -> Any:
+        # Ignite answers any unknown attribute with a MetricsLambda factory, and building one
+        # resets this metric: a typo such as ``metric.reprot()`` would silently wipe the counts.
+        if name.startswith("__") and name.endswith("__"):
+            return super().__getattr__(name)
+        hint = (
+            ": threshold curves belong to the binary and multilabel metrics (built with `num_thresholds`)"
+            if name in _THRESHOLD_NAMES
+            else ""
+        )
+        raise AttributeError(f"{type(self).__name__} has no `{name}`{hint}.")
+
+    # ---- the count states: declared once, zeroed by reset, added to by update
+
+    def _declare(self, name: str, *shape: int, dtype: torch.dtype = torch.int64) -> None:
+        """Declare the count state ``name`` (before ``super().__init__``, which calls :meth:`reset`).
+
+        The declared states are what :meth:`reset` zeroes, ``compute()`` sums across processes and
+        the state dict holds (Ignite's ``_state_dict_all_req_keys`` hook names them).
+        """
+        states: dict[str, tuple[tuple[int, ...], torch.dtype]] = vars(self).setdefault("_states", {})
+        states[name] = (shape, dtype)
+        self._state_dict_all_req_keys = tuple(states)
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        """Set the counts to zero (Ignite calls it when each evaluation starts).
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
+            >>> metric.update((torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])))
+            >>> metric.reset()
+            >>> metric.confusion_matrix()  # the 3 samples are forgotten: nothing to count from
+            Traceback (most recent call last):
+                ...
+            ignite.exceptions.NotComputableError: BinaryFBetaScore must have at least one example ...
+        """
+        for name, (shape, dtype) in self._states.items():
+            setattr(self, name, torch.zeros(shape, dtype=dtype, device=self._counts_device))
+        self._scores_in_unit_interval = None
+        self._reduced_state = None
+
+    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+        """Check and count a batch without changing the state: (additions per state, scores flag).
+
+        The flag says whether every float score lay in [0, 1] (``None``: no score read); an empty
+        dict of additions (an empty batch) leaves the state as it is.
+        """
+        raise NotImplementedError
+
+    @reinit__is_reduced
+    def update(self, output: Sequence[torch.Tensor]) -> None:
+        """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were.
+
+        Args:
+            output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
+
+        Raises:
+            TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as
+                sample weights, is refused), or a tensor of the wrong type, shape or values.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3, ignore_index=-1)
+            >>> scores = torch.tensor([[2.0, 0.1, 0.3], [0.2, 1.5, 0.1], [0.1, 0.2, 3.0]])  # arg-max 0, 1, 2
+            >>> metric.update((scores, torch.tensor([0, 2, -1])))  # the third sample is ignored
+            >>> metric.update((torch.tensor([2, 2]), torch.tensor([2, 1])))  # labels work too
+            >>> metric.confusion_matrix()  # (true, predicted): (0, 0), (2, 1), (2, 2), (1, 2)
+            tensor([[1, 0, 0],
+                    [0, 0, 1],
+                    [0, 1, 1]])
+        """
+        y_pred, y = _inputs.unpack_output(output)
+        additions, in_unit_interval = self._count(y_pred, y)  # checks everything first
+        if not additions:
+            return
+        for name, addition in additions.items():
+            state = getattr(self, name)
+            if callable(addition):
+                addition(state)
+            else:
+                state += addition.to(state.device) if isinstance(addition, torch.Tensor) else addition
+        self._note_scores(in_unit_interval)
+        self._reduced_state = None  # the one place an update invalidates the kept sums
+
+    # ---- the counts summed across processes
+
+    def _reduced(self, collective: bool = False) -> State:
+        """The counts summed over all processes, as CPU tensors.
+
+        Single process: the live counts. Distributed: with ``collective`` (``compute()``), every
+        process sums the counts and keeps the sums; without it, the sums kept by the last
+        ``compute()``, which must have come after the last update.
+        """
+        if idist.get_world_size() == 1:
+            if self._reduced_state is None:
+                self._reduced_state = {
+                    name: getattr(self, name).detach().cpu().clone() for name in self._states
+                }
+        elif collective:
+            summed = {}
+            for name in self._states:
+                total = idist.all_reduce(getattr(self, name).detach().clone())
+                assert isinstance(total, torch.Tensor)
+                summed[name] = total.cpu()
+            self._reduced_state = summed
+        elif self._reduced_state is None:
+            raise RuntimeError(
+                f"{type(self).__name__} has not been computed since its last update. In a distributed "
+                "run every process must call compute() first (Ignite does it for an attached metric); "
+                "confusion_matrix(), report() and the curves read the counts summed then and never "
+                "start a collective call themselves."
+            )
+        return self._reduced_state
+
+    def _check_computable(self, num_samples: torch.Tensor) -> None:
+        if int(num_samples) == 0:
+            raise NotComputableError(
+                f"{type(self).__name__} must have at least one example before it can be computed."
+            )
+
+    def _kept(self, collective: bool = False) -> State:
+        """:meth:`_reduced`, refused with ``NotComputableError`` when it holds no sample."""
+        state = self._reduced(collective)
+        self._check_computable(self._sample_count(state))
+        return state
+
+    def _sample_count(self, state: State) -> torch.Tensor:
+        """How many samples the counts ``state`` hold (0: not computable)."""
+        raise NotImplementedError
+
+    def _per_class(self, values: np.ndarray) -> PerClass:
+        """Per-class scores of :meth:`scored_classes`: a float64 tensor, or a dict with ``class_names``."""
+        if self.class_names is None:
+            return torch.as_tensor(values, dtype=torch.float64)
+        return {self.class_names[c]: float(v) for c, v in zip(self.scored_classes(), values, strict=True)}
+
+    # ---- the protocol: what handlers (TensorBoard) read, for every metric alike
+
+    def _class_count(self) -> int:
+        """K: the number of classes (2 for binary), or of labels."""
+        raise NotImplementedError
+
+    def _class_counts(self, state: State) -> torch.Tensor:
+        """(3, K) true, predicted and actual positives per class from the counts ``state``."""
+        raise NotImplementedError
+
+    def per_class_counts(self) -> torch.Tensor:
+        """True positives, predicted positives and actual positives of each class, int64 (3, K).
+
+        K is 2 for the binary metrics (classes 0 and 1), C for multi-class, L for multilabel. The
+        counts are summed over processes (in a distributed run, the sums kept by the last
+        ``compute()``, as ``confusion_matrix()`` reads them), as a CPU tensor the caller owns.
+        :func:`ignite_f1._scores.per_class_prf` turns them into precision, recall and F-beta.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> metric = MulticlassF1Score(3)
+            >>> metric.update((torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2])))
+            >>> metric.per_class_counts()  # rows: tp, predicted, actual
+            tensor([[1, 1, 1],
+                    [1, 2, 1],
+                    [1, 1, 2]])
+        """
+        return self._class_counts(self._kept()).clone()
+
+    def scored_classes(self) -> list[int]:
+        """The class indices that results and ``report()`` cover: ``labels`` when given, else all K.
+
+        Examples:
+            >>> from ignite_f1 import MulticlassF1Score, MultilabelF1Score
+            >>> MulticlassF1Score(4, labels=[2, 0]).scored_classes()
+            [2, 0]
+            >>> MultilabelF1Score(3, from_logits=False).scored_classes()
+            [0, 1, 2]
+        """
+        labels = vars(self).get("labels")
+        return list(range(self._class_count())) if labels is None else list(labels)
+
+    def class_display_names(self) -> list[str]:
+        """The K class names: ``class_names`` when given, else ``"0"`` .. ``"K-1"``.
+
+        Examples:
+            >>> from ignite_f1 import BinaryF1Score, MulticlassF1Score
+            >>> BinaryF1Score(from_logits=False).class_display_names()
+            ['0', '1']
+            >>> MulticlassF1Score(2, class_names=["cat", "dog"]).class_display_names()
+            ['cat', 'dog']
+        """
+        names = self.class_names
+        return [str(i) for i in range(self._class_count())] if names is None else list(names)
+
+    def threshold_histogram(self) -> torch.Tensor | None:
+        """The kept threshold histogram summed over processes, or ``None`` without ``num_thresholds``.
+
+        int64 (2, T) for a binary metric, (2, L, T) for a multilabel one: row 0 counts the negative,
+        row 1 the positive samples whose highest reached threshold is ``i / (T - 1)`` (see
+        :mod:`ignite_f1._curves`). Multi-class metrics keep none (always ``None``).
+
+        Raises:
+            NotComputableError: built with ``num_thresholds`` but no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=3)  # thresholds 0, 0.5, 1
+            >>> metric.update((torch.tensor([0.2, 0.6, 1.0]), torch.tensor([0, 1, 1])))
+            >>> metric.threshold_histogram()  # negatives: 0.2 in [0, 0.5); positives: 0.6, 1.0
+            tensor([[1, 0, 0],
+                    [0, 1, 1]])
+            >>> BinaryF1Score(from_logits=False).threshold_histogram() is None
+            True
+        """
+        return None
+
+    # ---- attaching: recorded for attached_metric()
+
+    def attach(self, engine: Engine, name: str, usage: str | MetricUsage = EpochWise.usage_name) -> None:
+        """Attach to ``engine`` as Ignite's ``Metric.attach`` does, and record it for :func:`attached_metric`.
+
+        Examples:
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1 import BinaryF1Score
+            >>> from ignite_f1.metrics import attached_metric
+            >>> evaluator = Engine(lambda engine, batch: batch)
+            >>> metric = BinaryF1Score(from_logits=False)
+            >>> metric.attach(evaluator, "f1")
+            >>> attached_metric(evaluator, "f1") is metric
+            True
+        """
+        super().attach(engine, name, usage)
+        _ATTACHED.setdefault(engine, {})[name] = (self, usage)
+
+    def detach(self, engine: Engine, usage: str | MetricUsage = EpochWise.usage_name) -> None:
+        """Detach from ``engine`` as Ignite's ``Metric.detach`` does, and forget the record of :meth:`attach`.
+
+        Examples:
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1 import BinaryF1Score
+            >>> from ignite_f1.metrics import attached_metric
+            >>> evaluator = Engine(lambda engine, batch: batch)
+            >>> metric = BinaryF1Score(from_logits=False)
+            >>> metric.attach(evaluator, "f1")
+            >>> metric.detach(evaluator)
+            >>> attached_metric(evaluator, "f1") is None
+            True
+        """
+        super().detach(engine, usage)
+        names = _ATTACHED.get(engine, {})
+        for name, (metric, kept) in list(names.items()):
+            if metric is self and not self.is_attached(engine, kept):
+                del names[name]
+
+    # ---- the probability warning of the binary and multilabel metrics (from_logits=True)
+
+    def _note_scores(self, in_unit_interval: bool | None) -> None:
+        """Keep whether every float score since :meth:`reset` lay in [0, 1] (``None``: none seen)."""
+        if in_unit_interval is not None:
+            self._scores_in_unit_interval = in_unit_interval and self._scores_in_unit_interval is not False
+
+    def _warn_if_probabilities(self) -> None:
+        """Warn once per ``compute()`` when logits were asked for and every score looked like a probability.
+
+        Part of ``compute()``'s collective call in a distributed run: the processes' flags are summed
+        there, so every process warns when at least one saw float scores and none saw a score
+        outside [0, 1]. Without validation no score is read, so nothing is known and nothing is said.
+        """
+        if not (getattr(self, "from_logits", False) and self.validate_args):
+            return
+        seen = self._scores_in_unit_interval
+        flags = torch.tensor([seen is True, seen is False], dtype=torch.int64, device=self._counts_device)
+        if idist.get_world_size() > 1:
+            summed = idist.all_reduce(flags)
+            assert isinstance(summed, torch.Tensor)
+            flags = summed
+        only_in_unit_interval, outside = flags.tolist()
+        if only_in_unit_interval and not outside:
+            threshold = getattr(self, "threshold", 0.5)
+            warnings.warn(
+                f"{type(self).__name__} was built with from_logits=True, but every score since reset() lay "
+                f"in [0, 1]: the scores look like probabilities (after a sigmoid), which are being compared "
+                f"as logits with logit({threshold}) = {_inputs.logit_threshold(threshold)!r}, so nearly all "
+                "count as positive. If they are probabilities, build the metric with from_logits=False.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    # ---- state: copies out, checked copies in
+
+    def state_dict(self) -> OrderedDict[str, Any]:
+        """Ignite's state dict of the counts, holding copies: a later update does not change it.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> metric = MulticlassF1Score(3)
+            >>> metric.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
+            >>> saved = metric.state_dict()
+            >>> metric.update((torch.tensor([2]), torch.tensor([2])))
+            >>> restored = MulticlassF1Score(3)
+            >>> restored.load_state_dict(saved)
+            >>> int(restored.confusion_matrix().sum())  # the snapshot holds the first 3 samples only
+            3
+        """
+        copied: OrderedDict[str, Any] = _state.copied(super().state_dict())
+        return copied
+
+    def _configuration(self) -> str:
+        names = ("num_classes", "num_labels", "num_thresholds")
+        return ", ".join(f"{name}={getattr(self, name)}" for name in names if name in vars(self))
+
+    def load_state_dict(self, state_dict: Any) -> None:
+        """Replace the counts with those of ``state_dict`` (from :meth:`state_dict`), all or nothing.
+
+        The counts are checked against this metric's configuration (their names, shapes and dtypes;
+        counts are int64 >= 0, sums finite and >= 0) and copied, so one dict loaded into two
+        metrics gives each its own counts.
+
+        Raises:
+            TypeError: ``state_dict`` is not a mapping.
+            ValueError: it is not a state dict of a metric configured like this one; the metric is
+                then left as it was.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> source = MulticlassF1Score(3)
+            >>> source.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
+            >>> MulticlassF1Score(4).load_state_dict(source.state_dict())
+            Traceback (most recent call last):
+                ...
+            ValueError: Argument `state_dict` entry `_cm` must have shape (4, 4) for this ... got (3, 3).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Argument `state_dict` must be a mapping from {type(self).__name__}.state_dict(), "
+                f"got {type(state_dict).__name__}."
+            )
+        current = {name: getattr(self, name) for name in self._states}
+        try:
+            # Ignite checks the layout and sets the attributes: read them, then put ours back
+            super().load_state_dict(state_dict)
+            loaded = {name: getattr(self, name) for name in self._states}
+            entries = next(iter(state_dict.values()))[idist.get_rank()]  # the layout Ignite just checked
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise ValueError(
+                f"Argument `state_dict` must be a state dict from {type(self).__name__}.state_dict() of a "
+                f"metric configured like this one ({self._configuration()}), got one Ignite refuses: {error}"
+            ) from None
+        finally:
+            for name, value in current.items():
+                setattr(self, name, value)
+        _state.check_loaded(entries, loaded, current, f"this {type(self).__name__} ({self._configuration()})")
+        for name in self._states:
+            setattr(self, name, loaded[name].detach().to(self._counts_device, copy=True))
+        self._reduced_state = None
+        self._scores_in_unit_interval = None
+
+
+class ConfusionMatrixMetric(CountingMetric):
+    """A counting metric whose counts are one K x K confusion matrix ``_cm`` (rows: true class)."""
+
+    def _sample_count(self, state: State) -> torch.Tensor:
+        return state["_cm"].sum()
+
+    def _class_counts(self, state: State) -> torch.Tensor:
+        return _counts.confusion_class_counts(state["_cm"])
+
+    def _confusion_matrix(self) -> torch.Tensor:
+        return self._kept()["_cm"].clone()
+
+    def _report(self) -> dict[str, Any]:
+        labels = self.scored_classes()
+        names = None if self.class_names is None else [self.class_names[c] for c in labels]
+        return _scores.classification_report_dict(self._kept()["_cm"], labels, names, self.zero_division)

@@ -1,0 +1,55 @@
+"""State dicts of the counting metrics: copies out, checked copies in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+
+def copied(value: Any) -> Any:
+    """``value`` with every tensor in its dicts and lists cloned (Ignite hands out the live ones)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):  # OrderedDict included
+        return type(value)((key, copied(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(copied(item) for item in value)
+    return value
+
+
+def check_loaded(
+    entries: Mapping[str, Any], loaded: dict[str, Any], current: dict[str, torch.Tensor], who: str
+) -> None:
+    """Refuse loaded states unlike the ``current`` ones of the metric ``who``: a ValueError naming the entry.
+
+    ``entries``: the state dict's entries of this process; ``loaded``: the values Ignite read from
+    them, by state name. Each must be a tensor of the current shape and dtype, with counts >= 0 and
+    finite sums >= 0; no entry may be left over.
+    """
+    extra = sorted(str(key) for key in entries if key not in current)
+    if extra:
+        raise ValueError(
+            f"Argument `state_dict` must hold only the entries {list(current)} of {who}, "
+            f"got the extra entries {extra}."
+        )
+    for name, value in loaded.items():
+        expected = current[name]
+        entry = f"Argument `state_dict` entry `{name}`"
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f"{entry} must be a torch.Tensor, got {type(value).__name__}.")
+        if value.shape != expected.shape:
+            raise ValueError(
+                f"{entry} must have shape {tuple(expected.shape)} for {who}, got {tuple(value.shape)}."
+            )
+        if value.dtype != expected.dtype:
+            raise ValueError(f"{entry} must have dtype {expected.dtype}, got {value.dtype}.")
+        if value.numel() == 0:
+            continue
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{entry} must hold finite sums, got {value.tolist()}.")
+        smallest = value.min().item()
+        if smallest < 0:
+            kind = "sums" if value.is_floating_point() else "counts"
+            raise ValueError(f"{entry} must hold {kind} >= 0, got a value of {smallest!r}.")

@@ -1,0 +1,279 @@
+"""Binary F-beta and F1: a 2 x 2 confusion matrix per epoch, scored by scikit-learn.
+
+``update`` formats a batch (:func:`ignite_f1._inputs.format_binary`) and adds its confusion matrix
+(:func:`ignite_f1._counts.binary_counts`), and with ``num_thresholds`` its threshold histogram
+(:mod:`ignite_f1.metrics._thresholds`); ``compute`` sums the counts across processes and calls
+:func:`ignite_f1._scores.binary_fbeta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1.metrics._base import Addition, ConfusionMatrixMetric, identity
+from ignite_f1.metrics._thresholds import ThresholdCurveMetric
+
+__all__ = ["BinaryF1Score", "BinaryFBetaScore"]
+
+
+class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
+    """F-beta score of a binary classifier, exactly as ``sklearn.metrics.fbeta_score(average="binary")``.
+
+    Accumulates the 2 x 2 confusion matrix of every batch (constant memory, on ``device``) and lets
+    scikit-learn compute the score from it at the end of the epoch.
+
+    Args:
+        beta: weight of recall against precision, a finite real > 0 (``beta=1`` is F1).
+        threshold: a sample is positive when its probability is ``>= threshold`` (in [0, 1]).
+        from_logits: float ``y_pred`` are logits (compared with ``logit(threshold)``, no sigmoid
+            is computed) when True, probabilities in [0, 1] when False.
+        zero_division: value when F-beta is undefined (no positive target and no positive
+            prediction): ``"warn"`` (0.0 with an ``UndefinedMetricWarning``), 0.0, 1.0 or ``nan``.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch (one host synchronisation per batch). ``False`` skips the
+            checks and that synchronisation; it is **unsafe**: invalid input then gives wrong
+            counts silently.
+        num_thresholds: ``None``, or an integer T >= 2: also keep, for the T evenly spaced
+            probability thresholds ``i / (T - 1)`` (0 and 1 included), the counts of positive and
+            negative samples scored at or above each one, for :meth:`curve` and
+            :meth:`best_threshold` (constant memory, summed across processes). ``compute()`` is
+            unchanged.
+
+    Inputs (``update((y_pred, y))``):
+        ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
+        ``y``: 0/1 targets (integer, bool or integral float) of the same shape.
+
+    Returns:
+        ``compute()`` returns a Python float.
+
+    Notes:
+        The threshold is compared in the dtype of ``y_pred``, as ``y_pred >= threshold`` is in
+        torch: in float32, 0.7 is 0.69999998, so a probability equal to ``float32(0.7)`` counts as
+        positive at ``threshold=0.7``. Only scores exactly at the rounded threshold are affected.
+
+        With ``from_logits=True``, ``compute()`` emits one ``UserWarning`` when every float score
+        since :meth:`reset` lay in [0, 1]: such scores look like probabilities, which compared as
+        logits would nearly all count as positive. The check reads the minimum and maximum that
+        validation reduces anyway, so there is no warning with ``validate_args=False``; integer and
+        bool ``y_pred`` are labels and do not count. In a distributed run the processes' findings are
+        combined in ``compute()``'s collective call: every process warns when none saw a score
+        outside [0, 1].
+
+    Examples:
+        >>> import torch
+        >>> from sklearn.metrics import fbeta_score
+        >>> from ignite_f1 import BinaryFBetaScore
+        >>> metric = BinaryFBetaScore(beta=2.0, from_logits=True)
+        >>> logits = torch.tensor([2.0, -1.0, 0.5, -3.0, 1.0])
+        >>> y = torch.tensor([1, 1, 0, 0, 1])
+        >>> metric.update((logits[:3], y[:3]))
+        >>> metric.update((logits[3:], y[3:]))
+        >>> round(metric.compute(), 4)
+        0.6667
+        >>> metric.compute() == fbeta_score(y.numpy(), (logits >= 0).numpy(), beta=2.0)
+        True
+        >>> metric.confusion_matrix()
+        tensor([[1, 1],
+                [1, 2]])
+    """
+
+    def __init__(
+        self,
+        beta: float,
+        *,
+        from_logits: bool = _validation.REQUIRED,
+        threshold: float = 0.5,
+        zero_division: Any = "warn",
+        output_transform: Callable[[Any], Any] = identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+        num_thresholds: int | None = None,
+    ) -> None:
+        self.threshold = _validation.check_threshold(threshold)
+        self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
+        self._declare("_cm", 2, 2)
+        self._declare_thresholds(num_thresholds)
+        super().__init__(
+            beta=beta,
+            zero_division=zero_division,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+        )
+
+    def _class_count(self) -> int:
+        return 2
+
+    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+        pred, target, in_unit_interval = _inputs.format_binary(
+            y_pred, y, self.threshold, self.from_logits, self.validate_args
+        )
+        counts = _counts.binary_counts(pred, target)
+        return {"_cm": counts, **self._histogram(y_pred.reshape(-1), target)}, in_unit_interval
+
+    def compute(self) -> float:
+        """The F-beta score of the positive class over all batches (and all processes).
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import fbeta_score
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> y_prob, y = torch.tensor([0.9, 0.2, 0.7, 0.4, 0.8]), torch.tensor([1, 0, 0, 1, 0])
+            >>> metric = BinaryFBetaScore(beta=0.5, from_logits=False)
+            >>> metric.update((y_prob, y))
+            >>> metric.compute()  # tp 1, fp 2, fn 1: precision 1/3, recall 1/2, F0.5 = 5/14
+            0.357...
+            >>> metric.compute() == fbeta_score(y.numpy(), (y_prob >= 0.5).numpy(), beta=0.5)
+            True
+        """
+        cm = self._kept(collective=True)["_cm"]
+        self._warn_if_probabilities()
+        return _scores.binary_fbeta(cm, self.beta, self.zero_division)
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes).
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import confusion_matrix
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> y_prob, y = torch.tensor([0.9, 0.2, 0.7, 0.4, 0.8]), torch.tensor([1, 0, 0, 1, 1])
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
+            >>> metric.update((y_prob, y))
+            >>> metric.confusion_matrix()  # tn 1 (0.2), fp 1 (0.7), fn 1 (0.4), tp 2 (0.9, 0.8)
+            tensor([[1, 1],
+                    [1, 2]])
+            >>> expected = confusion_matrix(y.numpy(), (y_prob >= 0.5).numpy())  # scikit-learn's
+            >>> metric.confusion_matrix().tolist() == expected.tolist()
+            True
+        """
+        return self._confusion_matrix()
+
+    def report(self) -> dict[str, Any]:
+        """``sklearn.metrics.classification_report(..., output_dict=True)`` over classes 0 and 1.
+
+        Its ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import classification_report
+            >>> from ignite_f1 import BinaryFBetaScore
+            >>> y_pred, y = torch.tensor([1, 0, 1, 0, 1]), torch.tensor([1, 0, 0, 1, 1])
+            >>> metric = BinaryFBetaScore(beta=1.0, from_logits=False)
+            >>> metric.update((y_pred, y))
+            >>> report = metric.report()
+            >>> report["1"]["f1-score"], report["macro avg"]["f1-score"]  # F1 of 1: 2/3, of 0: 1/2
+            (0.666..., 0.583...)
+            >>> report == classification_report(y.numpy(), y_pred.numpy(), output_dict=True)
+            True
+        """
+        return self._report()
+
+    def curve(self) -> dict[str, torch.Tensor]:
+        """Precision, recall and F-beta of the positive class at each of the ``num_thresholds``.
+
+        A sample is positive at threshold ``t`` when its probability is ``>= t``, compared as
+        ``threshold`` is (against ``logit(t)`` for logits). Undefined precision (no predicted
+        positive), recall (no positive) or F-beta count as 0.
+
+        Returns:
+            float64 tensors of shape (num_thresholds,): ``thresholds`` (``i / (T - 1)``),
+            ``precision``, ``recall`` and ``fbeta``.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=5)
+            >>> metric.update((torch.tensor([0.1, 0.4, 0.35, 0.8, 0.7]), torch.tensor([0, 0, 1, 1, 1])))
+            >>> curve = metric.curve()
+            >>> curve["thresholds"]
+            tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000], dtype=torch.float64)
+            >>> curve["precision"]  # at 0.25: 3 true and 1 false positives
+            tensor([0.6000, 0.7500, 1.0000, 1.0000, 0.0000], dtype=torch.float64)
+            >>> curve["fbeta"][2] == metric.compute()  # threshold 0.5 is the metric's own
+            tensor(True)
+        """
+        return self._curve()
+
+    def best_threshold(self) -> tuple[float, float]:
+        """The threshold of :meth:`curve` with the highest F-beta (the lowest on ties), and that F-beta.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=5)
+            >>> metric.update((torch.tensor([0.1, 0.4, 0.35, 0.8, 0.7]), torch.tensor([0, 0, 1, 1, 1])))
+            >>> metric.best_threshold()  # 3 tp, 1 fp, 0 fn: F1 = 6 / 7
+            (0.25, 0.857...)
+        """
+        best, score = self._best_threshold()
+        return float(best), float(score)
+
+
+class BinaryF1Score(BinaryFBetaScore):
+    """F1 score of a binary classifier: :class:`BinaryFBetaScore` with ``beta=1``.
+
+    Args:
+        threshold: a sample is positive when its probability is ``>= threshold``.
+        from_logits: float ``y_pred`` are logits when True, probabilities when False.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``, as in scikit-learn.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch; ``False`` is unsafe (see :class:`BinaryFBetaScore`).
+        num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for :meth:`~BinaryFBetaScore.curve`.
+
+    Examples:
+        >>> import torch
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1 import BinaryF1Score
+        >>> batches = [(torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])),
+        ...            (torch.tensor([0.4, 0.8]), torch.tensor([1, 1]))]
+        >>> evaluator = Engine(lambda engine, batch: batch)
+        >>> BinaryF1Score(from_logits=False).attach(evaluator, "f1")
+        >>> evaluator.run(batches).metrics["f1"]
+        0.666...
+    """
+
+    def __init__(
+        self,
+        *,
+        from_logits: bool = _validation.REQUIRED,
+        threshold: float = 0.5,
+        zero_division: Any = "warn",
+        output_transform: Callable[[Any], Any] = identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+        num_thresholds: int | None = None,
+    ) -> None:
+        super().__init__(
+            beta=1.0,
+            from_logits=from_logits,
+            threshold=threshold,
+            zero_division=zero_division,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+            num_thresholds=num_thresholds,
+        )

@@ -1,0 +1,260 @@
+"""Multi-class F-beta and F1: a C x C confusion matrix per epoch, scored by scikit-learn.
+
+``update`` formats a batch (:func:`ignite_f1._inputs.format_multiclass`: the arg-max of scores,
+ignored targets) and adds its (true, predicted) pairs to the matrix in place
+(:func:`ignite_f1._counts.add_confusion`); ``compute`` sums the matrix across processes and calls
+:func:`ignite_f1._scores.multiclass_fbeta`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from ignite.metrics.metric import reinit__is_reduced
+
+from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1.metrics._base import Addition, ConfusionMatrixMetric, Result, identity
+
+__all__ = ["MulticlassF1Score", "MulticlassFBetaScore"]
+
+
+class MulticlassFBetaScore(ConfusionMatrixMetric):
+    """Multi-class F-beta score, exactly as ``sklearn.metrics.fbeta_score`` on all the epoch's data.
+
+    Accumulates the C x C confusion matrix (rows: true class) with O(batch) work per batch and lets
+    scikit-learn compute the score at the end of the epoch.
+
+    Args:
+        beta: weight of recall against precision, a finite real > 0.
+        num_classes: number of classes C (>= 2).
+        average: ``"micro"``, ``"macro"`` (default), ``"weighted"`` or ``None`` (one score per class).
+        labels: classes to score and average over (class indices). ``None`` follows scikit-learn:
+            averages count the classes present in targets or predictions, and ``average=None``
+            gives all classes 0..C-1.
+        ignore_index: targets equal to it are skipped (with their predictions), as in segmentation.
+        zero_division: value of an undefined score: ``"warn"`` (0.0 with an
+            ``UndefinedMetricWarning``), 0.0, 1.0 or ``nan`` (left out of averages).
+        class_names: C distinct names; ``average=None`` then returns a ``{name: score}`` dict and
+            :meth:`report` is keyed by them.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch (one host synchronisation per batch); ``False`` is unsafe:
+            invalid input then gives wrong counts or an indexing error.
+
+    Inputs (``update((y_pred, y))``):
+        ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
+        ties), or integer labels of the shape of ``y``. ``y``: integer labels (N,) or (N, d1, ...).
+
+    Returns:
+        ``compute()``: a Python float when averaged; with ``average=None`` a float64 tensor (one
+        value per class, or per entry of ``labels``), or a dict with ``class_names``.
+
+    Notes:
+        The F-beta of an epoch is computed from the counts of the whole epoch: it is not the mean of
+        per-batch scores. A class with no true sample and no prediction has an undefined score.
+
+    Examples:
+        >>> import torch
+        >>> from sklearn.metrics import fbeta_score
+        >>> from ignite_f1 import MulticlassFBetaScore
+        >>> metric = MulticlassFBetaScore(beta=0.5, num_classes=3, average="weighted")
+        >>> scores = torch.tensor([[2.0, 0.1, 0.3], [0.2, 1.5, 0.1], [0.1, 0.2, 3.0], [1.0, 0.5, 0.2]])
+        >>> y = torch.tensor([0, 2, 2, 1])
+        >>> metric.update((scores, y))
+        >>> metric.compute() == fbeta_score(y.numpy(), scores.argmax(1).numpy(), beta=0.5, average="weighted")
+        True
+        >>> metric.confusion_matrix()
+        tensor([[1, 0, 0],
+                [1, 0, 0],
+                [0, 1, 1]])
+    """
+
+    def __init__(
+        self,
+        beta: float,
+        num_classes: int,
+        average: str | None = "macro",
+        labels: Sequence[int] | None = None,
+        ignore_index: int | None = None,
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        num_classes = _validation.check_count("num_classes", num_classes)
+        self.num_classes = _validation.check_confusion_size(num_classes)
+        self.average = _validation.check_average(average, _validation.AVERAGES_MULTICLASS)
+        self.labels = _validation.check_labels(labels, self.num_classes)
+        self.ignore_index = _validation.check_ignore_index(ignore_index)
+        self.class_names = _validation.check_class_names(class_names, self.num_classes, "num_classes")
+        self._declare("_cm", self.num_classes, self.num_classes)
+        super().__init__(
+            beta=beta,
+            zero_division=zero_division,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+        )
+
+    @reinit__is_reduced
+    def reset(self) -> None:
+        """Set the counts to zero (Ignite calls it when each evaluation starts).
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3)
+            >>> metric.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
+            >>> metric.reset()
+            >>> metric.compute()  # the 3 samples are forgotten: nothing to compute from
+            Traceback (most recent call last):
+                ...
+            ignite.exceptions.NotComputableError: MulticlassFBetaScore must have at least one example ...
+        """
+        try:
+            super().reset()
+        except RuntimeError as error:  # the allocator's refusal (torch.OutOfMemoryError is one)
+            raise ValueError(
+                _validation.matrix_too_large(self.num_classes, f"the allocator refused: {error}")
+            ) from None
+
+    def _class_count(self) -> int:
+        return self.num_classes
+
+    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+        target, pred = _inputs.format_multiclass(
+            y_pred, y, self.num_classes, self.ignore_index, self.validate_args
+        )
+        # added in place, O(batch): no C x C matrix per batch (see _counts.add_confusion)
+        return {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred)}, None
+
+    def compute(self) -> Result:
+        """The F-beta score over all batches (and all processes); see the class docstring.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import fbeta_score
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> y_pred, y = torch.tensor([0, 1, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 2, 2, 1])
+            >>> metric = MulticlassFBetaScore(beta=2.0, num_classes=3, average=None)
+            >>> metric.update((y_pred, y))
+            >>> metric.compute()  # tp 1/1/2, fp 1/1/0, fn 0/1/1; F2 = 5 tp / (5 tp + 4 fn + fp)
+            tensor([0.8333, 0.5000, 0.7143], dtype=torch.float64)
+            >>> expected = fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average=None)
+            >>> metric.compute().tolist() == expected.tolist()
+            True
+        """
+        cm = self._kept(collective=True)["_cm"]
+        result = _scores.multiclass_fbeta(cm, self.beta, self.average, self.labels, self.zero_division)
+        return result if isinstance(result, float) else self._per_class(result)
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import confusion_matrix
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> y_pred, y = torch.tensor([0, 1, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 2, 2, 1])
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3)
+            >>> metric.update((y_pred, y))
+            >>> metric.confusion_matrix()  # row 1: one true 1 predicted 0, one predicted 1
+            tensor([[1, 0, 0],
+                    [1, 1, 0],
+                    [0, 1, 2]])
+            >>> metric.confusion_matrix().tolist() == confusion_matrix(y.numpy(), y_pred.numpy()).tolist()
+            True
+        """
+        return self._confusion_matrix()
+
+    def report(self) -> dict[str, Any]:
+        """``classification_report(..., output_dict=True)`` over ``labels`` (default: all classes).
+
+        Keyed by ``class_names`` when given, else by the class indices as strings. Its
+        ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import classification_report
+            >>> from ignite_f1 import MulticlassFBetaScore
+            >>> y_pred, y = torch.tensor([0, 1, 1, 2, 2, 0]), torch.tensor([0, 1, 2, 2, 2, 1])
+            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3, class_names=["cat", "dog", "owl"])
+            >>> metric.update((y_pred, y))
+            >>> report = metric.report()
+            >>> report["owl"]["recall"], report["macro avg"]["f1-score"]  # owl: tp 2, fn 1
+            (0.666..., 0.655...)
+            >>> report == classification_report(y.numpy(), y_pred.numpy(), target_names=["cat", "dog", "owl"],
+            ...                                 output_dict=True)
+            True
+        """
+        return self._report()
+
+
+class MulticlassF1Score(MulticlassFBetaScore):
+    """Multi-class F1 score: :class:`MulticlassFBetaScore` with ``beta=1``.
+
+    Args:
+        num_classes: number of classes C (>= 2).
+        average: ``"micro"``, ``"macro"``, ``"weighted"`` or ``None``.
+        labels: classes to score (``None``: scikit-learn's rule).
+        ignore_index: targets equal to it are skipped.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``.
+        class_names: C distinct names for per-class results and the report.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch; ``False`` is unsafe.
+
+    Examples:
+        >>> import torch
+        >>> from ignite.engine import Engine
+        >>> from ignite_f1 import MulticlassF1Score
+        >>> y_pred = torch.tensor([0, 1, 1, 2, 2, 0])
+        >>> y = torch.tensor([0, 1, 2, 2, 2, 1])  # per class: tp 1/1/2, fp 1/1/0, fn 0/1/1
+        >>> evaluator = Engine(lambda engine, batch: batch)
+        >>> MulticlassF1Score(3).attach(evaluator, "f1")
+        >>> per_class = MulticlassF1Score(3, average=None, class_names=["cat", "dog", "owl"])
+        >>> per_class.attach(evaluator, "per_class")
+        >>> state = evaluator.run([(y_pred[:3], y[:3]), (y_pred[3:], y[3:])])
+        >>> round(state.metrics["f1"], 4)
+        0.6556
+        >>> state.metrics["per_class"]
+        {'cat': 0.666..., 'dog': 0.5, 'owl': 0.8}
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        average: str | None = "macro",
+        labels: Sequence[int] | None = None,
+        ignore_index: int | None = None,
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+    ) -> None:
+        super().__init__(
+            beta=1.0,
+            num_classes=num_classes,
+            average=average,
+            labels=labels,
+            ignore_index=ignore_index,
+            zero_division=zero_division,
+            class_names=class_names,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+        )

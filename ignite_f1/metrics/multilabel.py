@@ -1,0 +1,337 @@
+"""Multilabel F-beta and F1: per-label counts (and per-sample sums) per epoch, scored by scikit-learn.
+
+``update`` formats a batch (:func:`ignite_f1._inputs.format_multilabel`) and adds its per-label
+counts and per-sample sums (:func:`ignite_f1._counts.multilabel_counts`), and with
+``num_thresholds`` its threshold histogram (:mod:`ignite_f1.metrics._thresholds`); ``compute`` sums
+them across processes and calls :func:`ignite_f1._scores.multilabel_fbeta`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+
+from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1.metrics._base import Addition, Result, State, identity
+from ignite_f1.metrics._thresholds import ThresholdCurveMetric
+
+__all__ = ["MultilabelF1Score", "MultilabelFBetaScore"]
+
+
+class MultilabelFBetaScore(ThresholdCurveMetric):
+    """Multilabel F-beta score, exactly as ``sklearn.metrics.fbeta_score`` on indicator matrices.
+
+    Keeps per-label counts (true positives, predicted and actual positives) and, for the
+    ``"samples"`` average, running float64 sums of the per-sample scores: constant memory. Every
+    average equals scikit-learn's to the last bit except ``"samples"``, whose float sums run in
+    another order (per batch, per process) and agree to 1e-12 (relative).
+
+    Args:
+        beta: weight of recall against precision, a finite real > 0.
+        num_labels: number of labels L (>= 2).
+        threshold: a label is predicted when its probability is ``>= threshold``.
+        from_logits: float ``y_pred`` are logits when True, probabilities in [0, 1] when False.
+        average: ``"micro"``, ``"macro"`` (default), ``"weighted"``, ``"samples"`` or ``None``.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``, as in scikit-learn.
+        class_names: L distinct label names; ``average=None`` then returns a dict.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch (one host synchronisation); ``False`` is unsafe.
+        num_thresholds: ``None``, or an integer T >= 2: also keep, per label and for the T evenly
+            spaced probability thresholds ``i / (T - 1)``, the counts of positive and negative
+            samples scored at or above each one, for :meth:`curve` and :meth:`best_threshold`
+            (constant memory, summed across processes). ``compute()`` is unchanged.
+
+    Inputs (``update((y_pred, y))``):
+        ``y_pred``: float scores (N, L) or 0/1 integer / bool labels; ``y``: 0/1 targets (N, L).
+
+    Returns:
+        ``compute()``: a Python float when averaged; with ``average=None`` a float64 tensor with one
+        value per label, or a ``{name: score}`` dict with ``class_names``.
+
+    Notes:
+        With ``from_logits=True``, ``compute()`` warns when every score looked like a probability,
+        as :class:`BinaryFBetaScore` does (only with ``validate_args=True``).
+
+    Examples:
+        >>> import torch
+        >>> from sklearn.metrics import fbeta_score
+        >>> from ignite_f1 import MultilabelFBetaScore
+        >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+        >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 0]])
+        >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, from_logits=False, average="samples",
+        ...                               zero_division=1.0)
+        >>> metric.update((y_pred, y))
+        >>> metric.compute() == fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average="samples",
+        ...                                 zero_division=1.0)
+        True
+        >>> metric.confusion_matrix()[0]
+        tensor([[2, 0],
+                [0, 2]])
+    """
+
+    def __init__(
+        self,
+        beta: float,
+        num_labels: int,
+        *,
+        from_logits: bool = _validation.REQUIRED,
+        threshold: float = 0.5,
+        average: str | None = "macro",
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+        num_thresholds: int | None = None,
+    ) -> None:
+        self.num_labels = _validation.check_count("num_labels", num_labels)
+        self.threshold = _validation.check_threshold(threshold)
+        self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
+        self.average = _validation.check_average(average, _validation.AVERAGES_MULTILABEL)
+        self.class_names = _validation.check_class_names(class_names, self.num_labels, "num_labels")
+        self._declare("_label_counts", 3, self.num_labels)  # tp, predicted and actual positives
+        self._declare("_num_samples")
+        self._declare("_sample_sums", 4, dtype=torch.float64)  # see _counts.multilabel_counts
+        self._declare("_sample_defined", 3)
+        self._declare_thresholds(num_thresholds, self.num_labels)
+        super().__init__(
+            beta=beta,
+            zero_division=zero_division,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+        )
+
+    def _class_count(self) -> int:
+        return self.num_labels
+
+    def _sample_count(self, state: State) -> torch.Tensor:
+        return state["_num_samples"]
+
+    def _class_counts(self, state: State) -> torch.Tensor:
+        return state["_label_counts"]
+
+    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+        pred, target, in_unit_interval = _inputs.format_multilabel(
+            y_pred, y, self.num_labels, self.threshold, self.from_logits, self.validate_args
+        )
+        if pred.shape[0] == 0:
+            return {}, None
+        label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta)
+        additions: dict[str, Addition] = {
+            "_label_counts": label_counts,
+            "_num_samples": pred.shape[0],
+            "_sample_sums": sample_sums,
+            "_sample_defined": sample_defined,
+            **self._histogram(y_pred, target),
+        }
+        return additions, in_unit_interval
+
+    def compute(self) -> Result:
+        """The F-beta score over all batches (and all processes); see the class docstring.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import fbeta_score
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+            >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+            >>> metric = MultilabelFBetaScore(beta=2.0, num_labels=3, average="micro", from_logits=False)
+            >>> metric.update((y_pred, y))
+            >>> metric.compute()  # all labels: tp 4, fp 2, fn 1; F2 = 5 * 4 / (5 * 4 + 4 * 1 + 2) = 10/13
+            0.769...
+            >>> metric.compute() == fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average="micro")
+            True
+        """
+        state = self._kept(collective=True)
+        self._warn_if_probabilities()
+        result = _scores.multilabel_fbeta(
+            state["_label_counts"],
+            state["_sample_sums"],
+            state["_sample_defined"],
+            int(state["_num_samples"]),
+            self.beta,
+            self.average,
+            self.zero_division,
+        )
+        return result if isinstance(result, float) else self._per_class(result)
+
+    def confusion_matrix(self) -> torch.Tensor:
+        """Per-label counts (L, 2, 2) ``[[tn, fp], [fn, tp]]``, as ``multilabel_confusion_matrix``.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import multilabel_confusion_matrix
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+            >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=False)
+            >>> metric.update((y_pred, y))
+            >>> metric.confusion_matrix()[2]  # label 2: tn 1 (row 2), fp 1 (row 0), fn 1 (row 1), tp 1
+            tensor([[1, 1],
+                    [1, 1]])
+            >>> expected = multilabel_confusion_matrix(y.numpy(), y_pred.numpy())
+            >>> metric.confusion_matrix().tolist() == expected.tolist()
+            True
+        """
+        state = self._kept()
+        return _counts.multilabel_confusion(state["_label_counts"], state["_num_samples"])
+
+    def report(self) -> dict[str, Any]:
+        """``classification_report(..., output_dict=True)`` for the labels, with the samples average.
+
+        Keyed by ``class_names`` when given, else by the label indices as strings. Its
+        ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+
+        Raises:
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Examples:
+            >>> import torch
+            >>> from sklearn.metrics import classification_report
+            >>> from ignite_f1 import MultilabelFBetaScore
+            >>> y_pred = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+            >>> y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+            >>> metric = MultilabelFBetaScore(beta=1.0, num_labels=3, from_logits=False)
+            >>> metric.update((y_pred, y))
+            >>> report = metric.report()
+            >>> report["2"]["f1-score"], report["samples avg"]["recall"]  # label 2: tp 1, fp 1, fn 1
+            (0.5, 0.875)
+            >>> report == classification_report(y.numpy(), y_pred.numpy(), output_dict=True)
+            True
+        """
+        state = self._kept()
+        return _scores.multilabel_report(
+            state["_label_counts"],
+            state["_sample_sums"],
+            state["_sample_defined"],
+            int(state["_num_samples"]),
+            self.class_names,
+            self.zero_division,
+        )
+
+    def curve(self, average: str | None = None) -> dict[str, torch.Tensor]:
+        """Precision, recall and F-beta at each of the ``num_thresholds``, per label or averaged.
+
+        A label is predicted at threshold ``t`` when its probability is ``>= t``, compared as
+        ``threshold`` is (against ``logit(t)`` for logits). Undefined precision (no predicted
+        positive), recall (no positive) or F-beta count as 0.
+
+        Args:
+            average: ``None`` (one curve per label), ``"micro"`` (the labels' counts pooled) or
+                ``"macro"`` (the mean of the labels' curves), at thresholds shared by all labels.
+
+        Returns:
+            float64 tensors: ``thresholds`` (T,) and ``precision``, ``recall``, ``fbeta``, of shape
+            (num_labels, T) with ``average=None``, (T,) otherwise.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``, or a bad ``average``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MultilabelF1Score
+            >>> metric = MultilabelF1Score(num_labels=2, from_logits=False, num_thresholds=3)
+            >>> y_pred = torch.tensor([[0.9, 0.2], [0.2, 0.7], [0.6, 0.4]])
+            >>> metric.update((y_pred, torch.tensor([[1, 0], [0, 1], [1, 1]])))
+            >>> metric.curve()["recall"]  # thresholds 0, 0.5, 1
+            tensor([[1.0000, 1.0000, 0.0000],
+                    [1.0000, 0.5000, 0.0000]], dtype=torch.float64)
+            >>> metric.curve(average="micro")["precision"]  # 4 tp, 2 fp; then 3 tp, 0 fp
+            tensor([0.6667, 1.0000, 0.0000], dtype=torch.float64)
+        """
+        return self._curve(average)
+
+    def best_threshold(
+        self, average: str | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor] | tuple[float, float]:
+        """The threshold of :meth:`curve` with the highest F-beta (the lowest on ties), and that F-beta.
+
+        Args:
+            average: ``None``: one threshold per label, as two float64 tensors (num_labels,);
+                ``"micro"`` or ``"macro"``: one threshold for all labels, as two floats.
+
+        Raises:
+            ValueError: the metric was built without ``num_thresholds``, or a bad ``average``.
+            NotComputableError: no sample yet.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MultilabelF1Score
+            >>> metric = MultilabelF1Score(num_labels=2, from_logits=False, num_thresholds=3)
+            >>> y_pred = torch.tensor([[0.9, 0.2], [0.2, 0.7], [0.6, 0.4]])
+            >>> metric.update((y_pred, torch.tensor([[1, 0], [0, 1], [1, 1]])))
+            >>> metric.best_threshold()  # label 1 at 0: 2 tp, 1 fp, 0 fn
+            (tensor([0.5000, 0.0000], dtype=torch.float64), tensor([1.0000, 0.8000], dtype=torch.float64))
+            >>> metric.best_threshold(average="micro")  # at 0.5: 3 tp, 0 fp, 1 fn
+            (0.5, 0.857...)
+        """
+        best, score = self._best_threshold(average)
+        if average is None:
+            return best, score
+        return float(best), float(score)
+
+
+class MultilabelF1Score(MultilabelFBetaScore):
+    """Multilabel F1 score: :class:`MultilabelFBetaScore` with ``beta=1``.
+
+    Args:
+        num_labels: number of labels L (>= 2).
+        threshold: a label is predicted when its probability is ``>= threshold``.
+        from_logits: float ``y_pred`` are logits when True, probabilities when False.
+        average: ``"micro"``, ``"macro"``, ``"weighted"``, ``"samples"`` or ``None``.
+        zero_division: ``"warn"``, 0.0, 1.0 or ``nan``.
+        class_names: L distinct label names.
+        output_transform: turns the engine's output into ``(y_pred, y)``.
+        device: where the counts live.
+        validate_args: check every batch; ``False`` is unsafe.
+        num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for
+            :meth:`~MultilabelFBetaScore.curve`.
+
+    Examples:
+        >>> import torch
+        >>> from ignite_f1 import MultilabelF1Score
+        >>> metric = MultilabelF1Score(num_labels=3, average="micro", from_logits=True)
+        >>> logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0]])
+        >>> metric.update((logits, torch.tensor([[1, 0, 0], [0, 1, 1]])))
+        >>> metric.compute()
+        0.666...
+    """
+
+    def __init__(
+        self,
+        num_labels: int,
+        *,
+        from_logits: bool = _validation.REQUIRED,
+        threshold: float = 0.5,
+        average: str | None = "macro",
+        zero_division: Any = "warn",
+        class_names: Sequence[str] | None = None,
+        output_transform: Callable[[Any], Any] = identity,
+        device: str | torch.device = "cpu",
+        validate_args: bool = True,
+        num_thresholds: int | None = None,
+    ) -> None:
+        super().__init__(
+            beta=1.0,
+            num_labels=num_labels,
+            from_logits=from_logits,
+            threshold=threshold,
+            average=average,
+            zero_division=zero_division,
+            class_names=class_names,
+            output_transform=output_transform,
+            device=device,
+            validate_args=validate_args,
+            num_thresholds=num_thresholds,
+        )
