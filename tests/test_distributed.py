@@ -121,7 +121,8 @@ def _results(metric: Any) -> dict[str, Any]:
 
 def _kept(metric: Any) -> dict[str, Any]:
     """What a handler on one process reads: the sums kept by the last compute()."""
-    kept = {"cm": metric.confusion_matrix(), "report": metric.report()}
+    # per_class_counts: the protocol's read, as TensorBoard makes it
+    kept = {"cm": metric.confusion_matrix(), "report": metric.report(), "counts": metric.per_class_counts()}
     # (not getattr: Ignite's Metric.__getattr__ answers any name with a MetricsLambda factory)
     if isinstance(metric, BinaryFBetaScore) and metric.num_thresholds:
         kept["curve"] = metric.curve()
@@ -349,6 +350,19 @@ def _sklearn_curve(
 
 
 def _expected(name: str, extra: bool) -> dict[str, Any]:
+    """scikit-learn's results on the union of the ranks' data, with the per-class counts after the report."""
+    expected = _expected_results(name, extra)
+    cm = expected["cm"]
+    if cm.ndim == 3:  # (L, 2, 2) [[tn, fp], [fn, tp]]
+        tp = cm[:, 1, 1]
+        counts = np.stack([tp, tp + cm[:, 0, 1], tp + cm[:, 1, 0]])
+    else:
+        counts = np.stack([np.diag(cm), cm.sum(0), cm.sum(1)])
+    order = ["compute", "cm", "report", "counts", *[key for key in expected if key == "curve"]]
+    return {key: counts if key == "counts" else expected[key] for key in order}
+
+
+def _expected_results(name: str, extra: bool) -> dict[str, Any]:
     kind = METRICS[name][0]
     y_pred, y = _union(kind, extra)
     if kind == "binary":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import warnings
 import weakref
+from typing import Any
 
 import numpy as np
 import pytest
@@ -178,3 +179,39 @@ def test_the_registry_keeps_no_engine_or_metric_alive() -> None:
     gc.collect()
     assert engine_ref() is None
     assert metric_ref() is None
+
+
+# --------------------------------------------------------------------------- the package layout
+
+
+def test_public_names_are_the_same_objects_everywhere() -> None:
+    import ignite_f1
+    import ignite_f1.metrics as metrics
+    from ignite_f1.metrics import CountingMetric
+
+    for name in ("BinaryF1Score", "MulticlassFBetaScore", "MultilabelF1Score"):
+        assert getattr(metrics, name) is getattr(ignite_f1, name)
+        assert issubclass(getattr(metrics, name), CountingMetric)
+    assert set(metrics.__all__) <= set(dir(metrics))
+
+
+@pytest.mark.parametrize(
+    ("make", "keys"),
+    [
+        pytest.param(lambda: BinaryF1Score(from_logits=False), ["_cm"], id="binary"),
+        pytest.param(
+            lambda: BinaryF1Score(from_logits=False, num_thresholds=4),
+            ["_cm", "_threshold_counts"],
+            id="curve",
+        ),
+        pytest.param(lambda: MulticlassF1Score(3), ["_cm"], id="multiclass"),
+        pytest.param(
+            lambda: MultilabelF1Score(2, from_logits=False, num_thresholds=3),
+            ["_label_counts", "_num_samples", "_sample_sums", "_sample_defined", "_threshold_counts"],
+            id="multilabel",
+        ),
+    ],
+)
+def test_declared_states_are_the_state_dict_entries(make: Any, keys: list[str]) -> None:
+    """The state-dict layout of the release before the split: checkpoints keep loading."""
+    assert list(make().state_dict()["__metric_state_per_rank"][0]) == keys
