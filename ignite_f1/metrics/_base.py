@@ -107,7 +107,7 @@ class CountingMetric(Metric):
         self.zero_division = _validation.check_zero_division(zero_division)
         self.validate_args = _validation.check_bool("validate_args", validate_args)
         self._reduced_state: State | None = None
-        self._counts_device = torch.device(device)
+        self._counts_device = device  # as given: Ignite checks it (after output_transform) in __init__
         # "named": a per-class dict stays under the metric's name in engine.state.metrics; spread
         # into it (Ignite's default), a class called like another metric would overwrite that one.
         super().__init__(output_transform=output_transform, device=device, metrics_result_mode="named")
