@@ -24,4 +24,3 @@ __all__ = [
     "MultilabelFBetaScore",
     "attached_metric",
 ]
-
