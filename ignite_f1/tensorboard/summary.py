@@ -31,11 +31,12 @@ _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weak
 class F1SummarySource(Protocol):
     """What the TensorBoard summary reads from a metric: every F1 / F-beta metric of this package.
 
-    The summary never looks at the metric's type or its private state: any object with these
-    members can be logged (``confusion_matrix()`` is needed only for the image, ``report()`` only
-    for the table). Every method reads counts summed over processes (in a distributed run, those
-    kept by the last ``compute()``, so that one process can write alone) and raises Ignite's
-    ``NotComputableError`` before any sample.
+    The methods are those :class:`ignite_f1.metrics.CountingMetric` documents for handlers, plus
+    ``confusion_matrix()`` and ``report()``. The summary never looks at the metric's type or its
+    private state: any object with these members can be logged (``confusion_matrix()`` is needed
+    only for the image, ``report()`` only for the table). Every method reads counts summed over
+    processes (in a distributed run, those kept by the last ``compute()``, so that one process can
+    write alone) and raises Ignite's ``NotComputableError`` before any sample.
 
     Attributes:
         beta: the weight of recall against precision (1.0 for F1); names the scalars ``f1``, ``f2``...
