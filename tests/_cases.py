@@ -169,6 +169,16 @@ class Case:
     def num_samples(self) -> int:
         return int(self.y_true.shape[0])
 
+    @property
+    def scores_look_like_probabilities(self) -> bool:
+        """Whether ``compute()`` must warn that the logits look like probabilities: ``from_logits=True``
+        with validation on, some float score seen, and every float score in [0, 1] (a binary or
+        multilabel metric's documented ``UserWarning``; integer and bool predictions are labels)."""
+        if not (self.kwargs.get("from_logits") and self.kwargs.get("validate_args", True)):
+            return False
+        scores = [y_pred for y_pred, _ in self.batches if y_pred.is_floating_point() and y_pred.numel()]
+        return bool(scores) and all(bool(((s >= 0) & (s <= 1)).all()) for s in scores)
+
 
 def split_batches(y_pred: torch.Tensor, y: torch.Tensor, cuts: Sequence[int]) -> list[Batch]:
     """Split along dim 0 at the sorted ``cuts``; repeated or end cuts give empty batches."""

@@ -6,19 +6,24 @@
 ``pyproject.toml`` puts ``tests/`` on ``sys.path``, so any test module (in ``tests/`` or a subfolder)
 does ``from _reference import sklearn_fbeta`` and ``from _cases import binary_case``.
 
-Hypothesis profiles, chosen with ``HYPOTHESIS_PROFILE``:
+Hypothesis profiles, chosen with ``--hypothesis-profile NAME`` (or ``HYPOTHESIS_PROFILE=NAME``):
 
-- ``ci`` (the default): derandomized, no example database, no deadline, 100 examples per weight.
-- ``dev``: quick and random.
-- ``thorough``: ten times ``ci``, random.
+- ``quick`` (the default): derandomized, no example database, no deadline, 30 examples per weight,
+  so that the README's test command stays within its time budget with every case family drawn.
+- ``thorough``: the same, 300 examples per weight; ``.ci/run`` runs every property-based test with it
+  (``-m "slow or hypothesis"``: hypothesis marks its tests).
+- ``dev``: 20 random examples per weight (a new draw each run); ``soak``: 2,000 random ones.
 
 Tests ask for ``n_examples(weight)`` (``_cases.py``): ``weight`` times the profile's ``max_examples``.
+Tests marked ``slow`` (examples, the benchmark script, subprocess and multi-process runs) are left
+out by default (``addopts`` in ``pyproject.toml``); ``python -m pytest -m slow`` runs them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import torch
@@ -50,10 +55,12 @@ from _reference import (
 )
 from hypothesis import settings
 
-settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None)
-settings.register_profile("dev", max_examples=20, deadline=None, derandomize=False, database=None)
-settings.register_profile("thorough", max_examples=1000, deadline=None, derandomize=False, database=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+_COMMON: dict[str, Any] = {"deadline": None, "database": None}
+settings.register_profile("quick", max_examples=30, derandomize=True, **_COMMON)
+settings.register_profile("thorough", max_examples=300, derandomize=True, **_COMMON)
+settings.register_profile("dev", max_examples=20, derandomize=False, **_COMMON)
+settings.register_profile("soak", max_examples=2000, derandomize=False, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))  # --hypothesis-profile wins
 
 __all__ = [
     "AVERAGES_MULTICLASS",

@@ -1,7 +1,8 @@
 """The benchmark script cannot rot: its quick mode runs, agrees with scikit-learn and writes every row.
 
 Timings are not checked here (a benchmark is a script with a table, not a timed test); the script
-itself exits with an error when ignite_f1 and scikit-learn disagree on a workload.
+itself exits with an error when ignite_f1 and scikit-learn disagree on a workload. Running the script
+takes about a minute: those tests are marked ``slow`` (``python -m pytest -m slow``; ``.ci/run`` runs them).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def _script() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
     bench = _script()
     out = tmp_path / "results.md"
@@ -61,7 +63,9 @@ def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
         assert any(line.startswith(f"| {name} | ") and line.count("|") == 4 for line in text.splitlines())
 
 
-@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+@pytest.mark.parametrize(
+    "quick", [pytest.param(True, id="quick"), pytest.param(False, id="full", marks=pytest.mark.slow)]
+)
 def test_every_batch_of_an_epoch_is_distinct(quick: bool) -> None:
     """A recycled pool would fill few confusion-matrix cells and flatter compute() (at C=1000, 8 batches
     of 1024 fill at most 8,192 of 1e6 cells); every batch is drawn afresh, the same on every run."""

@@ -38,6 +38,7 @@ from _cases import (
     split_batches,
 )
 from _reference import (
+    Caught,
     assert_close,
     assert_unit_interval,
     is_nan,
@@ -65,6 +66,14 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # thousands of tiny batches 
 # --------------------------------------------------------------------------- the parity check
 
 
+def split_probability_warning(caught: Caught) -> tuple[Caught, Caught]:
+    """The metric's own warning that logits look like probabilities (scikit-learn has no such
+    warning), and the other warnings, in order."""
+    marker = "was built with from_logits=True, but every score since reset() lay in [0, 1]"
+    ours = [w for w in caught if w[0] is UserWarning and marker in w[1]]
+    return ours, [w for w in caught if w not in ours]
+
+
 def check_parity(case: Case, *, report: bool = False) -> None:
     """The metric fed the case's batches agrees with the reference on all the data."""
     metric = case.run()
@@ -81,6 +90,8 @@ def check_parity(case: Case, *, report: bool = False) -> None:
     result, caught = record_warnings(metric.compute)
     expected, expected_caught = record_warnings(case.expected)
     assert_close(result, expected)
+    ours, caught = split_probability_warning(caught)
+    assert len(ours) == case.scores_look_like_probabilities, ours
     assert caught == expected_caught
     average = case.kwargs.get("average", "binary")
     if average is not None:
