@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import sklearn_fbeta, sklearn_report
+from _reference import sklearn_fbeta, sklearn_report
 from ignite.engine import Engine, Events
 from ignite.exceptions import NotComputableError
 from sklearn.metrics import precision_recall_curve

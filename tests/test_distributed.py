@@ -49,6 +49,8 @@ from ignite_f1 import (
     MultilabelF1Score,
 )
 
+pytestmark = pytest.mark.slow  # real processes (gloo); CI runs them with -m slow
+
 WORLD_SIZE = 2
 TIMEOUT_SECONDS = 120  # one launch normally takes 5-15 s; the guard only fires on a deadlock
 GLOO_TIMEOUT = timedelta(seconds=20)

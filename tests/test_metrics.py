@@ -173,22 +173,6 @@ def test_a_second_run_does_not_carry_over() -> None:
         assert value == pytest.approx(f1_score(y_true=y.numpy(), y_pred=(logits >= 0).numpy()), abs=1e-12)
 
 
-def test_epoch_f1_is_not_the_mean_of_batch_f1s() -> None:
-    metric = BinaryF1Score(from_logits=False)
-    batch_values = []
-    # batch 1: y = [1, 1], pred = [1, 1]        -> tp 2, fp 0, fn 0: F1 = 1
-    # batch 2: y = [1, 0, 0], pred = [0, 1, 1]  -> tp 0, fp 2, fn 1: F1 = 0
-    for probs, y in [([0.9, 0.8], [1, 1]), ([0.1, 0.7, 0.6], [1, 0, 0])]:
-        batch = BinaryF1Score(from_logits=False)
-        batch.update((torch.tensor(probs), torch.tensor(y)))
-        batch_values.append(batch.compute())
-        metric.update((torch.tensor(probs), torch.tensor(y)))
-    assert batch_values == [1.0, 0.0]
-    # epoch: tp 2, fp 2, fn 1 -> F1 = 2 * 2 / (2 * 2 + 2 + 1) = 4 / 7, not the batch mean 1 / 2
-    assert metric.compute() == pytest.approx(4 / 7, abs=1e-15)
-    assert np.mean(batch_values) == 0.5
-
-
 # --------------------------------------------------------------------------- state_dict round trips
 
 

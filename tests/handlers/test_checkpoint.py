@@ -277,6 +277,7 @@ def test_two_runs_sharing_a_directory_delete_only_their_own_files(tmp_path: Path
     assert len(ledgers(tmp_path)) == 2  # one per run
 
 
+@pytest.mark.slow  # a real training run or new processes
 def test_setup_removes_the_temporary_files_of_a_killed_save_and_only_those(tmp_path: Path) -> None:
     process = subprocess.run(
         [sys.executable, str(HERE / "_handlers_killed_save.py"), str(tmp_path)],
@@ -363,6 +364,7 @@ def _imbalanced_digits() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torc
     return as_x(train), as_y(train), as_x(val), as_y(val)
 
 
+@pytest.mark.slow  # a real training run or new processes
 def test_real_training_on_digits_best_checkpoint_gives_the_best_f1(tmp_path: Path) -> None:
     x_train, y_train, x_val, y_val = _imbalanced_digits()
     assert torch.bincount(y_train)[:5].min() > 3 * torch.bincount(y_train)[5:].max()  # imbalanced
@@ -427,6 +429,7 @@ def _run_worker(workdir: Path, phase: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a real training run or new processes
 def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
     worker = _load_worker()
     full = worker.run_phase(tmp_path, "full")
@@ -467,6 +470,7 @@ def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # a real training run or new processes
 def test_resume_after_a_crash_between_the_best_save_and_the_resume_save(tmp_path: Path) -> None:
     """The crashed process wrote epoch 5's best file (deleting epoch 2's) but not epoch 5's resume
     checkpoint: the restored state names epoch 2's file. The new process takes over epoch 5's file

@@ -58,6 +58,7 @@ def test_bad_arguments():
         confusion_matrix_figure(cm, ["a", "b"])
 
 
+@pytest.mark.slow  # starts a fresh interpreter
 def test_matplotlib_is_imported_lazily_and_pyplot_never(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # importing pyplot would now fail
     assert confusion_matrix_image(torch.tensor([[3, 1], [0, 2]])).shape[2] == 3
