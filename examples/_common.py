@@ -1,20 +1,24 @@
 """Pieces shared by the example scripts: command-line flags, seeding, data and a small model.
 
 The examples run on data that ships with scikit-learn (no download) and on a CPU in seconds.
+Importing this module imports nothing heavy: the scripts read their flags first, so that ``--help``
+answers at once, and import torch, scikit-learn and Ignite after (torch alone takes seconds).
 """
 
 from __future__ import annotations
 
 import argparse
-import random
+import itertools
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from torch.utils.data import DataLoader
 
 
 def parser(description: str, epochs: int) -> argparse.ArgumentParser:
@@ -25,10 +29,47 @@ def parser(description: str, epochs: int) -> argparse.ArgumentParser:
     p.add_argument(
         "--output-dir",
         default="runs",
-        help="where logs and checkpoints are written (default: ./runs)",
+        help="each run writes into a new folder ./<output-dir>/<example>/<date-time> (default: runs)",
     )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
     return p
+
+
+def available_devices() -> list[str]:
+    """The torch devices this machine has: ``cpu``, then ``cuda:0``... and ``mps`` when present."""
+    import torch
+
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def check_device(name: str) -> str:
+    """``name`` if torch can use that device here; otherwise exit with a one-line message (status 2).
+
+    A script asked for ``--device cuda`` on a machine without CUDA would otherwise end in a torch
+    traceback at the first tensor moved there.
+    """
+    import torch
+
+    prog = Path(sys.argv[0]).name or "example"
+    available = available_devices()
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        reason = "is not a torch device name"
+    else:
+        of_its_kind = [d for d in available if torch.device(d).type == device.type]
+        if of_its_kind and (device.index is None or str(device) in available):
+            return name
+        number = "" if device.index is None or not of_its_kind else f" {device.index}"
+        reason = f"is not available here (no {device.type.upper()} device{number})"
+    print(f"{prog}: error: --device {name} {reason}; available: {', '.join(available)}", file=sys.stderr)
+    raise SystemExit(2)  # as argparse does for a bad flag
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -36,6 +77,11 @@ def seed_everything(seed: int) -> torch.Generator:
 
     Also runs torch on one thread: these models are tiny, and more threads only add overhead.
     """
+    import random
+
+    import numpy as np
+    import torch
+
     torch.set_num_threads(1)
     random.seed(seed)
     np.random.seed(seed)
@@ -43,8 +89,10 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def mlp(num_inputs: int, num_outputs: int, hidden: int = 64) -> nn.Module:
+def mlp(num_inputs: int, num_outputs: int, hidden: int = 64) -> torch.nn.Module:
     """A small two-layer perceptron."""
+    from torch import nn
+
     return nn.Sequential(nn.Linear(num_inputs, hidden), nn.ReLU(), nn.Linear(hidden, num_outputs))
 
 
@@ -58,9 +106,41 @@ def loader(
     x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
 ) -> DataLoader[tuple[torch.Tensor, ...]]:
     """A DataLoader over float features and the given targets."""
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
     targets = torch.as_tensor(y)
     dataset = TensorDataset(torch.as_tensor(x, dtype=torch.float32), targets)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def progress_bar(trainer: Any) -> Any:
+    """Ignite's progress bar on the trainer when the output is a terminal; None otherwise.
+
+    In a log file or a pipe (CI, ``| tee``) the bar's carriage returns pile up into one huge line,
+    so there the scripts print their one line per few epochs only.
+    """
+    if not sys.stderr.isatty():
+        return None
+    from ignite.handlers import ProgressBar
+
+    bar = ProgressBar(persist=False)
+    bar.attach(trainer)
+    return bar
+
+
+def end_of_training(epoch: int, max_epochs: int, early_stopping: Any) -> str:
+    """Say why training ended: early stopping (F1 stalled for ``patience`` evaluations) or the epoch limit.
+
+    ``early_stopping`` is Ignite's ``EarlyStopping``; it stopped the run when its counter reached
+    its patience.
+    """
+    if early_stopping is not None and early_stopping.counter >= early_stopping.patience:
+        return (
+            f"early stopping at epoch {epoch}: F1 did not improve for {early_stopping.patience} "
+            f"evaluations (the limit was {max_epochs} epochs)"
+        )
+    return f"reached the epoch limit: {max_epochs} epochs (early stopping did not fire)"
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -89,11 +169,14 @@ def report_table(report: dict[str, dict[str, float] | float]) -> str:
 def run_directory(output_dir: str, example: str) -> Path:
     """A new directory ``output_dir/example/<date-time>`` for one run (earlier runs are kept)."""
     base = Path(output_dir) / example
+    base.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    run = base / stamp
-    suffix = 1
-    while run.exists():
-        suffix += 1
-        run = base / f"{stamp}-{suffix}"
-    run.mkdir(parents=True)
-    return run
+    for suffix in itertools.count(1):
+        run = base / (stamp if suffix == 1 else f"{stamp}-{suffix}")
+        try:
+            run.mkdir()  # fails if another run (even one started at the same second) has it
+        except FileExistsError:
+            continue
+        print(f"this run writes into {run}")
+        return run
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -6,6 +6,7 @@ logistic-regression-sized network outputs one logit per sample; ``BinaryF1Score`
 default threshold 0.5 (compared in logit space) and, built with ``num_thresholds``, also keeps the
 counts needed for the whole F1-vs-threshold curve in constant memory. The best-F1 model is
 checkpointed; at the end the script prints the curve, the best threshold and the checkpoint's path.
+Each run writes into a new folder ``runs/breast_cancer/<date-time>``.
 
 Run ``python examples/breast_cancer_binary.py --help`` for the flags.
 """
@@ -14,20 +15,19 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-from _common import loader, markdown_table, mlp, parser, run_directory, seed_everything, standardize
-from ignite.engine import Events, create_supervised_evaluator, create_supervised_trainer
-from ignite.handlers import Checkpoint, DiskSaver, global_step_from_engine
-from sklearn.datasets import load_breast_cancer
-from sklearn.model_selection import train_test_split
+from _common import parser
 
-from ignite_f1 import BinaryF1Score, score_function
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def imbalanced_breast_cancer(seed: int, keep_positive: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     """Breast cancer features with malignant = 1, keeping ``keep_positive`` of the malignant cases."""
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
     data = load_breast_cancer()
     y = (data.target == 0).astype(np.int64)  # sklearn codes malignant as 0
     rng = np.random.default_rng(seed)
@@ -37,20 +37,30 @@ def imbalanced_breast_cancer(seed: int, keep_positive: float = 0.3) -> tuple[np.
 
 def main(argv: list[str] | None = None) -> dict[str, float | str]:
     args = parser(__doc__.splitlines()[0], epochs=30).parse_args(argv)
+    # Imported once the flags are read: `--help` answers at once, torch alone takes seconds.
+    import torch
+    from _common import check_device, loader, markdown_table, mlp, run_directory, seed_everything, standardize
+    from ignite.engine import Events, create_supervised_evaluator, create_supervised_trainer
+    from ignite.handlers import Checkpoint, DiskSaver, global_step_from_engine
+    from sklearn.model_selection import train_test_split
+
+    from ignite_f1 import BinaryF1Score, score_function
+
+    device = check_device(args.device)
     generator = seed_everything(args.seed)
     x, y = imbalanced_breast_cancer(args.seed)
     x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.4, random_state=args.seed, stratify=y)
     x_train, x_val = standardize(x_train, x_val)
     print(f"training samples: {len(y_train)} ({y_train.mean():.0%} positive)")
 
-    model = mlp(x.shape[1], 1, hidden=16).to(args.device)
+    model = mlp(x.shape[1], 1, hidden=16).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     loss = torch.nn.BCEWithLogitsLoss()
     trainer = create_supervised_trainer(
-        model, optimizer, lambda y_pred, y: loss(y_pred.squeeze(1), y.float()), device=args.device
+        model, optimizer, lambda y_pred, y: loss(y_pred.squeeze(1), y.float()), device=device
     )
-    f1 = BinaryF1Score(num_thresholds=101, device=args.device, from_logits=True)  # logits; threshold 0.5
-    evaluator = create_supervised_evaluator(model, metrics={"f1": f1}, device=args.device)
+    f1 = BinaryF1Score(num_thresholds=101, device=device, from_logits=True)  # logits; threshold 0.5
+    evaluator = create_supervised_evaluator(model, metrics={"f1": f1}, device=device)
 
     out = run_directory(args.output_dir, "breast_cancer")
     checkpoint = Checkpoint(

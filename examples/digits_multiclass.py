@@ -6,10 +6,14 @@ real imbalanced data, so accuracy looks good while the rare digits are recognise
 and the per-class F1 show it. A small network is trained with Ignite; the evaluator has
 ``MulticlassF1Score`` (macro, with class names) and Ignite's ``Accuracy``;
 ``setup_f1_monitoring`` wires early stopping on F1, the best-F1 checkpoint, retraining from the best
-weights when F1 stalls, and TensorBoard (per-class F1 curves, confusion-matrix images, the report).
+weights when F1 stalls, and TensorBoard (per-class F1 curves, confusion-matrix images, the report,
+and the same image and report under ``validation/best`` each time F1 improves); accuracy is logged
+beside F1.
 
-At the end the script reloads the best checkpoint, prints its per-class report, where the logs and
-the checkpoint are, and the command that opens TensorBoard on them.
+Each run writes into a new folder ``runs/digits_multiclass/<date-time>``. At the end the script
+says whether early stopping or the epoch limit ended training, reloads the best checkpoint, prints
+its per-class report, where the logs and the checkpoint are, and the command that opens
+TensorBoard on them.
 
 Run ``python examples/digits_multiclass.py --help`` for the flags.
 """
@@ -19,17 +23,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
-from _common import loader, mlp, parser, report_table, run_directory, seed_everything, standardize
-from ignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
-from ignite.handlers import Checkpoint, ProgressBar
-from ignite.metrics import Accuracy
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
+from _common import parser
 
-from ignite_f1 import MulticlassF1Score, setup_f1_monitoring
+if TYPE_CHECKING:
+    import numpy as np
 
 CLASS_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 RARE = {7: 0.12, 8: 0.08, 9: 0.05}  # digit: fraction kept
@@ -37,6 +36,9 @@ RARE = {7: 0.12, 8: 0.08, 9: 0.05}  # digit: fraction kept
 
 def imbalanced_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Digits with the classes of ``RARE`` subsampled."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+
     digits = load_digits()
     rng = np.random.default_rng(seed)
     keep = np.ones(len(digits.target), dtype=bool)
@@ -49,6 +51,28 @@ def imbalanced_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser(__doc__.splitlines()[0], epochs=40).parse_args(argv)
+    # Imported once the flags are read: `--help` answers at once, torch alone takes seconds.
+    import numpy as np
+    import torch
+    from _common import (
+        check_device,
+        end_of_training,
+        loader,
+        mlp,
+        progress_bar,
+        report_table,
+        run_directory,
+        seed_everything,
+        standardize,
+    )
+    from ignite.engine import Engine, Events, create_supervised_evaluator, create_supervised_trainer
+    from ignite.handlers import Checkpoint, global_step_from_engine
+    from ignite.metrics import Accuracy
+    from sklearn.model_selection import train_test_split
+
+    from ignite_f1 import MulticlassF1Score, setup_f1_monitoring
+
+    device = check_device(args.device)
     generator = seed_everything(args.seed)
     x, y = imbalanced_digits(args.seed)
     x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.4, random_state=args.seed, stratify=y)
@@ -56,14 +80,14 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     counts = np.bincount(y_train, minlength=10)
     print("training samples per digit: " + ", ".join(f"{d}:{n}" for d, n in enumerate(counts)))
 
-    model = mlp(x.shape[1], len(CLASS_NAMES), hidden=32).to(args.device)
+    model = mlp(x.shape[1], len(CLASS_NAMES), hidden=32).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
-    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss(), device=args.device)
+    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss(), device=device)
 
-    def make_evaluator() -> tuple[Engine, MulticlassF1Score]:
-        f1 = MulticlassF1Score(len(CLASS_NAMES), class_names=CLASS_NAMES, device=args.device)
-        metrics = {"f1": f1, "accuracy": Accuracy(device=args.device)}
-        return create_supervised_evaluator(model, metrics=metrics, device=args.device), f1
+    def make_evaluator() -> tuple[Engine, Any]:
+        f1 = MulticlassF1Score(len(CLASS_NAMES), class_names=CLASS_NAMES, device=device)
+        metrics = {"f1": f1, "accuracy": Accuracy(device=device)}
+        return create_supervised_evaluator(model, metrics=metrics, device=device), f1
 
     evaluator, f1 = make_evaluator()
     val_loader = loader(x_val, y_val, 256, False)
@@ -81,7 +105,15 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         metric=f1,
         tag="validation",
     )
-    ProgressBar(persist=False).attach(trainer)
+    # Accuracy beside F1 in TensorBoard (validation/accuracy next to validation/f1): the gap is the point.
+    monitoring.tensorboard.attach_output_handler(
+        evaluator,
+        Events.COMPLETED,
+        tag="validation",
+        metric_names=["accuracy"],
+        global_step_transform=global_step_from_engine(trainer),
+    )
+    progress_bar(trainer)  # on a terminal only
 
     @trainer.on(Events.EPOCH_COMPLETED)
     def validate() -> None:
@@ -91,8 +123,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             print(f"epoch {trainer.state.epoch:3d}  accuracy {m['accuracy']:.4f}  macro F1 {m['f1']:.4f}")
 
     trainer.run(loader(x_train, y_train, 32, True, generator), max_epochs=args.epochs)
+    monitoring.tensorboard.close()
     retrains = getattr(trainer.state, "retrain_count", 0)
-    print(f"stopped after epoch {trainer.state.epoch} ({retrains} retrain(s) from the best weights)")
+    print(end_of_training(trainer.state.epoch, args.epochs, monitoring.early_stopping))
+    print(f"retrained from the best weights {retrains} time(s)")
 
     # A fresh evaluator: the monitoring handlers on the first one would count this evaluation too.
     best_file = Path(str(monitoring.checkpoint.last_checkpoint))
@@ -111,6 +145,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "checkpoint": str(best_file),
         "log_dir": str(run / "tensorboard"),
         "epochs": trainer.state.epoch,
+        "early_stopped": monitoring.early_stopping.counter >= monitoring.early_stopping.patience,
         "retrains": retrains,
     }
     (run / "results.json").write_text(json.dumps(results, indent=2))

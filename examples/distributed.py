@@ -11,7 +11,8 @@ as they come, those duplicates would bias the result. Each process therefore sco
 ``len(range(rank, N, world_size))`` samples: the sampler puts the padding at the end of the shards.
 
 ``--device`` is where the model is trained and the single-process reference evaluated; the 2
-processes evaluate on the CPU, as the gloo backend sums CPU tensors.
+processes evaluate on the CPU, as the gloo backend sums CPU tensors. Each run writes its
+``results.json`` into a new folder ``runs/distributed/<date-time>``.
 
 Run ``python examples/distributed.py --help`` for the flags.
 """
@@ -22,23 +23,21 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ignite.distributed as idist
-import torch
-from _common import loader, mlp, parser, seed_everything, standardize
-from ignite.engine import Engine, Events, create_supervised_trainer
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+from _common import parser
 
-from ignite_f1 import MulticlassF1Score
+if TYPE_CHECKING:
+    import torch
+    from ignite.engine import Engine
 
 NUM_CLASSES = 10
 
 
 def unpadded_evaluator(model: torch.nn.Module, num_real: int, device: str) -> Engine:
     """An evaluator that drops the padding duplicates at the end of a ``DistributedSampler`` shard."""
+    import torch
+    from ignite.engine import Engine, Events
 
     def step(engine: Engine, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = batch
@@ -61,6 +60,13 @@ def unpadded_evaluator(model: torch.nn.Module, num_real: int, device: str) -> En
 
 def evaluate_shard(local_rank: int, config: dict[str, Any]) -> None:
     """Run in each process: evaluate this rank's shard; rank 0 writes the global result."""
+    import ignite.distributed as idist
+    import torch
+    from _common import mlp
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    from ignite_f1 import MulticlassF1Score
+
     rank, world_size = idist.get_rank(), idist.get_world_size()
     data = torch.load(config["data"], weights_only=True)
     dataset = TensorDataset(data["x"], data["y"])
@@ -80,6 +86,18 @@ def evaluate_shard(local_rank: int, config: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser(__doc__.splitlines()[0], epochs=5).parse_args(argv)
+    # Imported once the flags are read: `--help` answers at once, torch alone takes seconds.
+    import ignite.distributed as idist
+    import torch
+    from _common import check_device, loader, mlp, run_directory, seed_everything, standardize
+    from ignite.engine import create_supervised_trainer
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from ignite_f1 import MulticlassF1Score
+
+    device = check_device(args.device)
+    out = run_directory(args.output_dir, "distributed")
     generator = seed_everything(args.seed)
     digits = load_digits()
     x_train, x_val, y_train, y_val = train_test_split(
@@ -87,19 +105,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     )
     # 539 validation samples: an odd number, so DistributedSampler pads one shard with a duplicate.
     x_train, x_val = standardize(x_train, x_val)
-    model = mlp(x_train.shape[1], NUM_CLASSES).to(args.device)
+    model = mlp(x_train.shape[1], NUM_CLASSES).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss(), device=args.device)
+    trainer = create_supervised_trainer(model, optimizer, torch.nn.CrossEntropyLoss(), device=device)
     trainer.run(loader(x_train, y_train, 64, True, generator), max_epochs=args.epochs)
 
-    single = unpadded_evaluator(model, len(y_val), args.device)
-    MulticlassF1Score(NUM_CLASSES, device=args.device).attach(single, "f1_macro")
-    MulticlassF1Score(NUM_CLASSES, average="micro", device=args.device).attach(single, "f1_micro")
+    single = unpadded_evaluator(model, len(y_val), device)
+    MulticlassF1Score(NUM_CLASSES, device=device).attach(single, "f1_macro")
+    MulticlassF1Score(NUM_CLASSES, average="micro", device=device).attach(single, "f1_micro")
     expected = single.run(loader(x_val, y_val, 64, False)).metrics
     print(f"single process: {expected}")
 
-    out = Path(args.output_dir) / "distributed"
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         data = {"x": torch.as_tensor(x_val, dtype=torch.float32), "y": torch.as_tensor(y_val)}
         weights = {k: v.cpu() for k, v in model.state_dict().items()}

@@ -4,7 +4,8 @@ Data: scikit-learn's ``make_multilabel_classification`` (generated, no download)
 with one logit per label is trained with ``BCEWithLogitsLoss``; the evaluator reports
 ``MultilabelF1Score`` with the micro, macro and samples averages and per label, each what
 ``sklearn.metrics.f1_score`` gives on all the validation data (to the last bit; the samples average,
-summed batch by batch, to 1e-12 relative).
+summed batch by batch, to 1e-12 relative). Each run writes its ``results.json`` into a new folder
+``runs/multilabel/<date-time>``.
 
 Run ``python examples/multilabel.py --help`` for the flags.
 """
@@ -13,21 +14,25 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-import torch
-from _common import loader, markdown_table, mlp, parser, seed_everything, standardize
-from ignite.engine import Events, create_supervised_evaluator, create_supervised_trainer
-from sklearn.datasets import make_multilabel_classification
-from sklearn.model_selection import train_test_split
-
-from ignite_f1 import MultilabelF1Score
+from _common import parser
 
 LABELS = ["sports", "politics", "science", "travel", "food"]
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser(__doc__.splitlines()[0], epochs=15).parse_args(argv)
+    # Imported once the flags are read: `--help` answers at once, torch alone takes seconds.
+    import torch
+    from _common import check_device, loader, markdown_table, mlp, run_directory, seed_everything, standardize
+    from ignite.engine import Events, create_supervised_evaluator, create_supervised_trainer
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.model_selection import train_test_split
+
+    from ignite_f1 import MultilabelF1Score
+
+    device = check_device(args.device)
+    out = run_directory(args.output_dir, "multilabel")
     generator = seed_everything(args.seed)
     x, y = make_multilabel_classification(
         n_samples=3000, n_features=20, n_classes=len(LABELS), n_labels=2, random_state=args.seed
@@ -37,22 +42,22 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     train_loader = loader(x_train, y_train.astype("float32"), 64, True, generator)
     val_loader = loader(x_val, y_val, 256, False)
 
-    model = mlp(x.shape[1], len(LABELS)).to(args.device)
+    model = mlp(x.shape[1], len(LABELS)).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    trainer = create_supervised_trainer(model, optimizer, torch.nn.BCEWithLogitsLoss(), device=args.device)
+    trainer = create_supervised_trainer(model, optimizer, torch.nn.BCEWithLogitsLoss(), device=device)
     metrics = {
-        f"f1_{average}": MultilabelF1Score(len(LABELS), average=average, device=args.device, from_logits=True)
+        f"f1_{average}": MultilabelF1Score(len(LABELS), average=average, device=device, from_logits=True)
         for average in ("micro", "macro")
     }
     # Some samples have no label at all; predicting none for them is right, so score them 1.0
     # (scikit-learn's zero_division) instead of 0.0 with a warning.
     metrics["f1_samples"] = MultilabelF1Score(
-        len(LABELS), average="samples", zero_division=1.0, device=args.device, from_logits=True
+        len(LABELS), average="samples", zero_division=1.0, device=device, from_logits=True
     )
     metrics["f1_per_label"] = MultilabelF1Score(
-        len(LABELS), average=None, class_names=LABELS, device=args.device, from_logits=True
+        len(LABELS), average=None, class_names=LABELS, device=device, from_logits=True
     )
-    evaluator = create_supervised_evaluator(model, metrics=metrics, device=args.device)
+    evaluator = create_supervised_evaluator(model, metrics=metrics, device=device)
 
     @trainer.on(Events.EPOCH_COMPLETED)
     def validate(engine: object) -> None:
@@ -67,8 +72,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     print()
     print(markdown_table(["label", "f1"], list(final["f1_per_label"].items())))
     results = {k: float(final[k]) for k in ("f1_micro", "f1_macro", "f1_samples")}
-    out = Path(args.output_dir) / "multilabel"
-    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps({**results, "per_label": final["f1_per_label"]}, indent=2))
     print(f"\nresults written to {out / 'results.json'}")
     return results

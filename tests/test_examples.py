@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import importlib.util
+import io
 import json
 import re
-import runpy
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -41,53 +44,164 @@ def run_example(
     return result
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "digits_multiclass.py",
-        "breast_cancer_binary.py",
-        "multilabel.py",
-        "distributed.py",
-        "plain_pytorch_loop.py",
-    ],
-)
-def test_help_documents_the_common_flags(
-    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``--help`` in this process (a fresh interpreter per script took 4-16 s): the script imports
-    and documents the flags every example takes."""
+EXAMPLE_NAMES = [
+    "digits_multiclass.py",
+    "breast_cancer_binary.py",
+    "multilabel.py",
+    "distributed.py",
+    "plain_pytorch_loop.py",
+]
+# What takes seconds to import; `--help` must answer before any of it is loaded.
+HEAVY_MODULES = ("torch", "numpy", "sklearn", "ignite", "ignite_f1", "matplotlib", "tensorboardX")
+
+
+def _common() -> types.ModuleType:
+    """examples/_common.py, imported under its own name (not as a test helper)."""
+    spec = importlib.util.spec_from_file_location("examples_common", EXAMPLES / "_common.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_help_answers_before_anything_heavy_is_imported(name: str) -> None:
+    """``--help`` in a fresh interpreter documents the common flags and imports neither torch nor
+    scikit-learn nor Ignite (they took 8-11 s before ``--help`` could answer)."""
     if not (EXAMPLES / name).exists():
         pytest.fail(f"examples/{name} is missing")
-    monkeypatch.syspath_prepend(str(EXAMPLES))  # as `python examples/<name>` has it: `import _common`
-    monkeypatch.setattr(sys, "argv", [str(EXAMPLES / name), "--help"])
-    with pytest.raises(SystemExit) as exited:
-        runpy.run_path(str(EXAMPLES / name), run_name="__main__")
-    assert exited.value.code == 0
-    out = capsys.readouterr().out
+    code = (
+        "import runpy, sys\n"
+        f"sys.path.insert(0, {str(EXAMPLES)!r}); sys.argv = [{str(EXAMPLES / name)!r}, '--help']\n"
+        "try:\n"
+        f"    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+        "except SystemExit as exited:\n"
+        "    assert exited.code == 0, exited.code\n"
+        f"print('HEAVY', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
     for flag in ("--epochs", "--seed", "--output-dir", "--device"):
-        assert flag in out
+        assert flag in result.stdout
+    assert result.stdout.splitlines()[-1] == "HEAVY []"
+
+
+def test_every_example_writes_into_a_fresh_run_directory() -> None:
+    """Each script that writes files asks ``run_directory`` for a new folder (no fixed folder that a
+    second run would append to) and none builds a path from ``--output-dir`` itself."""
+    for name in EXAMPLE_NAMES:
+        source = (EXAMPLES / name).read_text()
+        assert "run_directory(args.output_dir," in source, name
+        assert "Path(args.output_dir)" not in source, name
+
+
+def test_run_directory_is_new_each_time_and_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = _common()
+    first, second = common.run_directory(str(tmp_path), "demo"), common.run_directory(str(tmp_path), "demo")
+    assert first != second and first.parent == second.parent == tmp_path / "demo"
+    assert first.is_dir() and second.is_dir()
+    assert capsys.readouterr().out.splitlines() == [f"this run writes into {p}" for p in (first, second)]
+
+
+def test_a_missing_device_is_one_line_and_status_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = _common()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(sys, "argv", ["digits_multiclass.py"])
+    assert common.check_device("cpu") == "cpu"
+    for name, reason in [
+        ("cuda", "is not available here (no CUDA device)"),
+        ("cuda:1", "is not available here (no CUDA device)"),
+        ("gpu", "is not a torch device name"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            common.check_device(name)
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert err == f"digits_multiclass.py: error: --device {name} {reason}; available: cpu\n"
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ignite.engine import Engine
+    from ignite.handlers import ProgressBar
+
+    common = _common()
+    trainer = Engine(lambda engine, batch: None)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe or a log file: no bar
+    assert common.progress_bar(trainer) is None
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert isinstance(common.progress_bar(trainer), ProgressBar)
+
+
+def test_end_of_training_says_early_stop_or_epoch_limit() -> None:
+    from ignite.engine import Engine
+    from ignite.handlers import EarlyStopping
+
+    common = _common()
+    trainer = Engine(lambda engine, batch: None)
+    evaluator = Engine(lambda engine, batch: None)
+    scores = iter([0.5, 0.4, 0.4])
+    stopping = EarlyStopping(2, lambda engine: next(scores), trainer)
+    stopping(evaluator)
+    assert common.end_of_training(7, 40, stopping) == (
+        "reached the epoch limit: 40 epochs (early stopping did not fire)"
+    )
+    stopping(evaluator)
+    stopping(evaluator)  # 2 evaluations without improvement: it stops the trainer
+    assert common.end_of_training(9, 40, stopping) == (
+        "early stopping at epoch 9: F1 did not improve for 2 evaluations (the limit was 40 epochs)"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_device_cuda_without_cuda_is_one_line(name: str, tmp_path: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--device", "cuda", "--output-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"{name}: error: --device cuda is not available here (no CUDA device); available: cpu"
+    ]
+    assert not any(tmp_path.iterdir())  # checked before anything is written
+
+
+def _only_run(output_dir: Path, example: str) -> Path:
+    (run,) = (output_dir / example).iterdir()
+    return run
 
 
 @pytest.mark.slow
 def test_multilabel(tmp_path: Path) -> None:
     result = run_example("multilabel.py", tmp_path, "--epochs", "8")
-    results = json.loads((tmp_path / "multilabel" / "results.json").read_text())
+    run = _only_run(tmp_path, "multilabel")
+    results = json.loads((run / "results.json").read_text())
     for key in ("f1_micro", "f1_macro", "f1_samples"):
         assert key in result.stdout
         assert 0.5 < results[key] <= 1.0, results
     assert set(results["per_label"]) == {"sports", "politics", "science", "travel", "food"}
+    assert f"this run writes into {run}" in result.stdout
 
 
 @pytest.mark.slow
-def test_multilabel_is_reproducible(tmp_path: Path) -> None:
-    first, second = tmp_path / "a", tmp_path / "b"
-    first.mkdir()
-    second.mkdir()
-    run_example("multilabel.py", first, "--epochs", "2", "--seed", "3")
-    run_example("multilabel.py", second, "--epochs", "2", "--seed", "3")
-    assert (first / "multilabel" / "results.json").read_text() == (
-        second / "multilabel" / "results.json"
-    ).read_text()
+def test_multilabel_twice_keeps_both_runs_and_is_reproducible(tmp_path: Path) -> None:
+    run_example("multilabel.py", tmp_path, "--epochs", "2", "--seed", "3")
+    run_example("multilabel.py", tmp_path, "--epochs", "2", "--seed", "3")
+    first, second = sorted((tmp_path / "multilabel").iterdir())
+    assert (first / "results.json").read_text() == (second / "results.json").read_text()
 
 
 @pytest.mark.slow
@@ -95,24 +209,43 @@ def test_distributed_matches_single_process(tmp_path: Path) -> None:
     result = run_example("distributed.py", tmp_path, "--epochs", "3")
     assert "identical to the single-process F1" in result.stdout
     assert "269 scored" in result.stdout  # the padding duplicate was left out
-    results = json.loads((tmp_path / "distributed" / "results.json").read_text())
+    results = json.loads((_only_run(tmp_path, "distributed") / "results.json").read_text())
     assert results["f1_micro"] > 0.7
 
 
 @pytest.mark.slow
 def test_digits_multiclass(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     result = run_example("digits_multiclass.py", tmp_path, "--epochs", "12")
-    runs = list((tmp_path / "digits_multiclass").iterdir())
-    assert len(runs) == 1
-    results = json.loads((runs[0] / "results.json").read_text())
+    run = _only_run(tmp_path, "digits_multiclass")
+    results = json.loads((run / "results.json").read_text())
     assert results["f1_macro"] > 0.6
     assert results["accuracy"] >= results["f1_macro"]  # the rare digits pull macro F1 down
     checkpoint = Path(results["checkpoint"])
-    assert checkpoint.exists() and checkpoint.parent == runs[0] / "checkpoints"
-    assert any((runs[0] / "tensorboard").iterdir())
-    command = f"tensorboard --logdir {runs[0] / 'tensorboard'}"
-    for text in ("| seven |", "macro avg", command, str(checkpoint)):
+    assert checkpoint.exists() and checkpoint.parent == run / "checkpoints"
+    command = f"tensorboard --logdir {run / 'tensorboard'}"
+    for text in ("| seven |", "macro avg", command, str(checkpoint), f"this run writes into {run}"):
         assert text in result.stdout
+    assert not results["early_stopped"]
+    assert "reached the epoch limit: 12 epochs (early stopping did not fire)" in result.stdout
+    assert "\r" not in result.stderr  # no progress bar outside a terminal
+
+    events = EventAccumulator(
+        str(run / "tensorboard"), size_guidance={"scalars": 0, "images": 0, "tensors": 0}
+    )
+    events.Reload()
+    steps = list(range(1, 13))
+    for tag in ("validation/f1", "validation/accuracy"):  # accuracy beside F1
+        assert [e.step for e in events.Scalars(tag)] == steps
+    f1 = [e.value for e in events.Scalars("validation/f1")]
+    improved = [
+        step for step, value in zip(steps, f1, strict=True) if value > max(f1[: step - 1], default=-1)
+    ]
+    best_images = [e.step for e in events.Images("validation/best/confusion_matrix")]
+    assert best_images == improved  # written each time F1 improved, the last one is the best
+    best_text = [e.step for e in events.Tensors("validation/best/classification_report/text_summary")]
+    assert best_text == improved
 
 
 @pytest.mark.slow
@@ -128,7 +261,7 @@ def test_digits_multiclass_twice_keeps_both_runs(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_breast_cancer_binary(tmp_path: Path) -> None:
     result = run_example("breast_cancer_binary.py", tmp_path, "--epochs", "15")
-    (run,) = (tmp_path / "breast_cancer").iterdir()
+    run = _only_run(tmp_path, "breast_cancer")
     results = json.loads((run / "results.json").read_text())
     assert results["f1_at_0.5"] > 0.6
     assert results["best_f1"] >= results["f1_at_0.5"]  # 0.5 is one of the 101 thresholds
@@ -138,19 +271,23 @@ def test_breast_cancer_binary(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_plain_pytorch_loop(tmp_path: Path) -> None:
+def test_plain_pytorch_loop_twice_keeps_both_runs(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     result = run_example("plain_pytorch_loop.py", tmp_path, "--epochs", "6")
-    results = json.loads((tmp_path / "plain_loop" / "results.json").read_text())
+    run_example("plain_pytorch_loop.py", tmp_path, "--epochs", "6")
+    first, second = sorted((tmp_path / "plain_loop").iterdir())
+    results = json.loads((first / "results.json").read_text())
     assert results["best_f1_macro"] > 0.8
     assert "| class_0 |" in result.stdout
-    events = EventAccumulator(str(tmp_path / "plain_loop" / "tensorboard"), size_guidance={"scalars": 0})
-    events.Reload()
-    scalars = events.Tags()["scalars"]
-    assert "validation/f1_macro" in scalars
-    assert {"validation/f1/class_0", "validation/f1/class_1", "validation/f1/class_2"} <= set(scalars)
-    assert [e.step for e in events.Scalars("validation/f1_macro")] == list(range(1, 7))
+    assert f"TensorBoard logs: {first / 'tensorboard'}" in result.stdout
+    for run in (first, second):  # each its own event files: no zig-zag of two runs in one
+        events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0})
+        events.Reload()
+        scalars = events.Tags()["scalars"]
+        assert "validation/f1_macro" in scalars
+        assert {"validation/f1/class_0", "validation/f1/class_1", "validation/f1/class_2"} <= set(scalars)
+        assert [e.step for e in events.Scalars("validation/f1_macro")] == list(range(1, 7))
 
 
 # --------------------------------------------------------------------------- what the examples print works

@@ -1,8 +1,9 @@
 """TensorBoard wiring of :func:`~ignite_f1.handlers.setup_f1_monitoring` (the ``tensorboard`` extra).
 
 Checks what ``log_dir`` needs before anything is made, then logs the F1 scalar, the
-:class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary and the retrains through Ignite's
-public ``TensorboardLogger``. ``ignite_f1.tensorboard`` is imported only when used.
+:class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary, the image and report of the best
+evaluation so far under ``{tag}/best`` and the retrains through Ignite's public
+``TensorboardLogger``. ``ignite_f1.tensorboard`` is imported only when used.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 from typing import Any
 
 from ignite.engine import Engine, Events
-from ignite.handlers import global_step_from_engine
+from ignite.handlers import Checkpoint, global_step_from_engine
 from ignite.metrics import Metric
 
 from ignite_f1._validation import check_tag
@@ -64,11 +65,41 @@ def _check_tensorboard_extra() -> None:
         )
 
 
-def f1_summary_handler(metric: Any, tag: str, trainer: Engine) -> Any:
-    """The F1 summary handler of ``ignite_f1.tensorboard`` (imported here: an optional extra)."""
+def f1_summary_handlers(metric: Any, tag: str, trainer: Engine) -> tuple[Any, Any]:
+    """The F1 summary handler of ``ignite_f1.tensorboard`` (imported here: an optional extra), and
+    the one that writes the image and report of a new best evaluation under ``{tag}/best``."""
     from ignite_f1.tensorboard import F1TensorboardHandler
 
-    return F1TensorboardHandler(metric, tag, global_step_transform=global_step_from_engine(trainer))
+    step = global_step_from_engine(trainer)
+    every = F1TensorboardHandler(metric, tag, global_step_transform=step)
+    best = F1TensorboardHandler(
+        metric, f"{tag}/best", global_step_transform=step, per_class=False, pr_curve=False
+    )
+    return every, best
+
+
+class _BestSummary:
+    """Writes the best-F1 summary when the best-F1 checkpoint holds a new file.
+
+    TensorBoard keeps 10 images and 10 texts per tag by default (``--samples_per_plugin``), so the
+    best epoch's confusion matrix is usually not among those shown; under ``{tag}/best`` the last
+    one written is always the best. "New best" is what the checkpoint saved as its best file, so the
+    picture is that of the weights in ``best_checkpoint``.
+    """
+
+    def __init__(self, handler: Any, logger: Any, checkpoint: Checkpoint) -> None:
+        self.handler, self.logger, self.checkpoint = handler, logger, checkpoint
+        self.seen = checkpoint.last_checkpoint
+
+    def remember(self) -> None:
+        """At the trainer's start: a resumed run's restored best is not new."""
+        self.seen = self.checkpoint.last_checkpoint
+
+    def __call__(self, evaluator: Engine) -> None:
+        best = self.checkpoint.last_checkpoint
+        if best is not None and best != self.seen:
+            self.seen = best
+            self.handler(evaluator, self.logger, Events.COMPLETED)
 
 
 def tensorboard_logger(log_dir: str | os.PathLike[str]) -> Any:
@@ -79,19 +110,25 @@ def tensorboard_logger(log_dir: str | os.PathLike[str]) -> Any:
 
 def attach_tensorboard(
     logger: Any,
-    summary: Any,
+    summaries: tuple[Any, Any],
     trainer: Engine,
     evaluator: Engine,
     metric_name: str,
     tag: str,
+    checkpoint: Checkpoint,
     retrain: RetrainOnPlateau | None,
 ) -> None:
-    """Log the F1 scalar and summary at each evaluation, and the retrains, at the trainer's epoch."""
+    """Log the F1 scalar and summary at each evaluation, the best summary at each new best-F1
+    checkpoint, and the retrains, at the trainer's epoch."""
     step = global_step_from_engine(trainer)
     logger.attach_output_handler(
         evaluator, Events.COMPLETED, tag=tag, metric_names=[metric_name], global_step_transform=step
     )
-    logger.attach(evaluator, log_handler=summary, event_name=Events.COMPLETED)
+    every, best = summaries
+    logger.attach(evaluator, log_handler=every, event_name=Events.COMPLETED)
+    best_summary = _BestSummary(best, logger, checkpoint)
+    trainer.add_event_handler(Events.STARTED, best_summary.remember)
+    evaluator.add_event_handler(Events.COMPLETED, best_summary)
     if retrain is not None:
         logger.attach_output_handler(
             trainer,

@@ -220,9 +220,14 @@ def setup_f1_monitoring(
             ``TensorboardLogger`` (the ``tensorboard`` extra) writes at each evaluation, at the
             trainer's epoch: the scalar ``{tag}/{metric_name}`` and the
             :class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary of the metric (per-class
-            curves, confusion matrix, report); with ``retrain``, ``retrain/retrain_count`` at each
+            curves, confusion matrix, report); each time the best-F1 checkpoint saves a new best,
+            the confusion matrix and report again under ``{tag}/best`` (TensorBoard shows 10
+            images and texts per tag by default, so the best epoch's would often be dropped: there
+            the last one is the best); with ``retrain``, ``retrain/retrain_count`` at each
             retrain. It is flushed when the trainer completes. In a distributed run only the
-            process of rank 0 writes (``tensorboard`` is None on the others).
+            process of rank 0 writes (``tensorboard`` is None on the others). The logger is
+            returned as :attr:`F1Monitoring.tensorboard`, to log more (Ignite's
+            ``attach_output_handler``) and to close when done.
         metric: the F1 metric object attached to the evaluator as ``metric_name``, for the
             TensorBoard summary; by default it is found among the evaluator's handlers.
         tag: the first level of the TensorBoard tags.
@@ -308,7 +313,7 @@ def setup_f1_monitoring(
     retrain_handler = None
     if retrain_kwargs is not None:
         retrain_handler = RetrainOnPlateau(score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs)
-    summary = None if log_dir is None else _tensorboard.f1_summary_handler(metric, tag, trainer)
+    summaries = None if log_dir is None else _tensorboard.f1_summary_handlers(metric, tag, trainer)
 
     # Everything is checked: now make the directories and attach. TensorBoard is written by the
     # first process only, as Ignite recommends (every process computes the same global F1).
@@ -322,9 +327,9 @@ def setup_f1_monitoring(
     evaluator.add_event_handler(Events.COMPLETED, early_stopping)
     if retrain_handler is not None:
         retrain_handler.attach(evaluator)
-    if tensorboard is not None:
+    if tensorboard is not None and summaries is not None:
         _tensorboard.attach_tensorboard(
-            tensorboard, summary, trainer, evaluator, metric_name, tag, retrain_handler
+            tensorboard, summaries, trainer, evaluator, metric_name, tag, checkpoint, retrain_handler
         )
     return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
 

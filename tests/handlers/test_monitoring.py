@@ -86,6 +86,10 @@ def test_missing_metric_is_a_clear_key_error(tmp_path: Path) -> None:
 def test_log_dir_without_the_tensorboard_extra_is_refused_at_setup(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, missing: list[str], named: str
 ) -> None:
+    # Imported first: a real import of matplotlib with PIL blocked would fail half-way and leave
+    # pieces of matplotlib in sys.modules that break every later test of this process.
+    for module in ("matplotlib", "PIL", "tensorboardX"):
+        pytest.importorskip(module)
     for module in missing:
         monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails
     run = Scripted([0.5])
@@ -227,3 +231,44 @@ def test_only_rank_0_writes_tensorboard(tmp_path: Path, monkeypatch: pytest.Monk
     trainer.run([0], max_epochs=2)
     assert monitoring.tensorboard is None
     assert not (tmp_path / "tb").exists()
+
+
+def test_the_best_evaluation_is_written_again_under_best_each_time_f1_improves(tmp_path: Path) -> None:
+    """TensorBoard shows 10 images per tag by default: under ``validation/best`` the last is the best."""
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    pytest.importorskip("ignite_f1.tensorboard")
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    MulticlassF1Score(num_classes=2, class_names=["cat", "dog"]).attach(evaluator, "f1")
+    y = torch.tensor([0, 0, 0, 1, 1, 1])
+    predictions = [
+        [0, 1, 1, 1, 1, 1],  # epoch 1: first, so the best
+        [0, 0, 1, 1, 1, 1],  # 2: better
+        [0, 1, 1, 1, 1, 0],  # 3: worse
+        [0, 0, 1, 1, 1, 1],  # 4: equal to 2, not better
+        [0, 0, 0, 1, 1, 1],  # 5: better (1.0)
+        [1, 0, 0, 1, 1, 1],  # 6: worse
+    ]
+    trainer.add_event_handler(
+        Events.EPOCH_COMPLETED,
+        lambda e: evaluator.run([(torch.tensor(predictions[e.state.epoch - 1]), y)]),
+    )
+    model = torch.nn.Linear(2, 2)
+    monitoring = setup_f1_monitoring(
+        trainer, evaluator, "f1", {"model": model}, tmp_path / "ckpt", patience=5, log_dir=tmp_path / "tb"
+    )
+    trainer.run([0], max_epochs=6)
+    assert monitoring.tensorboard is not None
+    monitoring.tensorboard.close()
+    everything = {"scalars": 0, "images": 0, "tensors": 0}
+    events = event_accumulator.EventAccumulator(str(tmp_path / "tb"), size_guidance=everything)
+    events.Reload()
+    assert [e.step for e in events.Images("validation/best/confusion_matrix")] == [1, 2, 5]
+    reports = events.Tensors("validation/best/classification_report/text_summary")
+    assert [e.step for e in reports] == [1, 2, 5]
+    every = {e.step: e.encoded_image_string for e in events.Images("validation/confusion_matrix")}
+    best = events.Images("validation/best/confusion_matrix")[-1]
+    assert best.encoded_image_string == every[5]  # the same picture as at the best epoch
+    assert "validation/best/f1/cat" not in events.Tags()["scalars"]  # images and report only
+    assert monitoring.best_checkpoint is not None and monitoring.best_checkpoint.name.startswith(
+        "best_model_5_"
+    )
