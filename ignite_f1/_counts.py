@@ -80,6 +80,29 @@ def confusion_class_counts(cm: torch.Tensor) -> torch.Tensor:
     return torch.stack([cm.diagonal(), cm.sum(0), cm.sum(1)])
 
 
+def add_class_counts(counts: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) -> None:
+    """Add the per-class counts of a batch to ``counts`` in place: (3, C) true positives, predicted, actual.
+
+    ``target`` and ``pred``: flat int64 as for :func:`add_confusion` (``pred`` in [0, C); pairs whose
+    target is >= C are skipped). These three rows are all that every F-beta average and the report
+    need, in O(C) memory whatever the number of classes (see ``keep_confusion_matrix``).
+
+    The work is O(batch) whatever C, and on any device: one ``index_add_`` of 3 N ones (or zeros, for
+    skipped pairs and misses) at their flat index into ``counts``; a ``bincount(minlength=C)`` would
+    cost O(C) per batch, and sizing one without ``minlength`` reads the largest index on the host.
+    """
+    if target.numel() == 0:
+        return
+    num_classes = counts.shape[1]
+    if target.device != counts.device:
+        target, pred = target.to(counts.device), pred.to(counts.device)
+    kept = target < num_classes  # a skipped target is never equal to its prediction (< C)
+    # row 0: tp at the target when it equals the prediction; row 1: the prediction; row 2: the target
+    index = torch.cat([pred, pred + num_classes, target + 2 * num_classes]).clamp_(max=3 * num_classes - 1)
+    ones = torch.cat([target == pred, kept, kept]).to(torch.int64)
+    counts.view(-1).index_add_(0, index, ones)
+
+
 def multilabel_confusion(label_counts: torch.Tensor, num_samples: torch.Tensor) -> torch.Tensor:
     """Per-label (L, 2, 2) ``[[tn, fp], [fn, tp]]`` from (3, L) tp, predicted and actual positives."""
     tp, pp, ap = label_counts

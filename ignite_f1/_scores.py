@@ -1,9 +1,22 @@
 """Counts to scores and reports through scikit-learn.
 
-scikit-learn does the arithmetic: the non-zero cells of a confusion matrix are passed as
-(y_true, y_pred) pairs with their counts as ``sample_weight``, which reproduces the numbers and the
-warnings of a call on all the data. Zero cells are left out because scikit-learn's label set (and its
-binary / multi-class decision) looks at which labels occur, not at their weights.
+scikit-learn does the arithmetic. The binary F-beta passes the non-zero cells of the 2 x 2 confusion
+matrix as (y_true, y_pred) pairs with their counts as ``sample_weight``. Everything else starts from
+per-class counts, (3, K) true positives, predicted and actual positives (all that precision, recall,
+F-beta, support and every average need), handed to scikit-learn as a multilabel indicator of at most
+3 rows per column: a true-positive row (true and predicted), a false-positive row (predicted only)
+and a false-negative row (true only), each weighted by its count (:func:`_indicator_rows`). The
+numbers and the warnings are those of a call on all the data.
+
+Multi-class scores follow scikit-learn's multi-class rules, which differ from its multilabel ones in
+two places, written out here: with ``labels=None`` the averages count the classes that occur (as
+target or prediction) only, so that list is passed explicitly; and the report shows "accuracy" (the
+micro average) when its labels cover every class that occurs. With many classes the columns are
+the distinct (tp, predicted, actual) triples among the scored classes (classes with equal counts
+have equal scores): scikit-learn's label handling walks the labels in Python, which would cost
+tens of milliseconds at 100,000 classes, while the distinct triples are few. Their per-class
+scores are spread back to the classes, and the macro and weighted means are then taken as
+scikit-learn takes them (``_nanaverage``: NaN left out; all-zero weights fall back to the plain mean).
 """
 
 from __future__ import annotations
@@ -15,8 +28,9 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy import sparse  # type: ignore[import-untyped]  # a dependency of scikit-learn, no stubs
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import classification_report, fbeta_score, precision_recall_fscore_support
+from sklearn.metrics import fbeta_score, precision_recall_fscore_support
 
 from ignite_f1._validation import ZeroDivision
 
@@ -50,72 +64,197 @@ def binary_fbeta(cm: torch.Tensor, beta: float, zero_division: ZeroDivision) -> 
     )
 
 
-def multiclass_fbeta(
-    cm: torch.Tensor,
+def _indicator_rows(counts: np.ndarray, scale: np.ndarray | None = None) -> tuple[Any, Any, np.ndarray]:
+    """Sparse indicator rows (y_true, y_pred, weight) with the per-column tp, fp and fn of ``counts``.
+
+    ``counts``: int (3, K) true positives, predicted and actual positives per column. Each row sets
+    one column only (a tp row in both, an fp row in y_pred, an fn row in y_true), so rows of one
+    column do not touch the counts of another; true negatives enter no score. Zero counts make no
+    row; an all-zero row keeps the input non-empty when nothing was counted. ``scale`` multiplies
+    each column's weights (micro sums over classes that share a column). At least 2 columns, so
+    that scikit-learn reads a multilabel indicator.
+    """
+    tp, pp, ap = counts
+    num_columns = tp.shape[0]
+    weights = np.concatenate([tp, pp - tp, ap - tp])
+    if scale is not None:
+        weights = weights * np.tile(scale, 3)
+    rows = np.flatnonzero(weights)
+    weight, column, kind = weights[rows], rows % num_columns, rows // num_columns  # kind 0: tp, 1: fp, 2: fn
+    if rows.size == 0:  # nothing counted: one row that sets no column
+        weight, column, kind = np.ones(1, np.int64), np.zeros(1, np.int64), np.full(1, 3)
+    width = max(num_columns, 2)
+
+    def indicator(kinds: tuple[int, ...]) -> Any:
+        mask = np.isin(kind, kinds)
+        indptr = np.concatenate([[0], np.cumsum(mask)])
+        data = np.ones(int(indptr[-1]), dtype=np.int8)
+        return sparse.csr_matrix((data, column[mask], indptr), shape=(kind.size, width))
+
+    return indicator((0, 2)), indicator((0, 1)), weight
+
+
+def _prfs(
+    counts: np.ndarray,
     beta: float,
     average: str | None,
-    labels: Sequence[int] | None,
     zero_division: ZeroDivision,
-) -> float | np.ndarray:
-    """F-beta from a C x C confusion matrix (rows: true class); per class when ``average`` is None."""
-    true, pred, weight = _cells(cm)
-    if average is None and labels is None:
-        labels = range(cm.shape[0])
-    result = fbeta_score(
+    warn_for: tuple[str, ...],
+    scale: np.ndarray | None = None,
+) -> tuple[Any, Any, Any, Any]:
+    """``precision_recall_fscore_support`` over the K columns of the per-column ``counts`` (3, K)."""
+    true, pred, weight = _indicator_rows(counts, scale)
+    return precision_recall_fscore_support(  # type: ignore[no-any-return]
         y_true=true,
         y_pred=pred,
         sample_weight=weight,
         beta=beta,
         average=average,
-        labels=None if labels is None else list(labels),
+        labels=np.arange(counts.shape[1]),
+        warn_for=warn_for,
         zero_division=_sklearn_zero_division(zero_division),
     )
-    return result if average is None else float(result)
+
+
+class _Columns:
+    """The scored classes of per-class counts grouped by equal (tp, predicted, actual) triples.
+
+    ``counts`` (3, U) holds each distinct triple once (at least 2 when 2 or more classes are
+    scored, so that scikit-learn words its warnings for several labels as it does on the raw
+    data); ``of_class`` (n,) is the column of each scored class, ``size`` (U,) how many classes
+    share a column.
+    """
+
+    def __init__(self, counts: torch.Tensor | np.ndarray, scored: np.ndarray) -> None:
+        if isinstance(counts, torch.Tensor):
+            counts = counts.cpu().numpy()
+        kept = np.asarray(counts, dtype=np.int64)[:, scored]
+        self.supports = kept[2]
+        self.present = np.flatnonzero(counts[1] + counts[2])  # classes that occur, as label or prediction
+        limits = kept.max(axis=1, initial=0) + 1
+        if int(limits[0]) * int(limits[1]) * int(limits[2]) < 2**62:  # one int64 key per triple
+            key = (kept[0] * limits[1] + kept[1]) * limits[2] + kept[2]
+            _, first, of_class, size = np.unique(
+                key, return_index=True, return_inverse=True, return_counts=True
+            )
+        else:
+            _, first, of_class, size = np.unique(
+                kept.T, axis=0, return_index=True, return_inverse=True, return_counts=True
+            )
+        self.counts = kept[:, first]
+        self.of_class = of_class.reshape(-1)
+        self.size = size
+        if self.counts.shape[1] == 1 and scored.size > 1:  # a second column, sharing no class
+            self.counts = np.repeat(self.counts, 2, axis=1)
+            self.size = np.append(size, 0)
+
+    def prfs(
+        self, beta: float, average: str | None, zero_division: ZeroDivision, warn_for: tuple[str, ...]
+    ) -> tuple[Any, Any, Any, Any]:
+        """scikit-learn's precision, recall, F-beta and support over the scored classes.
+
+        ``average=None``: arrays with one value per scored class. "micro": the columns weighted by
+        how many classes share them. "macro", "weighted": the per-class scores averaged as
+        scikit-learn averages them (its warnings are those of the per-class call, as on raw data).
+        """
+        if average == "micro":
+            return _prfs(self.counts, beta, "micro", zero_division, warn_for, scale=self.size)
+        precision, recall, fbeta, _ = _prfs(self.counts, beta, None, zero_division, warn_for)
+        values = [v[self.of_class] for v in (precision, recall, fbeta)]
+        if average is None:
+            return values[0], values[1], values[2], self.supports
+        weights = self.supports if average == "weighted" else None
+        return (
+            _nanaverage(values[0], weights),
+            _nanaverage(values[1], weights),
+            _nanaverage(values[2], weights),
+            None,
+        )
+
+
+def _nanaverage(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """scikit-learn's ``_nanaverage``: the (weighted) mean without NaN; all-zero weights: the plain mean."""
+    mask = np.isnan(values)
+    if values.size == 0 or mask.all():
+        return math.nan
+    if weights is None:
+        return float(np.nanmean(values))
+    kept, kept_weights = values[~mask], weights[~mask].astype(np.float64)
+    total = np.sum(kept_weights)
+    if total == 0:
+        return float(np.mean(kept))
+    return float(np.sum(kept * kept_weights) / total)
+
+
+def _scored_classes(counts: torch.Tensor, labels: Sequence[int] | None, average: str | None) -> np.ndarray:
+    """The classes a multi-class score covers: ``labels``; else all (per class) or those that occur."""
+    if labels is not None:
+        return np.asarray(list(labels), dtype=np.int64)
+    if average is None:
+        return np.arange(counts.shape[1])
+    _, pp, ap = counts.cpu().numpy()
+    return np.flatnonzero(pp + ap)
+
+
+def multiclass_fbeta(
+    counts: torch.Tensor,
+    beta: float,
+    average: str | None,
+    labels: Sequence[int] | None,
+    zero_division: ZeroDivision,
+) -> float | np.ndarray:
+    """Multi-class F-beta from per-class counts (3, C); per class (float64 (n,)) when ``average`` is None.
+
+    Equal to ``fbeta_score`` on the data the counts come from, ``labels=None`` included (averages
+    over the classes that occur; ``average=None`` gives all C classes).
+    """
+    columns = _Columns(counts, _scored_classes(counts, labels, average))
+    fbeta = columns.prfs(beta, average, zero_division, ("f-score",))[2]
+    return np.asarray(fbeta, dtype=np.float64) if average is None else float(fbeta)
 
 
 def classification_report_dict(
-    cm: torch.Tensor, labels: Sequence[int], target_names: Sequence[str] | None, zero_division: ZeroDivision
+    counts: torch.Tensor,
+    labels: Sequence[int],
+    target_names: Sequence[str] | None,
+    zero_division: ZeroDivision,
 ) -> Report:
-    """``sklearn.metrics.classification_report(..., output_dict=True)`` from a square confusion matrix."""
-    true, pred, weight = _cells(cm)
-    report: Report = classification_report(
-        y_true=true,
-        y_pred=pred,
-        sample_weight=weight,
-        labels=list(labels),
-        target_names=None if target_names is None else list(target_names),
-        output_dict=True,
-        zero_division=_sklearn_zero_division(zero_division),
-    )
+    """``classification_report(..., output_dict=True)`` of multi-class data from per-class counts (3, C).
+
+    The entries of ``labels`` (keyed by ``target_names``, or the labels as strings), then
+    "accuracy" (when ``labels`` cover every class that occurs, as scikit-learn decides) or
+    "micro avg", then "macro avg" and "weighted avg"; the warnings in scikit-learn's order.
+    """
+    scored = np.asarray(list(labels), dtype=np.int64)
+    columns = _Columns(counts, scored)
+    names = [str(label) for label in scored.tolist()] if target_names is None else list(target_names)
+    precision, recall, f1, support = columns.prfs(1.0, None, zero_division, _ALL)
+    report: Report = {
+        name: {"precision": p, "recall": r, "f1-score": f, "support": s}
+        for name, p, r, f, s in zip(
+            names,
+            precision.tolist(),
+            recall.tolist(),
+            f1.tolist(),
+            support.astype(np.float64).tolist(),
+            strict=True,
+        )
+    }
+    total = float(np.sum(support))
+    is_accuracy = bool(np.isin(columns.present, scored).all())
+    for average in ("micro", "macro", "weighted"):
+        p, r, f, _ = columns.prfs(1.0, average, zero_division, _ALL)
+        key = "accuracy" if average == "micro" and is_accuracy else f"{average} avg"
+        report[key] = {"precision": float(p), "recall": float(r), "f1-score": float(f), "support": total}
+    if is_accuracy:
+        report["accuracy"] = report["accuracy"]["precision"]
     return report
 
 
+_ALL = ("precision", "recall", "f-score")
+
+
 # --------------------------------------------------------------------------- multilabel
-
-
-def _multilabel_rows(label_counts: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indicator rows (y_true, y_pred, weight) with the per-label tp, fp and fn of ``label_counts``.
-
-    Each row sets one label only, so rows of one label do not touch the counts of another. True
-    negatives do not enter precision, recall, F-beta or support; an all-zero row keeps the input
-    non-empty when nothing was positive.
-    """
-    tp, pp, ap = label_counts.cpu().numpy().astype(np.int64)
-    num_labels = tp.shape[0]
-    rows_true, rows_pred, weights = [], [], []
-    for cell_true, cell_pred, counts in ((1, 1, tp), (0, 1, pp - tp), (1, 0, ap - tp)):
-        for label in np.nonzero(counts)[0]:
-            row_true = np.zeros(num_labels, dtype=np.int64)
-            row_pred = np.zeros(num_labels, dtype=np.int64)
-            row_true[label], row_pred[label] = cell_true, cell_pred
-            rows_true.append(row_true)
-            rows_pred.append(row_pred)
-            weights.append(counts[label])
-    if not rows_true:
-        rows_true.append(np.zeros(num_labels, dtype=np.int64))
-        rows_pred.append(np.zeros(num_labels, dtype=np.int64))
-        weights.append(1)
-    return np.stack(rows_true), np.stack(rows_pred), np.asarray(weights, dtype=np.int64)
 
 
 def _multilabel_prfs(
@@ -125,17 +264,7 @@ def _multilabel_prfs(
     zero_division: ZeroDivision,
     warn_for: tuple[str, ...],
 ) -> tuple[Any, Any, Any, Any]:
-    true, pred, weight = _multilabel_rows(label_counts)
-    return precision_recall_fscore_support(  # type: ignore[no-any-return]
-        y_true=true,
-        y_pred=pred,
-        sample_weight=weight,
-        beta=beta,
-        average=average,
-        labels=list(range(label_counts.shape[1])),
-        warn_for=warn_for,
-        zero_division=_sklearn_zero_division(zero_division),
-    )
+    return _prfs(label_counts.cpu().numpy().astype(np.int64), beta, average, zero_division, warn_for)
 
 
 def per_class_prf(
@@ -165,7 +294,9 @@ def per_class_prf(
         >>> per_class_prf(counts, beta=1.0, average="micro", zero_division=0.0)[2]  # tp 2, fp 1, fn 3
         0.5
     """
-    precision, recall, fbeta, _ = _multilabel_prfs(counts, beta, average, zero_division, ())
+    precision, recall, fbeta, _ = _Columns(counts, np.arange(counts.shape[1])).prfs(
+        beta, average, zero_division, ()
+    )
     if average is None:
         return precision, recall, fbeta
     return float(precision), float(recall), float(fbeta)

@@ -196,8 +196,25 @@ def matrix_too_large(num_classes: int, why: str) -> str:
     return (
         f"Argument `num_classes` must be small enough for the {num_classes} x {num_classes} int64 confusion "
         f"matrix this metric keeps ({size:,} bytes), got {num_classes} ({why}): reduce the number of classes "
-        "(for instance by grouping rare ones), or use a metric that does not keep the full matrix."
+        "(for instance by grouping rare ones), or build the metric with keep_confusion_matrix=False, which "
+        "keeps per-class counts only (O(num_classes) memory) and computes every score and report from them."
     )
+
+
+KEEP_CONFUSION_MATRIX_UP_TO = 1024
+"""``keep_confusion_matrix=None`` keeps the C x C matrix up to this many classes (8 MiB of int64)."""
+
+
+def check_keep_confusion_matrix(keep_confusion_matrix: Any, num_classes: int) -> bool:
+    """Resolve ``keep_confusion_matrix``: ``None`` keeps the matrix up to
+    :data:`KEEP_CONFUSION_MATRIX_UP_TO` classes."""
+    if keep_confusion_matrix is None:
+        return num_classes <= KEEP_CONFUSION_MATRIX_UP_TO
+    if not isinstance(keep_confusion_matrix, (bool, np.bool_)):
+        raise TypeError(
+            f"Argument `keep_confusion_matrix` must be None, True or False, got {keep_confusion_matrix!r}."
+        )
+    return bool(keep_confusion_matrix)
 
 
 def check_real(

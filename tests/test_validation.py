@@ -350,12 +350,13 @@ BAD_ARGUMENTS = [
         id="ignore_index-too_small",
     ),
     pytest.param(
-        _mc(num_classes=100_000),
+        _mc(num_classes=100_000, keep_confusion_matrix=True),
         ValueError,
         r"^Argument `num_classes` must be small enough for the 100000 x 100000 int64 confusion matrix this "
         r"metric keeps \(80,000,000,000 bytes\), got 100000 \(more than the limit of 17,179,869,184 bytes\): "
-        r"reduce the number of classes \(for instance by grouping rare ones\), or use a metric that does not "
-        r"keep the full matrix\.$",
+        r"reduce the number of classes \(for instance by grouping rare ones\), or build the metric with "
+        r"keep_confusion_matrix=False, which keeps per-class counts only \(O\(num_classes\) memory\) and "
+        r"computes every score and report from them\.$",
         id="num_classes-matrix_too_large",
     ),
     pytest.param(
@@ -567,7 +568,9 @@ def test_a_matrix_the_allocator_refuses_is_a_clear_value_error(monkeypatch: pyte
         r"67108864 int64 confusion matrix this metric keeps \(36,028,797,018,963,968 bytes\), "
         r"got 67108864 \(the allocator refused: .*\): reduce the number of classes",
     ):
-        MulticlassF1Score(num_classes=2**26)  # 2^55 bytes: more than any address space
+        MulticlassF1Score(
+            num_classes=2**26, keep_confusion_matrix=True
+        )  # 2^55 bytes: more than any address space
 
 
 def test_an_ignore_index_at_the_int64_limits_is_accepted_and_works() -> None:

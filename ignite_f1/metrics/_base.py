@@ -479,18 +479,47 @@ class CountingMetric(Metric):
 
 
 class ConfusionMatrixMetric(CountingMetric):
-    """A counting metric whose counts are one K x K confusion matrix ``_cm`` (rows: true class)."""
+    """A counting metric whose counts are one K x K confusion matrix ``_cm`` (rows: true class).
+
+    Or, when ``keep_confusion_matrix`` is False (multi-class metrics with many classes), only the
+    (3, K) per-class counts ``_counts`` (true positives, predicted and actual positives): every score
+    and the report need no more; :meth:`_confusion_matrix` is then refused.
+    """
+
+    keep_confusion_matrix: bool = True  # the binary metrics always keep their 2 x 2 matrix
 
     def _sample_count(self, state: State) -> torch.Tensor:
-        return state["_cm"].sum()
+        return state["_cm"].sum() if "_cm" in state else state["_counts"][2].sum()
 
     def _class_counts(self, state: State) -> torch.Tensor:
-        return _counts.confusion_class_counts(state["_cm"])
+        return _counts.confusion_class_counts(state["_cm"]) if "_cm" in state else state["_counts"]
 
     def _confusion_matrix(self) -> torch.Tensor:
+        if not self.keep_confusion_matrix:
+            raise RuntimeError(
+                f"{type(self).__name__} was built with keep_confusion_matrix=False (the default above "
+                f"{_validation.KEEP_CONFUSION_MATRIX_UP_TO} classes): it keeps per-class counts only, so it "
+                "has no confusion matrix to give (nor a confusion-matrix image). Scores, report() and "
+                "per_class_counts() work as before; build the metric with keep_confusion_matrix=True to "
+                f"keep the {self._class_count()} x {self._class_count()} matrix."
+            )
         return self._kept()["_cm"].clone()
 
     def _report(self) -> dict[str, Any]:
         labels = self.scored_classes()
         names = None if self.class_names is None else [self.class_names[c] for c in labels]
-        return _scores.classification_report_dict(self._kept()["_cm"], labels, names, self.zero_division)
+        counts = self._class_counts(self._kept())
+        return _scores.classification_report_dict(counts, labels, names, self.zero_division)
+
+    def load_state_dict(self, state_dict: Any) -> None:
+        # a state of the other keep_confusion_matrix choice: say so, rather than "missing entry"
+        mine, other = ("_cm", "_counts") if self.keep_confusion_matrix else ("_counts", "_cm")
+        if mine in self._states and _state.holds_entry(state_dict, other):
+            raise ValueError(
+                f"Argument `state_dict` must come from a {type(self).__name__} with "
+                f"keep_confusion_matrix={self.keep_confusion_matrix} like this one, got the state of one "
+                f"built with keep_confusion_matrix={not self.keep_confusion_matrix} (it holds `{other}`, "
+                f"this metric keeps `{mine}`): build this metric with "
+                f"keep_confusion_matrix={not self.keep_confusion_matrix} to load it."
+            )
+        super().load_state_dict(state_dict)

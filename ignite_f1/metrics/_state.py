@@ -19,6 +19,16 @@ def copied(value: Any) -> Any:
     return value
 
 
+def holds_entry(state_dict: Any, name: str) -> bool:
+    """Whether a metric state dict (Ignite's layout: per-rank mappings under one key) holds ``name``."""
+    if not isinstance(state_dict, Mapping):
+        return False
+    for ranks in state_dict.values():
+        if isinstance(ranks, (list, tuple)) and any(isinstance(e, Mapping) and name in e for e in ranks):
+            return True
+    return False
+
+
 def check_loaded(
     entries: Mapping[str, Any], loaded: dict[str, Any], current: dict[str, torch.Tensor], who: str
 ) -> None:

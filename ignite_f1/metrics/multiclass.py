@@ -1,9 +1,11 @@
-"""Multi-class F-beta and F1: a C x C confusion matrix per epoch, scored by scikit-learn.
+"""Multi-class F-beta and F1: per-class counts (or a C x C matrix) per epoch, scored by scikit-learn.
 
 ``update`` formats a batch (:func:`ignite_f1._inputs.format_multiclass`: the arg-max of scores,
-ignored targets) and adds its (true, predicted) pairs to the matrix in place
-(:func:`ignite_f1._counts.add_confusion`); ``compute`` sums the matrix across processes and calls
-:func:`ignite_f1._scores.multiclass_fbeta`.
+ignored targets) and adds its (true, predicted) pairs in place, O(batch) work at any C: to the
+confusion matrix (:func:`ignite_f1._counts.add_confusion`), or with ``keep_confusion_matrix=False``
+to the (3, C) per-class counts (:func:`ignite_f1._counts.add_class_counts`). ``compute`` sums the
+counts across processes and calls :func:`ignite_f1._scores.multiclass_fbeta` on the per-class
+counts, O(C) work.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ __all__ = ["MulticlassF1Score", "MulticlassFBetaScore"]
 class MulticlassFBetaScore(ConfusionMatrixMetric):
     """Multi-class F-beta score, exactly as ``sklearn.metrics.fbeta_score`` on all the epoch's data.
 
-    Accumulates the C x C confusion matrix (rows: true class) with O(batch) work per batch and lets
-    scikit-learn compute the score at the end of the epoch.
+    Accumulates the C x C confusion matrix (rows: true class) or, with ``keep_confusion_matrix=False``
+    (the default above 1024 classes), only the true positives, predictions and targets of each class,
+    with O(batch) work per batch, and lets scikit-learn compute the score from the per-class counts
+    at the end of the epoch.
 
     Args:
         beta: weight of recall against precision, a finite real > 0.
@@ -43,6 +47,11 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         device: where the counts live.
         validate_args: check every batch (one host synchronisation per batch); ``False`` is unsafe:
             invalid input then gives wrong counts or an indexing error.
+        keep_confusion_matrix: ``True`` keeps the C x C matrix (8 C^2 bytes, for
+            :meth:`confusion_matrix` and the TensorBoard heatmap); ``False`` keeps only the per-class
+            counts (24 C bytes), which give every score and :meth:`report`; ``None`` (default) keeps
+            the matrix when ``num_classes <= 1024``. The resolved choice is the bool attribute
+            ``keep_confusion_matrix``; the state dict and the distributed sum follow it.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
@@ -55,6 +64,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     Notes:
         The F-beta of an epoch is computed from the counts of the whole epoch: it is not the mean of
         per-batch scores. A class with no true sample and no prediction has an undefined score.
+
+        With 100,000 classes the state is 2.4 MB of per-class counts (the matrix would take 80 GB),
+        an update costs about what the arg-max costs, and ``compute()`` takes milliseconds.
 
     Examples:
         >>> import torch
@@ -70,6 +82,15 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         tensor([[1, 0, 0],
                 [1, 0, 0],
                 [0, 1, 1]])
+
+        Without the matrix (the default above 1024 classes), the same scores from O(C) counts:
+
+        >>> light = MulticlassFBetaScore(0.5, num_classes=3, average="weighted", keep_confusion_matrix=False)
+        >>> light.update((scores, y))
+        >>> light.keep_confusion_matrix, light.compute() == metric.compute()
+        (False, True)
+        >>> MulticlassFBetaScore(beta=1.0, num_classes=100_000).keep_confusion_matrix
+        False
     """
 
     def __init__(
@@ -84,14 +105,22 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         output_transform: Callable[[Any], Any] = identity,
         device: str | torch.device = "cpu",
         validate_args: bool = True,
+        keep_confusion_matrix: bool | None = None,
     ) -> None:
-        num_classes = _validation.check_count("num_classes", num_classes)
-        self.num_classes = _validation.check_confusion_size(num_classes)
+        self.num_classes = _validation.check_count("num_classes", num_classes)
+        self.keep_confusion_matrix = _validation.check_keep_confusion_matrix(
+            keep_confusion_matrix, self.num_classes
+        )
+        if self.keep_confusion_matrix:
+            _validation.check_confusion_size(self.num_classes)
         self.average = _validation.check_average(average, _validation.AVERAGES_MULTICLASS)
         self.labels = _validation.check_labels(labels, self.num_classes)
         self.ignore_index = _validation.check_ignore_index(ignore_index)
         self.class_names = _validation.check_class_names(class_names, self.num_classes, "num_classes")
-        self._declare("_cm", self.num_classes, self.num_classes)
+        if self.keep_confusion_matrix:
+            self._declare("_cm", self.num_classes, self.num_classes)
+        else:
+            self._declare("_counts", 3, self.num_classes)  # rows: true positives, predicted, actual
         super().__init__(
             beta=beta,
             zero_division=zero_division,
@@ -118,6 +147,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         try:
             super().reset()
         except RuntimeError as error:  # the allocator's refusal (torch.OutOfMemoryError is one)
+            if not self.keep_confusion_matrix:
+                raise
             raise ValueError(
                 _validation.matrix_too_large(self.num_classes, f"the allocator refused: {error}")
             ) from None
@@ -129,8 +160,10 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         target, pred = _inputs.format_multiclass(
             y_pred, y, self.num_classes, self.ignore_index, self.validate_args
         )
-        # added in place, O(batch): no C x C matrix per batch (see _counts.add_confusion)
-        return {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred)}, None
+        # added in place, O(batch): no C x C matrix nor C-sized tensor per batch (see _counts)
+        if self.keep_confusion_matrix:
+            return {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred)}, None
+        return {"_counts": functools.partial(_counts.add_class_counts, target=target, pred=pred)}, None
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.
@@ -151,14 +184,16 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             >>> metric.compute().tolist() == expected.tolist()
             True
         """
-        cm = self._kept(collective=True)["_cm"]
-        result = _scores.multiclass_fbeta(cm, self.beta, self.average, self.labels, self.zero_division)
+        counts = self._class_counts(self._kept(collective=True))
+        result = _scores.multiclass_fbeta(counts, self.beta, self.average, self.labels, self.zero_division)
         return result if isinstance(result, float) else self._per_class(result)
 
     def confusion_matrix(self) -> torch.Tensor:
         """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor.
 
         Raises:
+            RuntimeError: the metric keeps no matrix (``keep_confusion_matrix`` is False, the default
+                above 1024 classes).
             NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).
 
         Examples:
@@ -174,6 +209,12 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
                     [0, 1, 2]])
             >>> metric.confusion_matrix().tolist() == confusion_matrix(y.numpy(), y_pred.numpy()).tolist()
             True
+            >>> light = MulticlassFBetaScore(beta=1.0, num_classes=3, keep_confusion_matrix=False)
+            >>> light.update((y_pred, y))
+            >>> light.confusion_matrix()
+            Traceback (most recent call last):
+                ...
+            RuntimeError: MulticlassFBetaScore was built with keep_confusion_matrix=False ...
         """
         return self._confusion_matrix()
 
@@ -181,7 +222,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         """``classification_report(..., output_dict=True)`` over ``labels`` (default: all classes).
 
         Keyed by ``class_names`` when given, else by the class indices as strings. Its
-        ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report.
+        ``"f1-score"`` entries are F1 whatever ``beta`` is, as scikit-learn's report. It is computed
+        from the per-class counts, so it works without the confusion matrix too.
 
         Raises:
             NotComputableError: no sample since the last :meth:`reset`.
@@ -216,6 +258,8 @@ class MulticlassF1Score(MulticlassFBetaScore):
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
         validate_args: check every batch; ``False`` is unsafe.
+        keep_confusion_matrix: keep the C x C matrix (``True``), per-class counts only (``False``),
+            or the matrix up to 1024 classes (``None``, default).
 
     Examples:
         >>> import torch
@@ -232,6 +276,13 @@ class MulticlassF1Score(MulticlassFBetaScore):
         0.6556
         >>> state.metrics["per_class"]
         {'cat': 0.666..., 'dog': 0.5, 'owl': 0.8}
+
+        100,000 classes: per-class counts only (the default there), 2.4 MB of state:
+
+        >>> many = MulticlassF1Score(100_000)
+        >>> many.update((torch.tensor([5, 99_999, 7]), torch.tensor([5, 99_999, 8])))
+        >>> many.keep_confusion_matrix, many.compute(), many.per_class_counts().shape
+        (False, 0.5, torch.Size([3, 100000]))
     """
 
     def __init__(
@@ -245,6 +296,7 @@ class MulticlassF1Score(MulticlassFBetaScore):
         output_transform: Callable[[Any], Any] = identity,
         device: str | torch.device = "cpu",
         validate_args: bool = True,
+        keep_confusion_matrix: bool | None = None,
     ) -> None:
         super().__init__(
             beta=1.0,
@@ -257,4 +309,5 @@ class MulticlassF1Score(MulticlassFBetaScore):
             output_transform=output_transform,
             device=device,
             validate_args=validate_args,
+            keep_confusion_matrix=keep_confusion_matrix,
         )
