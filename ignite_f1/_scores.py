@@ -122,68 +122,82 @@ class _Columns:
     ``counts`` (3, U) holds each distinct triple once (at least 2 when 2 or more classes are
     scored, so that scikit-learn words its warnings for several labels as it does on the raw
     data); ``of_class`` (n,) is the column of each scored class, ``size`` (U,) how many classes
-    share a column.
+    share a column, ``present`` the classes that occur (as target or prediction) at all.
     """
 
     def __init__(self, counts: torch.Tensor | np.ndarray, scored: np.ndarray) -> None:
         if isinstance(counts, torch.Tensor):
             counts = counts.cpu().numpy()
-        kept = np.asarray(counts, dtype=np.int64)[:, scored]
+        counts = np.asarray(counts, dtype=np.int64)
+        kept = counts[:, scored]
+        self.present = np.flatnonzero(counts[1] + counts[2])
         self.supports = kept[2]
-        self.present = np.flatnonzero(counts[1] + counts[2])  # classes that occur, as label or prediction
-        limits = kept.max(axis=1, initial=0) + 1
-        if int(limits[0]) * int(limits[1]) * int(limits[2]) < 2**62:  # one int64 key per triple
-            key = (kept[0] * limits[1] + kept[1]) * limits[2] + kept[2]
-            _, first, of_class, size = np.unique(
-                key, return_index=True, return_inverse=True, return_counts=True
-            )
-        else:
-            _, first, of_class, size = np.unique(
-                kept.T, axis=0, return_index=True, return_inverse=True, return_counts=True
-            )
-        self.counts = kept[:, first]
-        self.of_class = of_class.reshape(-1)
-        self.size = size
+        self.counts, self.of_class, self.size = _distinct_columns(kept)
         if self.counts.shape[1] == 1 and scored.size > 1:  # a second column, sharing no class
             self.counts = np.repeat(self.counts, 2, axis=1)
-            self.size = np.append(size, 0)
+            self.size = np.append(self.size, 0)
 
     def prfs(
         self, beta: float, average: str | None, zero_division: ZeroDivision, warn_for: tuple[str, ...]
     ) -> tuple[Any, Any, Any, Any]:
-        """scikit-learn's precision, recall, F-beta and support over the scored classes.
+        """scikit-learn's precision, recall, F-beta and support of each column, or averaged.
 
-        ``average=None``: arrays with one value per scored class. "micro": the columns weighted by
-        how many classes share them. "macro", "weighted": the per-class scores averaged as
-        scikit-learn averages them (its warnings are those of the per-class call, as on raw data).
+        ``average=None``: arrays with one value per column (spread them with ``of_class``).
+        "micro": the columns weighted by how many classes share them. "macro", "weighted": the
+        per-column scores averaged over the classes as scikit-learn averages its per-class scores
+        (its warnings are those of the per-class call, as on raw data).
         """
         if average == "micro":
             return _prfs(self.counts, beta, "micro", zero_division, warn_for, scale=self.size)
-        precision, recall, fbeta, _ = _prfs(self.counts, beta, None, zero_division, warn_for)
-        values = [v[self.of_class] for v in (precision, recall, fbeta)]
+        precision, recall, fbeta, support = _prfs(self.counts, beta, None, zero_division, warn_for)
         if average is None:
-            return values[0], values[1], values[2], self.supports
-        weights = self.supports if average == "weighted" else None
-        return (
-            _nanaverage(values[0], weights),
-            _nanaverage(values[1], weights),
-            _nanaverage(values[2], weights),
-            None,
-        )
+            return precision, recall, fbeta, support
+        weights = self.size if average == "macro" else self.size * self.counts[2]
+        p, r, f = (_nanaverage(v, weights, self.size) for v in (precision, recall, fbeta))
+        return p, r, f, None
 
 
-def _nanaverage(values: np.ndarray, weights: np.ndarray | None) -> float:
-    """scikit-learn's ``_nanaverage``: the (weighted) mean without NaN; all-zero weights: the plain mean."""
-    mask = np.isnan(values)
-    if values.size == 0 or mask.all():
+def _distinct_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct columns of ``kept`` (3, n), the column of each of the n, and how many share each.
+
+    Counts of many classes are small numbers: while the triples span a range no larger than a few
+    times n, a bincount over their packed keys finds them in O(n); otherwise a sort does.
+    """
+    low = kept.min(axis=1, initial=0)
+    shifted = kept - low[:, None]
+    spans = shifted.max(axis=1, initial=0) + 1
+    key_range = int(spans[0]) * int(spans[1]) * int(spans[2])
+    if key_range <= 4 * kept.shape[1] + 1024:
+        key = (shifted[0] * spans[1] + shifted[1]) * spans[2] + shifted[2]
+        sizes = np.bincount(key, minlength=key_range)
+        keys = np.flatnonzero(sizes)
+        position = np.cumsum(sizes > 0) - 1
+        of_class = position[key]
+        first = np.empty(keys.size, dtype=np.int64)
+        first[of_class] = np.arange(key.size)  # any member of each column
+        return kept[:, first], of_class, sizes[keys]
+    _, first, of_class, size = np.unique(
+        kept, axis=1, return_index=True, return_inverse=True, return_counts=True
+    )
+    return kept[:, first], of_class.reshape(-1), size
+
+
+def _nanaverage(values: np.ndarray, weights: np.ndarray, fallback: np.ndarray) -> float:
+    """scikit-learn's ``_nanaverage`` of the per-class values that columns ``values`` stand for.
+
+    Each column counts ``weights`` times (how many classes share it, times their support for
+    "weighted"); NaN values are left out; weights that sum to 0 fall back to ``fallback`` (the
+    plain mean over classes, as scikit-learn falls back when every support is 0).
+    """
+    mask = np.isnan(values) | (fallback == 0)
+    if mask.all():
         return math.nan
-    if weights is None:
-        return float(np.nanmean(values))
-    kept, kept_weights = values[~mask], weights[~mask].astype(np.float64)
-    total = np.sum(kept_weights)
-    if total == 0:
-        return float(np.mean(kept))
-    return float(np.sum(kept * kept_weights) / total)
+    kept = values[~mask]
+    for weight in (weights, fallback):
+        total = np.sum(weight[~mask])
+        if total > 0:
+            return float(np.sum(kept * weight[~mask]) / total)
+    return math.nan  # unreachable: fallback (class counts) is > 0 where not masked
 
 
 def _scored_classes(counts: torch.Tensor, labels: Sequence[int] | None, average: str | None) -> np.ndarray:
@@ -210,7 +224,7 @@ def multiclass_fbeta(
     """
     columns = _Columns(counts, _scored_classes(counts, labels, average))
     fbeta = columns.prfs(beta, average, zero_division, ("f-score",))[2]
-    return np.asarray(fbeta, dtype=np.float64) if average is None else float(fbeta)
+    return np.asarray(fbeta, dtype=np.float64)[columns.of_class] if average is None else float(fbeta)
 
 
 def classification_report_dict(
@@ -227,20 +241,17 @@ def classification_report_dict(
     """
     scored = np.asarray(list(labels), dtype=np.int64)
     columns = _Columns(counts, scored)
-    names = [str(label) for label in scored.tolist()] if target_names is None else list(target_names)
+    names = _index_names(scored) if target_names is None else list(target_names)
     precision, recall, f1, support = columns.prfs(1.0, None, zero_division, _ALL)
-    report: Report = {
-        name: {"precision": p, "recall": r, "f1-score": f, "support": s}
-        for name, p, r, f, s in zip(
-            names,
-            precision.tolist(),
-            recall.tolist(),
-            f1.tolist(),
-            support.astype(np.float64).tolist(),
-            strict=True,
+    rows = [
+        {"precision": p, "recall": r, "f1-score": f, "support": s}
+        for p, r, f, s in zip(
+            precision.tolist(), recall.tolist(), f1.tolist(), support.astype(np.float64).tolist(), strict=True
         )
-    }
-    total = float(np.sum(support))
+    ]
+    # one dict per class (a copy of its column's: classes that share counts share scores)
+    report: Report = dict(zip(names, [rows[k].copy() for k in columns.of_class.tolist()], strict=True))
+    total = float(np.sum(columns.supports))
     is_accuracy = bool(np.isin(columns.present, scored).all())
     for average in ("micro", "macro", "weighted"):
         p, r, f, _ = columns.prfs(1.0, average, zero_division, _ALL)
@@ -252,6 +263,18 @@ def classification_report_dict(
 
 
 _ALL = ("precision", "recall", "f-score")
+_NAMES: dict[int, list[str]] = {}
+
+
+def _index_names(scored: np.ndarray) -> list[str]:
+    """The scored class indices as strings (``"0"``, ``"1"`` ...), from a cache of the largest seen."""
+    largest = int(scored.max(initial=0)) + 1
+    names = _NAMES.get(0, [])
+    if len(names) < largest:
+        names = _NAMES[0] = [str(i) for i in range(largest)]
+    if scored.size == len(names) and np.array_equal(scored, np.arange(scored.size)):
+        return list(names)
+    return [names[i] for i in scored.tolist()]
 
 
 # --------------------------------------------------------------------------- multilabel
@@ -294,11 +317,10 @@ def per_class_prf(
         >>> per_class_prf(counts, beta=1.0, average="micro", zero_division=0.0)[2]  # tp 2, fp 1, fn 3
         0.5
     """
-    precision, recall, fbeta, _ = _Columns(counts, np.arange(counts.shape[1])).prfs(
-        beta, average, zero_division, ()
-    )
+    columns = _Columns(counts, np.arange(counts.shape[1]))
+    precision, recall, fbeta, _ = columns.prfs(beta, average, zero_division, ())
     if average is None:
-        return precision, recall, fbeta
+        return precision[columns.of_class], recall[columns.of_class], fbeta[columns.of_class]
     return float(precision), float(recall), float(fbeta)
 
 
