@@ -137,34 +137,52 @@ class _Sizes:
     tick_size: float
     step: int  # one tick label every `step` rows (and columns)
     figsize: tuple[float, float]
+    dpi: float
+
+
+# TensorBoard's Images tab shows a picture about 280 px wide until it is expanded. Up to
+# _CARD_CLASSES classes the matrix keeps the same side in inches and the text sizes keep their
+# ratio to the figure's width, so the class names still read at that size; beyond, cells keep their
+# size until the matrix is _MAX_SIDE inches, then shrink. The pixels per inch are as many as keep
+# the image within _MAX_PIXELS, so that the expanded picture ("Show actual image size") is sharp.
+_CARD_CLASSES = 20
+_CARD_SIDE = 3.0  # inches
+_MAX_SIDE = 13.5  # inches
+_MAX_PIXELS = 2000
+_TWO_LINE_CELL = 17.0  # points: from this cell size on, a cell shows its count above its share
 
 
 def _sizes(grid: _Grid) -> _Sizes:
     rows, cols = grid.counts.shape
-    cell_h = min(0.6, 13.5 / max(rows, cols))  # inches: about 13.5 at most, whatever the count
-    cell_w = 0.8 if grid.stacked else cell_h
-    tick_size = min(max(cell_h * 72.0 * 0.75, 5.0), 10.0)
+    n = rows if grid.stacked else max(rows, cols)
+    side = min(max(_CARD_SIDE, n * _CARD_SIDE / _CARD_CLASSES), _MAX_SIDE)
+    cell_h = min(side / n, 0.6 if grid.stacked else side)
+    cell_w = 0.6 if grid.stacked else cell_h
+    tick_size = min(max(cell_h * 72.0 * 0.85, 5.0), 10.0)
     step = max(1, math.ceil(tick_size * 1.15 / (cell_h * 72.0)))  # tick labels must not overlap
     y_names = [_short(grid.names[i]) for i in range(0, rows, step)]
     x_names = grid.columns if grid.stacked else [grid.columns[i] for i in range(0, cols, step)]
     name_width = max(len(name) for name in y_names) * 0.6 * tick_size / 72.0
     x_name_width = max(len(name) for name in x_names) * 0.6 * tick_size / 72.0
-    x_room = 0.3 if grid.stacked else (x_name_width if cols > 12 else 0.72 * x_name_width + 0.15)
-    width = max(cols * cell_w + 1.1 * name_width + 2.3, 4.0)
-    height = max(rows * cell_h + 1.1 * x_room + 0.9, 3.6)
-    return _Sizes(cell_h, cell_w, tick_size, step, (width, height))
+    x_room = 0.3 if grid.stacked else (x_name_width if cols > 12 else 0.72 * x_name_width + 0.1)
+    width = cols * cell_w + name_width + 1.45  # + axis title, colour bar and its labels
+    height = rows * cell_h + x_room + 0.55
+    dpi = min(160.0, max(_MAX_PIXELS / max(width, height), 72.0))
+    return _Sizes(cell_h, cell_w, tick_size, step, (width, height), dpi)
 
 
 def _label_axes(ax: Any, grid: _Grid, sizes: _Sizes) -> None:
     rows, cols = grid.counts.shape
     step, tick_size = sizes.step, sizes.tick_size
+    title_size = max(tick_size, 8.0)
     y_names = [_short(grid.names[i]) for i in range(0, rows, step)]
     ax.set_yticks(range(0, rows, step), y_names, fontsize=tick_size)
+    ax.tick_params(length=2, pad=1.5)
     if grid.stacked:
-        ax.set_xticks(range(cols), grid.columns, fontsize=10)
-        ax.axvline(1.5, color="white", linewidth=4)  # negatives | positives
-        ax.set_xlabel("actual negatives | actual positives", fontsize=10)
-        ax.set_ylabel("Label", fontsize=10)
+        ax.set_xticks(range(cols), grid.columns, fontsize=title_size)
+        ax.axvline(1.5, color="white", linewidth=3)  # negatives | positives
+        ax.set_xlabel("actual negatives | positives", fontsize=title_size)
+        ax.set_ylabel("Label", fontsize=title_size, labelpad=2)
         return
     ax.set_xticks(range(0, cols, step), [grid.columns[i] for i in range(0, cols, step)], fontsize=tick_size)
     if cols > 12:
@@ -174,28 +192,38 @@ def _label_axes(ax: Any, grid: _Grid, sizes: _Sizes) -> None:
         for text in ax.get_xticklabels():
             text.set_horizontalalignment("right")
             text.set_rotation_mode("anchor")
-    ax.set_xlabel("Predicted", fontsize=10)
-    ax.set_ylabel("True", fontsize=10)
+    ax.set_xlabel("Predicted", fontsize=title_size, labelpad=2)
+    ax.set_ylabel("True", fontsize=title_size, labelpad=2)
+
+
+def _cell_text(grid: _Grid, r: int, c: int, two_lines: bool) -> str:
+    count = grid.counts[r, c]
+    if two_lines:
+        return f"{_count_text(count)}\n{_share_text(grid.shares[r, c], count)}"
+    share = grid.shares[r, c]
+    return "<1" if count > 0 and share < 0.005 else f"{share * 100:.0f}"  # the colour bar says %
 
 
 def _annotate(ax: Any, grid: _Grid, sizes: _Sizes, vmax: float) -> None:
-    """Write its count and share in every cell, except the empty ones off the diagonal."""
-    text_size = min(max(min(sizes.cell_h, sizes.cell_w) * 72.0 * 0.26, 5.0), 11.0)
+    """Write in every cell but the empty ones off the diagonal its count and share, or in small
+    cells its share in percent only."""
+    cell = min(sizes.cell_h, sizes.cell_w) * 72.0
+    two_lines = cell >= _TWO_LINE_CELL
+    text_size = min(max(cell * (0.28 if two_lines else 0.45), 4.0), 11.0)
     rows, cols = grid.counts.shape
     for r in range(rows):
         for c in range(cols):
-            count = grid.counts[r, c]
-            if count == 0 and (r, c) not in grid.diagonal:
+            if grid.counts[r, c] == 0 and (r, c) not in grid.diagonal:
                 continue
             dark = grid.colours[r, c] > 0.55 * vmax
             ax.text(
                 c,
                 r,
-                f"{_count_text(count)}\n{_share_text(grid.shares[r, c], count)}",
+                _cell_text(grid, r, c, two_lines),
                 ha="center",
                 va="center",
                 fontsize=text_size,
-                linespacing=1.1,
+                linespacing=1.05,
                 color="white" if dark else "#1a1a1a",
             )
 
@@ -205,10 +233,16 @@ def confusion_matrix_figure(
 ) -> Any:
     """A labelled heatmap of a confusion matrix, as a matplotlib ``Figure`` (Agg canvas, no window).
 
-    Up to 40 classes every cell shows its count and, below it, its share of the row (the recall of
-    the true class on the diagonal); empty cells off the diagonal stay blank so the mistakes stand
-    out. From 41 classes on, the colours alone carry the information. The figure grows with the
-    number of classes, up to about 17 inches (at 100 dpi: 1700 pixels).
+    Up to 10 classes every cell shows its count and, below it, its share of the row (the recall of
+    the true class on the diagonal); from 11 to 40 classes, the share in percent only; empty cells
+    off the diagonal stay blank so the mistakes stand out. From 41 classes on, the colours alone
+    carry the information.
+
+    Sized for TensorBoard's Images tab, which shows a picture about 280 px wide until it is
+    expanded: up to 20 classes the figure keeps about the same size (5 by 4 inches) and the class
+    names stay readable at that width; the image has up to 160 pixels per inch, so that the
+    expanded picture is sharp. With more classes the figure grows, up to about 17 inches and 2000
+    pixels.
 
     Args:
         cm: counts, a tensor or array of shape (C, C) (rows: true class, columns: predicted), or
@@ -242,7 +276,8 @@ def confusion_matrix_figure(
     figure_class, canvas_class = _matplotlib()
     from matplotlib.colors import Normalize, PowerNorm
 
-    fig = figure_class(figsize=sizes.figsize, dpi=100, layout="constrained")
+    fig = figure_class(figsize=sizes.figsize, dpi=sizes.dpi, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02)
     canvas_class(fig)
     ax = fig.add_subplot()
     annotate = max(grid.counts.shape) <= _ANNOTATE_MAX
@@ -251,7 +286,13 @@ def confusion_matrix_figure(
     norm = Normalize(0.0, vmax) if annotate else PowerNorm(0.5, 0.0, vmax)
     aspect = "auto" if grid.stacked else "equal"
     image = ax.imshow(grid.colours, cmap="Blues", norm=norm, aspect=aspect, interpolation="nearest")
-    fig.colorbar(image, ax=ax, shrink=0.8, label=_COLOUR_LABELS[normalize])
+    bar = fig.colorbar(image, ax=ax, shrink=0.85, fraction=0.06, pad=0.03)
+    bar.set_label(_COLOUR_LABELS[normalize], fontsize=max(sizes.tick_size, 8.0) - 1.0, labelpad=2)
+    bar.ax.tick_params(labelsize=max(sizes.tick_size, 8.0) - 1.0, length=2, pad=1.5)
+    if normalize is not None:
+        from matplotlib.ticker import PercentFormatter
+
+        bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     _label_axes(ax, grid, sizes)
     if annotate:
         _annotate(ax, grid, sizes, vmax)

@@ -44,6 +44,26 @@ def test_cell_texts_up_to_40_classes_and_ticks_for_every_class(num_classes):
     assert len(ax.get_yticklabels()) == num_classes
 
 
+@pytest.mark.parametrize("num_classes", [2, 3, 10, 20])
+def test_class_names_read_at_tensorboards_card_width(num_classes):
+    """The Images tab shows the picture about 280 px wide: every class name is there, in letters at
+    least 7 px high at that width, and the picture is sharp when expanded."""
+    names = [f"class {i}" for i in range(num_classes)]
+    cm = torch.arange(num_classes * num_classes).reshape(num_classes, num_classes)
+    fig = confusion_matrix_figure(cm, names, normalize="true")
+    ax = fig.axes[0]
+    for labels in (ax.get_yticklabels(), ax.get_xticklabels()):
+        assert [label.get_text() for label in labels] == names
+        shown = {label.get_fontsize() / 72 * 280 / fig.get_figwidth() for label in labels}
+        assert min(shown) >= 7.0, shown
+    assert 600 <= fig.get_figwidth() * fig.dpi <= 2000
+    texts = [t.get_text() for t in ax.texts]
+    if num_classes <= 10:
+        assert all("\n" in text and text.endswith("%") for text in texts)  # count and share
+    else:
+        assert texts and all(re.fullmatch(r"<1|\d+", text) for text in texts)  # share in %, bar in %
+
+
 def test_bad_arguments():
     cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
     with pytest.raises(ValueError, match="Argument `normalize` must be one of"):
