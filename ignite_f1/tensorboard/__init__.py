@@ -8,11 +8,14 @@ they write, at one step:
 
 - scalars ``val/f1/<class>``, ``val/precision/<class>``, ``val/recall/<class>`` (``f2``, ``f0.5``...
   for F-beta metrics), class names cleaned the way TensorBoard cleans tags with ``/`` -> ``_``;
-- one custom-scalars chart per tag with every class's F-score, all the handlers of a writer merged
-  into one layout (TensorBoard keeps only the last layout written to a run);
+- custom-scalars charts of the F-scores per class: one per tag, or, from 6 to 20 classes, one per
+  group of at most 5 classes (TensorBoard draws a run's curves in one colour and tells them apart
+  by 5 markers); all the handlers of a writer merged into one layout (TensorBoard keeps only the
+  last layout written to a run);
 - the image ``val/confusion_matrix`` (:func:`confusion_matrix_image`);
 - the text ``val/classification_report``, a markdown table (class names escaped, so that a ``|``,
-  a line break or markup in a name stays inside its cell);
+  a line break or markup in a name stays inside its cell), which TensorBoard lists as
+  ``val/classification_report/text_summary``;
 - for metrics built with ``num_thresholds``, the PR curve ``val/pr_curve`` (``val/pr_curve/<label>``
   per label for multilabel metrics).
 

@@ -5,6 +5,7 @@ See :mod:`ignite_f1.tensorboard` for the tags written.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 import weakref
@@ -23,6 +24,13 @@ from ignite_f1.tensorboard.figures import confusion_matrix_image
 __all__ = ["F1SummarySource", "F1TensorboardHandler", "log_f1_summary"]
 
 _LAYOUT_CATEGORY = "F-scores per class"
+# TensorBoard's custom-scalars chart draws every curve of a run in the run's colour and tells them
+# apart by the marker on each point: square, diamond, triangle, star, cross, in that order, then
+# again. A chart of at most 5 classes gives each class its own marker (listed under "Matches" below
+# the chart); up to _MAX_SPLIT classes the classes are split into such charts, beyond that one
+# chart holds them all.
+_MARKERS = 5
+_MAX_SPLIT = 20
 
 # The merged custom-scalars layout of each writer: {category: {title: ["Multiline", [regex]]}}.
 _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weakref.WeakKeyDictionary()
@@ -131,14 +139,36 @@ def _score_name(beta: float) -> str:
 # --------------------------------------------------------------------------- summary writing
 
 
-def _layout_chart(writer: Any, title: str, regex: str) -> None:
-    """Add a chart to the writer's merged custom-scalars layout, and write the layout if it changed."""
+def _per_class_charts(tag: str, score: str, names: Sequence[str], tag_names: Sequence[str]) -> dict[str, str]:
+    """``{title: regex}`` of the custom-scalars charts of one tag: one chart, or up to 20 classes,
+    charts of at most 5 classes (in class order, as even as can be), titled by their first and
+    last class."""
+    prefix = f"^{re.escape(tag)}/{re.escape(score)}/"
+    title = f"{tag}: {score} per class"
+    if len(tag_names) <= _MARKERS or len(tag_names) > _MAX_SPLIT:
+        return {title: prefix + "[^/]+$"}
+    count = math.ceil(len(tag_names) / _MARKERS)
+    size = math.ceil(len(tag_names) / count)
+    charts = {}
+    for start in range(0, len(tag_names), size):
+        part = range(start, min(start + size, len(tag_names)))
+        alternatives = "|".join(re.escape(tag_names[i]) for i in part)
+        charts[f"{title}, {names[part[0]]} to {names[part[-1]]}"] = f"{prefix}({alternatives})$"
+    return charts
+
+
+def _layout_charts(writer: Any, charts: dict[str, str]) -> None:
+    """Add charts to the writer's merged custom-scalars layout, and write the layout if it changed."""
     layout = _LAYOUTS.setdefault(writer, {})
-    charts = layout.setdefault(_LAYOUT_CATEGORY, {})
-    chart = ["Multiline", [regex]]
-    if charts.get(title) != chart:
-        charts[title] = chart
-        writer.add_custom_scalars({category: dict(c) for category, c in layout.items()})
+    category = layout.setdefault(_LAYOUT_CATEGORY, {})
+    changed = False
+    for title, regex in charts.items():
+        chart = ["Multiline", [regex]]
+        if category.get(title) != chart:
+            category[title] = chart
+            changed = True
+    if changed:
+        writer.add_custom_scalars({name: dict(c) for name, c in layout.items()})
 
 
 def _writer_of(logger: Any) -> Any:
@@ -189,7 +219,7 @@ class _Summary:
                 writer.add_scalar(f"{tag}/{self.score}/{name}", float(fbeta[c]), step)
                 writer.add_scalar(f"{tag}/precision/{name}", float(precision[c]), step)
                 writer.add_scalar(f"{tag}/recall/{name}", float(recall[c]), step)
-            _layout_chart(writer, f"{tag}: {self.score} per class", f"^{re.escape(tag)}/{self.score}/[^/]+$")
+            _layout_charts(writer, _per_class_charts(tag, self.score, self.names, self.tag_names))
         if self.confusion_matrix:
             image = confusion_matrix_image(metric.confusion_matrix(), self.names, normalize="true")
             writer.add_image(f"{tag}/confusion_matrix", image, step, dataformats="HWC")
@@ -306,9 +336,11 @@ class F1TensorboardHandler(BaseHandler):
             ``global_step_from_engine(trainer)`` on an evaluator so the points land on the
             trainer's epochs. Default: the engine's own counter for the event.
         per_class: write ``{tag}/{f1|fbeta}/{class}``, ``{tag}/precision/{class}``,
-            ``{tag}/recall/{class}`` and a custom-scalars chart with every class's F-score.
+            ``{tag}/recall/{class}`` and custom-scalars charts of the F-scores (one, or from 6
+            to 20 classes one per group of at most 5 classes, so that each has its own marker).
         confusion_matrix: write the image ``{tag}/confusion_matrix``.
-        report: write the text ``{tag}/classification_report``.
+        report: write the text ``{tag}/classification_report`` (listed by TensorBoard as
+            ``{tag}/classification_report/text_summary``).
         pr_curve: write ``{tag}/pr_curve`` (per label: ``{tag}/pr_curve/{label}``) for a metric built
             with ``num_thresholds``; ignored otherwise.
 
@@ -319,7 +351,7 @@ class F1TensorboardHandler(BaseHandler):
 
     Notes:
         TensorBoard shows only the last custom-scalars layout written to a run, so the handlers that
-        share a writer keep one merged layout (category "F-scores per class", one chart per tag)
+        share a writer keep one merged layout (category "F-scores per class", the charts of each tag)
         and rewrite it whenever a new chart joins. A layout of your own on the same writer would
         replace it.
 

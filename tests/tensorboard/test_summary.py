@@ -290,6 +290,29 @@ def test_one_merged_custom_scalars_layout(run):
         assert len(matched) == (2 if prefix == "val_binary" else NUM_CLASSES)
 
 
+@pytest.mark.parametrize(
+    ("num_classes", "groups"),
+    [(5, [5]), (6, [3, 3]), (10, [5, 5]), (12, [4, 4, 4]), (20, [5, 5, 5, 5]), (21, [21])],
+)
+def test_per_class_charts_hold_at_most_5_classes_up_to_20(num_classes, groups):
+    """TensorBoard draws a run's curves in one colour, each with its marker (5 kinds, then again):
+    with at most 5 classes in a chart, each class has a marker of its own."""
+    names = [f"c{i}" for i in range(num_classes)]
+    metric = MulticlassF1Score(num_classes, class_names=names)
+    metric.update((torch.arange(num_classes), torch.arange(num_classes)))
+    metric.compute()
+    writer = _RecordingWriter()
+    log_f1_summary(writer, metric, "val", 1, confusion_matrix=False, report=False)
+    [((layout,), _)] = writer.calls["add_custom_scalars"]
+    charts = layout["F-scores per class"]
+    tags = [f"val/f1/{name}" for name in names]
+    matched = [[t for t in tags if re.match(regex, t)] for _, [regex] in charts.values()]
+    assert [len(m) for m in matched] == groups
+    assert [t for m in matched for t in m] == tags  # every class once, in class order
+    if len(groups) > 1:
+        assert next(iter(charts)) == f"val: f1 per class, c0 to c{groups[0] - 1}"
+
+
 def test_pr_curves(run):
     acc, records = run["acc"], run["records"]
     tensor_tags = set(acc.Tags()["tensors"])
