@@ -107,6 +107,19 @@ METRICS: dict[str, tuple[str, Callable[[], Any]]] = {
         "segmentation",
         lambda: MulticlassFBetaScore(0.5, 3, average="weighted", ignore_index=255, zero_division=0.0),
     ),
+    # keep_confusion_matrix=False: per-class counts only, summed across processes
+    "multiclass_macro_counts": (
+        "multiclass",
+        lambda: MulticlassF1Score(
+            6, average="macro", zero_division=0.0, class_names=NAMES, keep_confusion_matrix=False
+        ),
+    ),
+    "segmentation_weighted_counts": (
+        "segmentation",
+        lambda: MulticlassFBetaScore(
+            0.5, 3, average="weighted", ignore_index=255, zero_division=0.0, keep_confusion_matrix=False
+        ),
+    ),
     "multilabel_samples": (
         "multilabel",
         lambda: MultilabelF1Score(4, average="samples", zero_division=0.0, from_logits=True),
@@ -124,11 +137,17 @@ def _results(metric: Any) -> dict[str, Any]:
 def _kept(metric: Any) -> dict[str, Any]:
     """What a handler on one process reads: the sums kept by the last compute()."""
     # per_class_counts: the protocol's read, as TensorBoard makes it
-    kept = {"cm": metric.confusion_matrix(), "report": metric.report(), "counts": metric.per_class_counts()}
+    kept = {"cm": metric.confusion_matrix()} if _keeps_matrix(metric) else {}
+    kept |= {"report": metric.report(), "counts": metric.per_class_counts()}
     # (not getattr: Ignite's Metric.__getattr__ answers any name with a MetricsLambda factory)
     if isinstance(metric, BinaryFBetaScore) and metric.num_thresholds:
         kept["curve"] = metric.curve()
     return kept
+
+
+def _keeps_matrix(metric: Any) -> bool:
+    """Whether the metric keeps a confusion matrix (every kind but keep_confusion_matrix=False)."""
+    return getattr(metric, "keep_confusion_matrix", True) is not False
 
 
 def _local_state(metric: Any) -> dict[str, torch.Tensor]:
@@ -360,7 +379,14 @@ def _expected(name: str, extra: bool) -> dict[str, Any]:
         counts = np.stack([tp, tp + cm[:, 0, 1], tp + cm[:, 1, 0]])
     else:
         counts = np.stack([np.diag(cm), cm.sum(0), cm.sum(1)])
-    order = ["compute", "cm", "report", "counts", *[key for key in expected if key == "curve"]]
+    keeps = not name.endswith("_counts")  # the keep_confusion_matrix=False metrics give no "cm"
+    order = [
+        "compute",
+        *(["cm"] if keeps else []),
+        "report",
+        "counts",
+        *[key for key in expected if key == "curve"],
+    ]
     return {key: counts if key == "counts" else expected[key] for key in order}
 
 
@@ -387,6 +413,7 @@ def _expected_results(name: str, extra: bool) -> dict[str, Any]:
     true, pred = _flat_multiclass(y_pred, y)
     num_classes = y_pred.shape[1]
     labels = list(range(num_classes))
+    name = name.removesuffix("_counts")  # the same scores with or without the kept matrix
     if name == "multiclass_none":
         value: Any = fbeta_score(
             y_true=true, y_pred=pred, beta=1.0, average=None, labels=labels, zero_division=0.0
@@ -469,8 +496,12 @@ def test_compute_does_not_overwrite_the_local_state(ranks: list[dict[str, Any]],
         _same(state["local_after"][name], state["local_before"][name], f"rank{state['rank']}.{name}")
     if METRICS[name][0] in ("binary", "multiclass", "segmentation"):
         # the local counts are this rank's own: they add up to the global confusion matrix
-        total = sum(state["local_before"][name]["_cm"] for state in ranks)
-        assert torch.equal(total, ranks[0]["first"][name]["cm"])
+        if name.endswith("_counts"):  # keep_confusion_matrix=False: (3, C) per-class counts
+            total = sum(state["local_before"][name]["_counts"] for state in ranks)
+            assert torch.equal(total, ranks[0]["first"][name]["counts"])
+        else:
+            total = sum(state["local_before"][name]["_cm"] for state in ranks)
+            assert torch.equal(total, ranks[0]["first"][name]["cm"])
 
 
 def test_rank0_only_calls_make_no_collective_call(ranks: list[dict[str, Any]]) -> None:

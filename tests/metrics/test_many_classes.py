@@ -1,0 +1,221 @@
+"""Many classes (issue 11): per-class counts give scikit-learn's numbers at any C, with or without
+the C x C matrix.
+
+- Hypothesis parity on raw data for C up to a few thousand, with and without the kept matrix:
+  ``labels`` subsets (absent classes included), ``ignore_index``, every ``average`` and
+  ``zero_division``, the report, the warnings in order.
+- The grouping of classes by equal counts (both of its paths) and large counts.
+- C = 100,000 end to end on a small batch: constant-size state, scikit-learn's results, report keys.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from _cases import AVERAGES_MULTICLASS, Case, betas, multiclass_case, n_examples, seeds, zero_divisions
+from _reference import (
+    assert_close,
+    assert_unit_interval,
+    is_nan,
+    record_warnings,
+    sklearn_fbeta,
+    sklearn_report,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ignite.exceptions import NotComputableError
+from sklearn.metrics import fbeta_score
+
+from ignite_f1 import MulticlassF1Score, MulticlassFBetaScore
+from ignite_f1._scores import _distinct_columns, classification_report_dict, multiclass_fbeta
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@st.composite
+def many_class_cases(draw: st.DrawFn) -> Case:
+    """Multi-class cases with up to a few thousand classes, most of them absent."""
+    c = draw(st.one_of(st.integers(2, 12), st.sampled_from([64, 700, 1500, 3000])))
+    seed = draw(seeds)
+    rng = np.random.default_rng(seed)
+    labels = None
+    if draw(st.booleans()):  # a subset in any order: classes that occur and classes that do not
+        labels = rng.choice(c, size=draw(st.integers(1, min(c, 40))), replace=False).tolist()
+    ignore_index = draw(st.sampled_from([None, -100, 255, c, c + 7, 0, c - 1]))
+    n = draw(st.integers(1, 60 if c > 12 else 120))
+    input = draw(st.sampled_from(["logits", "labels"]))
+    return multiclass_case(
+        seed=seed,
+        n=n,
+        num_classes=c,
+        beta=draw(betas),
+        average=draw(st.sampled_from(AVERAGES_MULTICLASS)),
+        labels=labels,
+        ignore_index=ignore_index,
+        zero_division=draw(zero_divisions),
+        class_names=draw(st.booleans()),
+        input=input,
+        ties=draw(st.booleans()) if c <= 12 else False,
+        score_dtype=torch.float32 if input == "logits" else torch.int64,
+        present_true=draw(st.integers(1, min(c, 30))),
+        present_pred=draw(st.integers(1, min(c, 30))),
+        agreement=draw(st.sampled_from([0.0, 0.5, 0.9, 1.0])),
+        ignore_rate=draw(st.sampled_from([0.0, 0.3, 1.0])),
+        cuts=draw(st.lists(st.integers(0, n), max_size=4)),
+        validate_args=draw(st.booleans()),
+    )
+
+
+def check_parity_both_ways(case: Case) -> None:
+    """With and without the kept matrix: the same per-class counts, scores, report and warnings as
+    scikit-learn on all the data."""
+    results = {}
+    for keep in (True, False):
+        metric = case.run(case.metric(keep_confusion_matrix=keep))
+        assert metric.keep_confusion_matrix is keep
+        if case.num_samples == 0:
+            for method in (metric.compute, metric.report, metric.per_class_counts):
+                with pytest.raises(NotComputableError):
+                    method()
+            continue
+        cm = case.expected_confusion_matrix()
+        counts = metric.per_class_counts()
+        assert counts.tolist() == [np.diag(cm).tolist(), cm.sum(0).tolist(), cm.sum(1).tolist()]
+        if keep:
+            assert np.array_equal(metric.confusion_matrix().numpy(), cm)
+        result, caught = record_warnings(metric.compute)
+        expected, expected_caught = record_warnings(case.expected)
+        assert_close(result, expected)
+        assert caught == expected_caught
+        assert_unit_interval(result, allow_nan=is_nan(case.kwargs["zero_division"]))
+        report, caught = record_warnings(metric.report)
+        expected_report, expected_caught = record_warnings(case.expected_report)
+        assert_close(report, expected_report)
+        assert caught == expected_caught
+        results[keep] = (result, report)
+    if results:
+        assert_close(results[False][0], results[True][0], tol=0.0)
+        assert_close(results[False][1], results[True][1], tol=0.0)
+
+
+@settings(max_examples=n_examples(3))
+@given(case=many_class_cases())
+def test_parity_with_and_without_the_matrix_up_to_thousands_of_classes(case: Case) -> None:
+    check_parity_both_ways(case)
+
+
+@pytest.mark.parametrize("average", AVERAGES_MULTICLASS, ids=str)
+@pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, math.nan], ids=str)
+def test_fixed_parity_with_absent_classes_and_labels(average: str | None, zero_division: Any) -> None:
+    # 2000 classes, targets and predictions among 5 of them; labels mix present and absent classes
+    for labels in (None, [1999, 3, 0, 17], list(range(2000))):
+        case = multiclass_case(
+            seed=11,
+            n=80,
+            num_classes=2000,
+            average=average,
+            labels=labels,
+            ignore_index=-100,
+            zero_division=zero_division,
+            present_true=5,
+            present_pred=5,
+            ignore_rate=0.3,
+            cuts=(10, 10, 50),
+        )
+        check_parity_both_ways(case)
+
+
+# --------------------------------------------------------------------------- grouping by equal counts
+
+
+@pytest.mark.parametrize("scale", [1, 10**12], ids=["small_counts-bincount", "large_counts-sort"])
+def test_distinct_columns_group_classes_with_equal_counts(scale: int) -> None:
+    rng = np.random.default_rng(3)
+    pp, ap = rng.integers(0, 6, 5000) * scale, rng.integers(0, 6, 5000) * scale
+    tp = np.minimum(pp, ap) // 2
+    kept = np.stack([tp, pp, ap])
+    columns, of_class, size = _distinct_columns(kept)
+    assert np.array_equal(columns[:, of_class], kept)  # every class finds its counts
+    assert len({tuple(c) for c in columns.T}) == columns.shape[1]  # each triple once
+    assert size.tolist() == np.bincount(of_class, minlength=columns.shape[1]).tolist()
+
+
+def test_large_counts_give_sklearns_scores() -> None:
+    # counts past 2^32 (a long run): the cells of the matrix as weighted samples are the reference
+    cm = np.array([[3, 1, 0], [2, 5, 1], [0, 0, 4]], dtype=np.int64) * (10**11 + 7)
+    cm[2, 0] = 1
+    true, pred = np.nonzero(cm)
+    counts = torch.tensor(np.stack([np.diag(cm), cm.sum(0), cm.sum(1)]))
+    for average in AVERAGES_MULTICLASS:
+        expected = fbeta_score(
+            y_true=true,
+            y_pred=pred,
+            sample_weight=cm[true, pred],
+            beta=2.0,
+            average=average,
+            labels=[0, 1, 2],
+        )
+        assert_close(multiclass_fbeta(counts, 2.0, average, [0, 1, 2], 0.0), expected)
+    report = classification_report_dict(counts, [0, 1, 2], None, 0.0)
+    assert report["2"]["support"] == float(cm[2].sum())
+
+
+# --------------------------------------------------------------------------- 100,000 classes
+
+
+def test_one_hundred_thousand_classes_end_to_end() -> None:
+    num_classes = 100_000
+    metric = MulticlassF1Score(num_classes, average=None, zero_division=0.0)
+    assert metric.keep_confusion_matrix is False  # the default above 1024 classes
+    assert dict(metric.state_dict()["__metric_state_per_rank"][0])["_counts"].shape == (3, num_classes)
+    g = torch.Generator().manual_seed(0)
+    truth = torch.tensor([5, 99_999, 7, 7, 123, 50_000, 5, 0])
+    scores = torch.randn(8, num_classes, generator=g)
+    hard = torch.tensor([5, 99_999, 7, 8, 123, 0, 6, 0])  # 5 hits, 3 misses
+    scores[torch.arange(8), hard] = 10.0
+    metric.update((scores[:3], truth[:3]))
+    metric.update((scores[3:], truth[3:]))
+    state = metric.state_dict()["__metric_state_per_rank"][0]
+    assert [tuple(t.shape) for t in state.values()] == [(3, num_classes)]  # constant size: 2.4 MB
+    assert sum(t.numel() * t.element_size() for t in state.values()) == 2_400_000
+
+    y, p = truth.numpy(), hard.numpy()
+    per_class = metric.compute()
+    expected = fbeta_score(
+        y_true=y, y_pred=p, beta=1.0, average=None, labels=np.arange(num_classes), zero_division=0.0
+    )
+    assert isinstance(per_class, torch.Tensor) and per_class.shape == (num_classes,)
+    assert_close(per_class, expected)
+    # 0: tp 1, fp 1 (the 50_000 predicted 0); 5: tp 1, fn 1; 7: tp 1, fn 1; 123 and 99_999: perfect
+    assert per_class[[0, 5, 7, 123, 99_999]].tolist() == pytest.approx([2 / 3, 2 / 3, 2 / 3, 1.0, 1.0])
+    for average in ("micro", "macro", "weighted"):
+        averaged = MulticlassF1Score(num_classes, average=average, zero_division=0.0)
+        averaged.load_state_dict(metric.state_dict())
+        value = averaged.compute()
+        # labels=None: the averages count the 9 classes that occur (scikit-learn's rule)
+        assert value == pytest.approx(
+            sklearn_fbeta(
+                y_true=y, y_pred=p, beta=1.0, kind="multiclass", average=average, zero_division=0.0
+            ),
+            abs=1e-12,
+        )
+
+    report = metric.report()
+    assert list(report)[:3] == ["0", "1", "2"] and len(report) == num_classes + 3
+    assert list(report)[-3:] == ["accuracy", "macro avg", "weighted avg"]
+    assert report["accuracy"] == 5 / 8 and report["7"]["support"] == 2.0
+    assert_close(
+        report,
+        sklearn_report(y_true=y, y_pred=p, labels=range(num_classes), zero_division=0.0),
+    )
+    with pytest.raises(RuntimeError, match="keep_confusion_matrix=False"):
+        metric.confusion_matrix()
+
+
+def test_one_hundred_thousand_classes_with_the_matrix_is_refused_naming_the_flag() -> None:
+    with pytest.raises(ValueError, match=r"build the metric with keep_confusion_matrix=False"):
+        MulticlassFBetaScore(1.0, 100_000, keep_confusion_matrix=True)
