@@ -1,0 +1,115 @@
+"""``keep_confusion_matrix`` of the multi-class metrics: the resolved choice, what each mode keeps
+and refuses, state dicts in both modes, and the per-class counts update (``_counts.add_class_counts``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from ignite.exceptions import NotComputableError
+
+from ignite_f1 import MulticlassF1Score, MulticlassFBetaScore
+from ignite_f1._counts import add_class_counts, add_confusion, confusion_class_counts
+
+
+@pytest.mark.parametrize(
+    ("num_classes", "given", "resolved"),
+    [
+        pytest.param(1024, None, True, id="default-1024-keeps"),
+        pytest.param(1025, None, False, id="default-1025-counts_only"),
+        pytest.param(3, False, False, id="false"),
+        pytest.param(5000, True, True, id="true"),
+        pytest.param(3, np.bool_(False), False, id="numpy_bool"),
+    ],
+)
+def test_keep_confusion_matrix_resolves_to_a_bool(num_classes: int, given: Any, resolved: bool) -> None:
+    metric = MulticlassF1Score(num_classes, keep_confusion_matrix=given)
+    assert metric.keep_confusion_matrix is resolved
+    state = metric.state_dict()["__metric_state_per_rank"][0]
+    shapes = {name: tuple(value.shape) for name, value in state.items()}
+    assert shapes == ({"_cm": (num_classes, num_classes)} if resolved else {"_counts": (3, num_classes)})
+
+
+@pytest.mark.parametrize("value", ["False", 0, 1, "auto"])
+def test_keep_confusion_matrix_must_be_a_bool_or_none(value: Any) -> None:
+    with pytest.raises(TypeError, match=r"Argument `keep_confusion_matrix` must be None, True or False"):
+        MulticlassFBetaScore(1.0, 3, keep_confusion_matrix=value)
+
+
+def _fed(keep: bool, **kwargs: Any) -> MulticlassF1Score:
+    metric = MulticlassF1Score(4, keep_confusion_matrix=keep, **kwargs)
+    metric.update((torch.tensor([0, 1, 1, 2, 3, 0]), torch.tensor([0, 1, 2, 2, 3, 1])))
+    return metric
+
+
+def test_without_the_matrix_everything_but_confusion_matrix_works() -> None:
+    kept, light = _fed(True, average=None), _fed(False, average=None)
+    assert torch.equal(light.compute(), kept.compute())
+    assert light.report() == kept.report()
+    assert torch.equal(light.per_class_counts(), kept.per_class_counts())
+    assert light.scored_classes() == kept.scored_classes() == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError, match=r"keep_confusion_matrix=False .* keep_confusion_matrix=True"):
+        light.confusion_matrix()
+    light.reset()
+    with pytest.raises(RuntimeError, match="keep_confusion_matrix"):  # the flag first, whatever the counts
+        light.confusion_matrix()
+    with pytest.raises(NotComputableError):
+        light.compute()
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["matrix", "counts"])
+def test_state_dict_round_trips(keep: bool) -> None:
+    source = _fed(keep, average="weighted", ignore_index=-1)
+    saved = source.state_dict()
+    source.update((torch.tensor([3]), torch.tensor([0])))  # a later update does not reach the snapshot
+    restored = MulticlassF1Score(4, average="weighted", ignore_index=-1, keep_confusion_matrix=keep)
+    restored.load_state_dict(saved)
+    assert restored.compute() == _fed(keep, average="weighted").compute()
+    assert torch.equal(restored.per_class_counts(), _fed(keep).per_class_counts())
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["matrix_into_counts", "counts_into_matrix"])
+def test_a_state_of_the_other_mode_is_refused_naming_the_flag(keep: bool) -> None:
+    saved = _fed(keep).state_dict()
+    target = MulticlassF1Score(4, keep_confusion_matrix=not keep)
+    target.update((torch.tensor([1]), torch.tensor([1])))
+    before = target.per_class_counts()
+    with pytest.raises(
+        ValueError,
+        match=rf"from a MulticlassF1Score with keep_confusion_matrix={not keep} like this one, got the "
+        rf"state of one built with keep_confusion_matrix={keep} .*: build this metric with "
+        rf"keep_confusion_matrix={keep}",
+    ):
+        target.load_state_dict(saved)
+    assert torch.equal(target.per_class_counts(), before)  # left as it was
+
+
+def test_a_rejected_batch_leaves_the_counts_untouched() -> None:
+    metric = _fed(False)
+    before = metric.state_dict()
+    with pytest.raises(ValueError):
+        metric.update((torch.tensor([0, 9]), torch.tensor([0, 1])))
+    assert torch.equal(
+        metric.state_dict()["__metric_state_per_rank"][0]["_counts"],
+        before["__metric_state_per_rank"][0]["_counts"],
+    )
+
+
+@pytest.mark.parametrize("ignored", [None, 10, 10**6], ids=["none", "past_C", "far_past_C"])
+def test_add_class_counts_equals_the_confusion_matrix_class_counts(ignored: int | None) -> None:
+    g = torch.Generator().manual_seed(5)
+    num_classes = 10
+    target = torch.randint(0, num_classes, (500,), generator=g)
+    pred = torch.randint(0, num_classes, (500,), generator=g)
+    if ignored is not None:  # skipped pairs: targets >= C, as format_multiclass gives them
+        target[::3] = ignored
+    cm = torch.zeros(num_classes, num_classes, dtype=torch.int64)
+    counts = torch.zeros(3, num_classes, dtype=torch.int64)
+    for part in range(0, 500, 128):  # several batches, and an empty one
+        add_confusion(cm, target[part : part + 128], pred[part : part + 128])
+        add_class_counts(counts, target[part : part + 128], pred[part : part + 128])
+    add_class_counts(counts, target[:0], pred[:0])
+    assert torch.equal(counts, confusion_class_counts(cm))
+    assert int(counts[2].sum()) == int((target < num_classes).sum())
