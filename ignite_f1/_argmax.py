@@ -17,12 +17,20 @@ first NaN in a row holding NaN, from two vectorised passes and two reductions ov
    of all, so ``amax`` of these keys is ``base + C - c*`` where ``base`` is the key of ``m + s``,
    and ``c* = base + C - amax``.
 
-Rows holding NaN come out wrong; they are rare (validation rejects them), so :func:`argmax` looks
-for NaN in the maxima it returns anyway and recomputes such a batch with ``torch.max``.
+Rows holding NaN come out wrong, and so can rows whose maximum is below the smallest normal float
+in magnitude (zero or denormal) when ``torch.set_flush_denormal(True)`` is on: the flag is per
+thread, so ops run by different threads disagree on whether denormals equal zero, and
+``torch.argmax`` itself answers by the thread that ran each row. Both kinds of row show in the maxima
+(:func:`check_value`): a batch holding one is recomputed with ``torch.argmax``, whose answer is the
+reference. On real scores neither happens, and the check is one reduction of the (N,) maxima.
 
-The fast path is taken on the CPU for float32 / float64 scores, chunk by chunk so that temporaries
-stay in cache. Elsewhere it is ``torch.max(dim)``: on an accelerator (where the arg-max is fast), for
-half precision, and for fewer than ``MIN_CLASSES`` classes in the last dimension.
+The fast path is taken on the CPU for float32 / float64 scores, chunk by chunk. Each chunk holds at
+most :data:`SERIAL` scores when torch runs more than one thread, so that no op of the path opens a
+parallel region (a region stalls for milliseconds whenever a worker thread is descheduled on a busy
+machine, and the path issues about ten ops per chunk); with one thread, chunks of :data:`CHUNK`
+scores keep the temporaries in cache. Elsewhere it is ``torch.argmax``: on an accelerator (where the
+arg-max is fast), for half precision, and for fewer than ``MIN_CLASSES`` classes in the last
+dimension, where it is as fast.
 """
 
 from __future__ import annotations
@@ -35,7 +43,12 @@ MIN_CLASSES = 32
 """Below this many classes in the last dimension ((N, C) scores), ``torch.max(dim)`` is as fast."""
 
 CHUNK = 1 << 19
-"""Scores handled per chunk (2 MB of float32): the temporaries stay in cache and are not page-faulted."""
+"""Scores handled per chunk with one thread (2 MB of float32): temporaries stay in cache."""
+
+SERIAL = 1 << 15
+"""Scores handled per chunk with several threads: torch's grain size, below which an op runs serially."""
+
+_TINY = {dtype: torch.finfo(dtype).tiny for dtype in (torch.float32, torch.float64)}
 
 _BITS = {torch.float32: torch.int32, torch.float64: torch.int64}
 _REVERSED: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
@@ -52,17 +65,16 @@ def _reversed_indices(num_classes: int, dtype: torch.dtype, device: torch.device
 
 
 def _argmax_chunk(x: torch.Tensor, reverse: torch.Tensor, out: torch.Tensor, top: torch.Tensor) -> None:
-    """Arg-max over dim 1 of a (A, C, B) float chunk into ``out`` (A, B) int64; maxima into ``top``."""
-    maximum = torch.amax(x, dim=1, keepdim=True)
-    top.copy_(maximum.squeeze(1))
+    """Arg-max over dim 1 of a (A, C, B) float chunk into ``out`` (A, 1, B) int64; maxima into ``top``."""
+    maximum = torch.amax(x, dim=1, keepdim=True, out=top)
     largest = torch.finfo(x.dtype).max
-    shift = torch.rsub(maximum, 0.0).clamp_(-largest, largest)  # -m (finite), +0.0 for m = +-0.0
+    shift = torch.neg(maximum).clamp_(-largest, largest)  # -m (finite), +0.0 for m = +-0.0
     key = torch.add(x, shift).view(reverse.dtype).add_(reverse)
-    base = torch.add(maximum, shift).view(reverse.dtype).squeeze(1)  # the key of a maximum, less C - c
-    out.copy_(base.add_(x.shape[1]).sub_(torch.amax(key, dim=1)))
+    base = torch.add(maximum, shift).view(reverse.dtype)  # the key of a maximum, less C - c
+    torch.sub(base.add_(x.shape[1]), torch.amax(key, dim=1, keepdim=True), out=out)
 
 
-def _uses_torch_max(scores: torch.Tensor, dim: int) -> bool:
+def _uses_torch_argmax(scores: torch.Tensor, dim: int) -> bool:
     num_classes = scores.shape[dim]
     return (
         (dim == scores.ndim - 1 and num_classes < MIN_CLASSES)
@@ -73,41 +85,65 @@ def _uses_torch_max(scores: torch.Tensor, dim: int) -> bool:
     )
 
 
-def argmax(scores: torch.Tensor, dim: int = 1, exact_nan: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """The index of the maximal score along ``dim`` and the maximal score, as ``torch.max(scores, dim)``.
+def argmax_unchecked(
+    scores: torch.Tensor, dim: int = 1
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """:func:`argmax` without its check: ``(indices, maxima, check)``, ``check`` for :func:`settle`.
 
-    Args:
-        scores: a float tensor with at least one entry along ``dim``.
-        dim: the class dimension.
-        exact_nan: give the first NaN's index in rows holding NaN, as ``torch.max`` does. A caller
-            that rejects NaN scores anyway (looking at the maxima) can skip that check.
-
-    Returns:
-        ``(indices, maxima)``: int64 indices (first maximal index on ties; first NaN in a row that
-        holds NaN) and the maxima (NaN for a row holding NaN), both with ``dim`` removed.
+    ``check`` is ``None`` when the indices are ``torch.argmax``'s own (nothing to check; ``maxima``
+    is then ``None`` too: a caller looking for NaN reads ``scores.amax()``, one op); otherwise a 0-d
+    tensor the caller reads (with its other values, in one read) and hands to :func:`settle`, and
+    ``maxima`` hold the row maxima, NaN in rows holding NaN.
     """
-    if _uses_torch_max(scores, dim):
-        maxima, indices = torch.max(scores, dim=dim)
-        return indices, maxima
+    if _uses_torch_argmax(scores, dim):
+        return torch.argmax(scores, dim=dim), None, None
     num_classes = scores.shape[dim]
     shape = scores.shape[:dim] + scores.shape[dim + 1 :]
     outer, inner = math.prod(scores.shape[:dim]), math.prod(scores.shape[dim + 1 :])
     x = scores.reshape(outer, num_classes, inner)
-    indices = torch.empty(outer, inner, dtype=torch.int64)
-    maxima = torch.empty(outer, inner, dtype=scores.dtype)
+    indices = torch.empty(outer, 1, inner, dtype=torch.int64)
+    top = torch.empty(outer, 1, inner, dtype=scores.dtype)
     reverse = _reversed_indices(num_classes, _BITS[scores.dtype], scores.device)
-    per_chunk = max(1, CHUNK // num_classes)
+    per_chunk = max(1, (CHUNK if torch.get_num_threads() == 1 else SERIAL) // num_classes)
     if inner >= per_chunk:  # (N, C, H, W): split the positions of each sample
         for a in range(outer):
             for b in range(0, inner, per_chunk):
                 s = slice(b, b + per_chunk)
-                _argmax_chunk(x[a : a + 1, :, s], reverse, indices[a : a + 1, s], maxima[a : a + 1, s])
+                _argmax_chunk(x[a : a + 1, :, s], reverse, indices[a : a + 1, :, s], top[a : a + 1, :, s])
     else:  # (N, C), or few positions: split the samples
         rows = max(1, per_chunk // inner)
-        for a in range(0, outer, rows):
-            s = slice(a, a + rows)
-            _argmax_chunk(x[s], reverse, indices[s], maxima[s])
-    if exact_nan and torch.isnan(maxima.sum()) and torch.isnan(maxima).any():
-        maxima, indices = torch.max(scores, dim=dim)  # a row holds NaN: its index is the first NaN's
-        return indices, maxima
-    return indices.view(shape), maxima.view(shape)
+        if rows >= outer:
+            _argmax_chunk(x, reverse, indices, top)
+        else:
+            for a in range(0, outer, rows):
+                s = slice(a, a + rows)
+                _argmax_chunk(x[s], reverse, indices[s], top[s])
+    top = top.view(shape)
+    return indices.view(shape), top, top.abs().amin()  # NaN, or below the smallest normal: see settle
+
+
+def settle(scores: torch.Tensor, dim: int, indices: torch.Tensor, check: float | None) -> torch.Tensor:
+    """The exact indices: ``indices``, or ``torch.argmax``'s when ``check`` (read from
+    :func:`argmax_unchecked`) shows a row holding NaN or a maximum below the smallest normal float."""
+    if check is None or check >= _TINY[scores.dtype]:  # False for NaN
+        return indices
+    return torch.argmax(scores, dim=dim)
+
+
+def argmax(scores: torch.Tensor, dim: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """The index of the maximal score along ``dim`` and the maximal score, exactly as ``torch.argmax``.
+
+    Args:
+        scores: a float tensor with at least one entry along ``dim``.
+        dim: the class dimension.
+
+    Returns:
+        ``(indices, maxima)``: int64 indices, those of ``torch.argmax(scores, dim)`` (first maximal
+        index on ties; first NaN in a row that holds NaN; the same answer with
+        ``torch.set_flush_denormal(True)``), and the maxima (NaN for a row holding NaN), both with
+        ``dim`` removed.
+    """
+    indices, top, check = argmax_unchecked(scores, dim)
+    if top is None:
+        top = scores.gather(dim, indices.unsqueeze(dim)).squeeze(dim)  # NaN in a row holding NaN
+    return settle(scores, dim, indices, None if check is None else check.item()), top

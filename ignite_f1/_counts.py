@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import torch
 
-# [pp, ap, tp] @ _BINARY_CELLS + [n, 0, 0, 0] = [tn, fp, fn, tp]: tn = n - pp - ap + tp, fp = pp - tp,
+# [tn, fp, fn, tp] = _BINARY_CELLS @ [pp, ap, tp] + [n, 0, 0, 0]: tn = n - pp - ap + tp, fp = pp - tp,
 # fn = ap - tp
-_BINARY_CELLS = ((-1, 1, 0, 0), (-1, 0, 1, 0), (1, -1, -1, 1))
+_BINARY_CELLS = ((-1, -1, 1), (1, 0, -1), (0, 1, -1), (0, 0, 1))
+_EXACT_FLOAT32 = 1 << 24
+"""Float32 holds every integer below this exactly: sums of that many 0/1 values are exact."""
+CODES_MAX = 1 << 11
+"""Binary batches up to this size (on the CPU) are counted with one ``bincount`` of the cell codes
+``2 * y + pred``: four operations where the float sums take eleven, and each costs microseconds of
+fixed overhead. Above it the float sums read the batch faster (measured: benchmarks/results.md)."""
 _CONSTANTS: dict[tuple[object, ...], torch.Tensor] = {}
 
 
@@ -27,22 +33,47 @@ def _constant(
     return tensor
 
 
-def binary_counts(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """The 2 x 2 confusion matrix ``[[tn, fp], [fn, tp]]`` (int64) of flat 0/1 inputs.
+def _zero_one(values: torch.Tensor, cut: float | None, dtype: torch.dtype) -> torch.Tensor:
+    """0/1 floats: ``values >= cut`` for scores, the labels themselves (converted) for ``cut=None``."""
+    if cut is None:
+        return values.to(dtype)
+    return torch.ge(values, cut, out=torch.empty(values.shape, dtype=dtype, device=values.device))
 
-    ``pred`` and ``target``: 0/1 floats as :func:`ignite_f1._inputs.format_binary` gives them (or
-    booleans): two sums and one dot product, exact while the batch is small enough for the dtype
-    (format_binary picks float64 past 2^24 elements), combined into the four cells in int64.
+
+def binary_counts(pred: torch.Tensor, target: torch.Tensor, cut: float | None = None) -> torch.Tensor:
+    """The 2 x 2 confusion matrix ``[[tn, fp], [fn, tp]]`` (int64) of a flat binary batch.
+
+    ``pred``: float scores, predicted positive at or above ``cut`` (the threshold in score space),
+    or 0/1 labels (integer, bool or float) with ``cut=None``; ``target``: 0/1 labels. Both flat, as
+    :func:`ignite_f1._inputs.format_binary` gives them.
+
+    Small batches on the CPU (up to :data:`CODES_MAX` samples, integer or bool targets) are counted
+    with one ``bincount`` of the cell codes ``2 * target + pred``. Others are thresholded into 0/1
+    floats and counted by two sums and one dot product, exact while the batch is small enough for
+    the dtype (float32 below 2^24 elements, float64 above), combined into the four cells in int64.
+    Off the CPU ``bincount`` is never used: sizing its output reads the largest code on the host.
+    Labels other than 0 and 1 (possible only without validation) give wrong counts, or an error.
     """
-    if pred.dtype != target.dtype or not pred.is_floating_point():
-        pred, target = pred.to(torch.float64), target.to(torch.float64)
+    n = target.numel()
+    if n <= CODES_MAX and target.device.type == "cpu" and not target.is_floating_point():
+        if cut is not None:
+            pred = torch.ge(pred, cut)
+        elif pred.is_floating_point():
+            pred = pred.to(torch.int64)
+        # bool + bool is logical: the targets count as bytes
+        codes = torch.add(pred, target.view(torch.uint8) if target.dtype == torch.bool else target, alpha=2)
+        counts = torch.bincount(codes, minlength=4)
+        return (counts if counts.numel() == 4 else counts[:4]).view(2, 2)
+    dtype = torch.float32 if n < _EXACT_FLOAT32 else torch.float64
+    pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
     # pp, ap, tp: each sum is exact in its dtype; combining them is not (-pp - ap passes 2^24, where
     # float32 stops holding every integer, for batches over 2^23), so it is done in int64
     sums = torch.stack([pred.sum(), target.sum(), torch.dot(pred, target)]).to(torch.int64)
     cells = _constant(("binary cells",), _BINARY_CELLS, torch.int64, sums.device)
-    counts = (sums.unsqueeze(1) * cells).sum(0)  # not mv: CUDA has no integer matrix products
-    counts[0] += pred.numel()
-    return counts.view(2, 2)
+    # CUDA has no integer matrix products
+    counts = torch.mv(cells, sums) if sums.device.type == "cpu" else (cells * sums).sum(1)
+    first = _constant(("first cell",), (1, 0, 0, 0), torch.int64, sums.device)
+    return counts.add_(first, alpha=n).view(2, 2)
 
 
 def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) -> None:
@@ -110,12 +141,14 @@ def multilabel_confusion(label_counts: torch.Tensor, num_samples: torch.Tensor) 
 
 
 def multilabel_counts(
-    pred: torch.Tensor, target: torch.Tensor, beta: float
+    pred: torch.Tensor, target: torch.Tensor, beta: float, cut: float | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-label and per-sample statistics of (N, L) 0/1 inputs.
+    """Per-label and per-sample statistics of an (N, L) multilabel batch.
 
-    ``pred`` and ``target``: 0/1 floats as :func:`ignite_f1._inputs.format_multilabel` gives them
-    (or booleans); sums of them are exact (see there).
+    ``pred``: float scores, predicted positive at or above ``cut``, or 0/1 labels with ``cut=None``;
+    ``target``: 0/1 labels, as :func:`ignite_f1._inputs.format_multilabel` gives them. They are
+    counted as 0/1 floats (float32 while every sum has fewer than 2^24 terms, float64 otherwise),
+    whose sums are exact.
 
     Returns:
         ``label_counts``: int64 (3, L), the per-label true positives, predicted positives and actual
@@ -127,28 +160,50 @@ def multilabel_counts(
     Notes:
         A per-sample ratio is undefined only when its denominator is 0, and then its true
         positives are 0 too, so dividing by the denominator raised to half the smallest positive one
-        gives the defined ratios and 0 elsewhere, in one pass. F-beta with ``beta = 1`` is F1.
+        (``min(1, beta^2)``) gives the defined ratios and 0 elsewhere, in one pass. The numerators
+        ``tp, tp, 2 tp, (1 + b^2) tp`` and denominators ``pp, ap, pp + ap, b^2 ap + pp`` of the
+        four ratios come from one matrix product of the per-sample (tp, pp, ap), so that the batch
+        costs a fixed, small number of operations. F-beta with ``beta = 1`` is F1.
     """
-    if pred.dtype != target.dtype or not pred.is_floating_point():
-        pred, target = pred.to(torch.float64), target.to(torch.float64)
-    hits = pred * target
-    label_counts = torch.stack([hits.sum(0), pred.sum(0), target.sum(0)]).to(torch.int64)
-    tp, pp, ap = torch.stack([hits.sum(1), pred.sum(1), target.sum(1)]).to(torch.float64)
+    dtype = torch.float32 if max(target.shape) < _EXACT_FLOAT32 else torch.float64
+    pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
+    stacked = torch.stack([pred * target, pred, target])  # (3, N, L): hits, predicted, actual
+    label_counts = stacked.sum(1).to(torch.int64)
+    per_sample = stacked.sum(2, dtype=torch.float64)  # (3, N): tp, pp, ap
+    beta2 = beta * beta
+    smallest = min(1.0, beta2) / 2  # a positive denominator is at least min(1, b^2)
+    if smallest == 0:  # b^2 underflows to 0: F-beta's denominator is pp alone, and may be 0
+        return label_counts, *_sample_sums_underflow(per_sample, beta2)
+    weights = _constant(("sample ratios", beta2), _ratio_weights(beta2), torch.float64, per_sample.device)
+    numerators, denominators = torch.mm(weights, per_sample).view(2, 4, -1).unbind(0)
+    sums = torch.div(numerators, denominators.clamp(min=smallest)).sum(1)
+    defined = torch.count_nonzero(denominators[:3], dim=1)  # the F-beta row is defined with F1's
+    return label_counts, sums, defined
+
+
+def _ratio_weights(beta2: float) -> tuple[tuple[float, float, float], ...]:
+    """(8, 3) weights on (tp, pp, ap): the numerators, then the denominators, of P, R, F1, F-beta."""
+    return (
+        (1.0, 0.0, 0.0),
+        (1.0, 0.0, 0.0),
+        (2.0, 0.0, 0.0),
+        (1.0 + beta2, 0.0, 0.0),
+        (0.0, 1.0, 0.0),
+        (0.0, 0.0, 1.0),
+        (0.0, 1.0, 1.0),
+        (0.0, 1.0, beta2),
+    )
+
+
+def _sample_sums_underflow(per_sample: torch.Tensor, beta2: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-sample sums and defined counts when ``beta^2`` underflows to 0 (a rare, slower path)."""
+    tp, pp, ap = per_sample
     either = ap + pp
-    precision = (tp / pp.clamp(min=0.5)).sum()  # counts are integers: a positive one is >= 1
+    precision = (tp / pp.clamp(min=0.5)).sum()
     recall = (tp / ap.clamp(min=0.5)).sum()
     f1 = ((2.0 * tp) / either.clamp(min=0.5)).sum()
-    fbeta = f1 if beta == 1.0 else _fbeta_sum(tp, pp, ap, beta * beta)
-    defined = torch.stack([torch.count_nonzero(pp), torch.count_nonzero(ap), torch.count_nonzero(either)])
-    return label_counts, torch.stack([precision, recall, f1, fbeta]), defined
-
-
-def _fbeta_sum(tp: torch.Tensor, pp: torch.Tensor, ap: torch.Tensor, beta2: float) -> torch.Tensor:
-    """Sum of the defined per-sample F-beta = (1 + b^2) tp / (b^2 ap + pp) (undefined when ap = pp = 0)."""
-    numerators = (1.0 + beta2) * tp
-    denominators = beta2 * ap + pp
-    smallest = min(1.0, beta2) / 2  # a positive denominator is at least min(1, b^2)
-    if smallest > 0:
-        return (numerators / denominators.clamp(min=smallest)).sum()
-    defined = denominators > 0  # b^2 underflows to 0
-    return torch.where(defined, numerators / torch.where(defined, denominators, 1.0), 0.0).sum()
+    numerators, denominators = (1.0 + beta2) * tp, beta2 * ap + pp
+    defined = denominators > 0
+    fbeta = torch.where(defined, numerators / torch.where(defined, denominators, 1.0), 0.0).sum()
+    counts = torch.stack([torch.count_nonzero(pp), torch.count_nonzero(ap), torch.count_nonzero(either)])
+    return torch.stack([precision, recall, f1, fbeta]), counts

@@ -6,10 +6,11 @@ and mutates its state afterwards leaves that state untouched when a batch is rej
 must be read on the host for validation are gathered into one tensor and read with a single sync
 on an accelerator (on the CPU there is nothing to wait for).
 
-A metric formats every batch, so formatting reads each batch in as few passes as it can: the
-arg-max is :func:`ignite_f1._argmax.argmax`, validation reads reductions that counting does not
-(``aminmax`` for scores and labels, ``amax`` of the arg-max's maxima), and 0/1 data come back as
-floats, which :mod:`ignite_f1._counts` sums fastest.
+A metric formats every batch, so formatting dispatches as few torch operations as it can (each
+costs microseconds of fixed overhead, and may open a parallel region that stalls on a busy machine):
+the arg-max is :func:`ignite_f1._argmax.argmax_unchecked`, validation reads one reduction per tensor
+(``aminmax`` for scores and labels, ``amax`` of the arg-max's maxima), and binary and multilabel
+batches come back as given, for :mod:`ignite_f1._counts` to threshold and count.
 """
 
 from __future__ import annotations
@@ -119,30 +120,15 @@ def _check_binary_target(name: str, lo: float, hi: float, integral: bool) -> Non
         )
 
 
-def _target_parts(y: torch.Tensor, converted: torch.Tensor | None = None) -> list[torch.Tensor]:
-    """Scalars that tell whether a 0/1 target is valid: min, max and (for floats) integrality.
-
-    For integer ``y``, ``converted`` (``y`` as floats) can stand in: an integer converts into [0, 1]
-    only if it is 0 or 1, and the floats are fewer bytes to read. The values of an error message
-    are then read again from ``y`` (:func:`_exact_range`).
-    """
+def _target_parts(y: torch.Tensor) -> list[torch.Tensor]:
+    """Scalars that tell whether a 0/1 target is valid: min, max and (for floats) integrality."""
     if y.dtype == torch.bool:
         return []
-    if converted is not None and not y.is_floating_point():
-        return list(torch.aminmax(converted))
     lo, hi = torch.aminmax(y)
     parts = [lo, hi]
     if y.is_floating_point():
         parts.append((y != y.trunc()).any())
     return parts
-
-
-def _exact_range(y: torch.Tensor, lo: float, hi: float) -> tuple[float, float]:
-    """``(lo, hi)`` if they show a valid 0/1 tensor, else the exact range of ``y`` (for the message)."""
-    if lo >= 0 and hi <= 1:
-        return lo, hi
-    exact_lo, exact_hi = torch.aminmax(y)
-    return exact_lo.item(), exact_hi.item()
 
 
 def _score_parts(y_pred: torch.Tensor) -> list[torch.Tensor]:
@@ -161,16 +147,13 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
         )
 
 
-def _check_zero_one_batch(
-    y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None = None
-) -> bool | None:
+def _check_zero_one_batch(y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool) -> bool | None:
     """Check a non-empty binary or multilabel batch with one host synchronisation.
 
     Float ``y_pred`` must hold no NaN (and probabilities in [0, 1] unless ``from_logits``); integer
     ``y_pred`` and ``y`` must hold only 0 and 1. Scores are read with one ``aminmax`` (NaN
     propagates into both), whose minimum and maximum also tell whether logits look like
-    probabilities. ``target``, ``y`` already converted to floats, is checked in its place when ``y``
-    holds integers (:func:`_target_parts`).
+    probabilities; ``y`` with another (:func:`_target_parts`).
 
     Returns:
         For float ``y_pred``, whether every score lies in [0, 1]; ``None`` for labels.
@@ -181,7 +164,7 @@ def _check_zero_one_batch(
         pred_parts = _score_parts(y_pred)
     else:
         pred_parts = _target_parts(y_pred)
-    values = _host_values(pred_parts + _target_parts(y, target))
+    values = _host_values(pred_parts + _target_parts(y))
     pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
     in_unit_interval = None
     if pred_values and y_pred.is_floating_point():
@@ -191,45 +174,24 @@ def _check_zero_one_batch(
         _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
     if target_values:
         integral = len(target_values) < 3 or not target_values[2]
-        lo, hi = _exact_range(y, target_values[0], target_values[1]) if integral else target_values[:2]
-        _check_binary_target("y", lo, hi, integral)
+        _check_binary_target("y", target_values[0], target_values[1], integral)
     return in_unit_interval
 
 
-_EXACT_FLOAT32 = 1 << 24
-"""Float32 holds every integer below this exactly: sums of that many 0/1 values are exact."""
-
-
-def _zero_one(values: torch.Tensor, threshold: float | None, longest_sum: int) -> torch.Tensor:
-    """0/1 floats: ``values >= threshold`` for scores, the labels themselves for 0/1 labels.
-
-    Counting reads 0/1 floats fastest (vectorised sums and dot products; boolean reductions cast
-    first), and a comparison writes them as fast as booleans. They are float32, whose sums of 0/1
-    values are exact, unless the longest sum counting makes has too many terms (float64 then).
-    Labels are converted as they are: with ``validate_args=False`` a label other than 0 and 1 is
-    counted with its value (the documented "wrong counts").
-    """
-    dtype = torch.float32 if longest_sum < _EXACT_FLOAT32 else torch.float64
-    if threshold is None:
-        return values.to(dtype)
-    return torch.ge(values, threshold, out=torch.empty(values.shape, dtype=dtype, device=values.device))
-
-
-def _predictions(y_pred: torch.Tensor, threshold: float, from_logits: bool, longest_sum: int) -> torch.Tensor:
-    """0/1 predictions: scores at or above the threshold (in logit space for logits), or labels."""
-    if not y_pred.is_floating_point():
-        return _zero_one(y_pred, None, longest_sum)
-    return _zero_one(y_pred, logit_threshold(threshold) if from_logits else threshold, longest_sum)
+def score_threshold(threshold: float, from_logits: bool) -> float:
+    """The threshold that float scores are compared with: ``logit(threshold)`` for logits."""
+    return logit_threshold(threshold) if from_logits else threshold
 
 
 def format_binary(
-    y_pred: Any, y: Any, threshold: float, from_logits: bool, validate: bool = True
+    y_pred: Any, y: Any, from_logits: bool, validate: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
-    """Check a binary batch and return flat 0/1 float (predictions, targets) and a score flag.
+    """Check a binary batch and return flat (y_pred, y) and a score flag.
 
     ``y_pred``: float scores (logits or probabilities) or 0/1 integer/bool labels, shape (N,), (N, 1)
-    or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)). A prediction is 1 when
-    the score is at or above the threshold; labels are taken as they are.
+    or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)). They come back flat and
+    as they were given (no copy, no conversion): :func:`ignite_f1._counts.binary_counts`
+    thresholds and counts them in as few operations as it can.
 
     The flag tells whether every float score of the batch lies in [0, 1], read from the reduction
     validation makes anyway; it is ``None`` for labels, an empty batch or ``validate=False``.
@@ -257,18 +219,18 @@ def format_binary(
                 f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         y_pred, y = squeezed, target
-    target = _zero_one(y, None, y.numel())
     in_unit_interval = None
     if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
-    pred = _predictions(y_pred, threshold, from_logits, y.numel())
-    return pred.reshape(-1), target.reshape(-1), in_unit_interval
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits)
+    if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
+        y_pred, y = y_pred.reshape(-1), y.reshape(-1)
+    return y_pred, y, in_unit_interval
 
 
 def format_multilabel(
-    y_pred: Any, y: Any, num_labels: int, threshold: float, from_logits: bool, validate: bool = True
+    y_pred: Any, y: Any, num_labels: int, from_logits: bool, validate: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
-    """Check a multilabel batch and return 0/1 float (predictions, targets) of shape (N, L).
+    """Check a multilabel batch and return (y_pred, y) of shape (N, L), as they were given.
 
     The rules and the score flag are those of :func:`format_binary`, label by label.
     """
@@ -287,12 +249,10 @@ def format_multilabel(
             "Arguments `y_pred` and `y` must have the same shape (N, num_labels), "
             f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
         )
-    longest = max(y.shape)  # per-label sums run over N samples, per-sample sums over L labels
-    target = _zero_one(y, None, longest)
     in_unit_interval = None
     if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
-    return _predictions(y_pred, threshold, from_logits, longest), target, in_unit_interval
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits)
+    return y_pred, y, in_unit_interval
 
 
 def _kept_range(target: torch.Tensor, keep: torch.Tensor | None) -> tuple[float, float]:
@@ -339,14 +299,17 @@ def format_multiclass(
             )
         if y.dtype == torch.bool:
             raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
+        check = None
         if y.numel() == 0:
             pred = torch.empty(0, dtype=torch.int64, device=y_pred.device)
             pred_parts: list[torch.Tensor] = []
         else:
-            # validation rejects NaN scores from the maxima, so the arg-max need not place them exactly
-            pred, top = _argmax.argmax(y_pred, dim=1, exact_nan=not validate)
-            pred_parts = [top.amax()] if validate else []  # NaN if a score is NaN
+            pred, top, check = _argmax.argmax_unchecked(y_pred, dim=1)
+            pred_parts = [(y_pred if top is None else top).amax()] if validate else []  # NaN if a score is
+            if check is not None:  # read with the validation values, in one read
+                pred_parts.append(check)
     else:
+        check = None
         if y_pred.dtype == torch.bool:
             raise TypeError(
                 "Argument `y_pred` must hold float scores (N, num_classes, ...) or integer class labels, "
@@ -361,8 +324,9 @@ def format_multiclass(
             raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
         pred = y_pred
         pred_parts = []
-    target = y.reshape(-1)
-    pred = pred.reshape(-1)
+    if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
+        y, pred = y.reshape(-1), pred.reshape(-1)
+    target = y
     keep = None if ignore_index is None else target != ignore_index
     if keep is not None and not y_pred.is_floating_point():
         # label predictions at ignored targets are dropped whatever they hold (often ignore_index, or
@@ -379,7 +343,12 @@ def format_multiclass(
             target_parts.append((target != target.trunc()).any())
         values = _host_values(pred_parts + target_parts)
         pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
+        checked = pred_values.pop() if check is not None else None
         _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
+        if checked is not None:
+            pred = _argmax.settle(y_pred, 1, pred, checked).reshape(-1)
+    elif check is not None:  # without validation: the arg-max's check is the one value read
+        pred = _argmax.settle(y_pred, 1, pred, check.item()).reshape(-1)
     if target.dtype != torch.int64:
         target = target.to(torch.int64)
     if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):

@@ -1,8 +1,10 @@
-"""The fast arg-max gives exactly the indices of ``torch.max(dim)``: ties, signed zeros, infinities, NaN.
+"""The fast arg-max gives exactly the indices of ``torch.argmax``: ties, signed zeros, infinities, NaN,
+denormals with ``torch.set_flush_denormal(True)`` under two threads.
 
-Each case compares :func:`ignite_f1._argmax.argmax` with ``torch.max`` on the same scores, for
-float32 and float64, on (N, C) scores (the class dimension last) and (N, C, H, W) scores (the class
-dimension strided), with chunks forced small so that chunk boundaries are crossed.
+Each case compares :func:`ignite_f1._argmax.argmax` with ``torch.argmax`` (and its maxima with
+``torch.amax``) on the same scores, for float32 and float64, on (N, C) scores (the class dimension
+last) and (N, C, H, W) scores (the class dimension strided), with chunks forced small so that chunk
+boundaries are crossed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from collections.abc import Callable
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ignite_f1 import _argmax
 
@@ -19,12 +23,16 @@ SHAPES = [(7, 33), (50, 100), (3, 1000), (5, 40), (4, 21, 6, 7), (2, 3, 5, 5), (
 DTYPES = [torch.float32, torch.float64]
 
 
-def _assert_like_torch_max(scores: torch.Tensor, dim: int = 1, exact_nan: bool = True) -> None:
-    indices, maxima = _argmax.argmax(scores, dim=dim, exact_nan=exact_nan)
-    expected_maxima, expected_indices = torch.max(scores, dim=dim)
+def _assert_like_torch_max(scores: torch.Tensor, dim: int = 1, flushed: bool = False) -> None:
+    indices, maxima = _argmax.argmax(scores, dim=dim)
+    expected_indices = torch.argmax(scores, dim=dim)
+    expected_maxima = torch.amax(scores, dim=dim) if scores.numel() else maxima
     assert indices.dtype == torch.int64 and indices.shape == expected_indices.shape
     assert torch.equal(indices, expected_indices)
     assert torch.equal(maxima.isnan(), expected_maxima.isnan())
+    if flushed:  # a maximum below the smallest normal float depends on the thread that reduced it
+        normal = expected_maxima.abs() >= torch.finfo(scores.dtype).tiny
+        maxima, expected_maxima = maxima[normal], expected_maxima[normal]
     assert torch.equal(maxima.nan_to_num(), expected_maxima.nan_to_num())
 
 
@@ -65,9 +73,10 @@ def test_argmax_is_torch_max(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scores = make(shape, dtype)
-    assert not _argmax._uses_torch_max(scores, 1)
+    assert not _argmax._uses_torch_argmax(scores, 1)
     _assert_like_torch_max(scores)
     monkeypatch.setattr(_argmax, "CHUNK", 64)  # many chunks, split by rows and by positions
+    monkeypatch.setattr(_argmax, "SERIAL", 64)
     _assert_like_torch_max(scores)
 
 
@@ -79,7 +88,8 @@ def test_nan_rows_give_the_first_nan_and_a_nan_maximum(dtype: torch.dtype) -> No
     scores[7, 0] = NAN
     scores[9, :] = NAN
     _assert_like_torch_max(scores)
-    indices, maxima = _argmax.argmax(scores, exact_nan=False)  # a validating caller reads the maxima
+    indices, maxima, check = _argmax.argmax_unchecked(scores)  # a validating caller reads the maxima
+    assert maxima is not None and check is not None and check.isnan()
     assert maxima[3].isnan() and maxima[7].isnan() and maxima[9].isnan()
     assert torch.equal(indices[~maxima.isnan()], scores.argmax(1)[~maxima.isnan()])
 
@@ -117,6 +127,57 @@ def test_layouts_and_dimensions() -> None:
         pytest.param(torch.empty(0, 40), id="empty"),
     ],
 )
-def test_other_inputs_fall_back_to_torch_max(scores: torch.Tensor) -> None:
-    assert _argmax._uses_torch_max(scores, 1)
+def test_other_inputs_fall_back_to_torch_argmax(scores: torch.Tensor) -> None:
+    assert _argmax._uses_torch_argmax(scores, 1)
+    _assert_like_torch_max(scores)
+    _, maxima, check = _argmax.argmax_unchecked(scores)
+    assert maxima is None and check is None  # torch.argmax's own indices: nothing to check
+
+
+_DENORMAL_SHAPES = [(8, 10), (4096, 10), (4096, 100), (1024, 1000), (2, 21, 64, 64), (2, 21, 256, 256)]
+
+
+@pytest.mark.parametrize("shape", _DENORMAL_SHAPES, ids=str)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_denormal_rows_with_flush_denormal_match_torch_argmax(shape: tuple[int, ...], threads: int) -> None:
+    """``set_flush_denormal`` is per thread: with two threads, ops split between them disagree on
+    whether denormals equal zero, and so does ``torch.argmax`` row by row. Rows whose maximum is
+    below the smallest normal float are recomputed with ``torch.argmax``, the reference."""
+    gen = torch.Generator().manual_seed(15)
+    scores = torch.randint(1, 1000, shape, generator=gen, dtype=torch.int32).view(torch.float32)
+    scores[::3] *= -1  # negative denormals too
+    scores[1::5] = 0.0
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    torch.randn(1 << 20).sum()  # the worker threads exist before the flag is set: they do not flush
+    if not torch.set_flush_denormal(True):
+        pytest.skip("this CPU cannot flush denormals")
+    try:
+        _assert_like_torch_max(scores, flushed=True)
+        wide = torch.randint(1, 1000, shape, generator=gen, dtype=torch.int64).view(torch.float64)
+        _assert_like_torch_max(wide, flushed=True)
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(previous)
+
+
+_SPECIALS = [0.0, -0.0, float("inf"), float("-inf"), float("nan"), 1.0, -1.0, 1e-40, -1e-40, 5e-324]
+
+
+@given(
+    dtype=st.sampled_from(DTYPES),
+    rows=st.integers(1, 12),
+    classes=st.integers(32, 70),
+    pool=st.lists(st.sampled_from(_SPECIALS) | st.floats(allow_nan=False, width=32), min_size=1, max_size=5),
+    seed=st.integers(0, 2**31 - 1),
+    layout=st.sampled_from(["rows", "images"]),
+)
+def test_hypothesis_any_pool_of_values_matches_torch_argmax(
+    dtype: torch.dtype, rows: int, classes: int, pool: list[float], seed: int, layout: str
+) -> None:
+    """Rows drawn from a small pool of values (ties everywhere) of any kind: special, denormal, any."""
+    gen = torch.Generator().manual_seed(seed)
+    values = torch.tensor(pool, dtype=torch.float64).to(dtype)
+    shape = (rows, classes) if layout == "rows" else (2, classes, rows, 3)
+    scores = values[torch.randint(0, len(pool), shape, generator=gen)]
     _assert_like_torch_max(scores)

@@ -1,9 +1,9 @@
 """Binary F-beta and F1: a 2 x 2 confusion matrix per epoch, scored by scikit-learn.
 
-``update`` formats a batch (:func:`ignite_f1._inputs.format_binary`) and adds its confusion matrix
-(:func:`ignite_f1._counts.binary_counts`), and with ``num_thresholds`` its threshold histogram
-(:mod:`ignite_f1.metrics._thresholds`); ``compute`` sums the counts across processes and calls
-:func:`ignite_f1._scores.binary_fbeta`.
+``update`` checks a batch (:func:`ignite_f1._inputs.format_binary`) and adds its confusion matrix
+(:func:`ignite_f1._counts.binary_counts`, which thresholds and counts), and with ``num_thresholds``
+its threshold histogram (:mod:`ignite_f1.metrics._thresholds`); ``compute`` sums the counts across
+processes and calls :func:`ignite_f1._scores.binary_fbeta`.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
     ) -> None:
         self.threshold = _validation.check_threshold(threshold)
         self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
+        self._cut = _inputs.score_threshold(self.threshold, self.from_logits)
         self._declare("_cm", 2, 2)
         self._declare_thresholds(num_thresholds)
         super().__init__(
@@ -111,10 +112,12 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
 
     def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
         pred, target, in_unit_interval = _inputs.format_binary(
-            y_pred, y, self.threshold, self.from_logits, self.validate_args
+            y_pred, y, self.from_logits, self.validate_args
         )
-        counts = _counts.binary_counts(pred, target)
-        return {"_cm": counts, **self._histogram(y_pred.reshape(-1), target)}, in_unit_interval
+        counts = _counts.binary_counts(pred, target, self._cut if pred.is_floating_point() else None)
+        if self.num_thresholds is None:
+            return {"_cm": counts}, in_unit_interval
+        return {"_cm": counts, **self._histogram(pred, target)}, in_unit_interval
 
     def compute(self) -> float:
         """The F-beta score of the positive class over all batches (and all processes).

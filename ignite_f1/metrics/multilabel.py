@@ -1,9 +1,9 @@
 """Multilabel F-beta and F1: per-label counts (and per-sample sums) per epoch, scored by scikit-learn.
 
-``update`` formats a batch (:func:`ignite_f1._inputs.format_multilabel`) and adds its per-label
-counts and per-sample sums (:func:`ignite_f1._counts.multilabel_counts`), and with
-``num_thresholds`` its threshold histogram (:mod:`ignite_f1.metrics._thresholds`); ``compute`` sums
-them across processes and calls :func:`ignite_f1._scores.multilabel_fbeta`.
+``update`` checks a batch (:func:`ignite_f1._inputs.format_multilabel`) and adds its per-label
+counts and per-sample sums (:func:`ignite_f1._counts.multilabel_counts`, which thresholds and
+counts), and with ``num_thresholds`` its threshold histogram (:mod:`ignite_f1.metrics._thresholds`);
+``compute`` sums them across processes and calls :func:`ignite_f1._scores.multilabel_fbeta`.
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         self.num_labels = _validation.check_count("num_labels", num_labels)
         self.threshold = _validation.check_threshold(threshold)
         self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
+        self._cut = _inputs.score_threshold(self.threshold, self.from_logits)
         self.average = _validation.check_average(average, _validation.AVERAGES_MULTILABEL)
         self.class_names = _validation.check_class_names(class_names, self.num_labels, "num_labels")
         self._declare("_label_counts", 3, self.num_labels)  # tp, predicted and actual positives
@@ -116,11 +117,12 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
 
     def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
         pred, target, in_unit_interval = _inputs.format_multilabel(
-            y_pred, y, self.num_labels, self.threshold, self.from_logits, self.validate_args
+            y_pred, y, self.num_labels, self.from_logits, self.validate_args
         )
         if pred.shape[0] == 0:
             return {}, None
-        label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta)
+        cut = self._cut if pred.is_floating_point() else None
+        label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta, cut)
         additions: dict[str, Addition] = {
             "_label_counts": label_counts,
             "_num_samples": pred.shape[0],
