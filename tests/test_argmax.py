@@ -9,7 +9,7 @@ boundaries are crossed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 import torch
@@ -19,6 +19,17 @@ from hypothesis import strategies as st
 from ignite_f1 import _argmax
 
 INF, NAN = float("inf"), float("nan")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fast_path_on_small_scores() -> Iterator[None]:
+    """The fast path also on small (N, C) scores (``torch.argmax`` takes them otherwise)."""
+    smallest = _argmax.MIN_SCORES
+    _argmax.MIN_SCORES = 0
+    yield
+    _argmax.MIN_SCORES = smallest
+
+
 SHAPES = [(7, 33), (50, 100), (3, 1000), (5, 40), (4, 21, 6, 7), (2, 3, 5, 5), (3, 2, 9)]
 DTYPES = [torch.float32, torch.float64]
 
