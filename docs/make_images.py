@@ -9,13 +9,17 @@ what :mod:`ignite_f1.tensorboard` draws, from the repository root, with the ``te
 It trains a small network on scikit-learn's handwritten digits (no download, CPU, seconds), with
 three digits made rare in the training set, logs the evaluator with ``F1TensorboardHandler`` and then
 reads the event files with TensorBoard's ``EventAccumulator``. The confusion matrix is the PNG the
-handler logged, byte for byte; the per-class chart redraws the logged scalars the way TensorBoard's
-custom-scalars chart shows them; the report is the logged markdown. The F1-vs-threshold figure comes
+handler logged, byte for byte; the per-class charts redraw the logged scalars with the logged
+custom-scalars layout the way TensorBoard's Custom Scalars tab draws them (every curve of a run in
+the run's colour, each with its marker, the "Matches" list under each chart); the report is the
+logged markdown. The F1-vs-threshold figure comes
 from ``BinaryF1Score(num_thresholds=101, from_logits=True).curve()`` on the breast cancer data.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
 import tempfile
 from pathlib import Path
 
@@ -87,33 +91,51 @@ def read_back(logdir: str) -> None:
         events.Images("val/confusion_matrix")[-1].encoded_image_string
     )
 
-    fig = Figure(figsize=(8.2, 4.2), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    rare_colours = dict(zip(RARE, ["#d62728", "#000000", "#1f4fd6"], strict=True))
-    for digit in range(10):
-        points = events.Scalars(f"val/f1/digit_{digit}")
-        rare = digit in RARE
-        ax.plot(
-            [p.step for p in points],
-            [p.value for p in points],
-            color=rare_colours.get(digit, f"C{digit}"),
-            alpha=1.0 if rare else 0.55,
-            linewidth=2.4 if rare else 1.1,
-            linestyle="-" if rare else "--",
-            label=f"digit {digit}" + (" (rare)" if rare else ""),
-        )
-    ax.set_xlabel("trainer epoch")
-    ax.set_ylabel("F1 on the validation set")
-    ax.set_title("val: f1 per class (the custom-scalars chart)", fontsize=10)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.savefig(STATIC / "f1_per_class.png")
+    per_class_charts(events)
 
     text = events.Tensors("val/classification_report/text_summary")[-1]
     report = text.tensor_proto.string_val[0].decode()
     (STATIC / "classification_report.md").write_text(report + "\n")
+
+
+# What TensorBoard's custom-scalars multi-line chart draws (tensorboard 2.x): every series of a run
+# in the run's colour (the first run's is this orange), told apart by a marker on each point, in
+# this order per chart, then again; series are named "{tag} ({run})", the logdir itself being ".".
+RUN_COLOUR = "#ff7043"
+MARKERS = [("s", "\u25fc"), ("D", "\u25c6"), ("^", "\u25b2"), ("*", "\u2605"), ("P", "\u271a")]
+
+
+def per_class_charts(events: EventAccumulator) -> None:
+    """The charts of the logged custom-scalars layout, drawn as TensorBoard draws them."""
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    config = events.Tensors("custom_scalars__config__")[-1].tensor_proto.string_val[0]
+    [category] = layout_pb2.Layout.FromString(config).category
+    charts = [(chart.title, chart.multiline.tag[0]) for chart in category.chart]
+    tags = events.Tags()["scalars"]
+    fig = Figure(figsize=(4.1 * len(charts), 4.3), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    for ax, (title, regex) in zip(fig.subplots(1, len(charts), squeeze=False)[0], charts, strict=True):
+        matched = [tag for tag in tags if re.match(regex, tag)]
+        for tag, (marker, _) in zip(matched, itertools.cycle(MARKERS)):
+            points = events.Scalars(tag)
+            ax.plot(
+                [p.step for p in points],
+                [p.value for p in points],
+                color=RUN_COLOUR,
+                linewidth=1.3,
+                marker=marker,
+                markersize=5,
+            )
+        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        matches = [f"{symbol}  {tag} (.)" for tag, (_, symbol) in zip(matched, itertools.cycle(MARKERS))]
+        ax.set_xlabel(
+            f"Matches ({len(matched)})\n" + "\n".join(matches), fontsize=8, loc="left", color=RUN_COLOUR
+        )
+    fig.savefig(STATIC / "f1_per_class.png")
 
 
 def threshold_figure() -> None:

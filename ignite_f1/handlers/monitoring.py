@@ -295,7 +295,7 @@ def setup_f1_monitoring(
         ...     print(state.epoch, sorted(name for name in os.listdir(tmp) if name.endswith(".pt")))
         ...     weights = torch.load(monitoring.best_checkpoint, weights_only=True)
         ...     Checkpoint.load_objects({"model": model}, monitoring.best_checkpoint)
-        3 ['best_model_1_val_f1=0.2...pt']
+        3 ['best_model_1_val_f1=0.2963.pt']
         >>> sorted(weights)
         ['bias', 'weight']
     """
