@@ -422,6 +422,8 @@ def test_a_real_tensorboard_server_serves_every_tag(run):
         [regex] = regexes["val: f1 per class"]
         matched = _get_json(base, "/data/plugin/custom_scalars/scalars", run=".", tag=regex)
         assert matched["regex_valid"] and set(matched["tag_to_events"]) == {f"val/f1/{n}" for n in TAG_NAMES}
+        # the chart gives markers in this order: class order, as docs/make_images.py draws them
+        assert list(matched["tag_to_events"]) == [f"val/f1/{n}" for n in TAG_NAMES]
         curves = _get_json(base, "/data/plugin/pr_curves/pr_curves", run=".", tag="val_binary/pr_curve")
         assert [entry["step"] for entry in curves["."]] == [1, 2, 3]
 
