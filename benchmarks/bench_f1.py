@@ -28,10 +28,21 @@ resets the high-water mark before the epoch, ``VmHWM`` is read after it). Furthe
 ``compute()`` time against the number of samples and memory growth against the epoch length (10
 classes), then the targets of issue 6 with the measured numbers.
 
-Reproduce (CPU, one thread; the script sets ``torch.set_num_threads(1)``):
+Issue 12 adds: the batch sizes users run (binary at 4,096 and 65,536, 10 classes at 1,024 and
+4,096); the fixed cost of one call on an 8-sample batch (against torchmetrics, Ignite ``Fbeta`` and
+``ConfusionMatrix``); the metric's share of an Ignite evaluation loop of an MLP on scikit-learn's
+digits (batch 32 and 256, with and without ``compute()``); and a table at 1 and 2 threads and at 2
+threads on a busy machine (``--busy`` CPU-bound background processes, 2 by default), with the
+targets of issue 12 checked under the table.
 
-    python benchmarks/bench_f1.py            # full run, writes benchmarks/results.md (5-10 minutes)
-    python benchmarks/bench_f1.py --quick    # small run, what the test suite runs
+Reproduce (CPU; one thread except in the threads / busy table):
+
+    python benchmarks/bench_f1.py                  # full run, writes benchmarks/results.md (~10 minutes)
+    python benchmarks/bench_f1.py --quick          # small run, what the test suite runs
+    python benchmarks/bench_f1.py --skip memory load compute   # epochs, fixed cost and the loop only
+    python benchmarks/bench_f1.py --many-classes   # also run bench_many_classes.py (issue 11)
+
+Without ``--many-classes`` the "Many classes" section already in the output file is kept.
 
 The script exits with status 1 if ignite_f1 disagrees with scikit-learn on any workload.
 """
@@ -39,10 +50,12 @@ The script exits with status 1 if ignite_f1 disagrees with scikit-learn on any w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import functools
 import gc
+import importlib.util
 import json
 import math
 import os
@@ -52,7 +65,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,22 +127,27 @@ class Workload:
 
 
 def workloads(quick: bool) -> list[Workload]:
+    """The batch sizes users run: binary at 4,096 and 65,536, 10 classes at 1,024 and 4,096, ..."""
     if quick:
         return [
-            Workload("binary", "binary", 2, (8192,), 8),
-            Workload("multiclass C=10", "multiclass", 10, (1024, 10), 8),
-            Workload("multiclass C=100", "multiclass", 100, (1024, 100), 8),
-            Workload("multiclass C=1000", "multiclass", 1000, (256, 1000), 8),
+            Workload("binary 4,096", "binary", 2, (4096,), 8),
+            Workload("binary 65,536", "binary", 2, (65536,), 2),
+            Workload("C=10 batch 1,024", "multiclass", 10, (1024, 10), 8),
+            Workload("C=10 batch 4,096", "multiclass", 10, (4096, 10), 4),
+            Workload("C=100 batch 4,096", "multiclass", 100, (4096, 100), 2),
+            Workload("C=1000 batch 1,024", "multiclass", 1000, (256, 1000), 4),
             Workload("segmentation C=21", "multiclass", 21, (2, 21, 32, 32), 4, IGNORE),
             Workload("multilabel L=50", "multilabel", 50, (1024, 50), 8),
         ]
     return [
-        Workload("binary", "binary", 2, (65536,), 64),  # 4,194,304 logits
-        Workload("multiclass C=10", "multiclass", 10, (4096, 10), 488),  # 2M samples
-        Workload("multiclass C=100", "multiclass", 100, (4096, 100), 122),  # 500k
-        Workload("multiclass C=1000", "multiclass", 1000, (1024, 1000), 195),  # 200k
-        Workload("segmentation C=21", "multiclass", 21, (8, 21, 256, 256), 8, IGNORE),  # 64 images
-        Workload("multilabel L=50", "multilabel", 50, (4096, 50), 244),  # 1M
+        Workload("binary 4,096", "binary", 2, (4096,), 256),  # 1M logits
+        Workload("binary 65,536", "binary", 2, (65536,), 32),  # 2M logits
+        Workload("C=10 batch 1,024", "multiclass", 10, (1024, 10), 512),  # 0.5M samples
+        Workload("C=10 batch 4,096", "multiclass", 10, (4096, 10), 256),  # 1M
+        Workload("C=100 batch 4,096", "multiclass", 100, (4096, 100), 61),  # 250k
+        Workload("C=1000 batch 1,024", "multiclass", 1000, (1024, 1000), 98),  # 100k
+        Workload("segmentation C=21", "multiclass", 21, (8, 21, 256, 256), 4, IGNORE),  # 32 images
+        Workload("multilabel L=50", "multilabel", 50, (4096, 50), 122),  # 500k
     ]
 
 
@@ -193,7 +211,7 @@ def _metric(metric: Any, transform: Callable[..., Batch] | None = None) -> Alter
 
     def compute() -> Any:
         value = metric.compute()
-        return value.item() if isinstance(value, torch.Tensor) else value
+        return value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
 
     return Alternative(metric.reset, update, compute)
 
@@ -339,6 +357,209 @@ def compute_vs_samples(sizes: list[int], names: list[str], rounds: int) -> dict[
     return out
 
 
+# --------------------------------------------------------------------------- a busy machine
+
+
+@contextlib.contextmanager
+def busy_machine(processes: int) -> Iterator[None]:
+    """``processes`` CPU-bound background processes (a pure-Python loop each) while the body runs."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(processes)]
+    try:
+        time.sleep(0.2)  # let them start spinning
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
+
+
+@contextlib.contextmanager
+def num_threads(threads: int) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+SETTINGS = [(1, False), (2, False), (2, True)]
+"""(threads, busy) of the load table: one thread, two threads, two threads on a busy machine."""
+
+LOAD_ALTERNATIVES = ["floor", "ignite_f1", "torchmetrics"]
+
+
+def shortened(w: Workload, quick: bool) -> Workload:
+    """The workload at a quarter of its epoch (at least 2 batches): the load table runs it 3 times."""
+    if quick:
+        return w
+    return Workload(w.name, w.kind, w.num_classes, w.batch_shape, max(2, w.num_batches // 4), w.ignore_index)
+
+
+def time_under_load(
+    chosen: list[Workload], rounds: int, quick: bool, burners: int
+) -> dict[tuple[int, bool], dict[str, dict[str, Timing]]]:
+    """Floor, ignite_f1 and torchmetrics per workload at 1 and 2 threads, quiet and busy."""
+    out: dict[tuple[int, bool], dict[str, dict[str, Timing]]] = {}
+    for threads, busy in SETTINGS:
+        with num_threads(threads), busy_machine(burners if busy else 0):
+            out[threads, busy] = {
+                w.name: time_workload(shortened(w, quick), LOAD_ALTERNATIVES, rounds) for w in chosen
+            }
+        print(f"load table: {threads} thread(s), busy={busy} done", file=sys.stderr)
+    return out
+
+
+# --------------------------------------------------------------------------- fixed cost of one call
+
+
+FIXED_KINDS = {  # name: (kind, classes or labels)
+    "binary": ("binary", 2),
+    "C=10": ("multiclass", 10),
+    "C=100": ("multiclass", 100),
+    "multilabel L=50": ("multilabel", 50),
+}
+
+
+def _ignite_confusion(num_classes: int) -> Alternative:
+    from ignite.metrics import ConfusionMatrix
+
+    return _metric(ConfusionMatrix(num_classes))
+
+
+def _bare_op(kind: str) -> Alternative:
+    """The one op a call cannot avoid: the arg-max, or the threshold comparison."""
+    sink: list[torch.Tensor] = []
+
+    def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        sink[:] = [y_pred.argmax(1) if kind == "multiclass" else y_pred >= 0.0]
+
+    return Alternative(sink.clear, update, lambda: None)
+
+
+def fixed_cost(rounds: int, quick: bool, batch: int = 8) -> dict[str, dict[str, float]]:
+    """Median microseconds of one ``update`` on a ``batch``-sample batch, per kind and alternative.
+
+    256 distinct batches are cycled; each alternative makes ``calls`` calls per round, interleaved
+    with the others, the order rotated every round.
+    """
+    calls = 512 if quick else 4096
+    out: dict[str, dict[str, float]] = {}
+    for name, (kind, classes) in FIXED_KINDS.items():
+        shape = (batch,) if kind == "binary" else (batch, classes)
+        w = Workload(name, kind, classes, shape, 256)
+        batches = w.make_batches()
+        alts = {
+            "bare op": _bare_op(kind),
+            "ignite_f1": _ignite_f1(w),
+            "ignite_f1 (no validation)": _ignite_f1(w, validate=False),
+            "torchmetrics": _torchmetrics(w),
+            "ignite Fbeta": _ignite_fbeta(w),
+        }
+        if kind == "multiclass":
+            alts["ignite ConfusionMatrix"] = _ignite_confusion(classes)
+        times: dict[str, list[float]] = {alt: [] for alt in alts}
+        names = list(alts)
+        for alt in alts.values():
+            alt.reset()
+            for y_pred, y in batches[:16]:
+                alt.update(y_pred, y)
+        for r in range(rounds):
+            for alt_name in names[r % len(names) :] + names[: r % len(names)]:
+                update = alts[alt_name].update
+                start = time.perf_counter()
+                for i in range(calls):
+                    update(*batches[i & 255])
+                times[alt_name].append((time.perf_counter() - start) / calls * 1e6)
+        out[name] = {alt: statistics.median(t) for alt, t in times.items()}
+    return out
+
+
+# --------------------------------------------------------------------------- an evaluation loop
+
+
+LOOP_METRICS = ["ignite_f1", "torchmetrics", "ignite Fbeta", "ignite ConfusionMatrix"]
+
+
+def _digits_model() -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """An MLP trained a little on scikit-learn's digits (1,797 images of 8 x 8 pixels, 10 classes)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    x = torch.tensor(data.data, dtype=torch.float32) / 16.0
+    y = torch.tensor(data.target, dtype=torch.int64)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return model.eval(), x, y
+
+
+def evaluation_loop(rounds: int, batch_sizes: tuple[int, ...] = (32, 256)) -> dict[int, dict[str, float]]:
+    """The metric's share of an Ignite evaluation loop over the digits: (with it) / (without) - 1.
+
+    One epoch of an Ignite ``Engine`` whose step runs the model (``no_grad``) and the metric's
+    ``update``; ``reset`` at ``EPOCH_STARTED`` and, for the "+ compute" shares, ``compute`` at
+    ``EPOCH_COMPLETED`` (what ``Metric.attach`` does). Loops with each metric and without any run
+    interleaved; a share is the median of the per-round ratios. Keys: ``"<metric>"`` (updates) and
+    ``"<metric> + compute"``, and ``"none"``: the loop alone in ms.
+    """
+    from ignite.metrics import ConfusionMatrix
+
+    model, x, y = _digits_model()
+    w = Workload("digits", "multiclass", 10, (1, 10), 1)
+    out: dict[int, dict[str, float]] = {}
+    for batch_size in batch_sizes:
+        batches = [(x[i : i + batch_size], y[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+        metrics: dict[str, Alternative | None] = {
+            "none": None,
+            "ignite_f1": _ignite_f1(w),
+            "torchmetrics": _torchmetrics(w),
+            "ignite Fbeta": _ignite_fbeta(w),
+            "ignite ConfusionMatrix": _metric(ConfusionMatrix(10)),
+        }
+        engines = {}
+        for name, alt in metrics.items():
+            for with_compute in (False, True):
+                engines[name + (" + compute" if with_compute else "")] = _engine(model, alt, with_compute)
+        names = list(engines)
+        for name in names:
+            engines[name].run(batches, max_epochs=1)
+        ratios: dict[str, list[float]] = {name: [] for name in names}
+        for r in range(rounds * 3):
+            seconds = {}
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                start = time.perf_counter()
+                engines[name].run(batches, max_epochs=1)
+                seconds[name] = time.perf_counter() - start
+            for name in names:
+                bare = seconds["none + compute" if name.endswith(" + compute") else "none"]
+                ratios[name].append(seconds[name] / bare - 1)
+            ratios["none"][-1] = seconds["none"] * 1e3  # the loop alone, in ms
+        out[batch_size] = {name: statistics.median(v) for name, v in ratios.items()}
+    return out
+
+
+def _engine(model: torch.nn.Module, alt: Alternative | None, with_compute: bool) -> Any:
+    from ignite.engine import Engine, Events
+
+    def step(engine: Engine, batch: Batch) -> None:
+        with torch.no_grad():
+            logits = model(batch[0])
+        if alt is not None:
+            alt.update(logits, batch[1])
+
+    engine = Engine(step)
+    if alt is not None:
+        engine.add_event_handler(Events.EPOCH_STARTED, lambda _: alt.reset())
+        if with_compute:
+            engine.add_event_handler(Events.EPOCH_COMPLETED, lambda _: alt.compute())
+    return engine
+
+
 # --------------------------------------------------------------------------- memory (a process each)
 
 
@@ -434,6 +655,11 @@ class Results:
     memory_sizes: list[int]
     command: str = "python benchmarks/bench_f1.py"
     wall_s: float = 0.0
+    fixed: dict[str, dict[str, float]] | None = None
+    loop: dict[int, dict[str, float]] | None = None
+    under_load: dict[tuple[int, bool], dict[str, dict[str, Timing]]] | None = None
+    burners: int = 2
+    many_classes: str | None = None
 
 
 def _median_ratio(r: Results, workload: str, name: str, over: str) -> float:
@@ -455,10 +681,11 @@ def targets(r: Results) -> list[tuple[str, bool, str]]:
     for w in r.workloads:
         ratio = _median_ratio(r, w.name, "ignite Fbeta", "ignite_f1")
         checks.append((f"{w.name}: >= 5x faster than Ignite Fbeta", ratio >= 5, f"Fbeta takes {_x(ratio)}"))
-    by_n = r.compute_sizes["ignite_f1"]
-    worst = max(by_n.values())
-    shown = ", ".join(f"{_ms(s)} ms at {n:,}" for n, s in sorted(by_n.items()))
-    checks.append(("compute() <= 5 ms for 10 classes at both lengths", worst <= 0.005, shown))
+    by_n = r.compute_sizes.get("ignite_f1", {})
+    if by_n:
+        worst = max(by_n.values())
+        shown = ", ".join(f"{_ms(s)} ms at {n:,}" for n, s in sorted(by_n.items()))
+        checks.append(("compute() <= 5 ms for 10 classes at both lengths", worst <= 0.005, shown))
     if r.memory is not None:
         small, large = (r.memory["ignite_f1"][ten_classes(n).name] for n in r.memory_sizes)
         sizes = " to ".join(f"{n:,}" for n in r.memory_sizes)
@@ -470,6 +697,116 @@ def targets(r: Results) -> list[tuple[str, bool, str]]:
             )
         )
     return checks
+
+
+def _load_ratio(r: Results, setting: tuple[int, bool], workload: str, name: str) -> float:
+    assert r.under_load is not None
+    return statistics.median(r.under_load[setting][workload][name].ratio)
+
+
+def targets_12(r: Results) -> list[tuple[str, bool, str]]:
+    """The targets of issue 12 that this run measured, each with whether it is met and the numbers."""
+    checks = []
+    if r.fixed is not None:
+        for kind, by in r.fixed.items():
+            limit = 30 if kind.startswith("multilabel") else 20
+            own = by["ignite_f1"]
+            checks.append((f"fixed cost, {kind}: <= {limit} us", own <= limit, f"{own:.1f} us"))
+            rivals = [name for name in ("torchmetrics", "ignite ConfusionMatrix") if name in by]
+            shown = ", ".join(f"{name} {by[name]:.1f} us" for name in rivals)
+            ok = all(own < by[name] for name in rivals)
+            checks.append((f"fixed cost, {kind}: below {' and '.join(rivals)}", ok, f"{own:.1f} us; {shown}"))
+    for w in r.workloads:
+        ratio = statistics.median(r.timed[w.name]["ignite_f1"].ratio)
+        limit = 1.5 if w.kind != "multiclass" and w.batch_shape[0] <= 4096 else 1.15
+        checks.append((f"{w.name}: update within {limit}x of the floor", ratio <= limit, _x(ratio)))
+    if r.loop is not None:
+        for batch, shares in r.loop.items():
+            for suffix in ("", " + compute"):
+                own, confusion = shares["ignite_f1" + suffix], shares["ignite ConfusionMatrix" + suffix]
+                checks.append(
+                    (
+                        f"digits loop, batch {batch}{suffix}: share <= Ignite ConfusionMatrix's",
+                        own <= confusion,
+                        f"{own:+.0%} against {confusion:+.0%}",
+                    )
+                )
+    if r.under_load is not None:
+        for w in r.workloads:
+            quiet, busy = (_load_ratio(r, (2, b), w.name, "ignite_f1") for b in (False, True))
+            checks.append(
+                (
+                    f"{w.name}, 2 threads busy: ratio to floor <= 1.5x the quiet one",
+                    busy <= 1.5 * quiet,
+                    f"{_x(busy)} busy, {_x(quiet)} quiet",
+                )
+            )
+            t = r.under_load[2, True][w.name]
+            rival = statistics.median(
+                a / b for a, b in zip(t["torchmetrics"].update, t["ignite_f1"].update, strict=True)
+            )
+            checks.append(
+                (
+                    f"{w.name}, 2 threads busy: faster than torchmetrics",
+                    rival > 1,
+                    f"torchmetrics takes {_x(rival)}",
+                )
+            )
+    return checks
+
+
+def render_issue_12(r: Results) -> list[str]:
+    """The sections of issue 12: fixed cost, the evaluation loop, threads and a busy machine."""
+    lines: list[str] = []
+    if r.fixed is not None:
+        names = list(dict.fromkeys(name for by in r.fixed.values() for name in by))
+        lines += ["", "## Fixed cost of one call (8-sample batch)", ""]
+        lines += [
+            "Median microseconds per `update` call on 8-sample batches (256 distinct ones cycled), "
+            "interleaved rounds. *bare op*: the one op a call cannot avoid (`argmax(1)`, or `y_pred >= 0`).",
+            "",
+        ]
+        rows = [[kind, *(f"{by[n]:.1f}" if n in by else "-" for n in names)] for kind, by in r.fixed.items()]
+        lines += _table(["kind", *(f"{n} (us)" for n in names)], rows)
+    if r.loop is not None:
+        lines += ["", "## Share of an evaluation loop (digits MLP)", ""]
+        lines += [
+            "scikit-learn's digits (1,797 images, 10 classes), an MLP 64-128-10 (trained a little) in "
+            "an Ignite `Engine` whose step runs the model under `no_grad` and the metric's `update`; "
+            "`reset` at `EPOCH_STARTED`, and on the *+ compute* rows `compute()` at `EPOCH_COMPLETED` "
+            "(what `attach` does). Share: (epoch with the metric) / (epoch without) - 1, median of "
+            "per-round ratios.",
+            "",
+        ]
+        names = LOOP_METRICS
+        rows = [
+            [f"{batch}{suffix}", f"{shares['none']:.2f}", *(f"{shares[n + suffix]:+.0%}" for n in names)]
+            for batch, shares in r.loop.items()
+            for suffix in ("", " + compute")
+        ]
+        lines += _table(["batch", "loop alone (ms)", *names], rows)
+    if r.under_load is not None:
+        lines += ["", "## Threads and a busy machine", ""]
+        lines += [
+            f"Update per epoch (a quarter of the epochs above) and the ratio to the floor, with 1 and 2 "
+            f"torch threads, and with 2 threads while {r.burners} CPU-bound background processes "
+            "(`python -c 'while True: pass'`) run (*busy*). Interleaved rounds, medians.",
+            "",
+        ]
+        header = ["workload", "alternative"]
+        for threads, busy in SETTINGS:
+            label = f"{threads} thread{'s' if threads > 1 else ''}{', busy' if busy else ''}"
+            header += [f"{label} (ms)", "vs floor"]
+        rows = []
+        for w in r.workloads:
+            for name in LOAD_ALTERNATIVES:
+                row = [w.name, name]
+                for setting in SETTINGS:
+                    t = r.under_load[setting][w.name][name]
+                    row += [_ms(statistics.median(t.update)), _x(statistics.median(t.ratio))]
+                rows.append(row)
+        lines += _table(header, rows, numeric_from=2)
+    return lines
 
 
 def render(r: Results) -> str:
@@ -508,6 +845,7 @@ def render(r: Results) -> str:
     ]
     lines += _table(header, rows, numeric_from=2)
     lines += ["", "Workloads:", ""] + [f"- **{w.name}**: {w.describe()}." for w in r.workloads]
+    lines += render_issue_12(r)
     lines += [
         "",
         "*peak memory*: growth of the resident memory over one epoch (updates and compute), in a",
@@ -517,9 +855,9 @@ def render(r: Results) -> str:
         "## compute() against the number of samples (10 classes)",
         "",
     ]
-    sizes = sorted(next(iter(r.compute_sizes.values())))
+    sizes = sorted(next(iter(r.compute_sizes.values()), {}))
     rows = [[name, *(_ms(by_n[n]) for n in sizes)] for name, by_n in r.compute_sizes.items()]
-    lines += _table(["alternative", *(f"{n:,} samples (ms)" for n in sizes)], rows)
+    lines += _table(["alternative", *(f"{n:,} samples (ms)" for n in sizes)], rows) if rows else ["(not run)"]
     if r.memory is not None:
         lines += ["", "## Peak memory growth against the epoch length (10 classes)", ""]
         keys = [ten_classes(n).name for n in r.memory_sizes]
@@ -528,6 +866,11 @@ def render(r: Results) -> str:
     lines += ["", "## Targets (issue 6)", ""]
     rows = [[goal, "met" if ok else "**not met**", numbers] for goal, ok, numbers in targets(r)]
     lines += _table(["target", "status", "measured"], rows, numeric_from=3)
+    lines += ["", "## Targets (issue 12)", ""]
+    rows = [[goal, "met" if ok else "**not met**", numbers] for goal, ok, numbers in targets_12(r)]
+    lines += _table(["target", "status", "measured"], rows, numeric_from=3)
+    if r.many_classes:
+        lines += ["", r.many_classes.strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -542,6 +885,34 @@ def mismatches(r: Results) -> list[str]:
     return errors
 
 
+MANY_CLASSES_HEADING = "## Many classes"
+
+
+def _kept_section(path: str) -> str | None:
+    """The "many classes" section (issue 11) of an earlier results file, kept as it is."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        text = f.read()
+    start = text.find(MANY_CLASSES_HEADING)
+    return None if start < 0 else text[start:]
+
+
+def _many_classes(path: str, quick: bool) -> str | None:
+    """Run ``benchmarks/bench_many_classes.py``'s ``main`` when that script is there."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_many_classes.py")
+    if not os.path.exists(script):
+        print("benchmarks/bench_many_classes.py is absent: no many-classes section", file=sys.stderr)
+        return _kept_section(path)
+    spec = importlib.util.spec_from_file_location("bench_many_classes", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    section: str = module.main(quick=quick)
+    torch.set_num_threads(1)  # it may have changed the setting
+    return section
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -554,6 +925,22 @@ def main(argv: list[str] | None = None) -> int:
         "--only", nargs="*", default=None, metavar="WORKLOAD", help="run only these workloads"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the per-process memory measurement")
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["fixed", "loop", "load", "compute", "memory"],
+        help="sections to leave out: fixed cost, evaluation loop, threads/busy, compute() sizes, memory",
+    )
+    parser.add_argument(
+        "--busy", type=int, default=2, help="background processes of the busy runs (default 2)"
+    )
+    parser.add_argument(
+        "--many-classes",
+        action="store_true",
+        help="run benchmarks/bench_many_classes.py (issue 11) and append its section; without it the "
+        "section already in --out is kept",
+    )
     parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", nargs="*", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -574,13 +961,38 @@ def main(argv: list[str] | None = None) -> int:
         timed[w.name] = time_workload(w, names, rounds)
         ratios = ", ".join(f"{n} {_x(statistics.median(t.ratio))}" for n, t in timed[w.name].items())
         print(f"{w.name}: {ratios}", file=sys.stderr)
-    compute_sizes = compute_vs_samples([10**3, 10**4] if args.quick else [10**5, 10**7], names[1:], rounds)
-    memory = None if args.no_memory else measure_memory(names, args.quick, memory_sizes)
+    skip = set(args.skip) | ({"memory"} if args.no_memory else set())
+    fixed = None if "fixed" in skip else fixed_cost(rounds, args.quick)
+    loop = None if "loop" in skip else evaluation_loop(rounds)
+    under_load = (
+        None if "load" in skip else time_under_load(chosen, max(3, rounds - 2), args.quick, args.busy)
+    )
+    compute_sizes = (
+        {}
+        if "compute" in skip
+        else compute_vs_samples([10**3, 10**4] if args.quick else [10**5, 10**7], names[1:], rounds)
+    )
+    memory = None if "memory" in skip else measure_memory(names, args.quick, memory_sizes)
+    many_classes = _many_classes(args.out, args.quick) if args.many_classes else _kept_section(args.out)
     loads = (load_before, os.getloadavg())
     command = shlex.join(["python", "benchmarks/bench_f1.py", *(sys.argv[1:] if argv is None else argv)])
     wall_s = time.perf_counter() - started
     results = Results(
-        args.quick, rounds, loads, chosen, timed, compute_sizes, memory, memory_sizes, command, wall_s
+        args.quick,
+        rounds,
+        loads,
+        chosen,
+        timed,
+        compute_sizes,
+        memory,
+        memory_sizes,
+        command,
+        wall_s,
+        fixed,
+        loop,
+        under_load,
+        args.busy,
+        many_classes,
     )
     text = render(results)
     with open(args.out, "w") as f:

@@ -31,7 +31,7 @@ def _script() -> ModuleType:
 
 
 @pytest.mark.slow
-def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
+def test_quick_run_writes_every_table_with_every_row(tmp_path: Path) -> None:
     bench = _script()
     out = tmp_path / "results.md"
     done = subprocess.run(
@@ -47,7 +47,8 @@ def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
 
     workloads = [w.name for w in bench.workloads(quick=True)]
     alternatives = list(bench.ALTERNATIVES)
-    rows = [line for line in text.splitlines() if line.startswith("| ") and line.count("|") == 8]
+    first = text[: text.index("## Fixed cost")]  # the update / compute / memory table
+    rows = [line for line in first.splitlines() if line.startswith("| ") and line.count("|") == 8]
     cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
     assert cells[0][:2] == ["workload", "alternative"]
     assert [c[:2] for c in cells[2:]] == [[w, a] for w in workloads for a in alternatives]
@@ -57,8 +58,20 @@ def test_quick_run_writes_a_table_with_every_row(tmp_path: Path) -> None:
         if c[1].startswith("ignite_f1") or c[1] == "store + sklearn":
             assert 0.0 <= float(c[6]) <= 1.0  # the F1 each computed (checked equal by the script)
 
-    for section in ["## compute() against the number of samples", "## Peak memory growth", "## Targets"]:
-        assert section in text
+    sections = [
+        "## Fixed cost of one call (8-sample batch)",
+        "## Share of an evaluation loop (digits MLP)",
+        "## Threads and a busy machine",
+        "## compute() against the number of samples",
+        "## Peak memory growth",
+        "## Targets (issue 6)",
+        "## Targets (issue 12)",
+    ]
+    assert [section in text for section in sections] == [True] * len(sections)
+    for kind in bench.FIXED_KINDS:  # a fixed-cost row per kind, with the rivals the issue names
+        assert any(line.startswith(f"| {kind} | ") for line in text.splitlines())
+    for setting_rows in (f"| {w} | ignite_f1 | " for w in workloads):  # the threads / busy table
+        assert sum(line.startswith(setting_rows) and line.count("|") == 9 for line in text.splitlines()) == 1
     for name in alternatives[1:]:  # every metric's compute() time at both lengths
         assert any(line.startswith(f"| {name} | ") and line.count("|") == 4 for line in text.splitlines())
 
