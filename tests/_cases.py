@@ -7,7 +7,10 @@ the hypothesis strategies that draw the builders' parameters.
   ``binary_cases()``, ``multiclass_cases()``, ``multilabel_cases()``, ``any_cases`` and
   ``label_input_cases()`` draw them with hypothesis.
 - ``split_batches`` (at cut points, empty batches allowed), ``split_sizes`` (into batches of given
-  sizes), ``run_batches`` (feed batches to a metric) and ``full_data`` (concatenate them back).
+  sizes), ``split_even`` (into n near-equal batches), ``split_every`` (into batches of one size),
+  ``run_batches`` (feed batches to a metric) and ``full_data`` (concatenate them back).
+- ``binary_batch``, ``multiclass_batch``, ``multilabel_batch``, ``segmentation_batch``: plain
+  seeded random ``(y_pred, y)`` for the tests that need some data rather than a ``Case``.
 - ``n_examples(weight)``: ``weight`` times the active hypothesis profile's ``max_examples``
   (profiles are registered in ``conftest.py``).
 
@@ -192,6 +195,16 @@ def split_sizes(y_pred: torch.Tensor, y: torch.Tensor, sizes: Sequence[int]) -> 
     return list(zip(y_pred.split(list(sizes)), y.split(list(sizes)), strict=True))
 
 
+def split_even(y_pred: torch.Tensor, y: torch.Tensor, parts: int = 10) -> list[Batch]:
+    """Split along dim 0 into ``parts`` batches whose sizes differ by at most one."""
+    return split_sizes(y_pred, y, [len(part) for part in np.array_split(np.arange(y.shape[0]), parts)])
+
+
+def split_every(y_pred: torch.Tensor, y: torch.Tensor, size: int) -> list[Batch]:
+    """Split along dim 0 into batches of ``size`` (the last one holds the rest)."""
+    return list(zip(y_pred.split(size), y.split(size), strict=True))
+
+
 def run_batches(metric: Any, batches: Sequence[Batch]) -> Any:
     """Feed ``batches`` to ``metric`` with ``update`` (no reset); return the metric."""
     for batch in batches:
@@ -202,6 +215,38 @@ def run_batches(metric: Any, batches: Sequence[Batch]) -> Any:
 def full_data(batches: Sequence[Batch]) -> Batch:
     """The batches concatenated back into one ``(y_pred, y)``."""
     return torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+
+
+# --------------------------------------------------------------------------- plain random batches
+
+
+def binary_batch(n: int = 60, seed: int = 0) -> Batch:
+    """``n`` standard-normal logits and 0/1 targets."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, generator=gen), torch.randint(0, 2, (n,), generator=gen)
+
+
+def multiclass_batch(n: int = 60, num_classes: int = 4, seed: int = 0) -> Batch:
+    """(n, C) standard-normal scores and class-label targets."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, num_classes, generator=gen), torch.randint(0, num_classes, (n,), generator=gen)
+
+
+def multilabel_batch(n: int = 60, num_labels: int = 4, seed: int = 0) -> Batch:
+    """(n, L) logits shifted down and sparse 0/1 targets."""
+    gen = torch.Generator().manual_seed(seed)
+    # a sparse target so that some samples have no true label (the samples-average special case)
+    y = (torch.rand(n, num_labels, generator=gen) < 0.3).long()
+    return torch.randn(n, num_labels, generator=gen) - 0.8, y
+
+
+def segmentation_batch(n: int = 12, num_classes: int = 4, seed: int = 0) -> Batch:
+    """(n, C, 5, 7) scores and (n, 5, 7) targets, about a fifth of them the ignored label 255."""
+    gen = torch.Generator().manual_seed(seed)
+    scores = torch.randn(n, num_classes, 5, 7, generator=gen)
+    y = torch.randint(0, num_classes, (n, 5, 7), generator=gen)
+    y[torch.rand(n, 5, 7, generator=gen) < 0.2] = 255
+    return scores, y
 
 
 def _logit(p: float) -> float:

@@ -1,19 +1,46 @@
-"""The protocol of the counting metrics (per_class_counts, scored_classes, class_display_names,
-threshold_histogram), the attach registry (attached_metric) and ``_scores.per_class_prf``."""
+"""The counting metric shared by the three kinds (``metrics/_base.py``, ``metrics/_state.py``).
+
+- The protocol (per_class_counts, scored_classes, class_display_names, threshold_histogram), the
+  attach registry (attached_metric) and ``_scores.per_class_prf``.
+- Inside an Ignite Engine: result types in ``state.metrics``, every epoch and run from zero.
+- state_dict: mid-epoch round trips, snapshots and copies, the checks of ``load_state_dict``.
+- Constant memory, ``validate_args=False``, ``device``, the F1 aliases of every kind.
+- The warning when sigmoid outputs are read as logits (binary and multilabel).
+"""
 
 from __future__ import annotations
 
+import copy
 import gc
+import io
 import warnings
 import weakref
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from ignite.engine import Engine
+from _cases import (
+    Batch,
+    binary_batch,
+    multiclass_batch,
+    multilabel_batch,
+    segmentation_batch,
+    split_even,
+    split_sizes,
+)
+from _reference import assert_same, record_warnings
+from ignite.engine import Engine, Events
 from ignite.exceptions import NotComputableError
-from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import (
+    confusion_matrix,
+    f1_score,
+    fbeta_score,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+)
 
 from ignite_f1 import (
     BinaryF1Score,
@@ -215,3 +242,648 @@ def test_public_names_are_the_same_objects_everywhere() -> None:
 def test_declared_states_are_the_state_dict_entries(make: Any, keys: list[str]) -> None:
     """The state-dict layout of the release before the split: checkpoints keep loading."""
     assert list(make().state_dict()["__metric_state_per_rank"][0]) == keys
+
+
+# --------------------------------------------------------------------------- Engine
+
+
+NAMES = ["cat", "dog", "owl", "yak"]
+
+
+def test_engine_puts_floats_and_per_class_results_in_state_metrics() -> None:
+    mc_scores, mc_y = multiclass_batch(50)
+    bin_logits, bin_y = binary_batch(50)
+    ml_logits, ml_y = multilabel_batch(50)
+    data = [
+        {"mc": (mc_scores[i : i + 8], mc_y[i : i + 8]), "bin": (bin_logits[i : i + 8], bin_y[i : i + 8])}
+        | {"ml": (ml_logits[i : i + 8], ml_y[i : i + 8])}
+        for i in range(0, 50, 8)
+    ]
+    evaluator = Engine(lambda engine, batch: batch)
+
+    def mc(output: dict[str, Batch]) -> Batch:
+        return output["mc"]
+
+    MulticlassF1Score(4, output_transform=mc).attach(evaluator, "f1")
+    MulticlassFBetaScore(2.0, 4, average="weighted", output_transform=mc).attach(evaluator, "f2_weighted")
+    MulticlassF1Score(4, average=None, class_names=NAMES, output_transform=mc).attach(evaluator, "per_class")
+    MulticlassF1Score(4, average=None, output_transform=mc).attach(evaluator, "per_class_tensor")
+    BinaryF1Score(output_transform=lambda o: o["bin"], from_logits=True).attach(evaluator, "binary_f1")
+    MultilabelF1Score(
+        4, average="samples", zero_division=0.0, output_transform=lambda o: o["ml"], from_logits=True
+    ).attach(evaluator, "ml_samples")
+
+    metrics = evaluator.run(data).metrics
+
+    mc_pred = mc_scores.argmax(1).numpy()
+    expected_mc = f1_score(y_true=mc_y.numpy(), y_pred=mc_pred, average="macro")
+    assert type(metrics["f1"]) is float
+    assert metrics["f1"] == pytest.approx(expected_mc, abs=1e-12)
+    assert type(metrics["f2_weighted"]) is float
+    expected_f2 = fbeta_score(y_true=mc_y.numpy(), y_pred=mc_pred, beta=2.0, average="weighted")
+    assert metrics["f2_weighted"] == pytest.approx(expected_f2, abs=1e-12)
+
+    per_class = f1_score(y_true=mc_y.numpy(), y_pred=mc_pred, average=None, labels=range(4))
+    assert isinstance(metrics["per_class"], dict)
+    assert list(metrics["per_class"]) == NAMES
+    assert all(type(v) is float for v in metrics["per_class"].values())
+    assert list(metrics["per_class"].values()) == pytest.approx(per_class.tolist(), abs=1e-12)
+
+    tensor = metrics["per_class_tensor"]
+    assert isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float64 and tensor.shape == (4,)
+    assert tensor.tolist() == pytest.approx(per_class.tolist(), abs=1e-12)
+
+    assert type(metrics["binary_f1"]) is float
+    expected_bin = f1_score(y_true=bin_y.numpy(), y_pred=(bin_logits >= 0).long().numpy())
+    assert metrics["binary_f1"] == pytest.approx(expected_bin, abs=1e-12)
+
+    assert type(metrics["ml_samples"]) is float
+    expected_ml = f1_score(
+        y_true=ml_y.numpy(), y_pred=(ml_logits >= 0).long().numpy(), average="samples", zero_division=0.0
+    )
+    assert metrics["ml_samples"] == pytest.approx(expected_ml, abs=1e-12)
+
+
+def test_every_epoch_starts_from_zero() -> None:
+    """Three epochs over different data: each epoch's value is sklearn on that epoch only."""
+    scores, y = multiclass_batch(90, seed=3)
+    batches = split_sizes(scores, y, [10] * 9)  # 3 epochs of 3 batches, the iterator runs on across epochs
+    evaluator = Engine(lambda engine, batch: batch)
+    metric = MulticlassF1Score(4, average="micro")
+    metric.attach(evaluator, "f1")
+    seen: list[tuple[float, int]] = []
+
+    @evaluator.on(Events.EPOCH_COMPLETED)
+    def record(engine: Engine) -> None:
+        seen.append((engine.state.metrics["f1"], int(metric.confusion_matrix().sum())))
+
+    evaluator.run(batches, max_epochs=3, epoch_length=3)
+
+    assert len(seen) == 3
+    for epoch, (value, count) in enumerate(seen):
+        part = slice(30 * epoch, 30 * (epoch + 1))
+        expected = f1_score(y_true=y[part].numpy(), y_pred=scores[part].argmax(1).numpy(), average="micro")
+        assert count == 30
+        assert value == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_second_run_does_not_carry_over() -> None:
+    evaluator = Engine(lambda engine, batch: batch)
+    BinaryF1Score(from_logits=True).attach(evaluator, "f1")
+    for seed in (1, 2):
+        logits, y = binary_batch(40, seed=seed)
+        value = evaluator.run(split_sizes(logits, y, [16, 16, 8])).metrics["f1"]
+        assert value == pytest.approx(f1_score(y_true=y.numpy(), y_pred=(logits >= 0).numpy()), abs=1e-12)
+
+
+def test_a_class_named_like_another_metric_does_not_overwrite_it() -> None:
+    y_pred, y = torch.tensor([0, 1, 2, 2, 1, 0]), torch.tensor([0, 1, 1, 2, 2, 0])
+    evaluator = Engine(lambda engine, batch: batch)
+    MulticlassF1Score(3).attach(evaluator, "f1")
+    MulticlassF1Score(3, average=None, class_names=["a", "f1", "c"]).attach(evaluator, "per_class")
+    metrics = evaluator.run([(y_pred, y)]).metrics
+    assert metrics["f1"] == f1_score(y.numpy(), y_pred.numpy(), average="macro")
+    assert set(metrics) == {"f1", "per_class"}  # the per-class dict stays under its own name
+    assert list(metrics["per_class"]) == ["a", "f1", "c"]
+
+
+# --------------------------------------------------------------------------- state_dict round trips
+
+
+CONFIGS: list[Any] = [
+    pytest.param(BinaryFBetaScore, {"beta": 0.5, "from_logits": True}, binary_batch, id="binary-f0.5"),
+    pytest.param(
+        BinaryF1Score,
+        {"threshold": 0.7, "from_logits": True, "zero_division": 1.0},
+        binary_batch,
+        id="binary-f1",
+    ),
+    pytest.param(MulticlassF1Score, {"num_classes": 4}, multiclass_batch, id="multiclass-macro"),
+    pytest.param(
+        MulticlassFBetaScore,
+        {"beta": 2.0, "num_classes": 4, "average": None, "class_names": NAMES},
+        multiclass_batch,
+        id="multiclass-none-names",
+    ),
+    pytest.param(
+        MulticlassF1Score,
+        {"num_classes": 4, "average": "weighted", "labels": [2, 0]},
+        multiclass_batch,
+        id="multiclass-weighted-labels",
+    ),
+    pytest.param(
+        MulticlassF1Score,
+        {"num_classes": 4, "average": None, "ignore_index": 255, "zero_division": 0.0},
+        segmentation_batch,
+        id="segmentation-none",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        {"num_labels": 4, "from_logits": True, "zero_division": 0.0},
+        multilabel_batch,
+        id="multilabel-macro",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        {"num_labels": 4, "from_logits": True, "average": "micro", "zero_division": 0.0},
+        multilabel_batch,
+        id="multilabel-micro",
+    ),
+    pytest.param(
+        MultilabelFBetaScore,
+        {"beta": 0.5, "num_labels": 4, "from_logits": True, "average": "samples", "zero_division": 0.0},
+        multilabel_batch,
+        id="multilabel-samples",
+    ),
+    pytest.param(
+        MultilabelFBetaScore,
+        {
+            "beta": 3.0,
+            "num_labels": 4,
+            "from_logits": True,
+            "average": "samples",
+            "zero_division": float("nan"),
+        },
+        multilabel_batch,
+        id="multilabel-samples-zd_nan",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        {"num_labels": 4, "from_logits": True, "average": None, "class_names": NAMES, "zero_division": 1.0},
+        multilabel_batch,
+        id="multilabel-none-names",
+    ),
+]
+
+
+def _results(metric: Any) -> dict[str, Any]:
+    return {"compute": metric.compute(), "cm": metric.confusion_matrix(), "report": metric.report()}
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "data"), CONFIGS)
+def test_state_dict_mid_epoch_round_trip(
+    cls: type, kwargs: dict[str, Any], data: Callable[..., Batch]
+) -> None:
+    batches = split_even(*data())
+    uninterrupted = cls(**kwargs)
+    for batch in batches:
+        uninterrupted.update(batch)
+
+    saved = cls(**kwargs)
+    for batch in batches[:4]:
+        saved.update(batch)
+    saved.compute()  # a value read mid-epoch must not leak into the checkpoint
+    buffer = io.BytesIO()
+    torch.save(saved.state_dict(), buffer)
+    buffer.seek(0)
+
+    restored = cls(**kwargs)  # a fresh object, as after a restart
+    restored.load_state_dict(torch.load(buffer))
+    for batch in batches[4:]:
+        restored.update(batch)
+
+    assert_same(_results(restored), _results(uninterrupted))
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "data"), CONFIGS)
+def test_load_state_dict_replaces_a_computed_state(
+    cls: type, kwargs: dict[str, Any], data: Callable[..., Batch]
+) -> None:
+    """Loading into a used metric that has already computed (and kept reduced counts) gives the
+    loaded state's results, not the old ones."""
+    batches = split_even(*data())
+    source = cls(**kwargs)
+    for batch in batches[:3]:
+        source.update(batch)
+    expected = _results(source)
+    state = torch.load(_saved(source))
+
+    target = cls(**kwargs)
+    for batch in batches[3:]:
+        target.update(batch)
+    _results(target)
+    target.load_state_dict(state)
+    assert_same(_results(target), expected)
+
+
+def _saved(metric: Any) -> io.BytesIO:
+    buffer = io.BytesIO()
+    torch.save(metric.state_dict(), buffer)
+    buffer.seek(0)
+    return buffer
+
+
+# --------------------------------------------------------------------------- constant memory
+
+
+def _state_bytes(metric: Any) -> tuple[int, list[tuple[str, tuple[int, ...], torch.dtype]]]:
+    """Bytes held in tensors by the state dict and by the object's attributes (including dicts of
+    tensors such as the reduced counts kept after compute), with the layout of every tensor."""
+    layout: list[tuple[str, tuple[int, ...], torch.dtype]] = []
+
+    def walk(path: str, value: Any) -> int:
+        if isinstance(value, torch.Tensor):
+            layout.append((path, tuple(value.shape), value.dtype))
+            return value.numel() * value.element_size()
+        if isinstance(value, dict):
+            return sum(walk(f"{path}.{key}", item) for key, item in value.items())
+        if isinstance(value, (list, tuple)):
+            return sum(walk(f"{path}[{i}]", item) for i, item in enumerate(value))
+        return 0
+
+    total = walk("state_dict", metric.state_dict()) + walk("attributes", vars(metric))
+    return total, layout
+
+
+@pytest.mark.parametrize(
+    ("make", "batch"),
+    [
+        pytest.param(partial(BinaryF1Score, from_logits=True), lambda: binary_batch(3), id="binary"),
+        pytest.param(
+            lambda: MulticlassF1Score(4, average=None, zero_division=0.0),
+            lambda: multiclass_batch(3),
+            id="multiclass",
+        ),
+        pytest.param(
+            lambda: MultilabelF1Score(4, average="samples", zero_division=0.0, from_logits=True),
+            lambda: multilabel_batch(3),
+            id="multilabel-samples",
+        ),
+    ],
+)
+def test_state_size_does_not_grow_with_updates(make: Callable[[], Any], batch: Callable[[], Batch]) -> None:
+    sizes = []
+    for updates in (10, 10_000):
+        metric = make()
+        y_pred, y = batch()
+        for _ in range(updates):
+            metric.update((y_pred, y))
+        metric.compute()
+        sizes.append(_state_bytes(metric))
+        assert int(metric.confusion_matrix().sum()) >= 3 * updates
+    assert sizes[0][0] > 0
+    assert sizes[0] == sizes[1]
+
+
+# --------------------------------------------------------------------------- validate_args, device
+
+
+PAIRS: list[Any] = [
+    pytest.param(lambda **kw: BinaryFBetaScore(beta=2.0, **kw, from_logits=True), binary_batch, id="binary"),
+    pytest.param(
+        lambda **kw: MulticlassF1Score(4, average="weighted", **kw), multiclass_batch, id="multiclass"
+    ),
+    pytest.param(
+        lambda **kw: MulticlassF1Score(4, average=None, ignore_index=255, zero_division=0.0, **kw),
+        segmentation_batch,
+        id="segmentation",
+    ),
+    pytest.param(
+        lambda **kw: MultilabelFBetaScore(
+            0.5, 4, average="samples", zero_division=1.0, **kw, from_logits=True
+        ),
+        multilabel_batch,
+        id="multilabel-samples",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "data"), PAIRS)
+def test_validate_args_false_gives_the_same_result_on_valid_input(
+    make: Callable[..., Any], data: Callable[..., Batch]
+) -> None:
+    checked, unchecked = make(), make(validate_args=False)
+    for batch in split_even(*data()):
+        checked.update(batch)
+        unchecked.update(batch)
+    assert_same(_results(unchecked), _results(checked))
+
+
+@pytest.mark.parametrize("device", ["cpu", torch.device("cpu")], ids=["str", "torch.device"])
+@pytest.mark.parametrize(("make", "data"), PAIRS)
+def test_cpu_device_passes_inputs_through(
+    make: Callable[..., Any], data: Callable[..., Batch], device: str | torch.device
+) -> None:
+    on_device, default = make(device=device), make()
+    for y_pred, y in split_even(*data()):
+        kept = (y_pred.clone(), y.clone())
+        on_device.update((y_pred, y))
+        default.update((y_pred, y))
+        assert torch.equal(y_pred, kept[0]) and torch.equal(y, kept[1])  # inputs are not modified
+    for name, value in vars(on_device).items():
+        if isinstance(value, torch.Tensor):
+            assert value.device == torch.device("cpu"), name
+    assert_same(_results(on_device), _results(default))
+    assert on_device.confusion_matrix().device == torch.device("cpu")
+    assert on_device.confusion_matrix().dtype == torch.int64
+
+
+# --------------------------------------------------------------------------- F1 aliases
+
+
+ALIASES: list[Any] = [
+    pytest.param(BinaryF1Score, BinaryFBetaScore, {"from_logits": True}, binary_batch, id="binary"),
+    pytest.param(
+        BinaryF1Score,
+        BinaryFBetaScore,
+        {"from_logits": True, "threshold": 0.3, "zero_division": 0.0},
+        binary_batch,
+        id="binary-kw",
+    ),
+    pytest.param(
+        MulticlassF1Score, MulticlassFBetaScore, {"num_classes": 4}, multiclass_batch, id="multiclass"
+    ),
+    pytest.param(
+        MulticlassF1Score,
+        MulticlassFBetaScore,
+        {"num_classes": 4, "average": None, "labels": [3, 1], "ignore_index": 255, "class_names": NAMES},
+        segmentation_batch,
+        id="segmentation-kw",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        MultilabelFBetaScore,
+        {"num_labels": 4, "from_logits": True, "average": "samples", "zero_division": 0.0},
+        multilabel_batch,
+        id="multilabel-samples",
+    ),
+    pytest.param(
+        MultilabelF1Score,
+        MultilabelFBetaScore,
+        {
+            "num_labels": 4,
+            "from_logits": True,
+            "average": None,
+            "threshold": 0.4,
+            "class_names": NAMES,
+            "zero_division": 1.0,
+        },
+        multilabel_batch,
+        id="multilabel-kw",
+    ),
+]
+
+
+@pytest.mark.parametrize(("f1_cls", "fbeta_cls", "kwargs", "data"), ALIASES)
+def test_f1_classes_equal_fbeta_with_beta_1(
+    f1_cls: type, fbeta_cls: type, kwargs: dict[str, Any], data: Callable[..., Batch]
+) -> None:
+    f1, fbeta = f1_cls(**kwargs), fbeta_cls(beta=1.0, **kwargs)
+    assert issubclass(f1_cls, fbeta_cls)
+    assert f1.beta == 1.0
+    for batch in split_even(*data()):
+        f1.update(batch)
+        fbeta.update(batch)
+    assert_same(_results(f1), _results(fbeta))
+
+
+# --------------------------------------------------------------------------- probabilities read as logits
+
+
+def _probability_warnings(metric: Any) -> list[str]:
+    """The "look like probabilities" UserWarnings of one compute() (every one, however often seen)."""
+    _, caught = record_warnings(metric.compute)
+    return [
+        m for category, m in caught if issubclass(category, UserWarning) and "look like probabilities" in m
+    ]
+
+
+_BINARY_LOGITS = torch.tensor([2.0, -2.0, -3.0, 1.0, 0.4, -0.2])
+_BINARY_Y = torch.tensor([1, 0, 0, 1, 1, 0])
+_ML_LOGITS = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0], [0.3, 0.2, -0.7], [-1.5, 0.1, 1.2]])
+_ML_Y = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 0, 1]])
+
+PROBABILITY_CASES = [
+    pytest.param(BinaryF1Score, {}, _BINARY_LOGITS, _BINARY_Y, id="binary"),
+    pytest.param(
+        BinaryFBetaScore, {"beta": 2.0, "num_thresholds": 5}, _BINARY_LOGITS, _BINARY_Y, id="binary-curve"
+    ),
+    pytest.param(MultilabelF1Score, {"num_labels": 3}, _ML_LOGITS, _ML_Y, id="multilabel"),
+    pytest.param(
+        MultilabelFBetaScore,
+        {"beta": 0.5, "num_labels": 3, "average": "samples"},
+        _ML_LOGITS,
+        _ML_Y,
+        id="ml-samples",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "logits", "y"), PROBABILITY_CASES)
+def test_sigmoid_outputs_read_as_logits_warn_once_per_compute(
+    cls: type, kwargs: dict[str, Any], logits: torch.Tensor, y: torch.Tensor
+) -> None:
+    """The most common mistake: sigmoid, then a metric that expects logits. The count is still what
+    was asked for (probabilities compared with logit(0.5) = 0), but compute() says so."""
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    probabilities = torch.sigmoid(logits)
+    metric.update((probabilities[:2], y[:2]))
+    metric.update((probabilities[2:], y[2:]))
+    for _ in range(2):  # one warning per compute(), not one per batch
+        messages = _probability_warnings(metric)
+        assert len(messages) == 1
+        assert f"{cls.__name__} was built with from_logits=True" in messages[0]
+        assert "build the metric with from_logits=False" in messages[0]
+    # what was computed is sklearn on probabilities compared with 0, as asked
+    average = kwargs.get("average", "macro") if y.ndim == 2 else "binary"
+    expected = fbeta_score(
+        y_true=y.numpy(),
+        y_pred=(probabilities >= 0).numpy(),
+        beta=kwargs.get("beta", 1.0),
+        average=average,
+        zero_division=0.0,
+    )
+    with pytest.warns(UserWarning, match="look like probabilities"):
+        assert metric.compute() == expected
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "logits", "y"), PROBABILITY_CASES)
+def test_real_logits_labels_and_probabilities_do_not_warn(
+    cls: type, kwargs: dict[str, Any], logits: torch.Tensor, y: torch.Tensor
+) -> None:
+    probabilities = torch.sigmoid(logits)
+    # one score outside [0, 1] in any batch since reset() shows logits
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    metric.update((probabilities[:2], y[:2]))
+    metric.update((logits[2:], y[2:]))
+    assert _probability_warnings(metric) == []
+    # probabilities announced as such
+    metric = cls(from_logits=False, zero_division=0.0, **kwargs)
+    metric.update((probabilities, y))
+    assert _probability_warnings(metric) == []
+    # integer and bool predictions are labels, not scores
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    metric.update(((logits >= 0).long(), y))
+    metric.update(((logits >= 0), y))
+    assert _probability_warnings(metric) == []
+    # without validation no score is read: nothing is known, nothing is said (documented)
+    metric = cls(from_logits=True, zero_division=0.0, validate_args=False, **kwargs)
+    metric.update((probabilities, y))
+    assert _probability_warnings(metric) == []
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "logits", "y"), PROBABILITY_CASES)
+def test_the_probability_flag_follows_reset_and_ignores_rejected_batches(
+    cls: type, kwargs: dict[str, Any], logits: torch.Tensor, y: torch.Tensor
+) -> None:
+    probabilities = torch.sigmoid(logits)
+    metric = cls(from_logits=True, zero_division=0.0, **kwargs)
+    metric.update((logits, y))
+    assert _probability_warnings(metric) == []
+    metric.reset()  # a new epoch of probabilities: the logits of the last one are forgotten
+    metric.update((probabilities, y))
+    with pytest.raises(ValueError, match="must hold only 0 and 1"):
+        metric.update((logits, y + 2))  # rejected: its logits were never counted
+    assert len(_probability_warnings(metric)) == 1
+    metric.reset()
+    metric.update((probabilities, y))
+    metric.update((logits[:0], y[:0]))  # an empty batch says nothing either way
+    assert len(_probability_warnings(metric)) == 1
+    metric.update((logits, y))
+    assert _probability_warnings(metric) == []
+
+
+# --------------------------------------------------------------------------- state dicts: copies, checked
+
+
+def _entries(state: Any) -> Any:
+    """The per-rank entries of an Ignite state dict (a single process: the only rank)."""
+    (per_rank,) = state.values()
+    return per_rank[0]
+
+
+STATE_CONFIGS = [
+    pytest.param(
+        partial(BinaryFBetaScore, beta=2.0, from_logits=True, num_thresholds=5),
+        partial(BinaryFBetaScore, beta=2.0, from_logits=True, num_thresholds=6),
+        binary_batch,
+        id="binary-curve",
+    ),
+    pytest.param(
+        partial(MulticlassF1Score, 4), partial(MulticlassF1Score, 3), multiclass_batch, id="multiclass"
+    ),
+    pytest.param(
+        partial(MultilabelF1Score, 4, from_logits=True, average="samples", num_thresholds=3),
+        partial(MultilabelF1Score, 3, from_logits=True, average="samples", num_thresholds=3),
+        multilabel_batch,
+        id="multilabel-curve",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "make_other", "data"), STATE_CONFIGS)
+def test_state_dict_is_a_snapshot_and_loading_copies(
+    make: Callable[[], Any], make_other: Any, data: Any
+) -> None:
+    batches = split_even(*data())
+    metric = make()
+    metric.update(batches[0])
+    saved = metric.state_dict()
+    expected = {name: tensor.clone() for name, tensor in _entries(saved).items()}
+    metric.update(batches[1])  # a later update must not reach the snapshot
+    for name, tensor in _entries(saved).items():
+        assert torch.equal(tensor, expected[name]), name
+
+    first, second = make(), make()
+    first.load_state_dict(saved)
+    second.load_state_dict(saved)
+    first.update(batches[2])  # nor one metric's update the other's counts
+    for name, tensor in _entries(second.state_dict()).items():
+        assert torch.equal(tensor, expected[name]), name
+    reference = make()
+    reference.update(batches[0])
+    assert_same(_results(second), _results(reference))
+    reference.update(batches[2])
+    assert_same(_results(first), _results(reference))
+
+
+def _tampered(state: Any, change: Callable[[dict[str, Any]], None]) -> Any:
+    state = copy.deepcopy(state)
+    change(_entries(state))
+    return state
+
+
+def _first_count(entries: dict[str, Any]) -> str:
+    return next(name for name, value in entries.items() if value.dtype == torch.int64)
+
+
+TAMPERINGS = [
+    pytest.param(
+        lambda e: e.pop(_first_count(e)),
+        r"^Argument `state_dict` must be a state dict from \w+\.state_dict\(\) of a metric configured like "
+        r"this one \(.*\), got one Ignite refuses: Required state attribute '_\w+' is absent",
+        id="missing_entry",
+    ),
+    pytest.param(
+        lambda e: e.update(_extra=torch.zeros(2, dtype=torch.int64)),
+        r"^Argument `state_dict` must hold only the entries \[.*\] of this \w+ \(.*\), got the extra entries "
+        r"\['_extra'\]\.$",
+        id="extra_entry",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): e[_first_count(e)].to(torch.float64)}),
+        r"^Argument `state_dict` entry `_\w+` must have dtype torch\.int64, got torch\.float64\.$",
+        id="float_counts",
+    ),
+    pytest.param(
+        lambda e: e[_first_count(e)].view(-1).__setitem__(0, -3),
+        r"^Argument `state_dict` entry `_\w+` must hold counts >= 0, got a value of -3\.$",
+        id="negative_count",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): e[_first_count(e)][..., :1]}),
+        r"^Argument `state_dict` entry `_\w+` must have shape \(.*\) for this \w+ \(.*\), got \(.*\)\.$",
+        id="wrong_shape",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): e[_first_count(e)].tolist()}),
+        r"got one Ignite refuses: Unsupported type for provided state_dict data: <class 'list'>",
+        id="list_instead_of_tensor",
+    ),
+    pytest.param(
+        lambda e: e.update({_first_count(e): 3}),
+        r"^Argument `state_dict` entry `_\w+` must be a torch\.Tensor, got int\.$",
+        id="int_instead_of_tensor",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "match"), TAMPERINGS)
+@pytest.mark.parametrize(("make", "make_other", "data"), STATE_CONFIGS)
+def test_load_state_dict_refuses_a_tampered_state_and_keeps_its_own(
+    make: Callable[[], Any], make_other: Any, data: Any, change: Callable[[dict[str, Any]], None], match: str
+) -> None:
+    batches = split_even(*data())
+    source = make()
+    source.update(batches[0])
+    bad = _tampered(source.state_dict(), change)
+
+    metric = make()
+    metric.update(batches[1])
+    before = {"state": copy.deepcopy(metric.state_dict()), "results": _results(metric)}
+    with pytest.raises(ValueError, match=match):
+        metric.load_state_dict(bad)
+    assert_same(_entries(metric.state_dict()), _entries(before["state"]))  # all or nothing: nothing
+    assert_same(_results(metric), before["results"])
+
+
+@pytest.mark.parametrize(("make", "make_other", "data"), STATE_CONFIGS)
+def test_load_state_dict_refuses_the_state_of_another_configuration(
+    make: Callable[[], Any], make_other: Callable[[], Any], data: Any
+) -> None:
+    """Another num_classes / num_labels, or a threshold histogram of another size."""
+    other = make_other()
+    sizes = {name: value for name, value in vars(other).items() if name in ("num_classes", "num_labels")}
+    other.update(data(**sizes))
+    metric = make()
+    with pytest.raises(
+        ValueError, match=r"must have shape \(.*\) for this \w+ \((num_classes|num_labels|num_thresholds)=\d"
+    ):
+        metric.load_state_dict(other.state_dict())
+    with pytest.raises(NotComputableError):  # still empty
+        metric.compute()
+
+
+def test_load_state_dict_refuses_what_is_not_a_mapping() -> None:
+    with pytest.raises(TypeError, match=r"^Argument `state_dict` must be a mapping from MulticlassF1Score"):
+        MulticlassF1Score(3).load_state_dict([1, 2])

@@ -1,5 +1,10 @@
-"""``keep_confusion_matrix`` of the multi-class metrics: the resolved choice, what each mode keeps
-and refuses, state dicts in both modes, and the per-class counts update (``_counts.add_class_counts``)."""
+"""The multi-class metrics (``metrics/multiclass.py``).
+
+- ``keep_confusion_matrix``: the resolved choice, what each mode keeps and refuses, state dicts in
+  both modes, and the per-class counts update (``_counts.add_class_counts``).
+- Segmentation with ``ignore_index`` against scikit-learn on the kept pixels; ``labels`` and
+  ``class_names`` as numpy arrays; no threshold curve.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from _cases import segmentation_batch, split_sizes
+from _reference import assert_close
 from ignite.exceptions import NotComputableError
+from sklearn.metrics import classification_report, confusion_matrix, f1_score, fbeta_score
 
 from ignite_f1 import MulticlassF1Score, MulticlassFBetaScore
 from ignite_f1._counts import add_class_counts, add_confusion, confusion_class_counts
@@ -113,3 +121,77 @@ def test_add_class_counts_equals_the_confusion_matrix_class_counts(ignored: int 
     add_class_counts(counts, target[:0], pred[:0])
     assert torch.equal(counts, confusion_class_counts(cm))
     assert int(counts[2].sum()) == int((target < num_classes).sum())
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+def test_segmentation_with_ignore_index_equals_sklearn_on_the_union(average: str | None) -> None:
+    scores, y = segmentation_batch(n=7, seed=5)
+    metric = MulticlassFBetaScore(
+        beta=0.5, num_classes=4, average=average, ignore_index=255, zero_division=0.0
+    )
+    for batch in split_sizes(scores, y, [3, 1, 3]):
+        metric.update(batch)
+
+    keep = y != 255
+    assert 0 < int((~keep).sum()) < keep.numel()
+    y_true = y[keep].numpy()
+    y_pred = scores.argmax(1)[keep].numpy()
+    expected = fbeta_score(
+        y_true=y_true,
+        y_pred=y_pred,
+        beta=0.5,
+        average=average,
+        labels=range(4) if average is None else None,
+        zero_division=0.0,
+    )
+    result = metric.compute()
+    if average is None:
+        assert isinstance(result, torch.Tensor) and result.dtype == torch.float64
+        np.testing.assert_allclose(result.numpy(), expected, rtol=0, atol=1e-12)
+    else:
+        assert type(result) is float and result == pytest.approx(expected, abs=1e-12)
+
+    assert torch.equal(
+        metric.confusion_matrix(),
+        torch.as_tensor(confusion_matrix(y_true=y_true, y_pred=y_pred, labels=range(4))),
+    )
+    report = classification_report(
+        y_true=y_true, y_pred=y_pred, labels=range(4), output_dict=True, zero_division=0.0
+    )
+    assert_close(metric.report(), report)
+
+
+def test_a_multiclass_metric_has_no_threshold_curve_and_keeps_its_counts() -> None:
+    # Ignite's Metric.__getattr__ would answer with a MetricsLambda factory whose use resets the metric
+    metric = MulticlassF1Score(3)
+    metric.update((torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])))
+    before = metric.confusion_matrix()
+    for name in ("curve", "best_threshold", "num_thresholds"):
+        with pytest.raises(AttributeError, match=rf"MulticlassF1Score has no `{name}`: threshold curves"):
+            getattr(metric, name)
+        assert not hasattr(metric, name)
+    with pytest.raises(AttributeError, match=r"MulticlassF1Score has no `reprot`\.$"):
+        metric.reprot()  # type: ignore[attr-defined]
+    assert torch.equal(metric.confusion_matrix(), before)
+
+
+def test_numpy_labels_and_class_names_are_accepted() -> None:
+    names = np.array(["a", "b", "c"])
+    metric = MulticlassF1Score(3, average=None, labels=np.array([2, 0]), class_names=names)
+    metric.update((torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2])))
+    expected = f1_score([0, 1, 1, 2], [0, 1, 2, 2], average=None, labels=[2, 0])
+    assert metric.compute() == {"c": expected[0], "a": expected[1]}
+
+
+def test_label_predictions_at_ignored_targets_may_hold_anything() -> None:
+    # a common segmentation convention: the prediction is ignore_index where the target is
+    y = torch.tensor([0, 1, 255, 2, 255])
+    y_pred = torch.tensor([0, 2, 255, 2, 7])
+    metric = MulticlassF1Score(3, ignore_index=255)
+    metric.update((y_pred, y))
+    assert metric.compute() == f1_score([0, 1, 2], [0, 2, 2], average="macro")
+    with pytest.raises(ValueError, match=r"Argument `y_pred` must hold class labels in \[0, 3\)"):
+        metric.update((torch.tensor([0, 7]), torch.tensor([0, 1])))  # 7 at a kept target
