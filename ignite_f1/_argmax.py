@@ -78,7 +78,8 @@ def _argmax_chunk(x: torch.Tensor, reverse: torch.Tensor, out: torch.Tensor, top
     torch.sub(base.add_(x.shape[1]), torch.amax(key, dim=1, keepdim=True), out=out)
 
 
-def _uses_torch_argmax(scores: torch.Tensor, dim: int) -> bool:
+def uses_torch_argmax(scores: torch.Tensor, dim: int) -> bool:
+    """Whether :func:`argmax` hands ``scores`` to ``torch.argmax`` (the fast path is not taken)."""
     num_classes = scores.shape[dim]
     return (
         (dim == scores.ndim - 1 and (num_classes < MIN_CLASSES or scores.numel() < MIN_SCORES))
@@ -99,7 +100,7 @@ def argmax_unchecked(
     tensor the caller reads (with its other values, in one read) and hands to :func:`settle`, and
     ``maxima`` hold the row maxima, NaN in rows holding NaN.
     """
-    if _uses_torch_argmax(scores, dim):
+    if uses_torch_argmax(scores, dim):
         return torch.argmax(scores, dim=dim), None, None
     num_classes = scores.shape[dim]
     shape = scores.shape[:dim] + scores.shape[dim + 1 :]

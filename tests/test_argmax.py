@@ -84,7 +84,7 @@ def test_argmax_is_torch_max(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scores = make(shape, dtype)
-    assert not _argmax._uses_torch_argmax(scores, 1)
+    assert not _argmax.uses_torch_argmax(scores, 1)
     _assert_like_torch_max(scores)
     monkeypatch.setattr(_argmax, "CHUNK", 64)  # many chunks, split by rows and by positions
     monkeypatch.setattr(_argmax, "SERIAL", 64)
@@ -139,7 +139,7 @@ def test_layouts_and_dimensions() -> None:
     ],
 )
 def test_other_inputs_fall_back_to_torch_argmax(scores: torch.Tensor) -> None:
-    assert _argmax._uses_torch_argmax(scores, 1)
+    assert _argmax.uses_torch_argmax(scores, 1)
     _assert_like_torch_max(scores)
     _, maxima, check = _argmax.argmax_unchecked(scores)
     assert maxima is None and check is None  # torch.argmax's own indices: nothing to check
