@@ -34,6 +34,8 @@ import numpy as np
 import pytest
 import torch
 import torch.distributed as dist
+from _cases import split_sizes
+from _reference import assert_close, assert_same
 from sklearn.metrics import (
     classification_report,
     confusion_matrix,
@@ -87,9 +89,7 @@ def _data(kind: str, rank: int, extra: bool) -> tuple[torch.Tensor, torch.Tensor
 
 
 def _batches(kind: str, rank: int, extra: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    y_pred, y = _data(kind, rank, extra)
-    sizes = (EXTRA_SIZES if extra else BATCH_SIZES)[rank]
-    return list(zip(y_pred.split(sizes), y.split(sizes), strict=True))
+    return split_sizes(*_data(kind, rank, extra), (EXTRA_SIZES if extra else BATCH_SIZES)[rank])
 
 
 # name -> (kind of data, metric factory)
@@ -303,13 +303,14 @@ def launch(out_dir: str) -> None:
 def launched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
     """Run :func:`launch` in a subprocess (its own process group, killed on timeout)."""
     out_dir = tmp_path_factory.mktemp("gloo")
+    here = Path(__file__).parent  # tests/metrics, and tests/ for the helper modules
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "import test_distributed; test_distributed.launch(sys.argv[2])"
+        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
+        "import test_distributed; test_distributed.launch(sys.argv[3])"
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(Path(__file__).parent), str(out_dir)],
+        [sys.executable, "-c", code, str(here), str(here.parent), str(out_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -435,36 +436,20 @@ def _expected_results(name: str, extra: bool) -> dict[str, Any]:
 
 
 def _close(actual: Any, expected: Any, where: str) -> None:
-    """Equal to 1e-12 (NaN equal to NaN); dicts must have the same keys in the same order."""
+    """``assert_close`` (1e-12, NaN equal to NaN, dicts with the same keys in the same order) plus the
+    types the metric promises, which ``assert_close`` does not look at: int64 tensors where
+    scikit-learn gives integer arrays, float64 tensors for float arrays, Python floats for scalars."""
     if isinstance(expected, dict):
         assert isinstance(actual, dict) and list(actual) == list(expected), where
         for key in expected:
             _close(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, np.ndarray) and expected.dtype.kind in "iu":
-        assert isinstance(actual, torch.Tensor) and actual.dtype == torch.int64, where
-        assert actual.tolist() == expected.tolist(), where
-    elif isinstance(expected, np.ndarray):
-        assert isinstance(actual, torch.Tensor) and actual.dtype == torch.float64, where
-        np.testing.assert_allclose(actual.numpy(), expected, rtol=0, atol=1e-12, err_msg=where)
+        return
+    if isinstance(expected, np.ndarray):
+        dtype = torch.int64 if expected.dtype.kind in "iu" else torch.float64
+        assert isinstance(actual, torch.Tensor) and actual.dtype == dtype, where
     else:
         assert isinstance(actual, float), where
-        assert actual == pytest.approx(float(expected), abs=1e-12, nan_ok=True) or (
-            math.isnan(actual) and math.isnan(expected)
-        ), where
-
-
-def _same(actual: Any, expected: Any, where: str) -> None:
-    """Bit-for-bit equality of two results of the metric."""
-    if isinstance(expected, dict):
-        assert isinstance(actual, dict) and list(actual) == list(expected), where
-        for key in expected:
-            _same(actual[key], expected[key], f"{where}.{key}")
-    elif isinstance(expected, torch.Tensor):
-        assert isinstance(actual, torch.Tensor) and actual.dtype == expected.dtype, where
-        torch.testing.assert_close(actual, expected, rtol=0, atol=0, equal_nan=True, msg=where)
-    else:
-        assert type(actual) is type(expected), where
-        assert actual == expected or (math.isnan(actual) and math.isnan(expected)), where
+    assert_close(actual, expected, path=where)
 
 
 # --------------------------------------------------------------------------- the tests
@@ -487,13 +472,13 @@ def test_every_rank_equals_sklearn_on_the_union(ranks: list[dict[str, Any]], nam
 @pytest.mark.parametrize("name", list(METRICS))
 def test_a_second_compute_gives_the_same_global_value(ranks: list[dict[str, Any]], name: str) -> None:
     for state in ranks:
-        _same(state["second"][name], state["first"][name], f"rank{state['rank']}.{name}")
+        assert_same(state["second"][name], state["first"][name], f"rank{state['rank']}.{name}")
 
 
 @pytest.mark.parametrize("name", list(METRICS))
 def test_compute_does_not_overwrite_the_local_state(ranks: list[dict[str, Any]], name: str) -> None:
     for state in ranks:
-        _same(state["local_after"][name], state["local_before"][name], f"rank{state['rank']}.{name}")
+        assert_same(state["local_after"][name], state["local_before"][name], f"rank{state['rank']}.{name}")
     if METRICS[name][0] in ("binary", "multiclass", "segmentation"):
         # the local counts are this rank's own: they add up to the global confusion matrix
         if name.endswith("_counts"):  # keep_confusion_matrix=False: (3, C) per-class counts
@@ -511,7 +496,7 @@ def test_rank0_only_calls_make_no_collective_call(ranks: list[dict[str, Any]]) -
         assert state["alignment"] == 3.0  # 1 + 2: the ranks' collective calls stayed paired
     for name in METRICS:
         kept = {key: value for key, value in ranks[0]["first"][name].items() if key != "compute"}
-        _same(ranks[0]["rank0"][name], kept, f"rank0.{name}")
+        assert_same(ranks[0]["rank0"][name], kept, f"rank0.{name}")
 
 
 @pytest.mark.parametrize("name", list(METRICS))
@@ -524,7 +509,7 @@ def test_updates_after_compute_count_each_sample_once(ranks: list[dict[str, Any]
 @pytest.mark.parametrize("name", list(METRICS))
 def test_a_distributed_checkpoint_restores_the_same_result(ranks: list[dict[str, Any]], name: str) -> None:
     for state in ranks:
-        _same(state["restored"][name], state["after"][name], f"rank{state['rank']}.{name}")
+        assert_same(state["restored"][name], state["after"][name], f"rank{state['rank']}.{name}")
 
 
 def test_an_empty_batch_on_one_rank_is_accepted(ranks: list[dict[str, Any]]) -> None:
