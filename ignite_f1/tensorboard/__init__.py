@@ -17,7 +17,11 @@ they write, at one step:
   a line break or markup in a name stays inside its cell), which TensorBoard lists as
   ``val/classification_report/text_summary``;
 - for metrics built with ``num_thresholds``, the PR curve ``val/pr_curve`` (``val/pr_curve/<label>``
-  per label for multilabel metrics).
+  per label for multilabel metrics);
+- with ``confidence_level`` (binary and multi-class metrics with an averaged score), the score
+  ``val/f1`` and its bootstrap bounds ``val/f1_ci_low`` and ``val/f1_ci_high`` (those of
+  ``m.confidence_interval(level, seed=0)``), with a custom-scalars margin chart of the three
+  (category "F-score confidence bands", in the same merged layout).
 
 matplotlib is imported when an image is made, never before; it draws on an Agg canvas and never
 opens a window.

@@ -17,13 +17,17 @@ from ignite.engine import Engine, Events
 from ignite.handlers import TensorboardLogger
 from ignite.handlers.base_logger import BaseHandler
 
-from ignite_f1 import _curves, _scores, _validation
+from ignite_f1 import _bootstrap, _curves, _scores, _validation
 from ignite_f1.tensorboard._markdown import report_markdown
 from ignite_f1.tensorboard.figures import confusion_matrix_image
 
 __all__ = ["F1SummarySource", "F1TensorboardHandler", "log_f1_summary"]
 
 _LAYOUT_CATEGORY = "F-scores per class"
+_BAND_CATEGORY = "F-score confidence bands"
+# The bootstrap behind the band: confidence_interval()'s default number of resamples, and a fixed
+# seed, so that the same counts always draw the same band (a rerun or a resumed run matches).
+BAND_SEED = 0
 # TensorBoard's custom-scalars chart draws every curve of a run in the run's colour and tells them
 # apart by the marker on each point: square, diamond, triangle, star, cross, in that order, then
 # again. A chart of at most 5 classes gives each class its own marker (listed under "Matches" below
@@ -157,13 +161,13 @@ def _per_class_charts(tag: str, score: str, names: Sequence[str], tag_names: Seq
     return charts
 
 
-def _layout_charts(writer: Any, charts: dict[str, str]) -> None:
-    """Add charts to the writer's merged custom-scalars layout, and write the layout if it changed."""
+def _layout_charts(writer: Any, charts: dict[str, list[Any]], category_name: str = _LAYOUT_CATEGORY) -> None:
+    """Add charts (``{title: ["Multiline", [regex]]}`` or ``{title: ["Margin", [value, low, high]]}``)
+    to a category of the writer's merged custom-scalars layout, and write the layout if it changed."""
     layout = _LAYOUTS.setdefault(writer, {})
-    category = layout.setdefault(_LAYOUT_CATEGORY, {})
+    category = layout.setdefault(category_name, {})
     changed = False
-    for title, regex in charts.items():
-        chart = ["Multiline", [regex]]
+    for title, chart in charts.items():
         if category.get(title) != chart:
             category[title] = chart
             changed = True
@@ -181,6 +185,47 @@ def _writer_of(logger: Any) -> Any:
     )
 
 
+def check_confidence_level(value: Any) -> float | None:
+    """Check ``confidence_level``: None (no band) or a real number in (0, 1)."""
+    if value is None:
+        return None
+    rule = "None or a real number in (0, 1), such as 0.95"
+    if not _validation.is_real(value):
+        raise TypeError(f"Argument `confidence_level` must be {rule}, got {value!r}.")
+    if not 0 < value < 1:  # also refuses nan
+        raise ValueError(f"Argument `confidence_level` must be {rule}, got {value!r}.")
+    return float(value)
+
+
+def _check_band_source(metric: Any, level: float) -> None:
+    """Refuse, for a confidence band, a metric that cannot give the interval of one averaged score."""
+    name = type(metric).__name__
+    if not callable(getattr(metric, "confidence_interval", None)):
+        why = (
+            "its per-label counts do not hold the joint distribution of the labels that resampling "
+            "the samples draws from"
+            if hasattr(metric, "num_labels")
+            else "it has no confidence_interval()"
+        )
+        raise TypeError(
+            f"Argument `confidence_level` must be None for {name}: {why} (the band needs the exact "
+            f"bootstrap of a binary or multi-class metric's confusion matrix), got {level!r}."
+        )
+    if not getattr(metric, "keep_confusion_matrix", True):
+        raise ValueError(
+            f"Argument `confidence_level` must be None for a {name} built with "
+            "keep_confusion_matrix=False: its per-class counts do not hold the joint distribution of "
+            "(true, predicted) pairs that the bootstrap resamples (build it with "
+            f"keep_confusion_matrix=True), got {level!r}."
+        )
+    if getattr(metric, "average", _bootstrap.BINARY) is None:
+        raise ValueError(
+            f"Argument `confidence_level` must be None for a {name} with average=None: the band is "
+            "that of one averaged score (per-class bounds: metric.confidence_interval()), "
+            f"got {level!r}."
+        )
+
+
 class _Summary:
     """What the handler and :func:`log_f1_summary` write, with names checked once."""
 
@@ -193,6 +238,8 @@ class _Summary:
         confusion_matrix: bool,
         report: bool,
         pr_curve: bool,
+        confidence_level: Any = None,
+        score_name: Any = None,
     ) -> None:
         self.per_class = _validation.check_bool("per_class", per_class)
         self.confusion_matrix = _validation.check_bool("confusion_matrix", confusion_matrix)
@@ -203,6 +250,15 @@ class _Summary:
         self.names, self.tag_names = _class_names(metric, class_names)
         self.tag = _validation.check_tag(tag)
         self.score = _score_name(metric.beta)
+        self.level = check_confidence_level(confidence_level)
+        if score_name is not None:
+            _validation.check_string("score_name", score_name)
+        if self.level is not None:
+            _check_band_source(metric, self.level)
+        # the averaged score's scalar: written here, or by another handler under `score_name`
+        self.write_value = score_name is None
+        value = self.score if score_name is None else _validation.TAG_CHARACTERS.sub("_", score_name)
+        self.band_tags = (f"{self.tag}/{value}", f"{self.tag}/{value}_ci_low", f"{self.tag}/{value}_ci_high")
 
     def _prf(self, counts: torch.Tensor, average: str | None) -> tuple[Any, Any, Any]:
         """Precision, recall and F-beta by scikit-learn (compute() gave the warnings already)."""
@@ -219,7 +275,8 @@ class _Summary:
                 writer.add_scalar(f"{tag}/{self.score}/{name}", float(fbeta[c]), step)
                 writer.add_scalar(f"{tag}/precision/{name}", float(precision[c]), step)
                 writer.add_scalar(f"{tag}/recall/{name}", float(recall[c]), step)
-            _layout_charts(writer, _per_class_charts(tag, self.score, self.names, self.tag_names))
+            charts = _per_class_charts(tag, self.score, self.names, self.tag_names)
+            _layout_charts(writer, {title: ["Multiline", [regex]] for title, regex in charts.items()})
         if self.confusion_matrix:
             image = confusion_matrix_image(metric.confusion_matrix(), self.names, normalize="true")
             writer.add_image(f"{tag}/confusion_matrix", image, step, dataformats="HWC")
@@ -228,6 +285,38 @@ class _Summary:
         histogram = metric.threshold_histogram() if self.pr_curve else None
         if histogram is not None:
             self._write_pr_curves(writer, step, histogram)
+        if self.level is not None:
+            self._write_band(writer, step, counts, self.level)
+
+    def _averaged_score(self, counts: torch.Tensor) -> float:
+        """What ``compute()`` returned, from the kept per-class counts (no collective call)."""
+        metric = self.metric
+        average = getattr(metric, "average", _bootstrap.BINARY)
+        if average == _bootstrap.BINARY:  # the F-beta of class 1
+            return float(self._prf(counts, None)[2][1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # compute() gave the UndefinedMetricWarnings already
+            score = _scores.multiclass_fbeta(
+                counts, metric.beta, average, getattr(metric, "labels", None), metric.zero_division
+            )
+        return float(score)
+
+    def _write_band(self, writer: Any, step: int, counts: torch.Tensor, level: float) -> None:
+        """The averaged score's bootstrap bounds (and the score), and their margin chart."""
+        source: Any = self.metric  # confidence_interval() is not part of F1SummarySource
+        low, high = source.confidence_interval(level=level, seed=BAND_SEED)
+        if not (_validation.is_real(low) and _validation.is_real(high)):
+            raise TypeError(
+                "The metric's confidence_interval() must give two floats for a band, got "
+                f"{type(low).__name__} and {type(high).__name__}."
+            )
+        value_tag, low_tag, high_tag = self.band_tags
+        if self.write_value:
+            writer.add_scalar(value_tag, self._averaged_score(counts), step)
+        writer.add_scalar(low_tag, float(low), step)
+        writer.add_scalar(high_tag, float(high), step)
+        title = f"{value_tag} with its {level * 100:g}% bootstrap band"
+        _layout_charts(writer, {title: ["Margin", list(self.band_tags)]}, _BAND_CATEGORY)
 
     def _report_table(self, scored_counts: torch.Tensor) -> str:
         """The report as markdown, with an F-beta column (whole and averaged) when beta is not 1."""
@@ -274,6 +363,9 @@ def log_f1_summary(
     confusion_matrix: bool = True,
     report: bool = True,
     pr_curve: bool = True,
+    *,
+    confidence_level: float | None = None,
+    score_name: str | None = None,
 ) -> None:
     """Write what :class:`F1TensorboardHandler` writes, to any ``SummaryWriter``, at ``step``.
 
@@ -292,10 +384,26 @@ def log_f1_summary(
         confusion_matrix: write the confusion-matrix image.
         report: write the classification report as a markdown table.
         pr_curve: write the PR curve(s) of a metric built with ``num_thresholds``.
+        confidence_level: None (no band), or a level in (0, 1) such as 0.95: also write the
+            bootstrap bounds of the averaged score, ``{tag}/{name}_ci_low`` and
+            ``{tag}/{name}_ci_high``, next to the score ``{tag}/{name}`` (``name``: ``f1``,
+            ``f2``..., or ``score_name``), and a custom-scalars margin chart of the three. The
+            bounds are ``metric.confidence_interval(confidence_level, seed=0)`` (1,000 resamples of
+            the kept confusion matrix; the fixed seed draws the same band from the same counts).
+            Binary and multi-class metrics with an averaged score only (see Raises).
+        score_name: with ``confidence_level``, the name of a scalar ``{tag}/{score_name}`` that
+            already holds the averaged score at the same steps (Ignite's ``OutputHandler`` with
+            ``metric_names=[score_name]`` and this ``tag``, or your own ``add_scalar``): only the
+            bounds are written then, named after it, and the margin chart draws that scalar.
+            Default: the score is written here, as ``{tag}/f1`` (``{tag}/f2``...).
 
     Raises:
-        TypeError: a metric without the members of :class:`F1SummarySource`.
-        ValueError: class names that collide once cleaned.
+        TypeError: a metric without the members of :class:`F1SummarySource`; with
+            ``confidence_level``, a metric without ``confidence_interval()`` (multilabel metrics:
+            their per-label counts do not hold what the bootstrap resamples).
+        ValueError: class names that collide once cleaned; a ``confidence_level`` outside (0, 1),
+            or given for a multi-class metric built with ``keep_confusion_matrix=False`` or with
+            ``average=None``.
         NotComputableError: the metric has no sample.
         RuntimeError: in a distributed run, a metric not computed since its last update.
 
@@ -311,10 +419,27 @@ def log_f1_summary(
         >>> with tempfile.TemporaryDirectory() as logdir:
         ...     with SummaryWriter(logdir) as writer:
         ...         log_f1_summary(writer, metric, "val", step=1)
+
+        With ``confidence_level``, the macro F1 and its 95% bootstrap band (wide: 4 samples):
+
+        >>> from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        >>> with tempfile.TemporaryDirectory() as logdir:
+        ...     with SummaryWriter(logdir) as writer:
+        ...         log_f1_summary(writer, metric, "val", 1, per_class=False,
+        ...                        confidence_level=0.95)
+        ...     events = EventAccumulator(logdir).Reload()
+        >>> sorted(events.Tags()["scalars"])
+        ['val/f1', 'val/f1_ci_high', 'val/f1_ci_low']
+        >>> [round(events.Scalars(t)[0].value, 4) for t in sorted(events.Tags()["scalars"])]
+        [0.7778, 1.0, 0.33]
+        >>> low, high = metric.confidence_interval(0.95, seed=0)  # the bounds written
+        >>> round(low, 4), round(high, 4)
+        (0.33, 1.0)
     """
-    _Summary(metric, tag, class_names, per_class, confusion_matrix, report, pr_curve).write(
-        _writer_of(writer), step
+    summary = _Summary(
+        metric, tag, class_names, per_class, confusion_matrix, report, pr_curve, confidence_level, score_name
     )
+    summary.write(_writer_of(writer), step)
 
 
 class F1TensorboardHandler(BaseHandler):
@@ -343,17 +468,36 @@ class F1TensorboardHandler(BaseHandler):
             ``{tag}/classification_report/text_summary``).
         pr_curve: write ``{tag}/pr_curve`` (per label: ``{tag}/pr_curve/{label}``) for a metric built
             with ``num_thresholds``; ignored otherwise.
+        confidence_level: None (no band), or a level in (0, 1) such as 0.95: also write the
+            bootstrap bounds of the averaged score, ``{tag}/{name}_ci_low`` and
+            ``{tag}/{name}_ci_high``, next to the score ``{tag}/{name}`` (``name``: ``f1``,
+            ``f2``..., or ``score_name``), and a custom-scalars margin chart of the three. The
+            bounds are ``metric.confidence_interval(confidence_level, seed=0)`` (1,000 resamples of
+            the kept confusion matrix; the fixed seed draws the same band from the same counts).
+            Binary and multi-class metrics with an averaged score only (see Raises).
+        score_name: with ``confidence_level``, the name of a scalar ``{tag}/{score_name}`` that
+            already holds the averaged score at the same steps (Ignite's ``OutputHandler`` with
+            ``metric_names=[score_name]`` and this ``tag``, or your own ``add_scalar``): only the
+            bounds are written then, named after it, and the margin chart draws that scalar.
+            Default: the score is written here, as ``{tag}/f1`` (``{tag}/f2``...).
 
     Raises:
         TypeError: a metric without the members of :class:`F1SummarySource`, or a non-callable
-            ``global_step_transform``.
-        ValueError: class names of the wrong number, repeated, or colliding once cleaned.
+            ``global_step_transform``; with ``confidence_level``, a metric without
+            ``confidence_interval()`` (multilabel metrics: their per-label counts do not hold what
+            the bootstrap resamples).
+        ValueError: class names of the wrong number, repeated, or colliding once cleaned; a
+            ``confidence_level`` outside (0, 1), or given for a multi-class metric built with
+            ``keep_confusion_matrix=False`` or with ``average=None``.
 
     Notes:
         TensorBoard shows only the last custom-scalars layout written to a run, so the handlers that
         share a writer keep one merged layout (category "F-scores per class", the charts of each tag)
         and rewrite it whenever a new chart joins. A layout of your own on the same writer would
-        replace it.
+        replace it. The margin charts of ``confidence_level`` join that layout, in the category
+        "F-score confidence bands", one chart per tag, titled
+        ``"{tag}/{name} with its 95% bootstrap band"``. TensorBoard draws a margin chart only when
+        the score and its two bounds have the same steps.
 
     Examples:
         >>> import tempfile, torch
@@ -385,12 +529,25 @@ class F1TensorboardHandler(BaseHandler):
         confusion_matrix: bool = True,
         report: bool = True,
         pr_curve: bool = True,
+        *,
+        confidence_level: float | None = None,
+        score_name: str | None = None,
     ) -> None:
         if global_step_transform is not None and not callable(global_step_transform):
             raise TypeError(
                 f"Argument `global_step_transform` must be callable or None, got {global_step_transform!r}."
             )
-        self._summary = _Summary(metric, tag, class_names, per_class, confusion_matrix, report, pr_curve)
+        self._summary = _Summary(
+            metric,
+            tag,
+            class_names,
+            per_class,
+            confusion_matrix,
+            report,
+            pr_curve,
+            confidence_level,
+            score_name,
+        )
         self.metric = metric
         self.tag = self._summary.tag
         self.class_names = list(self._summary.names)

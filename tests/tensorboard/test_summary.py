@@ -14,6 +14,7 @@ import time
 import types
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -777,3 +778,210 @@ def test_an_object_without_the_protocol_is_refused_naming_what_it_lacks():
     del no_histogram.threshold_histogram
     with pytest.raises(TypeError, match=r"which lacks threshold_histogram\(\)\.$"):
         log_f1_summary(_NullWriter(), no_histogram, "val", 1, confusion_matrix=False, report=False)
+
+
+# --------------------------------------------------------------------------- the confidence band (issue 13)
+
+
+def _typical_metrics(seed: int) -> dict[str, Any]:
+    """A binary F2 and a macro multi-class F1 with a 0.5 labels subset, on ~80%-right data."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, NUM_CLASSES, (600,), generator=g)
+    wrong = torch.rand(600, generator=g) < 0.2
+    y_pred = torch.where(wrong, torch.randint(0, NUM_CLASSES, (600,), generator=g), y)
+    metrics = {
+        "binary": BinaryFBetaScore(2.0, from_logits=False),
+        "macro": MulticlassF1Score(NUM_CLASSES, average="macro", class_names=CLASS_NAMES),
+        "labels": MulticlassFBetaScore(0.5, NUM_CLASSES, average="weighted", labels=[4, 0, 2]),
+    }
+    metrics["binary"].update(((y_pred == 1).float(), (y == 1).long()))
+    for name in ("macro", "labels"):
+        metrics[name].update((y_pred, y))
+    for metric in metrics.values():
+        metric.compute()
+    return metrics
+
+
+def test_confidence_band_is_the_metrics_interval_around_its_score(tmp_path):
+    from tensorboardX import SummaryWriter
+
+    expected: dict[str, list[tuple[int, float, float, float]]] = {
+        name: [] for name in ("binary", "macro", "labels")
+    }
+    with SummaryWriter(str(tmp_path)) as writer:
+        for step in (1, 2, 3):
+            for name, metric in _typical_metrics(step).items():
+                log_f1_summary(writer, metric, name, step, confidence_level=0.9)
+                low, high = metric.confidence_interval(0.9, seed=0)
+                expected[name].append((step, low, metric.compute(), high))
+    acc = _accumulator(tmp_path)
+    for name, score in (("binary", "f2"), ("macro", "f1"), ("labels", "f0.5")):
+        read = {part: acc.Scalars(f"{name}/{score}{part}") for part in ("_ci_low", "", "_ci_high")}
+        for i, (step, low, value, high) in enumerate(expected[name]):
+            events = [read[part][i] for part in ("_ci_low", "", "_ci_high")]
+            assert [e.step for e in events] == [step] * 3
+            assert all(_close(e.value, v) for e, v in zip(events, (low, value, high), strict=True))
+            assert low <= value <= high and low < high  # typical data: a band around the score
+    # the margin charts join the merged layout, next to the per-class charts
+    categories = {c.title: c for c in _layout(acc).category}
+    assert set(categories) == {"F-scores per class", "F-score confidence bands"}
+    margins = {
+        chart.title: [(s.value, s.lower, s.upper) for s in chart.margin.series]
+        for chart in categories["F-score confidence bands"].chart
+    }
+    assert margins == {
+        f"{name}/{score} with its 90% bootstrap band": [
+            (f"{name}/{score}", f"{name}/{score}_ci_low", f"{name}/{score}_ci_high")
+        ]
+        for name, score in (("binary", "f2"), ("macro", "f1"), ("labels", "f0.5"))
+    }
+    assert set(acc.Tags()["scalars"]) >= {tag for [series] in margins.values() for tag in series}
+
+
+def test_band_named_after_an_output_handlers_scalar(tmp_path):
+    """With ``score_name``, the bounds sit next to the scalar Ignite's OutputHandler writes, at its
+    steps, and the score is not written twice."""
+    evaluator = Engine(lambda engine, batch: batch)
+    metric = MulticlassF1Score(NUM_CLASSES, average="micro")
+    metric.attach(evaluator, "val f1")
+    g = torch.Generator().manual_seed(5)
+    y = torch.randint(0, NUM_CLASSES, (300,), generator=g)
+    batches = [(torch.where(torch.rand(300, generator=g) < 0.3, (y + 1) % NUM_CLASSES, y), y)]
+    with TensorboardLogger(log_dir=str(tmp_path)) as tb_logger:
+        tb_logger.attach_output_handler(evaluator, Events.EPOCH_COMPLETED, tag="val", metric_names=["val f1"])
+        handler = F1TensorboardHandler(
+            metric, "val", per_class=False, confidence_level=0.95, score_name="val f1"
+        )
+        tb_logger.attach(evaluator, log_handler=handler, event_name=Events.EPOCH_COMPLETED)
+        evaluator.run(batches, max_epochs=2)
+    acc = _accumulator(tmp_path)
+    assert sorted(acc.Tags()["scalars"]) == ["val/val_f1", "val/val_f1_ci_high", "val/val_f1_ci_low"]
+    value = acc.Scalars("val/val_f1")
+    assert [e.step for e in value] == [1, 2]  # written once per evaluation, by the OutputHandler
+    low, high = metric.confidence_interval(0.95, seed=0)
+    for tag, bound in (("val/val_f1_ci_low", low), ("val/val_f1_ci_high", high)):
+        assert [e.step for e in acc.Scalars(tag)] == [1, 2]
+        assert all(_close(e.value, bound) for e in acc.Scalars(tag))
+    [category] = _layout(acc).category
+    [chart] = category.chart
+    assert (chart.title, category.title) == (
+        "val/val_f1 with its 95% bootstrap band",
+        "F-score confidence bands",
+    )
+    [series] = chart.margin.series
+    assert (series.value, series.lower, series.upper) == (
+        "val/val_f1",
+        "val/val_f1_ci_low",
+        "val/val_f1_ci_high",
+    )
+
+
+def test_band_refused_for_metrics_without_an_averaged_interval():
+    with pytest.raises(
+        TypeError, match=r"must be None for MultilabelF1Score: its per-label counts do not hold"
+    ):
+        F1TensorboardHandler(MultilabelF1Score(3, from_logits=True), "val", confidence_level=0.95)
+    light = MulticlassF1Score(3, keep_confusion_matrix=False)
+    with pytest.raises(ValueError, match=r"built with keep_confusion_matrix=False: .*got 0\.95\.$"):
+        log_f1_summary(_NullWriter(), light, "val", 1, confidence_level=0.95)
+    with pytest.raises(ValueError, match=r"with average=None: the band is that of one averaged score"):
+        F1TensorboardHandler(MulticlassF1Score(3, average=None), "val", confidence_level=0.95)
+    with pytest.raises(TypeError, match=r"must be None for _CountsOnly: it has no confidence_interval\(\)"):
+        log_f1_summary(
+            _NullWriter(), _CountsOnly(), "val", 1, confusion_matrix=False, report=False, confidence_level=0.9
+        )  # type: ignore[arg-type]
+    # without a level, all of them are logged as before
+    F1TensorboardHandler(MultilabelF1Score(3, from_logits=True), "val")
+    F1TensorboardHandler(light, "val")
+
+
+@pytest.mark.parametrize(
+    ("level", "error"),
+    [
+        (0, ValueError),
+        (1, ValueError),
+        (1.5, ValueError),
+        (-0.5, ValueError),
+        (float("nan"), ValueError),
+        ("0.95", TypeError),
+        (True, TypeError),
+        (torch.tensor(0.9), TypeError),
+    ],
+    ids=["zero", "one", "above", "negative", "nan", "string", "bool", "tensor"],
+)
+def test_bad_confidence_levels_are_refused(level, error):
+    rule = re.escape(
+        "Argument `confidence_level` must be None or a real number in (0, 1), such as 0.95, got "
+    )
+    with pytest.raises(error, match=rule):
+        F1TensorboardHandler(BinaryF1Score(from_logits=True), "val", confidence_level=level)
+    with pytest.raises(error, match=rule):
+        log_f1_summary(
+            _NullWriter(), MultilabelF1Score(3, from_logits=True), "val", 1, confidence_level=level
+        )
+
+
+def test_bad_score_names_are_refused():
+    metric = BinaryF1Score(from_logits=True)
+    with pytest.raises(ValueError, match="Argument `score_name` must be a non-empty string, got ''"):
+        F1TensorboardHandler(metric, "val", confidence_level=0.9, score_name="")
+    with pytest.raises(TypeError, match="Argument `score_name` must be a non-empty string, got 3"):
+        F1TensorboardHandler(metric, "val", confidence_level=0.9, score_name=3)  # type: ignore[arg-type]
+
+
+def test_band_reads_the_kept_counts_without_a_collective_call(monkeypatch):
+    import ignite.distributed as idist
+
+    metric = MulticlassF1Score(3, average="macro")
+    metric.update((torch.tensor([0, 1, 2, 2, 1, 0]), torch.tensor([0, 1, 2, 1, 1, 0])))
+
+    def no_collective(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the handler started a collective call")
+
+    monkeypatch.setattr(idist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(idist, "all_reduce", lambda t: t)  # what every process does at compute()
+    score = metric.compute()
+    monkeypatch.setattr(idist, "all_reduce", no_collective)
+    writer = _RecordingWriter()
+    log_f1_summary(
+        writer, metric, "val", 4, per_class=False, report=False, confusion_matrix=False, confidence_level=0.8
+    )
+    scalars = {args[0]: args[1:] for args, _ in writer.calls["add_scalar"]}
+    low, high = metric.confidence_interval(0.8, seed=0)
+    assert scalars == {"val/f1": (score, 4), "val/f1_ci_low": (low, 4), "val/f1_ci_high": (high, 4)}
+    [((layout,), _)] = writer.calls["add_custom_scalars"]
+    assert layout == {
+        "F-score confidence bands": {
+            "val/f1 with its 80% bootstrap band": ["Margin", ["val/f1", "val/f1_ci_low", "val/f1_ci_high"]]
+        }
+    }
+
+
+@pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, float("nan")])
+def test_band_score_equals_compute(zero_division):
+    """The score written next to the bounds is compute()'s, undefined classes included."""
+    metrics = [
+        BinaryF1Score(from_logits=False, zero_division=zero_division),
+        MulticlassF1Score(4, average="macro", zero_division=zero_division),
+        MulticlassF1Score(4, average="weighted", labels=[3, 1], zero_division=zero_division),
+    ]
+    metrics[0].update((torch.tensor([0, 0, 0]), torch.tensor([0, 0, 0])))  # F1 undefined
+    for metric in metrics[1:]:
+        metric.update((torch.tensor([0, 1, 1, 2]), torch.tensor([0, 1, 2, 2])))  # class 3 unseen
+    for metric in metrics:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = metric.compute()
+        writer = _RecordingWriter()
+        log_f1_summary(
+            writer,
+            metric,
+            "val",
+            1,
+            per_class=False,
+            report=False,
+            confusion_matrix=False,
+            confidence_level=0.95,
+        )
+        [value] = [args[1] for args, _ in writer.calls["add_scalar"] if args[0] == "val/f1"]
+        assert value == pytest.approx(expected, nan_ok=True)
