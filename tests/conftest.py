@@ -27,32 +27,6 @@ from typing import Any
 
 import pytest
 import torch
-
-# The old names, kept importable from ``conftest`` until every test module imports the helper modules.
-from _cases import (
-    AVERAGES_MULTICLASS,
-    AVERAGES_MULTILABEL,
-    ZERO_DIVISIONS,
-    Batch,
-    Case,
-    binary_case,
-    multiclass_case,
-    multilabel_case,
-    n_examples,
-    parity_cases,
-    split_batches,
-    zd_id,
-)
-from _reference import (
-    TOL,
-    Caught,
-    assert_close,
-    assert_unit_interval,
-    record_warnings,
-    sklearn_confusion_matrix,
-    sklearn_fbeta,
-    sklearn_report,
-)
 from hypothesis import settings
 
 _COMMON: dict[str, Any] = {"deadline": None, "database": None}
@@ -61,29 +35,6 @@ settings.register_profile("thorough", max_examples=300, derandomize=True, **_COM
 settings.register_profile("dev", max_examples=20, derandomize=False, **_COMMON)
 settings.register_profile("soak", max_examples=2000, derandomize=False, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))  # --hypothesis-profile wins
-
-__all__ = [
-    "AVERAGES_MULTICLASS",
-    "AVERAGES_MULTILABEL",
-    "TOL",
-    "ZERO_DIVISIONS",
-    "Batch",
-    "Case",
-    "Caught",
-    "assert_close",
-    "assert_unit_interval",
-    "binary_case",
-    "multiclass_case",
-    "multilabel_case",
-    "n_examples",
-    "parity_cases",
-    "record_warnings",
-    "sklearn_confusion_matrix",
-    "sklearn_fbeta",
-    "sklearn_report",
-    "split_batches",
-    "zd_id",
-]
 
 
 @pytest.fixture(scope="module")
