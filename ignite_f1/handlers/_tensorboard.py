@@ -65,13 +65,23 @@ def _check_tensorboard_extra() -> None:
         )
 
 
-def f1_summary_handlers(metric: Any, tag: str, trainer: Engine) -> tuple[Any, Any]:
+def f1_summary_handlers(
+    metric: Any, tag: str, trainer: Engine, metric_name: str, confidence_level: Any = None
+) -> tuple[Any, Any]:
     """The F1 summary handler of ``ignite_f1.tensorboard`` (imported here: an optional extra), and
-    the one that writes the image and report of a new best evaluation under ``{tag}/best``."""
+    the one that writes the image and report of a new best evaluation under ``{tag}/best``.
+
+    With ``confidence_level``, the summary writes the bounds ``{tag}/{metric_name}_ci_low`` and
+    ``_ci_high`` next to the scalar ``{tag}/{metric_name}`` that Ignite's ``OutputHandler`` writes
+    (see :func:`attach_tensorboard`), at the same steps, and their margin chart.
+    """
     from ignite_f1.tensorboard import F1TensorboardHandler
 
     step = global_step_from_engine(trainer)
-    every = F1TensorboardHandler(metric, tag, global_step_transform=step)
+    band: dict[str, Any] = {}
+    if confidence_level is not None:
+        band = {"confidence_level": confidence_level, "score_name": metric_name}
+    every = F1TensorboardHandler(metric, tag, global_step_transform=step, **band)
     best = F1TensorboardHandler(
         metric, f"{tag}/best", global_step_transform=step, per_class=False, pr_curve=False
     )

@@ -183,6 +183,7 @@ def setup_f1_monitoring(
     min_delta: float = 0.0,
     filename_prefix: str = "best",
     require_empty: bool = True,
+    confidence_level: float | None = None,
 ) -> F1Monitoring:
     """Early stopping, a best-F1 checkpoint and optionally retraining, on the evaluator, in one call.
 
@@ -234,6 +235,14 @@ def setup_f1_monitoring(
         reduce: ``"min"`` or ``"mean"`` for a per-class metric (see :func:`score_function`).
         min_delta: an improvement must exceed the best score by more than this (>= 0).
         filename_prefix: first part of the file names.
+        confidence_level: with ``log_dir``, None (no band) or a level in (0, 1) such as 0.95: the
+            TensorBoard summary also writes the bootstrap bounds of the F1,
+            ``{tag}/{metric_name}_ci_low`` and ``{tag}/{metric_name}_ci_high`` (those of
+            ``metric.confidence_interval(confidence_level, seed=0)``), at the steps of
+            ``{tag}/{metric_name}``, and a custom-scalars margin chart of the score with its band
+            (see :class:`~ignite_f1.tensorboard.F1TensorboardHandler`). Binary and multi-class
+            metrics with an averaged score only. It changes nothing else: early stopping and
+            the checkpoint still compare the F1 itself.
         require_empty: refuse a ``checkpoint_dir`` that already holds ``*.pt`` files (default).
             With False those files stay where they are: a file the run does not own is never
             overwritten, even one that appears while a save is in progress (saving over one
@@ -249,7 +258,10 @@ def setup_f1_monitoring(
         ValueError: an argument has a wrong value; ``evaluator`` is ``trainer``;
             ``checkpoint_dir`` is a file or inside one, or holds ``*.pt`` files with
             ``require_empty=True``; ``log_dir`` is given and no metric ``metric_name`` is
-            attached to the evaluator.
+            attached to the evaluator; ``confidence_level`` is given without ``log_dir``, is
+            outside (0, 1), or is given for a metric that has no interval of one averaged
+            score (multilabel, ``keep_confusion_matrix=False``, ``average=None``: a
+            ``TypeError`` for multilabel).
         PermissionError: this process may not create files in ``checkpoint_dir`` (or, when it
             is missing, in the folder where it would be made).
         ModuleNotFoundError: ``log_dir`` is given and what the ``tensorboard`` extra brings
@@ -298,11 +310,34 @@ def setup_f1_monitoring(
         3 ['best_model_1_val_f1=0.2963.pt']
         >>> sorted(weights)
         ['bias', 'weight']
+
+        With ``log_dir`` and ``confidence_level``, TensorBoard gets the F1 of each evaluation with
+        its 95% bootstrap band (and the per-class curves, the confusion matrix, the report):
+
+        >>> from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        >>> trainer = Engine(lambda engine, batch: None)
+        >>> evaluator = Engine(lambda engine, batch: (model(batch[0]), batch[1]))
+        >>> MulticlassF1Score(num_classes=3, zero_division=0.0).attach(evaluator, "f1")
+        >>> _ = trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda: evaluator.run(data))
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     monitoring = setup_f1_monitoring(
+        ...         trainer, evaluator, "f1", {"model": model}, f"{tmp}/best",
+        ...         log_dir=f"{tmp}/tb", confidence_level=0.95)
+        ...     _ = trainer.run(data, max_epochs=2)
+        ...     monitoring.tensorboard.close()
+        ...     tags = EventAccumulator(f"{tmp}/tb").Reload().Tags()["scalars"]
+        >>> sorted(tag for tag in tags if tag.startswith("validation/f1") and tag.count("/") == 1)
+        ['validation/f1', 'validation/f1_ci_high', 'validation/f1_ci_low']
     """
     _check_setup_arguments(trainer, evaluator, to_save, patience, n_saved, filename_prefix, require_empty)
     score = score_function(metric_name, reduce)
     min_delta = check_real("min_delta", min_delta, 0)
     retrain_kwargs = None if retrain is None else _retrain_kwargs(retrain, to_save, patience, min_delta)
+    if log_dir is None and confidence_level is not None:
+        raise ValueError(
+            "Argument `confidence_level` must be None without `log_dir` (the band is drawn in "
+            f"TensorBoard; call metric.confidence_interval() for the bounds), got {confidence_level!r}."
+        )
     if log_dir is not None:
         metric = _tensorboard.check_log_dir(log_dir, tag, evaluator, metric_name, metric)
     directory = prepare_checkpoint_dir(checkpoint_dir, require_empty)
@@ -313,7 +348,9 @@ def setup_f1_monitoring(
     retrain_handler = None
     if retrain_kwargs is not None:
         retrain_handler = RetrainOnPlateau(score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs)
-    summaries = None if log_dir is None else _tensorboard.f1_summary_handlers(metric, tag, trainer)
+    summaries = None
+    if log_dir is not None:
+        summaries = _tensorboard.f1_summary_handlers(metric, tag, trainer, metric_name, confidence_level)
 
     # Everything is checked: now make the directories and attach. TensorBoard is written by the
     # first process only, as Ignite recommends (every process computes the same global F1).

@@ -155,6 +155,21 @@ def _setup_error_cases(tmp_path: Path) -> list[Any]:
             ValueError,
             r"Argument `metric_name` must name a metric attached",
         ),
+        (
+            {"confidence_level": 0.95},
+            ValueError,
+            r"Argument `confidence_level` must be None without `log_dir` .*got 0\.95\.$",
+        ),
+        (
+            {"log_dir": tmp_path / "runs", "confidence_level": 1.0},
+            ValueError,
+            r"Argument `confidence_level` must be None or a real number in \(0, 1\)",
+        ),
+        (
+            {"log_dir": tmp_path / "runs", "confidence_level": "95%"},
+            TypeError,
+            r"Argument `confidence_level` must be None or a real number in \(0, 1\)",
+        ),
     ]
 
 
@@ -272,3 +287,78 @@ def test_the_best_evaluation_is_written_again_under_best_each_time_f1_improves(t
     assert monitoring.best_checkpoint is not None and monitoring.best_checkpoint.name.startswith(
         "best_model_5_"
     )
+
+
+def test_confidence_level_passes_through_to_the_summary(tmp_path: Path) -> None:
+    """The bounds sit next to the scalar the OutputHandler writes, ``{tag}/{metric_name}``, at its steps."""
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    layout_pb2 = pytest.importorskip("tensorboard.plugins.custom_scalar.layout_pb2")
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 3, (400,), generator=g)
+    batches = [
+        [(torch.where(torch.rand(400, generator=g) < wrong, (y + 1) % 3, y), y)] for wrong in (0.4, 0.3, 0.2)
+    ]
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    metric = MulticlassF1Score(num_classes=3)
+    metric.attach(evaluator, "val/f1")
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda e: evaluator.run(batches[e.state.epoch - 1]))
+    monitoring = setup_f1_monitoring(
+        trainer,
+        evaluator,
+        "val/f1",
+        {"model": torch.nn.Linear(2, 3)},
+        tmp_path / "ckpt",
+        log_dir=tmp_path / "tb",
+        confidence_level=0.9,
+    )
+    bounds: list[tuple[float, float]] = []
+    evaluator.add_event_handler(
+        Events.COMPLETED, lambda: bounds.append(metric.confidence_interval(0.9, seed=0))
+    )
+    trainer.run([0], max_epochs=3)
+    assert monitoring.tensorboard is not None
+    monitoring.tensorboard.close()
+    events = event_accumulator.EventAccumulator(
+        str(tmp_path / "tb"), size_guidance={"scalars": 0, "tensors": 0}
+    )
+    events.Reload()
+    value, low, high = (
+        [(e.step, e.value) for e in events.Scalars(f"validation/val/f1{part}")]
+        for part in ("", "_ci_low", "_ci_high")
+    )
+    assert [step for step, _ in value] == [step for step, _ in low] == [step for step, _ in high] == [1, 2, 3]
+    for (_, v), (_, lo), (_, hi), (lo_expected, hi_expected) in zip(value, low, high, bounds, strict=True):
+        assert lo == pytest.approx(lo_expected, rel=1e-6) and hi == pytest.approx(hi_expected, rel=1e-6)
+        assert lo <= v <= hi
+    assert "validation/f1" not in events.Tags()["scalars"]  # the score is the OutputHandler's, once
+    config = events.Tensors("custom_scalars__config__")[-1].tensor_proto.string_val[0]
+    charts = {
+        chart.title: chart
+        for category in layout_pb2.Layout.FromString(config).category
+        for chart in category.chart
+    }
+    [series] = charts["validation/val/f1 with its 90% bootstrap band"].margin.series
+    assert (series.value, series.lower, series.upper) == (
+        "validation/val/f1",
+        "validation/val/f1_ci_low",
+        "validation/val/f1_ci_high",
+    )
+
+
+def test_confidence_level_refused_for_a_multilabel_metric_before_anything_is_made(tmp_path: Path) -> None:
+    pytest.importorskip("ignite_f1.tensorboard")
+    from ignite_f1 import MultilabelF1Score
+
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    MultilabelF1Score(3, from_logits=True).attach(evaluator, "f1")
+    with pytest.raises(TypeError, match="must be None for MultilabelF1Score: its per-label counts"):
+        setup_f1_monitoring(
+            trainer,
+            evaluator,
+            "f1",
+            {"model": torch.nn.Linear(2, 3)},
+            tmp_path / "ckpt",
+            log_dir=tmp_path / "tb",
+            confidence_level=0.95,
+        )
+    assert os.listdir(tmp_path) == []
