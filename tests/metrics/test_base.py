@@ -27,6 +27,7 @@ from _cases import (
     binary_batch,
     multiclass_batch,
     multilabel_batch,
+    run_batches,
     segmentation_batch,
     split_even,
     split_sizes,
@@ -426,21 +427,16 @@ def test_state_dict_mid_epoch_round_trip(
 ) -> None:
     batches = split_even(*data())
     uninterrupted = cls(**kwargs)
-    for batch in batches:
-        uninterrupted.update(batch)
+    run_batches(uninterrupted, batches)
 
     saved = cls(**kwargs)
-    for batch in batches[:4]:
-        saved.update(batch)
+    run_batches(saved, batches[:4])
     saved.compute()  # a value read mid-epoch must not leak into the checkpoint
-    buffer = io.BytesIO()
-    torch.save(saved.state_dict(), buffer)
-    buffer.seek(0)
+    buffer = _saved(saved)
 
     restored = cls(**kwargs)  # a fresh object, as after a restart
     restored.load_state_dict(torch.load(buffer))
-    for batch in batches[4:]:
-        restored.update(batch)
+    run_batches(restored, batches[4:])
 
     assert_same(_results(restored), _results(uninterrupted))
 
@@ -453,14 +449,12 @@ def test_load_state_dict_replaces_a_computed_state(
     loaded state's results, not the old ones."""
     batches = split_even(*data())
     source = cls(**kwargs)
-    for batch in batches[:3]:
-        source.update(batch)
+    run_batches(source, batches[:3])
     expected = _results(source)
     state = torch.load(_saved(source))
 
     target = cls(**kwargs)
-    for batch in batches[3:]:
-        target.update(batch)
+    run_batches(target, batches[3:])
     _results(target)
     target.load_state_dict(state)
     assert_same(_results(target), expected)
