@@ -216,6 +216,7 @@ def test_distributed_matches_single_process(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_digits_multiclass(tmp_path: Path) -> None:
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.custom_scalar import layout_pb2
 
     result = run_example("digits_multiclass.py", tmp_path, "--epochs", "12")
     run = _only_run(tmp_path, "digits_multiclass")
@@ -246,6 +247,23 @@ def test_digits_multiclass(tmp_path: Path) -> None:
     assert best_images == improved  # written each time F1 improved, the last one is the best
     best_text = [e.step for e in events.Tensors("validation/best/classification_report/text_summary")]
     assert best_text == improved
+
+    # the 95% bootstrap band of the macro F1 at each epoch, and its margin chart
+    low, high = ([e.value for e in events.Scalars(f"validation/f1_ci_{side}")] for side in ("low", "high"))
+    assert [e.step for e in events.Scalars("validation/f1_ci_low")] == steps
+    assert [e.step for e in events.Scalars("validation/f1_ci_high")] == steps
+    assert all(lo <= value <= hi for lo, value, hi in zip(low, f1, high, strict=True))
+    assert sum(hi - lo for lo, hi in zip(low, high, strict=True)) > 0  # 18 rare samples: a real band
+    layout = layout_pb2.Layout.FromString(
+        events.Tensors("custom_scalars__config__")[-1].tensor_proto.string_val[0]
+    )
+    margins = [
+        (s.value, s.lower, s.upper) for c in layout.category for chart in c.chart for s in chart.margin.series
+    ]
+    assert margins == [("validation/f1", "validation/f1_ci_low", "validation/f1_ci_high")]
+    interval_low, interval_high = results["f1_macro_interval"]
+    assert interval_low <= results["f1_macro"] <= interval_high
+    assert f"interval (this validation set): {interval_low:.4f} to {interval_high:.4f}" in result.stdout
 
 
 @pytest.mark.slow
