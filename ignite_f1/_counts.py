@@ -41,6 +41,28 @@ def _zero_one(values: torch.Tensor, cut: float | None, dtype: torch.dtype) -> to
     return torch.ge(values, cut, out=torch.empty(values.shape, dtype=dtype, device=values.device))
 
 
+def _float_dtype(longest_sum: int) -> torch.dtype:
+    return torch.float32 if longest_sum < _EXACT_FLOAT32 else torch.float64
+
+
+def binary_target(y: torch.Tensor) -> torch.Tensor | None:
+    """``y`` as the floats :func:`binary_counts` counts it with, or ``None`` where it takes ``y`` as it is.
+
+    Small integer or bool targets on the CPU are counted as they are (cell codes); others as 0/1
+    floats, converted once, so that validation can read the floats too.
+    """
+    if y.numel() <= CODES_MAX and y.device.type == "cpu" and not y.is_floating_point():
+        return None
+    dtype = _float_dtype(y.numel())
+    return y if y.dtype == dtype else y.to(dtype)
+
+
+def multilabel_target(y: torch.Tensor) -> torch.Tensor:
+    """(N, L) targets as the 0/1 floats :func:`multilabel_counts` counts."""
+    dtype = _float_dtype(max(y.shape))
+    return y if y.dtype == dtype else y.to(dtype)
+
+
 def binary_counts(pred: torch.Tensor, target: torch.Tensor, cut: float | None = None) -> torch.Tensor:
     """The 2 x 2 confusion matrix ``[[tn, fp], [fn, tp]]`` (int64) of a flat binary batch.
 
@@ -65,7 +87,7 @@ def binary_counts(pred: torch.Tensor, target: torch.Tensor, cut: float | None = 
         codes = torch.add(pred, target.view(torch.uint8) if target.dtype == torch.bool else target, alpha=2)
         counts = torch.bincount(codes, minlength=4)
         return (counts if counts.numel() == 4 else counts[:4]).view(2, 2)
-    dtype = torch.float32 if n < _EXACT_FLOAT32 else torch.float64
+    dtype = _float_dtype(n)
     pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
     # pp, ap, tp: each sum is exact in its dtype; combining them is not (-pp - ap passes 2^24, where
     # float32 stops holding every integer, for batches over 2^23), so it is done in int64
@@ -166,7 +188,7 @@ def multilabel_counts(
         four ratios come from one matrix product of the per-sample (tp, pp, ap), so that the batch
         costs a fixed, small number of operations. F-beta with ``beta = 1`` is F1.
     """
-    dtype = torch.float32 if max(target.shape) < _EXACT_FLOAT32 else torch.float64
+    dtype = _float_dtype(max(target.shape))
     pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
     stacked = torch.stack([pred * target, pred, target])  # (3, N, L): hits, predicted, actual
     label_counts = stacked.sum(1).to(torch.int64)

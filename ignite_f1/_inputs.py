@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _argmax
+from ignite_f1 import _argmax, _counts
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
@@ -121,15 +121,29 @@ def _check_binary_target(name: str, lo: float, hi: float, integral: bool) -> Non
         )
 
 
-def _target_parts(y: torch.Tensor) -> list[torch.Tensor]:
-    """Scalars that tell whether a 0/1 target is valid: min, max and (for floats) integrality."""
+def _target_parts(y: torch.Tensor, converted: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Scalars that tell whether a 0/1 target is valid: min, max and (for floats) integrality.
+
+    For integer ``y``, ``converted`` (``y`` as floats, which counting reads anyway) can stand in: an
+    integer converts into [0, 1] only if it is 0 or 1, and ``aminmax`` reads floats several times
+    faster than int64. The values of an error message are then read again from ``y``
+    (:func:`_exact_range`).
+    """
     if y.dtype == torch.bool:
         return []
-    lo, hi = torch.aminmax(y)
+    lo, hi = torch.aminmax(y if converted is None or y.is_floating_point() else converted)
     parts = [lo, hi]
     if y.is_floating_point():
         parts.append((y != y.trunc()).any())
     return parts
+
+
+def _exact_range(y: torch.Tensor, lo: float, hi: float) -> tuple[float, float]:
+    """``(lo, hi)`` if they show a valid 0/1 tensor, else the exact range of ``y`` (for the message)."""
+    if lo >= 0 and hi <= 1:
+        return lo, hi
+    exact_lo, exact_hi = torch.aminmax(y)
+    return exact_lo.item(), exact_hi.item()
 
 
 def _score_parts(y_pred: torch.Tensor) -> list[torch.Tensor]:
@@ -148,24 +162,27 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
         )
 
 
-def _check_zero_one_batch(y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool) -> bool | None:
+def _check_zero_one_batch(
+    y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None = None
+) -> bool | None:
     """Check a non-empty binary or multilabel batch with one host synchronisation.
 
     Float ``y_pred`` must hold no NaN (and probabilities in [0, 1] unless ``from_logits``); integer
     ``y_pred`` and ``y`` must hold only 0 and 1. Scores are read with one ``aminmax`` (NaN
     propagates into both), whose minimum and maximum also tell whether logits look like
-    probabilities; ``y`` with another (:func:`_target_parts`).
+    probabilities; ``y`` with another (:func:`_target_parts`), or ``target``, ``y`` already
+    converted to floats for counting, in its place when ``y`` holds integers.
 
     Returns:
         For float ``y_pred``, whether every score lies in [0, 1]; ``None`` for labels.
     """
     if y_pred.is_floating_point() and y.dtype in _LABEL_DTYPES and y.device.type == "cpu":
         # the usual batch, scores and integer targets, in fewer Python steps (a call's fixed cost)
-        lo, hi = torch.aminmax(y_pred)
-        y_lo, y_hi = torch.aminmax(y)
-        low, high = lo.item(), hi.item()
+        scores = torch.aminmax(y_pred)
+        labels = torch.aminmax(y if target is None else target)
+        low, high = scores[0].item(), scores[1].item()
         _check_scores(low, high, from_logits)
-        _check_binary_target("y", y_lo.item(), y_hi.item(), True)
+        _check_binary_target("y", *_exact_range(y, labels[0].item(), labels[1].item()), True)
         return low >= 0 and high <= 1
     if y_pred.dtype == torch.bool:
         pred_parts: list[torch.Tensor] = []
@@ -173,7 +190,7 @@ def _check_zero_one_batch(y_pred: torch.Tensor, y: torch.Tensor, from_logits: bo
         pred_parts = _score_parts(y_pred)
     else:
         pred_parts = _target_parts(y_pred)
-    values = _host_values(pred_parts + _target_parts(y))
+    values = _host_values(pred_parts + _target_parts(y, target))
     pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
     in_unit_interval = None
     if pred_values and y_pred.is_floating_point():
@@ -183,7 +200,8 @@ def _check_zero_one_batch(y_pred: torch.Tensor, y: torch.Tensor, from_logits: bo
         _check_binary_target("y_pred", pred_values[0], pred_values[1], True)
     if target_values:
         integral = len(target_values) < 3 or not target_values[2]
-        _check_binary_target("y", target_values[0], target_values[1], integral)
+        y_lo, y_hi = _exact_range(y, target_values[0], target_values[1]) if integral else target_values[:2]
+        _check_binary_target("y", y_lo, y_hi, integral)
     return in_unit_interval
 
 
@@ -198,9 +216,10 @@ def format_binary(
     """Check a binary batch and return flat (y_pred, y) and a score flag.
 
     ``y_pred``: float scores (logits or probabilities) or 0/1 integer/bool labels, shape (N,), (N, 1)
-    or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)). They come back flat and
-    as they were given (no copy, no conversion): :func:`ignite_f1._counts.binary_counts`
-    thresholds and counts them in as few operations as it can.
+    or (N, ...); ``y``: 0/1 of the same shape ((N,) also goes with (N, 1)). They come back flat, as
+    given (no copy), except ``y`` converted to floats when :func:`ignite_f1._counts.binary_counts`
+    counts floats (:func:`ignite_f1._counts.binary_target`), which validation then reads instead
+    (``aminmax`` reads floats several times faster than int64).
 
     The flag tells whether every float score of the batch lies in [0, 1], read from the reduction
     validation makes anyway; it is ``None`` for labels, an empty batch or ``validate=False``.
@@ -228,18 +247,20 @@ def format_binary(
                 f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         y_pred, y = squeezed, target
-    in_unit_interval = None
-    if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits)
     if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
         y_pred, y = y_pred.reshape(-1), y.reshape(-1)
-    return y_pred, y, in_unit_interval
+    # counted as floats (large batches): converted here, so that validation reads the floats
+    target = _counts.binary_target(y)
+    in_unit_interval = None
+    if validate and y.numel() > 0:
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
+    return y_pred, y if target is None else target, in_unit_interval
 
 
 def format_multilabel(
     y_pred: Any, y: Any, num_labels: int, from_logits: bool, validate: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
-    """Check a multilabel batch and return (y_pred, y) of shape (N, L), as they were given.
+    """Check a multilabel batch and return (y_pred, y) of shape (N, L), ``y`` as 0/1 floats.
 
     The rules and the score flag are those of :func:`format_binary`, label by label.
     """
@@ -258,10 +279,11 @@ def format_multilabel(
             "Arguments `y_pred` and `y` must have the same shape (N, num_labels), "
             f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
         )
+    target = _counts.multilabel_target(y)  # counted as floats: validation reads them
     in_unit_interval = None
     if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits)
-    return y_pred, y, in_unit_interval
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
+    return y_pred, target, in_unit_interval
 
 
 def _kept_range(target: torch.Tensor, keep: torch.Tensor | None) -> tuple[float, float]:
