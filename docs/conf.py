@@ -59,11 +59,37 @@ html_static_path = ["_static"]
 
 
 def _public_bases(app: object, name: str, obj: object, options: object, bases: list[type]) -> None:
-    """Show Ignite's ``Metric`` instead of the private ``_CountingMetric`` in "Bases:" lines."""
+    """Show a documented class in "Bases:" lines: Ignite's ``Metric`` instead of a private class,
+    ``CountingMetric`` instead of the unexported ``ConfusionMatrixMetric`` and
+    ``ThresholdCurveMetric`` (whose members are documented on their subclasses)."""
     for i, base in enumerate(bases):
-        if base.__name__.startswith("_"):
-            bases[i] = next(b for b in base.__mro__ if not b.__name__.startswith("_"))
+        if base.__name__.startswith("_") or base.__name__ in _INTERMEDIATE:
+            bases[i] = next(
+                b for b in base.__mro__ if not b.__name__.startswith("_") and b.__name__ not in _INTERMEDIATE
+            )
+    unique = list(dict.fromkeys(bases))  # BinaryFBetaScore has both: CountingMetric once
+    bases[:] = unique
+
+
+# The unexported classes between CountingMetric and the public metrics: api.md documents their
+# members on the public classes that inherit them (`:inherited-members:`), such as
+# `confidence_interval`, defined once on ConfusionMatrixMetric.
+_INTERMEDIATE = ("ConfusionMatrixMetric", "ThresholdCurveMetric")
+
+
+def _skip_documented_overrides(
+    app: object, what: str, name: str, obj: object, skip: bool, options: object
+) -> bool | None:
+    """Skip an intermediate class's override of a CountingMetric method (``load_state_dict``,
+    ``threshold_histogram``): that method is documented once, on CountingMetric."""
+    from ignite_f1.metrics import CountingMetric
+
+    owner = getattr(obj, "__qualname__", "").rpartition(".")[0]
+    if owner in _INTERMEDIATE and hasattr(CountingMetric, name):
+        return True
+    return None
 
 
 def setup(app: object) -> None:
     app.connect("autodoc-process-bases", _public_bases)  # type: ignore[attr-defined]
+    app.connect("autodoc-skip-member", _skip_documented_overrides)  # type: ignore[attr-defined]

@@ -77,3 +77,25 @@ def test_no_placeholder_output_in_examples() -> None:
         if placeholder.search(line)
     ]
     assert not found, f"placeholder output at {found}"
+
+
+@pytest.mark.slow
+def test_api_reference_documents_confidence_interval_on_the_four_classes(tmp_path: Path) -> None:
+    """``confidence_interval`` is defined once, on the unexported ConfusionMatrixMetric; the API page
+    shows it on each public class that has it (and CountingMetric's methods only once)."""
+    import subprocess
+    import sys
+
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", str(DOCS), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr
+    page = (tmp_path / "api.html").read_text()
+    documented = set(re.findall(r'id="ignite_f1\.metrics\.(\w+)\.confidence_interval"', page))
+    assert documented == {"BinaryF1Score", "BinaryFBetaScore", "MulticlassF1Score", "MulticlassFBetaScore"}
+    for method in ("load_state_dict", "threshold_histogram"):  # overrides stay documented once
+        assert re.findall(rf'id="ignite_f1\.metrics\.(\w+)\.{method}"', page) == ["CountingMetric"]
+    assert "ConfusionMatrixMetric" not in page and "ThresholdCurveMetric" not in page
