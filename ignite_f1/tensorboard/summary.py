@@ -50,6 +50,10 @@ class F1SummarySource(Protocol):
     processes (in a distributed run, those kept by the last ``compute()``, so that one process can
     write alone) and raises Ignite's ``NotComputableError`` before any sample.
 
+    With ``confidence_level``, the summary also calls ``confidence_interval(level=..., seed=0)``,
+    which must return two floats (the binary and multi-class metrics have it): it is not part of
+    the protocol, since multilabel metrics cannot give it, and is checked only when a level is given.
+
     Attributes:
         beta: the weight of recall against precision (1.0 for F1); names the scalars ``f1``, ``f2``...
         zero_division: the value of an undefined ratio, as scikit-learn takes it.
