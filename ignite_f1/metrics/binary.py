@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from ignite_f1 import _counts, _inputs, _scores, _validation
-from ignite_f1.metrics._base import Addition, ConfusionMatrixMetric, identity
+from ignite_f1.metrics._base import Addition, identity
+from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
 __all__ = ["BinaryF1Score", "BinaryFBetaScore"]

@@ -18,7 +18,8 @@ import torch
 from ignite.metrics.metric import reinit__is_reduced
 
 from ignite_f1 import _counts, _inputs, _scores, _validation
-from ignite_f1.metrics._base import Addition, ConfusionMatrixMetric, Result, identity
+from ignite_f1.metrics._base import Addition, Result, identity
+from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 
 __all__ = ["MulticlassF1Score", "MulticlassFBetaScore"]
 

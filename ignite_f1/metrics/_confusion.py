@@ -1,0 +1,154 @@
+"""The counting metric of the binary and multi-class kinds: one confusion matrix (or per-class counts).
+
+Their scores, :meth:`~ConfusionMatrixMetric.confidence_interval` (the exact bootstrap of
+:mod:`ignite_f1._bootstrap`) and the report come from one K x K matrix, or from the (3, K)
+per-class counts when a multi-class metric does not keep the matrix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from ignite_f1 import _bootstrap, _counts, _scores, _validation
+from ignite_f1.metrics import _state
+from ignite_f1.metrics._base import CountingMetric, Result, State
+
+
+class ConfusionMatrixMetric(CountingMetric):
+    """A counting metric whose counts are one K x K confusion matrix ``_cm`` (rows: true class).
+
+    Or, when ``keep_confusion_matrix`` is False (multi-class metrics with many classes), only the
+    (3, K) per-class counts ``_counts`` (true positives, predicted and actual positives): every score
+    and the report need no more; :meth:`_confusion_matrix` is then refused.
+    """
+
+    keep_confusion_matrix: bool = True  # the binary metrics always keep their 2 x 2 matrix
+
+    def _sample_count(self, state: State) -> torch.Tensor:
+        return state["_cm"].sum() if "_cm" in state else state["_counts"][2].sum()
+
+    def _class_counts(self, state: State) -> torch.Tensor:
+        return _counts.confusion_class_counts(state["_cm"]) if "_cm" in state else state["_counts"]
+
+    def _confusion_matrix(self) -> torch.Tensor:
+        if not self.keep_confusion_matrix:
+            raise RuntimeError(
+                f"{type(self).__name__} was built with keep_confusion_matrix=False (the default above "
+                f"{_validation.KEEP_CONFUSION_MATRIX_UP_TO} classes): it keeps per-class counts only, so it "
+                "has no confusion matrix to give (nor a confusion-matrix image). Scores, report() and "
+                "per_class_counts() work as before; build the metric with keep_confusion_matrix=True to "
+                f"keep the {self._class_count()} x {self._class_count()} matrix."
+            )
+        return self._kept()["_cm"].clone()
+
+    def _report(self) -> dict[str, Any]:
+        labels = self.scored_classes()
+        names = None if self.class_names is None else [self.class_names[c] for c in labels]
+        counts = self._class_counts(self._kept())
+        return _scores.classification_report_dict(counts, labels, names, self.zero_division)
+
+    def confidence_interval(
+        self, level: float = 0.95, num_resamples: int = 1000, seed: int | None = None
+    ) -> tuple[Result, Result]:
+        """Bootstrap confidence interval of what ``compute()`` returns, exact from the confusion matrix.
+
+        The F-beta of binary and multi-class data depends on the samples only through the
+        confusion matrix, so resampling the N samples with replacement (the nonparametric
+        bootstrap) is drawing a matrix from the multinomial with N trials and the observed cell
+        frequencies. ``num_resamples`` matrices are drawn that way from the kept matrix (summed over
+        processes, as ``confusion_matrix()`` reads it), each is scored with the metric's ``beta``,
+        ``average``, ``labels`` and ``zero_division`` exactly as ``compute()`` would score it, and
+        the bounds are the percentiles ``(1 - level) / 2`` and ``(1 + level) / 2`` of those scores.
+        Nothing is stored per sample and ``update()`` is unchanged.
+
+        Args:
+            level: the confidence level, a real in (0, 1) (0.95: the central 95% of the resampled
+                scores).
+            num_resamples: the number of bootstrap resamples, an integer >= 1 (drawn and scored
+                together, vectorised).
+            seed: ``None`` (fresh randomness) or an integer >= 0: the same seed gives the same
+                bounds for the same counts.
+
+        Returns:
+            ``(low, high)``: floats when ``compute()`` returns a float; with ``average=None`` two
+            float64 tensors (one bound per class, or per entry of ``labels``), or two
+            ``{name: bound}`` dicts with ``class_names``.
+
+        Raises:
+            TypeError, ValueError: an argument is not as described above.
+            RuntimeError: the metric was built with ``keep_confusion_matrix=False`` (its per-class
+                counts do not hold the joint distribution a resample needs); in a distributed run,
+                no ``compute()`` since the last update (as ``confusion_matrix()``).
+            NotComputableError: no sample since the last :meth:`reset`.
+
+        Notes:
+            A resampled score that is undefined follows ``zero_division`` as in ``compute()`` (0.0,
+            silently, for ``"warn"``). With ``zero_division=nan`` the resamples whose score is nan
+            are left out of the percentiles (as scikit-learn leaves nan out of averages), so a
+            bound is nan only when no resample has a score: a class with no sample and no
+            prediction. Without ``labels``, a class that a resample misses in both targets and
+            predictions is left out of its macro and weighted averages, as scikit-learn does. The
+            percentile bounds move by Monte-Carlo error of order ``1 / sqrt(num_resamples)`` of the
+            interval's spread; the interval is that of this evaluation set's sampling noise, not of
+            the training run's. Multilabel metrics have no ``confidence_interval``: their per-label
+            counts do not hold the joint distribution of the labels.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score, MulticlassF1Score
+            >>> _ = torch.manual_seed(0)
+            >>> y = torch.randint(0, 2, (2000,))
+            >>> y_pred = torch.where(torch.rand(2000) < 0.8, y, 1 - y)  # 80% right
+            >>> metric = BinaryF1Score(from_logits=False)
+            >>> metric.update((y_pred, y))
+            >>> round(metric.compute(), 3)
+            0.823
+            >>> low, high = metric.confidence_interval(seed=0)  # 95% of 1,000 resamples' F1
+            >>> round(low, 3), round(high, 3)
+            (0.805, 0.84)
+            >>> metric.confidence_interval(seed=0) == (low, high)  # the same seed, the same bounds
+            True
+            >>> per_class = MulticlassF1Score(2, average=None, class_names=["cat", "dog"])
+            >>> per_class.update((y_pred, y))
+            >>> low, high = per_class.confidence_interval(level=0.9, seed=0)
+            >>> {name: (round(low[name], 3), round(high[name], 3)) for name in low}
+            {'cat': (0.8, 0.831), 'dog': (0.808, 0.838)}
+        """
+        level, num_resamples, seed = _bootstrap.check_interval_args(level, num_resamples, seed)
+        if not self.keep_confusion_matrix:
+            raise RuntimeError(
+                f"{type(self).__name__}.confidence_interval() needs the confusion matrix, and this metric "
+                "was built with keep_confusion_matrix=False: its per-class counts do not hold the joint "
+                "distribution of (true, predicted) pairs that resampling the samples draws from. Build the "
+                f"metric with keep_confusion_matrix=True to keep the {self._class_count()} x "
+                f"{self._class_count()} matrix."
+            )
+        low, high = _bootstrap.fbeta_interval(
+            self._kept()["_cm"],
+            beta=self.beta,
+            average=vars(self).get("average", _bootstrap.BINARY),  # the binary metrics score class 1
+            labels=vars(self).get("labels"),
+            zero_division=self.zero_division,
+            level=level,
+            num_resamples=num_resamples,
+            seed=seed,
+        )
+        if isinstance(low, float) and isinstance(high, float):
+            return low, high
+        return self._per_class(np.asarray(low)), self._per_class(np.asarray(high))
+
+    def load_state_dict(self, state_dict: Any) -> None:
+        # a state of the other keep_confusion_matrix choice: say so, rather than "missing entry"
+        mine, other = ("_cm", "_counts") if self.keep_confusion_matrix else ("_counts", "_cm")
+        if mine in self._states and _state.holds_entry(state_dict, other):
+            raise ValueError(
+                f"Argument `state_dict` must come from a {type(self).__name__} with "
+                f"keep_confusion_matrix={self.keep_confusion_matrix} like this one, got the state of one "
+                f"built with keep_confusion_matrix={not self.keep_confusion_matrix} (it holds `{other}`, "
+                f"this metric keeps `{mine}`): build this metric with "
+                f"keep_confusion_matrix={not self.keep_confusion_matrix} to load it."
+            )
+        super().load_state_dict(state_dict)
