@@ -10,7 +10,7 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from ignite.engine import Engine, Events
@@ -19,6 +19,13 @@ from ignite.handlers.base_logger import BaseHandler
 
 from ignite_f1 import _bootstrap, _curves, _scores, _validation
 from ignite_f1.tensorboard._markdown import report_markdown
+from ignite_f1.tensorboard._source import (
+    F1SummarySource,
+    check_band_source,
+    check_confidence_level,
+    check_source,
+    tag_class_names,
+)
 from ignite_f1.tensorboard.figures import confusion_matrix_image
 
 __all__ = ["F1SummarySource", "F1TensorboardHandler", "log_f1_summary"]
@@ -40,104 +47,7 @@ _MAX_SPLIT = 20
 _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weakref.WeakKeyDictionary()
 
 
-class F1SummarySource(Protocol):
-    """What the TensorBoard summary reads from a metric: every F1 / F-beta metric of this package.
-
-    The methods are those :class:`ignite_f1.metrics.CountingMetric` documents for handlers, plus
-    ``confusion_matrix()`` and ``report()``. The summary never looks at the metric's type or its
-    private state: any object with these members can be logged (``confusion_matrix()`` is needed
-    only for the image, ``report()`` only for the table). Every method reads counts summed over
-    processes (in a distributed run, those kept by the last ``compute()``, so that one process can
-    write alone) and raises Ignite's ``NotComputableError`` before any sample.
-
-    With ``confidence_level``, the summary also calls ``confidence_interval(level=..., seed=0)``,
-    which must return two floats (the binary and multi-class metrics have it): it is not part of
-    the protocol, since multilabel metrics cannot give it, and is checked only when a level is given.
-
-    Attributes:
-        beta: the weight of recall against precision (1.0 for F1); names the scalars ``f1``, ``f2``...
-        zero_division: the value of an undefined ratio, as scikit-learn takes it.
-
-    Examples:
-        >>> from ignite_f1 import MultilabelF1Score
-        >>> from ignite_f1.tensorboard import F1SummarySource
-        >>> metric: F1SummarySource = MultilabelF1Score(3, from_logits=True)
-        >>> metric.class_display_names(), metric.scored_classes()
-        (['0', '1', '2'], [0, 1, 2])
-    """
-
-    beta: float
-    zero_division: str | float
-
-    def per_class_counts(self) -> torch.Tensor:
-        """int64 (3, K): true positives, predicted positives and actual positives of each class."""
-        ...
-
-    def scored_classes(self) -> list[int]:
-        """The indices of the classes the scores and the report cover."""
-        ...
-
-    def class_display_names(self) -> list[str]:
-        """The K class names."""
-        ...
-
-    def threshold_histogram(self) -> torch.Tensor | None:
-        """The threshold histogram, (2, T) or (2, K, T), or ``None`` when the metric keeps none."""
-        ...
-
-    def confusion_matrix(self) -> torch.Tensor:
-        """The confusion matrix, (K, K) or (K, 2, 2), drawn as the image."""
-        ...
-
-    def report(self) -> dict[str, Any]:
-        """scikit-learn's ``classification_report(output_dict=True)`` of the scored classes."""
-        ...
-
-
-_ALWAYS = ("per_class_counts", "scored_classes", "class_display_names", "threshold_histogram")
-
-
-def _check_source(metric: Any, confusion_matrix: bool, report: bool) -> None:
-    """Refuse a metric that lacks a member of :class:`F1SummarySource` that the flags need."""
-    methods = [*_ALWAYS, *(["confusion_matrix"] if confusion_matrix else []), *(["report"] if report else [])]
-    missing = [f"{name}()" for name in methods if not callable(getattr(metric, name, None))]
-    missing += [name for name in ("beta", "zero_division") if not hasattr(metric, name)]
-    if missing:
-        raise TypeError(
-            "Argument `metric` must be an F1 / F-beta metric of ignite_f1, or provide what the summary "
-            f"reads (F1SummarySource): {', '.join(f'{name}()' for name in _ALWAYS)}, beta, zero_division, "
-            "confusion_matrix() for the image and report() for the table; "
-            f"got {type(metric).__name__}, which lacks {', '.join(missing)}."
-        )
-
-
 # --------------------------------------------------------------------------- names and tags
-
-
-def _clean_name(name: str) -> str:
-    """A class name as one tag level: TensorBoard's cleaning, then ``/`` -> ``_``."""
-    return _validation.TAG_CHARACTERS.sub("_", name).replace("/", "_")
-
-
-def _class_names(metric: F1SummarySource, class_names: Any) -> tuple[list[str], list[str]]:
-    """(display names, tag names) of a metric's classes; tag names must be distinct once cleaned."""
-    own = list(metric.class_display_names())
-    count_name = "num_labels" if hasattr(metric, "num_labels") else "num_classes"
-    names = _validation.check_class_names(class_names, len(own), count_name)
-    names = own if names is None else names
-    cleaned = [_clean_name(name) for name in names]
-    if "" in cleaned:
-        raise ValueError(f"Argument `class_names` must not hold an empty name, got {names!r}.")
-    first: dict[str, str] = {}
-    for name, tag_name in zip(names, cleaned, strict=True):
-        if tag_name in first:
-            raise ValueError(
-                "Argument `class_names` must stay distinct once cleaned for TensorBoard tags (characters "
-                f"outside [-\\w.] and '/' become '_'), got {first[tag_name]!r} and {name!r}, "
-                f"both {tag_name!r}."
-            )
-        first[tag_name] = name
-    return names, cleaned
 
 
 def _score_name(beta: float) -> str:
@@ -189,47 +99,6 @@ def _writer_of(logger: Any) -> Any:
     )
 
 
-def check_confidence_level(value: Any) -> float | None:
-    """Check ``confidence_level``: None (no band) or a real number in (0, 1)."""
-    if value is None:
-        return None
-    rule = "None or a real number in (0, 1), such as 0.95"
-    if not _validation.is_real(value):
-        raise TypeError(f"Argument `confidence_level` must be {rule}, got {value!r}.")
-    if not 0 < value < 1:  # also refuses nan
-        raise ValueError(f"Argument `confidence_level` must be {rule}, got {value!r}.")
-    return float(value)
-
-
-def _check_band_source(metric: Any, level: float) -> None:
-    """Refuse, for a confidence band, a metric that cannot give the interval of one averaged score."""
-    name = type(metric).__name__
-    if not callable(getattr(metric, "confidence_interval", None)):
-        why = (
-            "its per-label counts do not hold the joint distribution of the labels that resampling "
-            "the samples draws from"
-            if hasattr(metric, "num_labels")
-            else "it has no confidence_interval()"
-        )
-        raise TypeError(
-            f"Argument `confidence_level` must be None for {name}: {why} (the band needs the exact "
-            f"bootstrap of a binary or multi-class metric's confusion matrix), got {level!r}."
-        )
-    if not getattr(metric, "keep_confusion_matrix", True):
-        raise ValueError(
-            f"Argument `confidence_level` must be None for a {name} built with "
-            "keep_confusion_matrix=False: its per-class counts do not hold the joint distribution of "
-            "(true, predicted) pairs that the bootstrap resamples (build it with "
-            f"keep_confusion_matrix=True), got {level!r}."
-        )
-    if getattr(metric, "average", _bootstrap.BINARY) is None:
-        raise ValueError(
-            f"Argument `confidence_level` must be None for a {name} with average=None: the band is "
-            "that of one averaged score (per-class bounds: metric.confidence_interval()), "
-            f"got {level!r}."
-        )
-
-
 class _Summary:
     """What the handler and :func:`log_f1_summary` write, with names checked once."""
 
@@ -249,16 +118,16 @@ class _Summary:
         self.confusion_matrix = _validation.check_bool("confusion_matrix", confusion_matrix)
         self.report = _validation.check_bool("report", report)
         self.pr_curve = _validation.check_bool("pr_curve", pr_curve)
-        _check_source(metric, self.confusion_matrix, self.report)
+        check_source(metric, self.confusion_matrix, self.report)
         self.metric: F1SummarySource = metric
-        self.names, self.tag_names = _class_names(metric, class_names)
+        self.names, self.tag_names = tag_class_names(metric, class_names)
         self.tag = _validation.check_tag(tag)
         self.score = _score_name(metric.beta)
         self.level = check_confidence_level(confidence_level)
         if score_name is not None:
             _validation.check_string("score_name", score_name)
         if self.level is not None:
-            _check_band_source(metric, self.level)
+            check_band_source(metric, self.level)
         # the averaged score's scalar: written here, or by another handler under `score_name`
         self.write_value = score_name is None
         value = self.score if score_name is None else _validation.TAG_CHARACTERS.sub("_", score_name)

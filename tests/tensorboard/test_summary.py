@@ -743,7 +743,7 @@ def test_the_summary_of_a_duck_equals_the_metrics():
     """A wrapper that passes on only the protocol writes what the metric itself writes."""
     metric = MulticlassFBetaScore(0.5, 4, labels=[3, 1, 0], class_names=["a", "b", "c", "d"])
     metric.update((torch.tensor([0, 1, 2, 3, 3, 1, 0, 2]), torch.tensor([0, 1, 1, 3, 2, 1, 3, 2])))
-    members = (*tb.summary._ALWAYS, "confusion_matrix", "report", "beta", "zero_division")
+    members = (*tb._source.ALWAYS, "confusion_matrix", "report", "beta", "zero_division")
     duck = types.SimpleNamespace(**{name: getattr(metric, name) for name in members})
     writers = {"metric": _RecordingWriter(), "duck": _RecordingWriter()}
     for source, writer in zip((metric, duck), writers.values(), strict=True):
