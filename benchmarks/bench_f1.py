@@ -844,13 +844,22 @@ def render(r: Results) -> str:
         "F1",
     ]
     lines += _table(header, rows, numeric_from=2)
+    errors = mismatches(r)
+    lines += [
+        "",
+        "Agreement with scikit-learn (the F1 column of ignite_f1, with and without validation, against "
+        "store + sklearn's): "
+        + ("equal on every workload." if not errors else "**differs**: " + "; ".join(errors) + "."),
+    ]
     lines += ["", "Workloads:", ""] + [f"- **{w.name}**: {w.describe()}." for w in r.workloads]
-    lines += render_issue_12(r)
     lines += [
         "",
         "*peak memory*: growth of the resident memory over one epoch (updates and compute), in a",
         "process of its own, the batches being made before. The floor's is what its own temporaries",
         "take; ignite_f1's state is its counts (int64: C x C for multi-class, 8 MB at C = 1000).",
+    ]
+    lines += render_issue_12(r)
+    lines += [
         "",
         "## compute() against the number of samples (10 classes)",
         "",
