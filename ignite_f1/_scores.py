@@ -152,8 +152,10 @@ class _Columns:
         precision, recall, fbeta, support = _prfs(self.counts, beta, None, zero_division, warn_for)
         if average is None:
             return precision, recall, fbeta, support
-        weights = self.size if average == "macro" else self.size * self.counts[2]
-        p, r, f = (_nanaverage(v, weights, self.size) for v in (precision, recall, fbeta))
+        # spread the columns back to one value per class (O(C)), in scikit-learn's order, so the
+        # mean is taken over the same array in the same order: bit for bit scikit-learn's
+        weights = None if average == "macro" else self.supports.astype(np.float64)
+        p, r, f = (_nanaverage(v[self.of_class], weights) for v in (precision, recall, fbeta))
         return p, r, f, None
 
 
@@ -182,22 +184,24 @@ def _distinct_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return kept[:, first], of_class.reshape(-1), size
 
 
-def _nanaverage(values: np.ndarray, weights: np.ndarray, fallback: np.ndarray) -> float:
-    """scikit-learn's ``_nanaverage`` of the per-class values that columns ``values`` stand for.
+def _nanaverage(values: np.ndarray, weights: np.ndarray | None) -> float:
+    """scikit-learn's ``_nanaverage`` of one value per class, with the same numpy calls.
 
-    Each column counts ``weights`` times (how many classes share it, times their support for
-    "weighted"); NaN values are left out; weights that sum to 0 fall back to ``fallback`` (the
-    plain mean over classes, as scikit-learn falls back when every support is 0).
+    NaN values are left out; ``weights`` (the supports, for "weighted") that sum to 0 fall back to
+    the plain mean, as scikit-learn falls back when every support is 0. The same calls on the same
+    array give the same bits as scikit-learn's average of its per-class scores.
     """
-    mask = np.isnan(values) | (fallback == 0)
+    if values.shape[0] == 0:
+        return math.nan
+    mask = np.isnan(values)
     if mask.all():
         return math.nan
-    kept = values[~mask]
-    for weight in (weights, fallback):
-        total = np.sum(weight[~mask])
-        if total > 0:
-            return float(np.sum(kept * weight[~mask]) / total)
-    return math.nan  # unreachable: fallback (class counts) is > 0 where not masked
+    if weights is None:
+        return float(np.nanmean(values))
+    kept, kept_weights = values[~mask], weights[~mask]
+    if kept_weights.sum() == 0:
+        return float(np.average(kept))
+    return float(np.average(kept, weights=kept_weights))
 
 
 def _scored_classes(counts: torch.Tensor, labels: Sequence[int] | None, average: str | None) -> np.ndarray:
