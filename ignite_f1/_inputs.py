@@ -16,8 +16,6 @@ batches come back as given, for :mod:`ignite_f1._counts` to threshold and count.
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Mapping
 from typing import Any
 
 import torch
@@ -39,49 +37,6 @@ def logit_threshold(threshold: float) -> float:
 
 
 # --------------------------------------------------------------------------- batch checks
-
-
-def unpack_output(output: Any) -> tuple[Any, Any]:
-    """``(y_pred, y)`` from what ``update`` was given: a tuple or list of exactly two elements.
-
-    Anything else is refused with what was given and what to do: a third element (sample weights
-    are not supported yet) must never be dropped silently, and an engine's output that is not the
-    pair (the loss of ``create_supervised_trainer``, a dict) needs an ``output_transform``.
-    """
-    if isinstance(output, (tuple, list)) and len(output) == 2:
-        return output[0], output[1]
-    expected = "Argument `output` must be a pair (y_pred, y), a tuple or list of 2 elements"
-    if isinstance(output, (tuple, list)):
-        count = f"{len(output)} element" + ("" if len(output) == 1 else "s")
-        hint = (
-            ": sample weights are not supported yet, and the third element would be dropped; pass "
-            "(y_pred, y), for instance with output_transform=lambda output: output[:2]"
-            if len(output) == 3
-            else ": use output_transform to turn the engine's output into (y_pred, y)"
-        )
-        raise ValueError(f"{expected}, got a {type(output).__name__} of {count}{hint}.")
-    if isinstance(output, Mapping):
-        raise TypeError(
-            f"{expected}, got a {type(output).__name__} with keys {list(output)!r}: pick the two with "
-            "output_transform, for instance output_transform=lambda output: (output['y_pred'], output['y'])."
-        )
-    if isinstance(output, torch.Tensor):
-        raise TypeError(
-            f"{expected}, got a single torch.Tensor of shape {tuple(output.shape)}: pass predictions and "
-            "targets as two tensors (y_pred, y), not stacked into one; use output_transform to split an "
-            "engine's output."
-        )
-    if isinstance(output, numbers.Number):
-        raise TypeError(
-            f"{expected}, got {type(output).__name__} {output!r}: an engine made by "
-            "create_supervised_trainer returns the loss (a float) by default; attach the metric to an "
-            "evaluator (create_supervised_evaluator returns (y_pred, y)), or build the trainer with "
-            "output_transform=lambda x, y, y_pred, loss: (y_pred, y)."
-        )
-    raise TypeError(
-        f"{expected}, got {type(output).__name__}: use output_transform to turn the engine's output "
-        "into (y_pred, y)."
-    )
 
 
 def _check_tensor(name: str, value: Any) -> torch.Tensor:
@@ -311,6 +266,47 @@ def format_multiclass(
         return fast
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
+    pred, pred_parts, check = _multiclass_predictions(y_pred, y, num_classes, validate)
+    if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
+        y, pred = y.reshape(-1), pred.reshape(-1)
+    target = y
+    keep = None if ignore_index is None else target != ignore_index
+    if keep is not None and not y_pred.is_floating_point():
+        # label predictions at ignored targets are dropped whatever they hold (often ignore_index, or
+        # any integer): class 0 stands in, so that neither the check nor the count reads them (their
+        # targets send the cell past the matrix); arg-max predictions are always in [0, C)
+        pred = torch.where(keep, pred, 0)
+    if validate and not y_pred.is_floating_point() and pred.numel() > 0:
+        pred_parts = list(torch.aminmax(pred))
+    if validate and target.numel() > 0:
+        # ignored targets read as 0, a valid class, so one aminmax checks the kept ones
+        lo, hi = torch.aminmax(target if keep is None else torch.where(keep, target, 0))
+        target_parts = [lo, hi]
+        if target.is_floating_point():
+            target_parts.append((target != target.trunc()).any())
+        values = _host_values(pred_parts + target_parts)
+        pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
+        checked = pred_values.pop() if check is not None else None
+        _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
+        if checked is not None:
+            pred = _argmax.settle(y_pred, 1, pred, checked).reshape(-1)
+    elif check is not None:  # without validation: the arg-max's check is the one value read
+        pred = _argmax.settle(y_pred, 1, pred, check.item()).reshape(-1)
+    if target.dtype != torch.int64:
+        target = target.to(torch.int64)
+    if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):
+        target = torch.where(keep, target, num_classes)
+    return target, pred if pred.dtype == torch.int64 else pred.to(torch.int64)
+
+
+def _multiclass_predictions(
+    y_pred: torch.Tensor, y: torch.Tensor, num_classes: int, validate: bool
+) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
+    """Check a multi-class batch's shapes and dtypes; (predictions, values to read, arg-max check).
+
+    Predictions are the arg-max of float scores or the integer labels themselves; the values to
+    read are validation's (the scores' maximum, NaN if one is NaN) and the arg-max's exactness check.
+    """
     if y.ndim < 1:
         raise ValueError(f"Argument `y` must have at least 1 dimension (N, ...), got shape {tuple(y.shape)}.")
     _check_not_one_hot(y_pred, y, num_classes)
@@ -358,36 +354,7 @@ def format_multiclass(
             raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
         pred = y_pred
         pred_parts = []
-    if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
-        y, pred = y.reshape(-1), pred.reshape(-1)
-    target = y
-    keep = None if ignore_index is None else target != ignore_index
-    if keep is not None and not y_pred.is_floating_point():
-        # label predictions at ignored targets are dropped whatever they hold (often ignore_index, or
-        # any integer): class 0 stands in, so that neither the check nor the count reads them (their
-        # targets send the cell past the matrix); arg-max predictions are always in [0, C)
-        pred = torch.where(keep, pred, 0)
-    if validate and not y_pred.is_floating_point() and pred.numel() > 0:
-        pred_parts = list(torch.aminmax(pred))
-    if validate and target.numel() > 0:
-        # ignored targets read as 0, a valid class, so one aminmax checks the kept ones
-        lo, hi = torch.aminmax(target if keep is None else torch.where(keep, target, 0))
-        target_parts = [lo, hi]
-        if target.is_floating_point():
-            target_parts.append((target != target.trunc()).any())
-        values = _host_values(pred_parts + target_parts)
-        pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-        checked = pred_values.pop() if check is not None else None
-        _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
-        if checked is not None:
-            pred = _argmax.settle(y_pred, 1, pred, checked).reshape(-1)
-    elif check is not None:  # without validation: the arg-max's check is the one value read
-        pred = _argmax.settle(y_pred, 1, pred, check.item()).reshape(-1)
-    if target.dtype != torch.int64:
-        target = target.to(torch.int64)
-    if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):
-        target = torch.where(keep, target, num_classes)
-    return target, pred if pred.dtype == torch.int64 else pred.to(torch.int64)
+    return pred, pred_parts, check
 
 
 def _usual_multiclass_batch(

@@ -24,7 +24,7 @@ from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
 from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
 
-from ignite_f1 import _inputs, _validation
+from ignite_f1 import _inputs, _output, _validation
 from ignite_f1.metrics import _state
 
 PerClass = torch.Tensor | dict[str, float]
@@ -195,7 +195,7 @@ class CountingMetric(Metric):
                     [0, 0, 1],
                     [0, 1, 1]])
         """
-        y_pred, y = _inputs.unpack_output(output)
+        y_pred, y = _output.unpack_output(output)
         additions, in_unit_interval = self._count(y_pred, y)  # checks everything first
         if not additions:
             return

@@ -1,0 +1,56 @@
+"""What ``update`` is given: exactly the pair ``(y_pred, y)``, or a message that says what to do.
+
+A third element (sample weights, not supported) must never be dropped silently, and an engine's
+output that is not the pair (the default trainer returns the loss) is refused with the way out.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+
+def unpack_output(output: Any) -> tuple[Any, Any]:
+    """``(y_pred, y)`` from what ``update`` was given: a tuple or list of exactly two elements.
+
+    Anything else is refused with what was given and what to do: a third element (sample weights
+    are not supported yet) must never be dropped silently, and an engine's output that is not the
+    pair (the loss of ``create_supervised_trainer``, a dict) needs an ``output_transform``.
+    """
+    if isinstance(output, (tuple, list)) and len(output) == 2:
+        return output[0], output[1]
+    expected = "Argument `output` must be a pair (y_pred, y), a tuple or list of 2 elements"
+    if isinstance(output, (tuple, list)):
+        count = f"{len(output)} element" + ("" if len(output) == 1 else "s")
+        hint = (
+            ": sample weights are not supported yet, and the third element would be dropped; pass "
+            "(y_pred, y), for instance with output_transform=lambda output: output[:2]"
+            if len(output) == 3
+            else ": use output_transform to turn the engine's output into (y_pred, y)"
+        )
+        raise ValueError(f"{expected}, got a {type(output).__name__} of {count}{hint}.")
+    if isinstance(output, Mapping):
+        raise TypeError(
+            f"{expected}, got a {type(output).__name__} with keys {list(output)!r}: pick the two with "
+            "output_transform, for instance output_transform=lambda output: (output['y_pred'], output['y'])."
+        )
+    if isinstance(output, torch.Tensor):
+        raise TypeError(
+            f"{expected}, got a single torch.Tensor of shape {tuple(output.shape)}: pass predictions and "
+            "targets as two tensors (y_pred, y), not stacked into one; use output_transform to split an "
+            "engine's output."
+        )
+    if isinstance(output, numbers.Number):
+        raise TypeError(
+            f"{expected}, got {type(output).__name__} {output!r}: an engine made by "
+            "create_supervised_trainer returns the loss (a float) by default; attach the metric to an "
+            "evaluator (create_supervised_evaluator returns (y_pred, y)), or build the trainer with "
+            "output_transform=lambda x, y, y_pred, loss: (y_pred, y)."
+        )
+    raise TypeError(
+        f"{expected}, got {type(output).__name__}: use output_transform to turn the engine's output "
+        "into (y_pred, y)."
+    )
