@@ -73,8 +73,17 @@ def _dense_confusion(target: torch.Tensor, pred: torch.Tensor, num_classes: int)
 
 @pytest.mark.parametrize(
     ("num_classes", "n"),
-    [(3, 100), (10, 4096), (100, 4096), (1000, 1024), (5, 3)],
-    ids=["bincount-3", "bincount-10", "index_add-100", "index_add-1000", "index_add-small_batch"],
+    [(3, 100), (10, 4096), (100, 4096), (1000, 1024), (5, 3), (10, 8), (32, 8), (33, 8)],
+    ids=[
+        "bincount-3",
+        "bincount-10",
+        "index_add-100",
+        "index_add-1000",
+        "bincount-small_matrix-5",
+        "bincount-small_matrix-10",
+        "bincount-small_matrix-32",
+        "index_add-small_batch-33",
+    ],
 )
 @pytest.mark.parametrize("skipped", [None, "num_classes", "255"])
 def test_add_confusion(num_classes: int, n: int, skipped: str | None) -> None:
