@@ -7,14 +7,19 @@ per-class counts when a multi-class metric does not keep the matrix.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import torch
+from sklearn.exceptions import UndefinedMetricWarning
 
-from ignite_f1 import _bootstrap, _counts, _scores, _validation
+from ignite_f1 import _bootstrap, _counts, _samplewise, _scores, _validation
 from ignite_f1.metrics import _state
-from ignite_f1.metrics._base import CountingMetric, Result, State
+from ignite_f1.metrics._base import Addition, CountingMetric, Result, State
+
+MULTIDIM_AVERAGES = ("global", "samplewise")
+_SAMPLEWISE_STATES = ("_sw_sum", "_sw_defined", "_sw_undefined")
 
 
 class ConfusionMatrixMetric(CountingMetric):
@@ -26,6 +31,47 @@ class ConfusionMatrixMetric(CountingMetric):
     """
 
     keep_confusion_matrix: bool = True  # the binary metrics always keep their 2 x 2 matrix
+    multidim_average: str = "global"
+
+    # ---- multidim_average="samplewise": running sums of per-image scores (see ignite_f1._samplewise)
+
+    def _declare_samplewise(self, multidim_average: Any, width: int) -> None:
+        """Check ``multidim_average``; for ``"samplewise"`` declare the running sums of ``width`` scores.
+
+        ``_sw_sum`` (float64) sums the defined per-image scores, ``_sw_defined`` counts them and
+        ``_sw_undefined`` counts the zero divisions (for the ``"warn"`` warning): declared states,
+        so they are reset, summed across processes and saved like the counts.
+        """
+        self.multidim_average = _validation.check_choice(
+            "multidim_average", multidim_average, MULTIDIM_AVERAGES
+        )
+        if self.multidim_average == "samplewise":
+            self._declare("_sw_sum", width, dtype=torch.float64)
+            self._declare("_sw_defined", width)
+            self._declare("_sw_undefined", 1)
+
+    def _samplewise_additions(self, counts: torch.Tensor, average: str | None) -> dict[str, Addition]:
+        """The additions of per-image counts (N, 3, C) to the running sums."""
+        scores, undefined = _samplewise.image_fbeta(
+            counts, self.beta, average, vars(self).get("labels"), self.zero_division
+        )
+        total, number = _samplewise.image_sums(scores)
+        return {"_sw_sum": total, "_sw_defined": number, "_sw_undefined": undefined.reshape(1)}
+
+    def _samplewise_result(self, state: State) -> Result:
+        """The mean per-image score from the summed running sums; one warning for ``"warn"``."""
+        if self.zero_division == "warn" and int(state["_sw_undefined"].sum()) > 0:
+            warnings.warn(
+                f"{type(self).__name__}: {int(state['_sw_undefined'].sum())} per-image F-score(s) are "
+                "ill-defined (no true nor predicted sample of the class in the image) and set to 0.0 in the "
+                "mean over images. Use `zero_division` to control this behavior.",
+                UndefinedMetricWarning,
+                stacklevel=3,
+            )
+        mean = _samplewise.mean_scores(state["_sw_sum"], state["_sw_defined"])
+        if vars(self).get("average", _samplewise.BINARY) is None:
+            return self._per_class(mean.numpy())
+        return float(mean[0])
 
     def _sample_count(self, state: State) -> torch.Tensor:
         return state["_cm"].sum() if "_cm" in state else state["_counts"][2].sum()
@@ -118,6 +164,13 @@ class ConfusionMatrixMetric(CountingMetric):
             {'cat': (0.8, 0.831), 'dog': (0.808, 0.838)}
         """
         level, num_resamples, seed = _bootstrap.check_interval_args(level, num_resamples, seed)
+        if self.multidim_average == "samplewise":
+            raise RuntimeError(
+                f"{type(self).__name__}.confidence_interval() bootstraps the pooled confusion matrix, and "
+                "this metric was built with multidim_average='samplewise': its compute() is a mean of "
+                "per-image scores, which the pooled matrix cannot resample. Resample the images instead, "
+                "or build the metric with multidim_average='global'."
+            )
         if not self.keep_confusion_matrix:
             raise RuntimeError(
                 f"{type(self).__name__}.confidence_interval() needs the confusion matrix, and this metric "

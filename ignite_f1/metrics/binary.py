@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1 import _counts, _inputs, _samplewise, _scores, _validation
 from ignite_f1.metrics._base import Addition, identity
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
@@ -44,6 +44,9 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             negative samples scored at or above each one, for :meth:`curve` and
             :meth:`best_threshold` (constant memory, summed across processes). ``compute()`` is
             unchanged.
+        multidim_average: ``"global"`` (default): one F-beta over every pixel of every image.
+            ``"samplewise"``: inputs (N, d1, ...) are N images, and ``compute()`` is the mean over
+            the images of each image's F-beta (per-image Dice), see Notes.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
@@ -65,6 +68,16 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         combined in ``compute()``'s collective call: every process warns when none saw a score
         outside [0, 1].
 
+        With ``multidim_average="samplewise"`` each image's score is
+        ``fbeta_score(y[i].flatten(), y_pred[i].flatten() >= threshold, ...)``: an image with no
+        positive target and no positive prediction scores ``zero_division`` (0.0 for ``"warn"``,
+        with one ``UndefinedMetricWarning`` per ``compute()`` naming how many images were
+        undefined), and images scoring NaN (``zero_division=nan``) are left out of the mean.
+        Only running float64 sums are kept (constant memory, summed across processes).
+        ``confusion_matrix()`` and ``report()`` still describe the pixels pooled over all images;
+        ``num_thresholds`` and ``confidence_interval()`` are refused (they describe the pooled
+        score).
+
     Examples:
         >>> import torch
         >>> from sklearn.metrics import fbeta_score
@@ -81,6 +94,15 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         >>> metric.confusion_matrix()
         tensor([[1, 1],
                 [1, 2]])
+
+        Per-image Dice of two 2 x 2 masks (F1 2/3 and 1), against the pooled 4/5:
+
+        >>> masks = torch.tensor([[[1, 0], [1, 0]], [[0, 0], [0, 1]]])
+        >>> truth = torch.tensor([[[1, 1], [0, 0]], [[0, 0], [0, 1]]])
+        >>> dice = BinaryFBetaScore(1.0, from_logits=False, multidim_average="samplewise")
+        >>> dice.update((masks, truth))
+        >>> dice.compute()  # (1/2 + 1) / 2
+        0.75
     """
 
     def __init__(
@@ -94,12 +116,19 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
         num_thresholds: int | None = None,
+        multidim_average: str = "global",
     ) -> None:
         self.threshold = _validation.check_threshold(threshold)
         self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
         self._cut = _inputs.score_threshold(self.threshold, self.from_logits)
         self._declare("_cm", 2, 2)
         self._declare_thresholds(num_thresholds)
+        self._declare_samplewise(multidim_average, 1)
+        if self.multidim_average == "samplewise" and self.num_thresholds is not None:
+            raise ValueError(
+                "Argument `num_thresholds` must be None with multidim_average='samplewise' (the threshold "
+                f"curves describe the pooled pixels, not the per-image mean), got {self.num_thresholds}."
+            )
         super().__init__(
             beta=beta,
             zero_division=zero_division,
@@ -115,7 +144,17 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         pred, target, in_unit_interval = _inputs.format_binary(
             y_pred, y, self.from_logits, self.validate_args
         )
-        counts = _counts.binary_counts(pred, target, self._cut if pred.is_floating_point() else None)
+        cut = self._cut if pred.is_floating_point() else None
+        counts = _counts.binary_counts(pred, target, cut)
+        if self.multidim_average == "samplewise":
+            images = _samplewise.check_images(y, "(N, d1, ...)")
+            if images == 0 or pred.numel() == 0:
+                return {}, in_unit_interval
+            per_image = _samplewise.binary_image_counts(pred, target, images, cut)
+            return {
+                "_cm": counts,
+                **self._samplewise_additions(per_image, _samplewise.BINARY),
+            }, in_unit_interval
         if self.num_thresholds is None:
             return {"_cm": counts}, in_unit_interval
         return {"_cm": counts, **self._histogram(pred, target)}, in_unit_interval
@@ -138,9 +177,13 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             >>> metric.compute() == fbeta_score(y.numpy(), (y_prob >= 0.5).numpy(), beta=0.5)
             True
         """
-        cm = self._kept(collective=True)["_cm"]
+        state = self._kept(collective=True)
         self._warn_if_probabilities()
-        return _scores.binary_fbeta(cm, self.beta, self.zero_division)
+        if self.multidim_average == "samplewise":
+            result = self._samplewise_result(state)
+            assert isinstance(result, float)
+            return result
+        return _scores.binary_fbeta(state["_cm"], self.beta, self.zero_division)
 
     def confusion_matrix(self) -> torch.Tensor:
         """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes).
@@ -247,6 +290,8 @@ class BinaryF1Score(BinaryFBetaScore):
         device: where the counts live.
         validate_args: check every batch; ``False`` is unsafe (see :class:`BinaryFBetaScore`).
         num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for :meth:`~BinaryFBetaScore.curve`.
+        multidim_average: ``"global"`` or ``"samplewise"`` (mean per-image Dice, see
+            :class:`BinaryFBetaScore`).
 
     Examples:
         >>> import torch
@@ -270,6 +315,7 @@ class BinaryF1Score(BinaryFBetaScore):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
         num_thresholds: int | None = None,
+        multidim_average: str = "global",
     ) -> None:
         super().__init__(
             beta=1.0,
@@ -280,4 +326,5 @@ class BinaryF1Score(BinaryFBetaScore):
             device=device,
             validate_args=validate_args,
             num_thresholds=num_thresholds,
+            multidim_average=multidim_average,
         )

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from ignite.metrics.metric import reinit__is_reduced
 
-from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1 import _counts, _inputs, _samplewise, _scores, _validation
 from ignite_f1.metrics._base import Addition, Result, identity
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 
@@ -53,6 +53,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             counts (24 C bytes), which give every score and :meth:`report`; ``None`` (default) keeps
             the matrix when ``num_classes <= 1024``. The resolved choice is the bool attribute
             ``keep_confusion_matrix``; the state dict and the distributed sum follow it.
+        multidim_average: ``"global"`` (default): one score over every pixel of every image.
+            ``"samplewise"``: inputs (N, C, d1, ...) / (N, d1, ...) are N images, and ``compute()``
+            is the mean over the images of each image's score (per-image Dice), see Notes.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
@@ -65,6 +68,19 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     Notes:
         The F-beta of an epoch is computed from the counts of the whole epoch: it is not the mean of
         per-batch scores. A class with no true sample and no prediction has an undefined score.
+
+        With ``multidim_average="samplewise"`` each image's score is ``fbeta_score`` on that
+        image's pixels with this metric's ``beta``, ``average``, ``labels``, ``ignore_index`` and
+        ``zero_division``: with ``labels=None`` a class absent from an image's targets and
+        predictions is left out of that image's average (scikit-learn's rule), an undefined score
+        is ``zero_division`` (0.0 for ``"warn"``, with one ``UndefinedMetricWarning`` per
+        ``compute()`` giving how many were undefined), and images whose score is NaN (or that have
+        no counted pixel) are left out of the mean. With ``average=None`` each class's result is its
+        mean over the images where its score is defined (present in the image when ``labels`` is
+        None; NaN when no image defines it). Only running float64 sums are kept (constant memory,
+        summed across processes); ``confusion_matrix()``, ``report()`` and
+        ``per_class_counts()`` still describe the pixels pooled over all images, and
+        ``confidence_interval()`` is refused.
 
         With 100,000 classes the state is 2.4 MB of per-class counts (the matrix would take 80 GB),
         an update costs about what the arg-max costs, and ``compute()`` takes milliseconds.
@@ -92,6 +108,15 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         (False, True)
         >>> MulticlassFBetaScore(beta=1.0, num_classes=100_000).keep_confusion_matrix
         False
+
+        Mean per-image Dice of two 1 x 4 label maps (macro over the classes in each image):
+
+        >>> masks = torch.tensor([[[0, 0, 1, 1]], [[2, 2, 2, 0]]])
+        >>> truth = torch.tensor([[[0, 1, 1, 1]], [[2, 2, 2, 2]]])
+        >>> dice = MulticlassFBetaScore(1.0, 3, multidim_average="samplewise", zero_division=0.0)
+        >>> dice.update((masks, truth))
+        >>> dice.compute()  # image 1: classes 0, 1 (2/3, 4/5); image 2: classes 0, 2 (0, 6/7)
+        0.580...
     """
 
     def __init__(
@@ -107,6 +132,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
         keep_confusion_matrix: bool | None = None,
+        multidim_average: str = "global",
     ) -> None:
         self.num_classes = _validation.check_count("num_classes", num_classes)
         self.keep_confusion_matrix = _validation.check_keep_confusion_matrix(
@@ -122,6 +148,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             self._declare("_cm", self.num_classes, self.num_classes)
         else:
             self._declare("_counts", 3, self.num_classes)  # rows: true positives, predicted, actual
+        scored = self.num_classes if self.labels is None else len(self.labels)
+        self._declare_samplewise(multidim_average, scored if self.average is None else 1)
         super().__init__(
             beta=beta,
             zero_division=zero_division,
@@ -162,9 +190,18 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             y_pred, y, self.num_classes, self.ignore_index, self.validate_args
         )
         # added in place, O(batch): no C x C matrix nor C-sized tensor per batch (see _counts)
-        if self.keep_confusion_matrix:
-            return {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred)}, None
-        return {"_counts": functools.partial(_counts.add_class_counts, target=target, pred=pred)}, None
+        pooled: dict[str, Addition] = (
+            {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred)}
+            if self.keep_confusion_matrix
+            else {"_counts": functools.partial(_counts.add_class_counts, target=target, pred=pred)}
+        )
+        if self.multidim_average == "samplewise":
+            images = _samplewise.check_images(y, "(N, d1, ...) with y_pred (N, C, d1, ...) or (N, d1, ...)")
+            if images == 0 or target.numel() == 0:
+                return {}, None
+            per_image = _samplewise.image_class_counts(target, pred, images, self.num_classes)
+            pooled.update(self._samplewise_additions(per_image, self.average))
+        return pooled, None
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.
@@ -185,7 +222,10 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             >>> metric.compute().tolist() == expected.tolist()
             True
         """
-        counts = self._class_counts(self._kept(collective=True))
+        state = self._kept(collective=True)
+        if self.multidim_average == "samplewise":
+            return self._samplewise_result(state)
+        counts = self._class_counts(state)
         result = _scores.multiclass_fbeta(counts, self.beta, self.average, self.labels, self.zero_division)
         return result if isinstance(result, float) else self._per_class(result)
 
@@ -261,6 +301,8 @@ class MulticlassF1Score(MulticlassFBetaScore):
         validate_args: check every batch; ``False`` is unsafe.
         keep_confusion_matrix: keep the C x C matrix (``True``), per-class counts only (``False``),
             or the matrix up to 1024 classes (``None``, default).
+        multidim_average: ``"global"`` or ``"samplewise"`` (mean per-image score, see
+            :class:`MulticlassFBetaScore`).
 
     Examples:
         >>> import torch
@@ -298,6 +340,7 @@ class MulticlassF1Score(MulticlassFBetaScore):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
         keep_confusion_matrix: bool | None = None,
+        multidim_average: str = "global",
     ) -> None:
         super().__init__(
             beta=1.0,
@@ -311,4 +354,5 @@ class MulticlassF1Score(MulticlassFBetaScore):
             device=device,
             validate_args=validate_args,
             keep_confusion_matrix=keep_confusion_matrix,
+            multidim_average=multidim_average,
         )

@@ -1,0 +1,150 @@
+"""Per-image (samplewise) F-beta, the mean Dice of segmentation: pure torch, batched over images.
+
+A batch of N images turns into per-image per-class counts (N, 3, C) (true positives, predicted and
+actual pixels of each class in each image) in one ``index_add_`` (:func:`image_class_counts`), or in
+three row sums for binary masks (:func:`binary_image_counts`). :func:`image_fbeta` scores every image
+at once in float64, following ``sklearn.metrics.fbeta_score`` on that image's pixels: the same
+formula ``(1 + beta^2) tp / (beta^2 actual + predicted)``, ``zero_division`` where its denominator is
+0 (0.0 for ``"warn"``), with ``labels=None`` the classes absent from an image's targets and
+predictions left out of that image's averages, and NaN left out of the averages (all-zero weights of
+``"weighted"`` falling back to the plain mean), as scikit-learn's ``_nanaverage`` does. An image
+without a counted pixel (every target ignored) has no score. :func:`image_sums` reduces the scores
+to the additions of the metric's running sums: the sum of the defined scores, their number and the
+number of undefined (zero-division) scores, per class for ``average=None``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from ignite_f1._validation import ZeroDivision
+
+BINARY = "binary"
+"""The ``average`` of the binary metrics here: the F-beta of class 1 of the (N, 3, 2) counts."""
+
+
+def check_images(y: torch.Tensor, shape: str) -> int:
+    """The number of images N of a checked target ``y`` (N, d1, ...); refuse a target without extra dims."""
+    if y.ndim < 2:
+        raise ValueError(
+            f"Argument `y` must have extra dimensions {shape} with multidim_average='samplewise' "
+            f"(one score per image over its d1, ... pixels), got shape {tuple(y.shape)}: for one score "
+            "over all samples use multidim_average='global'."
+        )
+    return int(y.shape[0])
+
+
+def image_class_counts(
+    target: torch.Tensor, pred: torch.Tensor, num_images: int, num_classes: int
+) -> torch.Tensor:
+    """Per-image (tp, predicted, actual) counts of each class, int64 (N, 3, C), in one ``index_add_``.
+
+    ``target`` and ``pred``: the flat int64 pixels of N equal-sized images in order (as
+    :func:`ignite_f1._inputs.format_multiclass` gives them); targets >= C are skipped.
+    """
+    width = 3 * num_classes
+    counts = torch.zeros(num_images * width, dtype=torch.int64, device=target.device)
+    if target.numel() == 0:
+        return counts.view(num_images, 3, num_classes)
+    pixels = target.numel() // num_images
+    base = torch.arange(target.numel(), device=target.device).div_(pixels, rounding_mode="floor").mul_(width)
+    kept = target < num_classes
+    true = target.clamp(max=num_classes - 1)
+    index = torch.cat([base + pred, base + pred + num_classes, base + true + 2 * num_classes])
+    ones = torch.cat([target == pred, kept, kept]).to(torch.int64)
+    counts.index_add_(0, index, ones)
+    return counts.view(num_images, 3, num_classes)
+
+
+def binary_image_counts(
+    pred: torch.Tensor, target: torch.Tensor, num_images: int, cut: float | None
+) -> torch.Tensor:
+    """Per-image counts (N, 3, 2) of classes 0 and 1 from flat binary pixels (scores or 0/1 labels).
+
+    ``pred`` is positive when ``>= cut`` (float scores) or non-zero (labels, ``cut=None``).
+    """
+    positive = (pred >= cut) if cut is not None else pred != 0
+    positive = positive.reshape(num_images, -1)
+    true = (target != 0).reshape(num_images, -1)
+    pixels = positive.shape[1]
+    tp1 = (positive & true).sum(1)
+    pp1 = positive.sum(1)
+    ap1 = true.sum(1)
+    tp0 = pixels - pp1 - ap1 + tp1
+    ones = torch.stack([tp1, pp1, ap1], 1)
+    zeros = torch.stack([tp0, pixels - pp1, pixels - ap1], 1)
+    return torch.stack([zeros, ones], 2)
+
+
+def _zero_division_value(zero_division: ZeroDivision) -> float:
+    return 0.0 if zero_division == "warn" else float(zero_division)
+
+
+def image_fbeta(
+    counts: torch.Tensor,
+    beta: float,
+    average: str | None,
+    labels: Sequence[int] | None,
+    zero_division: ZeroDivision,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each image's F-beta as scikit-learn scores its pixels: (scores, undefined count).
+
+    ``counts``: (N, 3, C) from :func:`image_class_counts` or :func:`binary_image_counts`.
+    ``average``: ``"binary"`` (class 1), ``"micro"``, ``"macro"``, ``"weighted"`` or ``None``.
+
+    Returns:
+        float64 scores (N,) (or (N, K) per class for ``average=None``, K = ``len(labels)`` or C),
+        NaN where an image has no score (no counted pixel; a class absent from the image with
+        ``labels=None``; ``zero_division=nan``), and the number of zero divisions among the scores
+        (int64 scalar), for the ``"warn"`` warning.
+    """
+    tp, pp, ap = counts.to(torch.float64).unbind(1)
+    has_pixels = counts[:, 2].sum(1) > 0
+    if average == BINARY:
+        labels = [1]
+    beta2 = beta**2
+    if labels is not None:
+        columns = torch.as_tensor(list(labels), dtype=torch.int64, device=counts.device)
+        tp, pp, ap = tp[:, columns], pp[:, columns], ap[:, columns]
+        scored = has_pixels.unsqueeze(1).expand_as(tp)
+    else:
+        scored = (ap + pp > 0) & has_pixels.unsqueeze(1)
+    zero = _zero_division_value(zero_division)
+    nan = torch.tensor(math.nan, dtype=torch.float64, device=counts.device)
+    if average in ("micro", BINARY):
+        tp, pp, ap = (torch.where(scored, x, 0.0).sum(1) for x in (tp, pp, ap))
+        scored = has_pixels
+    denom = beta2 * ap + pp
+    fbeta = torch.where(denom > 0, (1 + beta2) * tp / denom, zero)
+    undefined = (scored & (denom == 0)).sum()
+    fbeta = torch.where(scored, fbeta, nan)
+    if average in (None, "micro", BINARY):
+        return fbeta, undefined
+    kept = ~torch.isnan(fbeta)
+    values = torch.where(kept, fbeta, 0.0)
+    number = kept.sum(1)
+    mean = torch.where(number > 0, values.sum(1) / number.clamp(min=1), nan)
+    if average == "macro":
+        return mean, undefined
+    weights = torch.where(kept, ap, 0.0)
+    total = weights.sum(1)
+    weighted = (values * weights).sum(1) / total.clamp(min=1)
+    return torch.where(total > 0, weighted, mean), undefined
+
+
+def image_sums(scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The additions of a batch's scores to the running sums: (sum of defined scores, their number).
+
+    ``scores``: (N,) or (N, K) from :func:`image_fbeta`; the sums have shape (1,) or (K,).
+    """
+    scores = scores.unsqueeze(1) if scores.ndim == 1 else scores
+    defined = ~torch.isnan(scores)
+    return torch.where(defined, scores, 0.0).sum(0), defined.sum(0)
+
+
+def mean_scores(total: torch.Tensor, number: torch.Tensor) -> torch.Tensor:
+    """The mean scores from the running sums (float64 (1,) or (K,)): NaN where no image had a score."""
+    return torch.where(number > 0, total / number.clamp(min=1), math.nan)
