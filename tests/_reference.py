@@ -4,7 +4,8 @@ There is exactly one place that decides how scikit-learn is called (STYLE rule 8
 here takes keyword arguments only and runs scikit-learn on *all* the data of an epoch (never on
 counts).
 
-- ``sklearn_fbeta``, ``sklearn_confusion_matrix``, ``sklearn_report``: the reference adapter.
+- ``sklearn_fbeta``, ``sklearn_confusion_matrix``, ``sklearn_report``,
+  ``sklearn_samplewise_fbeta`` (per-image scores, averaged over images): the reference adapter.
 - ``record_warnings``: run a callable and return its result with the warnings it raised.
 - ``assert_close``: floats, tensors, arrays and nested dicts equal to ``TOL`` (1e-12), NaN equal to NaN.
 - ``assert_same``: bit-for-bit equality of two results (type, dtype, shape and value; NaN equal to NaN).
@@ -42,6 +43,7 @@ __all__ = [
     "sklearn_confusion_matrix",
     "sklearn_fbeta",
     "sklearn_report",
+    "sklearn_samplewise_fbeta",
 ]
 
 TOL = 1e-12
@@ -100,6 +102,68 @@ def sklearn_fbeta(
         zero_division=zd,
     )
     return np.asarray(result, dtype=np.float64) if average is None else float(result)
+
+
+def _sklearn_image_fbeta(
+    y: np.ndarray, pred: np.ndarray, *, beta: float, average: str | None, labels: Any, zero_division: Any
+) -> dict[int, float] | float:
+    """scikit-learn's score of one image (flat pixels): a float, or {class: score} per class."""
+    zd = np.nan if isinstance(zero_division, float) and math.isnan(zero_division) else zero_division
+    if y.size == 0:
+        return {} if average is None else math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = fbeta_score(
+            y_true=y, y_pred=pred, beta=beta, average=average, labels=labels, zero_division=zd
+        )
+    if average is not None:
+        return float(scores)
+    classes = labels if labels is not None else np.unique(np.concatenate([y, pred]))
+    return {int(c): float(s) for c, s in zip(classes, scores, strict=True)}
+
+
+def sklearn_samplewise_fbeta(
+    *,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    beta: float,
+    average: str | None,
+    labels: Any = None,
+    zero_division: Any = "warn",
+    ignore_index: int | None = None,
+    num_scores: int = 1,
+) -> Any:
+    """``multidim_average="samplewise"``: the mean over images (rows of ``y_true``/``y_pred``, any
+    trailing shape) of ``fbeta_score`` on each image's pixels (``ignore_index`` pixels dropped).
+
+    A float, the mean of the images whose score is not NaN; with ``average=None`` an array: per
+    class (``labels``, else ``range(num_scores)``), the mean over the images whose output holds the
+    class with a score that is not NaN (NaN where none).
+    """
+    per_image = []
+    for target, predicted in zip(
+        y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1), strict=True
+    ):
+        keep = np.ones_like(target, dtype=bool) if ignore_index is None else target != ignore_index
+        per_image.append(
+            _sklearn_image_fbeta(
+                target[keep],
+                predicted[keep],
+                beta=beta,
+                average=average,
+                labels=labels,
+                zero_division=zero_division,
+            )
+        )
+    if average is not None:
+        values = [v for v in per_image if not math.isnan(v)]
+        return float(np.mean(values)) if values else math.nan
+    keys = labels if labels is not None else range(num_scores)
+    means = []
+    for c in keys:
+        values = [s[c] for s in per_image if c in s and not math.isnan(s[c])]
+        means.append(float(np.mean(values)) if values else math.nan)
+    return np.asarray(means)
 
 
 def sklearn_confusion_matrix(

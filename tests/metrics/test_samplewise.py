@@ -15,69 +15,15 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from _reference import sklearn_samplewise_fbeta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import fbeta_score
 
 from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MulticlassF1Score, MulticlassFBetaScore, _samplewise
 
 TOL = 1e-12
 ZERO_DIVISIONS = ["warn", 0.0, 1.0, math.nan]
-
-
-def _image_scores(
-    y: np.ndarray, pred: np.ndarray, *, beta: float, average: str | None, labels: Any, zero_division: Any
-) -> dict[int, float] | float:
-    """scikit-learn's score of one image (flat pixels): a float, or {class: score} per class."""
-    zd = np.nan if isinstance(zero_division, float) and math.isnan(zero_division) else zero_division
-    if y.size == 0:
-        return {} if average is None else math.nan
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scores = fbeta_score(
-            y_true=y, y_pred=pred, beta=beta, average=average, labels=labels, zero_division=zd
-        )
-    if average is not None:
-        return float(scores)
-    classes = labels if labels is not None else np.unique(np.concatenate([y, pred]))
-    return {int(c): float(s) for c, s in zip(classes, scores, strict=True)}
-
-
-def oracle(
-    y: np.ndarray,
-    pred: np.ndarray,
-    *,
-    beta: float,
-    average: str | None,
-    labels: Any = None,
-    zero_division: Any = "warn",
-    ignore_index: int | None = None,
-    num_scores: int = 1,
-) -> Any:
-    """The mean over images (rows of ``y``/``pred``, any trailing shape) of scikit-learn's scores."""
-    per_image = []
-    for target, predicted in zip(y.reshape(len(y), -1), pred.reshape(len(pred), -1), strict=True):
-        keep = np.ones_like(target, dtype=bool) if ignore_index is None else target != ignore_index
-        per_image.append(
-            _image_scores(
-                target[keep],
-                predicted[keep],
-                beta=beta,
-                average=average,
-                labels=labels,
-                zero_division=zero_division,
-            )
-        )
-    if average is not None:
-        values = [v for v in per_image if not math.isnan(v)]
-        return float(np.mean(values)) if values else math.nan
-    keys = labels if labels is not None else range(num_scores)
-    means = []
-    for c in keys:
-        values = [s[c] for s in per_image if c in s and not math.isnan(s[c])]
-        means.append(float(np.mean(values)) if values else math.nan)
-    return np.asarray(means)
 
 
 def assert_close(got: Any, expected: Any) -> None:
@@ -137,9 +83,9 @@ def test_multiclass_matches_the_per_image_oracle(case: dict[str, Any], split: in
     y, pred = torch.from_numpy(case["y"]), torch.from_numpy(case["pred"])
     for start in range(0, len(y), split):  # batch splitting does not change the result
         metric.update((pred[start : start + split], y[start : start + split]))
-    expected = oracle(
-        case["y"],
-        case["pred"],
+    expected = sklearn_samplewise_fbeta(
+        y_true=case["y"],
+        y_pred=case["pred"],
         beta=case["beta"],
         average=case["average"],
         labels=case["labels"],
@@ -167,9 +113,9 @@ def test_image_fbeta_matches_sklearn_image_by_image(case: dict[str, Any]) -> Non
         counts, case["beta"], case["average"], case["labels"], case["zero_division"]
     )
     for i in range(len(y)):
-        expected = oracle(
-            case["y"][i : i + 1],
-            case["pred"][i : i + 1],
+        expected = sklearn_samplewise_fbeta(
+            y_true=case["y"][i : i + 1],
+            y_pred=case["pred"][i : i + 1],
             beta=case["beta"],
             average=case["average"],
             labels=case["labels"],
@@ -225,8 +171,12 @@ def test_binary_matches_the_per_image_oracle(
         metric.update(
             (torch.from_numpy(prob[start : start + split]), torch.from_numpy(y[start : start + split]))
         )
-    expected = oracle(
-        y, (prob >= 0.5).astype(np.int64), beta=beta, average="binary", zero_division=zero_division
+    expected = sklearn_samplewise_fbeta(
+        y_true=y,
+        y_pred=(prob >= 0.5).astype(np.int64),
+        beta=beta,
+        average="binary",
+        zero_division=zero_division,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
