@@ -35,7 +35,7 @@ import pytest
 import torch
 import torch.distributed as dist
 from _cases import split_sizes
-from _reference import assert_close, assert_same
+from _reference import assert_close, assert_same, sklearn_samplewise_fbeta
 from sklearn.metrics import (
     classification_report,
     confusion_matrix,
@@ -45,6 +45,7 @@ from sklearn.metrics import (
 )
 
 from ignite_f1 import (
+    BinaryF1Score,
     BinaryFBetaScore,
     MulticlassF1Score,
     MulticlassFBetaScore,
@@ -241,6 +242,7 @@ def _worker(local_rank: int, out_dir: str) -> None:
             "restored": restored,
             "empty_batch_errors": empty_batch_errors,
             "probability_warnings": _probability_scenarios(rank),
+            "samplewise": _samplewise_scenarios(rank),
         },
         Path(out_dir) / f"rank{rank}.pt",
     )
@@ -266,6 +268,67 @@ def _probability_scenarios(rank: int) -> dict[str, list[str]]:
             warnings.simplefilter("always")
             metric.compute()
         seen[scenario] = [str(w.message) for w in caught if "look like probabilities" in str(w.message)]
+    return seen
+
+
+# samplewise (per-image F-beta, issue 13 part 2): each rank its own images, uneven counts, and an
+# empty batch on rank 0; rank 1 alone holds an image whose every pixel is ignored
+SAMPLEWISE_SIZES = {0: [3, 0, 2], 1: [4, 6, 1]}
+# name -> (kind of images, metric factory, oracle arguments)
+SAMPLEWISE: dict[str, tuple[str, Callable[[], Any], dict[str, Any]]] = {
+    "samplewise_macro_ignore": (
+        "multiclass",
+        lambda: MulticlassF1Score(
+            4, average="macro", ignore_index=255, zero_division=0.0, multidim_average="samplewise"
+        ),
+        {"beta": 1.0, "average": "macro", "ignore_index": 255, "zero_division": 0.0},
+    ),
+    "samplewise_none_beta2": (
+        "multiclass",
+        lambda: MulticlassFBetaScore(
+            2.0, 4, average=None, ignore_index=255, zero_division=0.0, multidim_average="samplewise"
+        ),
+        {"beta": 2.0, "average": None, "ignore_index": 255, "zero_division": 0.0, "num_scores": 4},
+    ),
+    "samplewise_binary_dice": (
+        "binary",
+        lambda: BinaryF1Score(from_logits=True, zero_division=1.0, multidim_average="samplewise"),
+        {"beta": 1.0, "average": "binary", "zero_division": 1.0},
+    ),
+}
+
+
+def _samplewise_data(kind: str, rank: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One rank's images: (N, 4, 5, 6) logits and (N, 5, 6) labels with ignored pixels, or binary
+    (N, 5, 6) logits and masks (the first image of rank 1 with an empty mask)."""
+    n = sum(SAMPLEWISE_SIZES[rank])
+    gen = torch.Generator().manual_seed(500 + 10 * rank + int(kind == "binary"))
+    if kind == "binary":
+        y = (torch.rand(n, 5, 6, generator=gen) < 0.3).long()
+        if rank == 1:
+            y[0] = 0
+        return torch.randn(n, 5, 6, generator=gen) - 0.5, y
+    scores = torch.randn(n, 4, 5, 6, generator=gen)
+    y = torch.randint(0, 4, (n, 5, 6), generator=gen)
+    y[torch.rand(n, 5, 6, generator=gen) < 0.2] = 255
+    if rank == 1:
+        y[1] = 255  # an image with every pixel ignored: it has no score and is left out
+    return scores, y
+
+
+def _samplewise_scenarios(rank: int) -> dict[str, dict[str, Any]]:
+    """Each samplewise metric's compute() on the union, twice, and after a distributed checkpoint."""
+    seen: dict[str, dict[str, Any]] = {}
+    for name, (kind, make, _) in SAMPLEWISE.items():
+        metric = make()
+        errors: dict[str, str] = {}
+        for batch in split_sizes(*_samplewise_data(kind, rank), SAMPLEWISE_SIZES[rank]):
+            errors |= _update(name, metric, batch)
+        first = metric.compute()
+        second = metric.compute()
+        fresh = make()
+        fresh.load_state_dict(metric.state_dict())
+        seen[name] = {"first": first, "second": second, "restored": fresh.compute(), "errors": errors}
     return seen
 
 
@@ -540,3 +603,42 @@ def test_the_probability_warning_is_decided_over_all_ranks(
     and one rank's logits show that rank 0's scores in [0, 1] were logits too."""
     for rank in ranks:
         assert len(rank["probability_warnings"][scenario]) == (1 if warns else 0), rank["rank"]
+
+
+def _samplewise_expected(name: str) -> Any:
+    """The per-image oracle on the union of the ranks' images: the mean of each image's fbeta_score."""
+    kind, _, arguments = SAMPLEWISE[name]
+    parts = [_samplewise_data(kind, rank) for rank in range(WORLD_SIZE)]
+    y_pred, y = torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+    pred = (y_pred >= 0).long() if kind == "binary" else y_pred.argmax(1)
+    return sklearn_samplewise_fbeta(y_true=y.numpy(), y_pred=pred.numpy(), **arguments)
+
+
+def test_samplewise_slices_are_uneven_with_an_empty_batch() -> None:
+    assert [sum(SAMPLEWISE_SIZES[r]) for r in range(WORLD_SIZE)] == [5, 11]
+    assert 0 in SAMPLEWISE_SIZES[0]
+
+
+@pytest.mark.parametrize("name", list(SAMPLEWISE))
+def test_samplewise_every_rank_equals_the_per_image_oracle_on_the_union(
+    ranks: list[dict[str, Any]], name: str
+) -> None:
+    expected = _samplewise_expected(name)
+    for state in ranks:
+        seen = state["samplewise"][name]
+        assert seen["errors"] == {}, seen["errors"]
+        if SAMPLEWISE[name][2]["average"] is None:
+            assert isinstance(seen["first"], torch.Tensor) and seen["first"].dtype == torch.float64
+        else:
+            assert isinstance(seen["first"], float)
+        assert_close(seen["first"], expected, path=f"rank{state['rank']}.{name}")
+
+
+@pytest.mark.parametrize("name", list(SAMPLEWISE))
+def test_samplewise_second_compute_and_checkpoint_give_the_same_value(
+    ranks: list[dict[str, Any]], name: str
+) -> None:
+    for state in ranks:
+        seen = state["samplewise"][name]
+        assert_same(seen["second"], seen["first"], f"rank{state['rank']}.{name}.second")
+        assert_same(seen["restored"], seen["first"], f"rank{state['rank']}.{name}.restored")
