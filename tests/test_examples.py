@@ -50,6 +50,7 @@ EXAMPLE_NAMES = [
     "multilabel.py",
     "distributed.py",
     "plain_pytorch_loop.py",
+    "segmentation_dice.py",
 ]
 # What takes seconds to import; `--help` must answer before any of it is loaded.
 HEAVY_MODULES = ("torch", "numpy", "sklearn", "ignite", "ignite_f1", "matplotlib", "tensorboardX")
@@ -306,6 +307,30 @@ def test_plain_pytorch_loop_twice_keeps_both_runs(tmp_path: Path) -> None:
         assert "validation/f1_macro" in scalars
         assert {"validation/f1/class_0", "validation/f1/class_1", "validation/f1/class_2"} <= set(scalars)
         assert [e.step for e in events.Scalars("validation/f1_macro")] == list(range(1, 7))
+
+
+@pytest.mark.slow
+def test_segmentation_dice(tmp_path: Path) -> None:
+    """The samplewise value equals the per-image oracle on the saved predictions, and differs from
+    the pooled F1 (printed side by side)."""
+    import numpy as np
+    from _reference import assert_close, sklearn_samplewise_fbeta
+
+    result = run_example("segmentation_dice.py", tmp_path, "--epochs", "2")
+    run = _only_run(tmp_path, "segmentation_dice")
+    results = json.loads((run / "results.json").read_text())
+    dice, pooled = results["dice_per_image"], results["f1_pooled"]
+    assert 0.0 <= dice <= 1.0 and 0.0 <= pooled <= 1.0 and abs(dice - pooled) > 1e-3, results
+    saved = np.load(results["predictions"])
+    y_true, y_pred = saved["y_true"], saved["y_pred"]
+    assert y_true.shape == y_pred.shape == (64, 64, 64)
+    expected = sklearn_samplewise_fbeta(y_true=y_true, y_pred=y_pred, beta=1.0, average="macro")
+    assert_close(dice, expected)
+    per_class = sklearn_samplewise_fbeta(y_true=y_true, y_pred=y_pred, beta=1.0, average=None, num_scores=4)
+    assert_close(list(results["dice_per_image_per_class"].values()), per_class)
+    assert f"mean per-image Dice (samplewise, macro): {dice:.4f}" in result.stdout
+    assert f"pooled F1 of all pixels (macro):         {pooled:.4f}" in result.stdout
+    assert f"this run writes into {run}" in result.stdout
 
 
 # --------------------------------------------------------------------------- what the examples print works
