@@ -138,11 +138,10 @@ class CountingMetric(Metric):
         """Declare the count state ``name`` (before ``super().__init__``, which calls :meth:`reset`).
 
         The declared states are what :meth:`reset` zeroes, ``compute()`` sums across processes and
-        the state dict holds (Ignite's ``_state_dict_all_req_keys`` hook names them).
+        the state dict holds.
         """
         states: dict[str, tuple[tuple[int, ...], torch.dtype]] = vars(self).setdefault("_states", {})
         states[name] = (shape, dtype)
-        self._state_dict_all_req_keys = tuple(states)
 
     @reinit__is_reduced
     def reset(self) -> None:
@@ -431,8 +430,9 @@ class CountingMetric(Metric):
             >>> int(restored.confusion_matrix().sum())  # the snapshot holds the first 3 samples only
             3
         """
-        copied: OrderedDict[str, Any] = _state.copied(super().state_dict())
-        return copied
+        state = OrderedDict((name, getattr(self, name).detach().clone()) for name in self._states)
+        ranks = idist.all_gather(state) if idist.get_world_size() > 1 else [state]
+        return OrderedDict([(_state.PER_RANK, ranks)])
 
     def _configuration(self) -> str:
         names = ("num_classes", "num_labels", "num_thresholds")
@@ -466,19 +466,20 @@ class CountingMetric(Metric):
                 f"got {type(state_dict).__name__}."
             )
         current = {name: getattr(self, name) for name in self._states}
-        try:
-            # Ignite checks the layout and sets the attributes: read them, then put ours back
-            super().load_state_dict(state_dict)
-            loaded = {name: getattr(self, name) for name in self._states}
-            entries = next(iter(state_dict.values()))[idist.get_rank()]  # the layout Ignite just checked
-        except (KeyError, TypeError, ValueError, IndexError) as error:
+        entries = _state.entries_of_this_rank(state_dict, idist.get_rank(), idist.get_world_size())
+        if entries is None:
             raise ValueError(
                 f"Argument `state_dict` must be a state dict from {type(self).__name__}.state_dict() of a "
-                f"metric configured like this one ({self._configuration()}), got one Ignite refuses: {error}"
-            ) from None
-        finally:
-            for name, value in current.items():
-                setattr(self, name, value)
+                f"metric configured like this one ({self._configuration()}): {{{_state.PER_RANK!r}: "
+                f"[one mapping per process ({idist.get_world_size()})]}}, got keys {list(state_dict)}."
+            )
+        missing = [name for name in current if name not in entries]
+        if missing:
+            raise ValueError(
+                f"Argument `state_dict` must hold the entries {list(current)} of this "
+                f"{type(self).__name__} ({self._configuration()}), got {list(entries)} (missing {missing})."
+            )
+        loaded = {name: entries[name] for name in current}
         _state.check_loaded(entries, loaded, current, f"this {type(self).__name__} ({self._configuration()})")
         for name in self._states:
             setattr(self, name, loaded[name].detach().to(self._counts_device, copy=True))

@@ -19,6 +19,22 @@ def copied(value: Any) -> Any:
     return value
 
 
+PER_RANK = "__metric_state_per_rank"
+"""The one key of a metric state dict: one mapping of counts per process, as Ignite's ``Metric`` lays it
+out (the same layout, so checkpoints written by Ignite's own ``state_dict`` load)."""
+
+
+def entries_of_this_rank(
+    state_dict: Mapping[str, Any], rank: int, world_size: int
+) -> Mapping[str, Any] | None:
+    """The counts of process ``rank`` in a state dict of :data:`PER_RANK` layout, or None if it is not one."""
+    ranks = state_dict.get(PER_RANK) if len(state_dict) == 1 else None
+    if not isinstance(ranks, (list, tuple)) or len(ranks) != world_size:
+        return None
+    entries = ranks[rank]
+    return entries if isinstance(entries, Mapping) else None
+
+
 def holds_entry(state_dict: Any, name: str) -> bool:
     """Whether a metric state dict (Ignite's layout: per-rank mappings under one key) holds ``name``."""
     if not isinstance(state_dict, Mapping):

@@ -153,7 +153,7 @@ def _keeps_matrix(metric: Any) -> bool:
 
 def _local_state(metric: Any) -> dict[str, torch.Tensor]:
     """The metric's own (per-process) counts, read without a collective call."""
-    return {key: getattr(metric, key).clone() for key in metric._state_dict_all_req_keys}
+    return {key: getattr(metric, key).clone() for key in metric._states}
 
 
 class _CollectiveCounter:
