@@ -111,7 +111,9 @@ def binary_counts(pred: torch.Tensor, target: torch.Tensor, cut: float | None = 
     return counts.add_(first, alpha=n).view(2, 2)
 
 
-def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) -> None:
+def add_confusion(
+    cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor, weight: torch.Tensor | None = None
+) -> None:
     """Add the (target, pred) pairs of a batch to the C x C confusion matrix ``cm`` in place.
 
     ``target`` and ``pred``: flat int64, ``pred`` in [0, C). Pairs whose target is >= C are skipped
@@ -121,7 +123,8 @@ def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) ->
     classes is more than the arg-max itself, so it is only used while C*C is small next to the batch
     or below :data:`SMALL_MATRIX`; otherwise each pair is added at its index. Off the CPU it is never
     used: sizing its output reads the largest index on the host, which would make the device wait on
-    every batch.
+    every batch. With ``weight`` (flat float64, one per pair) the pairs add their weights to the
+    float64 ``cm`` instead of 1.
     """
     if target.numel() == 0:
         return
@@ -129,14 +132,30 @@ def add_confusion(cm: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) ->
     cells = num_classes * num_classes
     if target.device != cm.device:
         target, pred = target.to(cm.device), pred.to(cm.device)
+    if weight is not None:
+        weight = weight.to(cm.device)
     index = torch.add(pred, target, alpha=num_classes)
     flat = cm.view(-1)
     if cells <= max(index.numel(), SMALL_MATRIX) and index.device.type == "cpu":
-        counts = torch.bincount(index, minlength=cells)
+        counts = torch.bincount(index, weights=weight, minlength=cells)
         flat.add_(counts if counts.numel() == cells else counts[:cells])  # skipped targets: past the end
     else:
-        kept = (index < cells).to(torch.int64)
-        flat.index_add_(0, index.clamp_(max=cells - 1), kept)
+        kept = (index < cells).to(cm.dtype)
+        flat.index_add_(0, index.clamp_(max=cells - 1), kept if weight is None else kept * weight)
+
+
+def binary_weighted_counts(
+    pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, cut: float | None = None
+) -> torch.Tensor:
+    """The float64 2 x 2 ``[[tn, fp], [fn, tp]]`` sums of ``weight`` of a flat binary batch.
+
+    ``pred``, ``target`` and ``cut`` as for :func:`binary_counts`; ``weight``: flat float64, one per
+    sample. Each sample adds its weight to its cell (code ``2 * target + pred``).
+    """
+    positive = torch.ge(pred, cut) if cut is not None else pred != 0
+    codes = torch.add(positive.to(torch.int64), (target != 0).to(torch.int64), alpha=2)
+    cells = torch.zeros(4, dtype=torch.float64, device=weight.device)
+    return cells.index_add_(0, codes.to(weight.device), weight).view(2, 2)
 
 
 def confusion_class_counts(cm: torch.Tensor) -> torch.Tensor:
@@ -147,7 +166,9 @@ def confusion_class_counts(cm: torch.Tensor) -> torch.Tensor:
     return torch.stack([cm.diagonal(), cm.sum(0), cm.sum(1)])
 
 
-def add_class_counts(counts: torch.Tensor, target: torch.Tensor, pred: torch.Tensor) -> None:
+def add_class_counts(
+    counts: torch.Tensor, target: torch.Tensor, pred: torch.Tensor, weight: torch.Tensor | None = None
+) -> None:
     """Add the per-class counts of a batch to ``counts`` in place: (3, C) true positives, predicted, actual.
 
     ``target`` and ``pred``: flat int64 as for :func:`add_confusion` (``pred`` in [0, C); pairs whose
@@ -157,6 +178,7 @@ def add_class_counts(counts: torch.Tensor, target: torch.Tensor, pred: torch.Ten
     The work is O(batch) whatever C, and on any device: one ``index_add_`` of 3 N ones (or zeros, for
     skipped pairs and misses) at their flat index into ``counts``; a ``bincount(minlength=C)`` would
     cost O(C) per batch, and sizing one without ``minlength`` reads the largest index on the host.
+    With ``weight`` (flat float64, one per pair) each pair adds its weight to the float64 ``counts``.
     """
     if target.numel() == 0:
         return
@@ -166,7 +188,9 @@ def add_class_counts(counts: torch.Tensor, target: torch.Tensor, pred: torch.Ten
     kept = target < num_classes  # a skipped target is never equal to its prediction (< C)
     # row 0: tp at the target when it equals the prediction; row 1: the prediction; row 2: the target
     index = torch.cat([pred, pred + num_classes, target + 2 * num_classes]).clamp_(max=3 * num_classes - 1)
-    ones = torch.cat([target == pred, kept, kept]).to(torch.int64)
+    ones = torch.cat([target == pred, kept, kept]).to(counts.dtype)
+    if weight is not None:
+        ones *= weight.to(counts.device).repeat(3)
     counts.view(-1).index_add_(0, index, ones)
 
 

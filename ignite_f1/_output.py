@@ -1,7 +1,8 @@
 """What ``update`` is given: exactly the pair ``(y_pred, y)``, or a message that says what to do.
 
-A third element (sample weights, not supported) must never be dropped silently, and an engine's
-output that is not the pair (the default trainer returns the loss) is refused with the way out.
+A third element (sample weights, unless the metric takes them: ``sample_weight=True``) must
+never be dropped silently, and an engine's output that is not the pair (the default trainer
+returns the loss) is refused with the way out; :func:`unpack_weighted` reads the triple.
 """
 
 from __future__ import annotations
@@ -13,12 +14,37 @@ from typing import Any
 import torch
 
 
+def unpack(output: Any, weighted: bool) -> tuple[Any, Any, Any]:
+    """``(y_pred, y, sample_weight)``: :func:`unpack_weighted` when ``weighted``, else the pair and None."""
+    return unpack_weighted(output) if weighted else (*unpack_output(output), None)
+
+
+def unpack_weighted(output: Any) -> tuple[Any, Any, Any]:
+    """``(y_pred, y, sample_weight)`` for a metric built with ``sample_weight=True``: exactly three elements.
+
+    The pair without weights is refused (counting it with weight 1 would mix two meanings silently).
+    """
+    if isinstance(output, (tuple, list)) and len(output) == 3:
+        return output[0], output[1], output[2]
+    if isinstance(output, (tuple, list)):
+        raise ValueError(
+            "Argument `output` must be a triple (y_pred, y, sample_weight) for a metric built with "
+            f"sample_weight=True, got a {type(output).__name__} of {len(output)} element"
+            + ("" if len(output) == 1 else "s")
+            + ": pass the weights as the third element (torch.ones_like for weight 1), or build the metric "
+            "with sample_weight=False."
+        )
+    unpack_output(output)  # the messages for a mapping, a tensor, a number
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def unpack_output(output: Any) -> tuple[Any, Any]:
     """``(y_pred, y)`` from what ``update`` was given: a tuple or list of exactly two elements.
 
-    Anything else is refused with what was given and what to do: a third element (sample weights
-    are not supported yet) must never be dropped silently, and an engine's output that is not the
-    pair (the loss of ``create_supervised_trainer``, a dict) needs an ``output_transform``.
+    Anything else is refused with what was given and what to do: a third element (sample
+    weights, counted only with ``sample_weight=True``) must never be dropped silently, and an
+    engine's output that is not the pair (the loss of ``create_supervised_trainer``, a dict)
+    needs an ``output_transform``.
     """
     if isinstance(output, (tuple, list)) and len(output) == 2:
         return output[0], output[1]

@@ -125,12 +125,14 @@ class _Columns:
     share a column, ``present`` the classes that occur (as target or prediction) at all.
     """
 
-    def __init__(self, counts: torch.Tensor | np.ndarray, scored: np.ndarray) -> None:
+    def __init__(
+        self, counts: torch.Tensor | np.ndarray, scored: np.ndarray, present: np.ndarray | None = None
+    ) -> None:
         if isinstance(counts, torch.Tensor):
             counts = counts.cpu().numpy()
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = np.asarray(counts, dtype=np.float64 if counts.dtype.kind == "f" else np.int64)
         kept = counts[:, scored]
-        self.present = np.flatnonzero(counts[1] + counts[2])
+        self.present = np.flatnonzero(counts[1] + counts[2]) if present is None else present
         self.supports = kept[2]
         self.counts, self.of_class, self.size = _distinct_columns(kept)
         if self.counts.shape[1] == 1 and scored.size > 1:  # a second column, sharing no class
@@ -165,6 +167,8 @@ def _distinct_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     Counts of many classes are small numbers: while the triples span a range no larger than a few
     times n, a bincount over their packed keys finds them in O(n); otherwise a sort does.
     """
+    if kept.dtype.kind == "f":  # sums of sample weights: no packed integer keys
+        return _unique_columns(kept)
     low = kept.min(axis=1, initial=0)
     shifted = kept - low[:, None]
     spans = shifted.max(axis=1, initial=0) + 1
@@ -178,6 +182,11 @@ def _distinct_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
         first = np.empty(keys.size, dtype=np.int64)
         first[of_class] = np.arange(key.size)  # any member of each column
         return kept[:, first], of_class, sizes[keys]
+    return _unique_columns(kept)
+
+
+def _unique_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_distinct_columns` by sorting (any dtype)."""
     _, first, of_class, size = np.unique(
         kept, axis=1, return_index=True, return_inverse=True, return_counts=True
     )
@@ -204,12 +213,16 @@ def _nanaverage(values: np.ndarray, weights: np.ndarray | None) -> float:
     return float(np.average(kept, weights=kept_weights))
 
 
-def _scored_classes(counts: torch.Tensor, labels: Sequence[int] | None, average: str | None) -> np.ndarray:
+def _scored_classes(
+    counts: torch.Tensor, labels: Sequence[int] | None, average: str | None, present: np.ndarray | None
+) -> np.ndarray:
     """The classes a multi-class score covers: ``labels``; else all (per class) or those that occur."""
     if labels is not None:
         return np.asarray(list(labels), dtype=np.int64)
     if average is None:
         return np.arange(counts.shape[1])
+    if present is not None:
+        return present
     _, pp, ap = counts.cpu().numpy()
     return np.flatnonzero(pp + ap)
 
@@ -220,13 +233,16 @@ def multiclass_fbeta(
     average: str | None,
     labels: Sequence[int] | None,
     zero_division: ZeroDivision,
+    present: np.ndarray | None = None,
 ) -> float | np.ndarray:
     """Multi-class F-beta from per-class counts (3, C); per class (float64 (n,)) when ``average`` is None.
 
     Equal to ``fbeta_score`` on the data the counts come from, ``labels=None`` included (averages
-    over the classes that occur; ``average=None`` gives all C classes).
+    over the classes that occur; ``average=None`` gives all C classes). Counts that are float sums
+    of sample weights need ``present``, the classes that occur (a class seen with weight 0 only
+    is in scikit-learn's label set, with no trace in the sums).
     """
-    columns = _Columns(counts, _scored_classes(counts, labels, average))
+    columns = _Columns(counts, _scored_classes(counts, labels, average, present), present)
     fbeta = columns.prfs(beta, average, zero_division, ("f-score",))[2]
     return np.asarray(fbeta, dtype=np.float64)[columns.of_class] if average is None else float(fbeta)
 
@@ -236,15 +252,17 @@ def classification_report_dict(
     labels: Sequence[int],
     target_names: Sequence[str] | None,
     zero_division: ZeroDivision,
+    present: np.ndarray | None = None,
 ) -> Report:
     """``classification_report(..., output_dict=True)`` of multi-class data from per-class counts (3, C).
 
     The entries of ``labels`` (keyed by ``target_names``, or the labels as strings), then
     "accuracy" (when ``labels`` cover every class that occurs, as scikit-learn decides) or
     "micro avg", then "macro avg" and "weighted avg"; the warnings in scikit-learn's order.
+    ``present``: as for :func:`multiclass_fbeta`.
     """
     scored = np.asarray(list(labels), dtype=np.int64)
-    columns = _Columns(counts, scored)
+    columns = _Columns(counts, scored, present)
     names = _index_names(scored) if target_names is None else list(target_names)
     precision, recall, f1, support = columns.prfs(1.0, None, zero_division, _ALL)
     rows = [
@@ -387,6 +405,7 @@ def multilabel_report(
     num_samples: int,
     target_names: Sequence[str] | None,
     zero_division: ZeroDivision,
+    present: np.ndarray | None = None,
 ) -> Report:
     """The dict of ``classification_report(..., output_dict=True)`` for multilabel data.
 

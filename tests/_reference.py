@@ -71,6 +71,7 @@ def sklearn_fbeta(
     labels: Sequence[int] | None = None,
     num_classes: int | None = None,
     zero_division: Any = "warn",
+    sample_weight: np.ndarray | None = None,
 ) -> float | np.ndarray:
     """``sklearn.metrics.fbeta_score`` on all the data, as the metric of ``kind`` promises it.
 
@@ -83,7 +84,13 @@ def sklearn_fbeta(
     if kind == "binary":
         return float(
             fbeta_score(
-                y_true=y_true, y_pred=y_pred, beta=beta, average="binary", pos_label=1, zero_division=zd
+                y_true=y_true,
+                y_pred=y_pred,
+                beta=beta,
+                average="binary",
+                pos_label=1,
+                zero_division=zd,
+                sample_weight=sample_weight,
             )
         )
     if kind == "multiclass":
@@ -100,6 +107,7 @@ def sklearn_fbeta(
         average=average,
         labels=None if labels is None else list(labels),
         zero_division=zd,
+        sample_weight=sample_weight,
     )
     return np.asarray(result, dtype=np.float64) if average is None else float(result)
 
@@ -182,6 +190,7 @@ def sklearn_report(
     labels: Sequence[int],
     target_names: Sequence[str] | None = None,
     zero_division: Any = "warn",
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """``classification_report(..., output_dict=True)`` on all the data over ``labels``."""
     return classification_report(  # type: ignore[no-any-return]
@@ -191,6 +200,7 @@ def sklearn_report(
         target_names=None if target_names is None else list(target_names),
         output_dict=True,
         zero_division=_sk_zero_division(zero_division),
+        sample_weight=sample_weight,
     )
 
 

@@ -98,6 +98,7 @@ class CountingMetric(Metric):
     """
 
     _scores_in_unit_interval: bool | None = None  # see _note_scores; not part of the state dict
+    sample_weight: bool = False  # update takes (y_pred, y, sample_weight) when True
     class_names: list[str] | None = None
 
     def __init__(
@@ -163,8 +164,12 @@ class CountingMetric(Metric):
         self._scores_in_unit_interval = None
         self._reduced_state = None
 
-    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+    def _count(
+        self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any
+    ) -> tuple[dict[str, Addition], bool | None]:
         """Check and count a batch without changing the state: (additions per state, scores flag).
+
+        ``weight``: the unchecked weights with ``sample_weight=True``, else ``None``.
 
         The flag says whether every float score lay in [0, 1] (``None``: no score read); an empty
         dict of additions (an empty batch) leaves the state as it is.
@@ -176,11 +181,13 @@ class CountingMetric(Metric):
         """Add a batch ``(y_pred, y)``; a rejected batch leaves the counts as they were.
 
         Args:
-            output: ``(y_pred, y)`` as described under "Inputs" in the class docstring.
+            output: ``(y_pred, y)`` as described under "Inputs" in the class docstring; for a metric
+                built with ``sample_weight=True``, ``(y_pred, y, sample_weight)``.
 
         Raises:
             TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as
-                sample weights, is refused), or a tensor of the wrong type, shape or values.
+                sample weights, is refused unless the metric was built with ``sample_weight=True``,
+                which then needs it), or a tensor of the wrong type, shape or values.
 
         Examples:
             >>> import torch
@@ -194,8 +201,8 @@ class CountingMetric(Metric):
                     [0, 0, 1],
                     [0, 1, 1]])
         """
-        y_pred, y = _output.unpack_output(output)
-        additions, in_unit_interval = self._count(y_pred, y)  # checks everything first
+        y_pred, y, weight = _output.unpack(output, self.sample_weight)
+        additions, in_unit_interval = self._count(y_pred, y, weight)  # checks everything first
         if not additions:
             return
         for name, addition in additions.items():
@@ -238,9 +245,14 @@ class CountingMetric(Metric):
         return self._reduced_state
 
     def _check_computable(self, num_samples: torch.Tensor) -> None:
-        if int(num_samples) == 0:
+        if not bool(num_samples > 0):  # a float sum of weights with sample_weight=True
+            weights = (
+                " (with a weight > 0: scikit-learn refuses weights that are all 0)"
+                if self.sample_weight
+                else ""
+            )
             raise NotComputableError(
-                f"{type(self).__name__} must have at least one example before it can be computed."
+                f"{type(self).__name__} must have at least one example{weights} before it can be computed."
             )
 
     def _kept(self, collective: bool = False) -> State:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import UndefinedMetricWarning
 
-from ignite_f1 import _bootstrap, _counts, _samplewise, _scores, _validation
+from ignite_f1 import _bootstrap, _counts, _samplewise, _scores, _validation, _weights
 from ignite_f1.metrics import _state
 from ignite_f1.metrics._base import Addition, CountingMetric, Result, State
 
@@ -32,6 +32,34 @@ class ConfusionMatrixMetric(CountingMetric):
 
     keep_confusion_matrix: bool = True  # the binary metrics always keep their 2 x 2 matrix
     multidim_average: str = "global"
+
+    # ---- sample_weight=True: float64 sums of weights, and the int64 counts of the classes seen
+
+    def _declare_weighting(self, sample_weight: Any, num_classes: int) -> torch.dtype:
+        """Check ``sample_weight``; when True declare ``_seen``; return the dtype of the counts.
+
+        ``_seen`` (int64 (3, K)) counts the samples unweighted, as ``_counts`` does: scikit-learn's
+        label set (``labels=None``) holds every class that occurs, with weight 0 too, and a
+        class whose weights are all 0 leaves no trace in the weighted sums.
+        """
+        self.sample_weight = _validation.check_bool("sample_weight", sample_weight)
+        if not self.sample_weight:
+            return torch.int64
+        self._declare("_seen", 3, num_classes)
+        return torch.float64
+
+    def _refuse_weights_with(self, argument: str, value: Any, why: str) -> None:
+        if self.sample_weight:
+            raise ValueError(f"Argument `{argument}` must be {value!r} with sample_weight=True ({why}).")
+
+    def _check_weights(self, weight: Any, y: torch.Tensor) -> torch.Tensor:
+        return _weights.check_sample_weight(weight, y, self.validate_args)
+
+    def _present(self, state: State) -> np.ndarray | None:
+        """The classes seen (as target or prediction, any weight) with ``sample_weight=True``, else None."""
+        if "_seen" not in state:
+            return None
+        return np.flatnonzero((state["_seen"][1] + state["_seen"][2]).numpy())
 
     # ---- multidim_average="samplewise": running sums of per-image scores (see ignite_f1._samplewise)
 
@@ -93,8 +121,10 @@ class ConfusionMatrixMetric(CountingMetric):
     def _report(self) -> dict[str, Any]:
         labels = self.scored_classes()
         names = None if self.class_names is None else [self.class_names[c] for c in labels]
-        counts = self._class_counts(self._kept())
-        return _scores.classification_report_dict(counts, labels, names, self.zero_division)
+        state = self._kept()
+        return _scores.classification_report_dict(
+            self._class_counts(state), labels, names, self.zero_division, present=self._present(state)
+        )
 
     def confidence_interval(
         self, level: float = 0.95, num_resamples: int = 1000, seed: int | None = None
@@ -126,8 +156,9 @@ class ConfusionMatrixMetric(CountingMetric):
         Raises:
             TypeError, ValueError: an argument is not as described above.
             RuntimeError: the metric was built with ``keep_confusion_matrix=False`` (its per-class
-                counts do not hold the joint distribution a resample needs); in a distributed run,
-                no ``compute()`` since the last update (as ``confusion_matrix()``).
+                counts do not hold the joint distribution a resample needs), with
+                ``sample_weight=True`` (a weighted bootstrap is not the multinomial one); in a
+                distributed run, no ``compute()`` since the last update (as ``confusion_matrix()``).
             NotComputableError: no sample since the last :meth:`reset`.
 
         Notes:
@@ -164,6 +195,14 @@ class ConfusionMatrixMetric(CountingMetric):
             {'cat': (0.8, 0.831), 'dog': (0.808, 0.838)}
         """
         level, num_resamples, seed = _bootstrap.check_interval_args(level, num_resamples, seed)
+        if self.sample_weight:
+            raise RuntimeError(
+                f"{type(self).__name__}.confidence_interval() draws resamples of the samples from the "
+                "multinomial of the confusion matrix's counts, and this metric was built with "
+                "sample_weight=True: its cells are sums of weights, whose resampling (a weighted "
+                "bootstrap) depends on each sample's weight, which the sums do not keep. Bootstrap the "
+                "weighted samples yourself, or build the metric with sample_weight=False."
+            )
         if self.multidim_average == "samplewise":
             raise RuntimeError(
                 f"{type(self).__name__}.confidence_interval() bootstraps the pooled confusion matrix, and "

@@ -47,6 +47,10 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         multidim_average: ``"global"`` (default): one F-beta over every pixel of every image.
             ``"samplewise"``: inputs (N, d1, ...) are N images, and ``compute()`` is the mean over
             the images of each image's F-beta (per-image Dice), see Notes.
+        sample_weight: ``False`` (default), or ``True``: ``update`` takes ``(y_pred, y, w)`` with
+            ``w`` float weights >= 0 of the shape of ``y`` (or (N,) per image), the counts are float64
+            sums of weights and every result is scikit-learn's with ``sample_weight=w``.
+            ``confidence_interval()``, ``num_thresholds`` and ``"samplewise"`` are refused with it.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
@@ -103,6 +107,17 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         >>> dice.update((masks, truth))
         >>> dice.compute()  # (1/2 + 1) / 2
         0.75
+
+        Weighted samples, as ``fbeta_score(..., sample_weight=w)``:
+
+        >>> weighted = BinaryFBetaScore(1.0, from_logits=False, sample_weight=True)
+        >>> w = torch.tensor([2.0, 0.5, 1.0])
+        >>> weighted.update((torch.tensor([0.9, 0.8, 0.1]), torch.tensor([1, 0, 1]), w))
+        >>> weighted.confusion_matrix()  # tp 2.0, fp 0.5, fn 1.0
+        tensor([[0.0000, 0.5000],
+                [1.0000, 2.0000]], dtype=torch.float64)
+        >>> weighted.compute() == fbeta_score([1, 0, 1], [1, 1, 0], beta=1.0, sample_weight=w.numpy())
+        True
     """
 
     def __init__(
@@ -117,13 +132,20 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         validate_args: bool = True,
         num_thresholds: int | None = None,
         multidim_average: str = "global",
+        sample_weight: bool = False,
     ) -> None:
         self.threshold = _validation.check_threshold(threshold)
         self.from_logits = _validation.check_from_logits(from_logits, type(self).__name__)
         self._cut = _inputs.score_threshold(self.threshold, self.from_logits)
-        self._declare("_cm", 2, 2)
+        self._declare("_cm", 2, 2, dtype=self._declare_weighting(sample_weight, 2))
         self._declare_thresholds(num_thresholds)
         self._declare_samplewise(multidim_average, 1)
+        if self.num_thresholds is not None:
+            self._refuse_weights_with(
+                "num_thresholds", None, "the threshold histogram counts samples unweighted"
+            )
+        if self.multidim_average == "samplewise":
+            self._refuse_weights_with("multidim_average", "global", "the per-image mean is not weighted")
         if self.multidim_average == "samplewise" and self.num_thresholds is not None:
             raise ValueError(
                 "Argument `num_thresholds` must be None with multidim_average='samplewise' (the threshold "
@@ -140,12 +162,18 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
     def _class_count(self) -> int:
         return 2
 
-    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+    def _count(
+        self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
+    ) -> tuple[dict[str, Addition], bool | None]:
         pred, target, in_unit_interval = _inputs.format_binary(
             y_pred, y, self.from_logits, self.validate_args
         )
         cut = self._cut if pred.is_floating_point() else None
         counts = _counts.binary_counts(pred, target, cut)
+        if self.sample_weight:
+            flat = self._check_weights(weight, y)
+            weighted = _counts.binary_weighted_counts(pred, target, flat, cut)
+            return {"_cm": weighted, "_seen": _counts.confusion_class_counts(counts)}, in_unit_interval
         if self.multidim_average == "samplewise":
             images = _samplewise.check_images(y, "(N, d1, ...)")
             if images == 0 or pred.numel() == 0:
@@ -292,6 +320,7 @@ class BinaryF1Score(BinaryFBetaScore):
         num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for :meth:`~BinaryFBetaScore.curve`.
         multidim_average: ``"global"`` or ``"samplewise"`` (mean per-image Dice, see
             :class:`BinaryFBetaScore`).
+        sample_weight: ``True``: ``update`` takes ``(y_pred, y, w)`` (see :class:`BinaryFBetaScore`).
 
     Examples:
         >>> import torch
@@ -316,6 +345,7 @@ class BinaryF1Score(BinaryFBetaScore):
         validate_args: bool = True,
         num_thresholds: int | None = None,
         multidim_average: str = "global",
+        sample_weight: bool = False,
     ) -> None:
         super().__init__(
             beta=1.0,
@@ -327,4 +357,5 @@ class BinaryF1Score(BinaryFBetaScore):
             validate_args=validate_args,
             num_thresholds=num_thresholds,
             multidim_average=multidim_average,
+            sample_weight=sample_weight,
         )

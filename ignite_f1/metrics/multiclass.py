@@ -56,6 +56,11 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         multidim_average: ``"global"`` (default): one score over every pixel of every image.
             ``"samplewise"``: inputs (N, C, d1, ...) / (N, d1, ...) are N images, and ``compute()``
             is the mean over the images of each image's score (per-image Dice), see Notes.
+        sample_weight: ``False`` (default), or ``True``: ``update`` takes ``(y_pred, y, w)`` with
+            ``w`` float weights >= 0 of the shape of ``y`` (or (N,) per image), the counts are float64
+            sums of weights, and ``compute()`` and ``report()`` are scikit-learn's with
+            ``sample_weight=w`` (a class seen with weight 0 only is in the label set, as there).
+            ``confidence_interval()`` and ``"samplewise"`` are refused with it.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
@@ -117,6 +122,14 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         >>> dice.update((masks, truth))
         >>> dice.compute()  # image 1: classes 0, 1 (2/3, 4/5); image 2: classes 0, 2 (0, 6/7)
         0.580...
+
+        Weighted samples, as ``fbeta_score(..., sample_weight=w)``:
+
+        >>> weighted = MulticlassFBetaScore(1.0, 3, average="micro", sample_weight=True)
+        >>> w = torch.tensor([1.0, 0.25, 3.0])
+        >>> weighted.update((torch.tensor([0, 1, 2]), torch.tensor([0, 2, 2]), w))
+        >>> weighted.compute()  # (1 + 3) / 4.25
+        0.941...
     """
 
     def __init__(
@@ -133,6 +146,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         validate_args: bool = True,
         keep_confusion_matrix: bool | None = None,
         multidim_average: str = "global",
+        sample_weight: bool = False,
     ) -> None:
         self.num_classes = _validation.check_count("num_classes", num_classes)
         self.keep_confusion_matrix = _validation.check_keep_confusion_matrix(
@@ -144,12 +158,15 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         self.labels = _validation.check_labels(labels, self.num_classes)
         self.ignore_index = _validation.check_ignore_index(ignore_index)
         self.class_names = _validation.check_class_names(class_names, self.num_classes, "num_classes")
+        dtype = self._declare_weighting(sample_weight, self.num_classes)
         if self.keep_confusion_matrix:
-            self._declare("_cm", self.num_classes, self.num_classes)
-        else:
-            self._declare("_counts", 3, self.num_classes)  # rows: true positives, predicted, actual
+            self._declare("_cm", self.num_classes, self.num_classes, dtype=dtype)
+        else:  # rows: true positives, predicted, actual
+            self._declare("_counts", 3, self.num_classes, dtype=dtype)
         scored = self.num_classes if self.labels is None else len(self.labels)
         self._declare_samplewise(multidim_average, scored if self.average is None else 1)
+        if self.multidim_average == "samplewise":
+            self._refuse_weights_with("multidim_average", "global", "the per-image mean is not weighted")
         super().__init__(
             beta=beta,
             zero_division=zero_division,
@@ -185,16 +202,23 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     def _class_count(self) -> int:
         return self.num_classes
 
-    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+    def _count(
+        self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
+    ) -> tuple[dict[str, Addition], bool | None]:
         target, pred = _inputs.format_multiclass(
             y_pred, y, self.num_classes, self.ignore_index, self.validate_args
         )
+        flat = None if weight is None else self._check_weights(weight, y)
         # added in place, O(batch): no C x C matrix nor C-sized tensor per batch (see _counts)
         pooled: dict[str, Addition] = (
-            {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred)}
+            {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred, weight=flat)}
             if self.keep_confusion_matrix
-            else {"_counts": functools.partial(_counts.add_class_counts, target=target, pred=pred)}
+            else {
+                "_counts": functools.partial(_counts.add_class_counts, target=target, pred=pred, weight=flat)
+            }
         )
+        if flat is not None:
+            pooled["_seen"] = functools.partial(_counts.add_class_counts, target=target, pred=pred)
         if self.multidim_average == "samplewise":
             images = _samplewise.check_images(y, "(N, d1, ...) with y_pred (N, C, d1, ...) or (N, d1, ...)")
             if images == 0 or target.numel() == 0:
@@ -226,7 +250,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         if self.multidim_average == "samplewise":
             return self._samplewise_result(state)
         counts = self._class_counts(state)
-        result = _scores.multiclass_fbeta(counts, self.beta, self.average, self.labels, self.zero_division)
+        result = _scores.multiclass_fbeta(
+            counts, self.beta, self.average, self.labels, self.zero_division, present=self._present(state)
+        )
         return result if isinstance(result, float) else self._per_class(result)
 
     def confusion_matrix(self) -> torch.Tensor:
@@ -303,6 +329,7 @@ class MulticlassF1Score(MulticlassFBetaScore):
             or the matrix up to 1024 classes (``None``, default).
         multidim_average: ``"global"`` or ``"samplewise"`` (mean per-image score, see
             :class:`MulticlassFBetaScore`).
+        sample_weight: ``True``: ``update`` takes ``(y_pred, y, w)`` (see :class:`MulticlassFBetaScore`).
 
     Examples:
         >>> import torch
@@ -341,6 +368,7 @@ class MulticlassF1Score(MulticlassFBetaScore):
         validate_args: bool = True,
         keep_confusion_matrix: bool | None = None,
         multidim_average: str = "global",
+        sample_weight: bool = False,
     ) -> None:
         super().__init__(
             beta=1.0,
@@ -355,4 +383,5 @@ class MulticlassF1Score(MulticlassFBetaScore):
             validate_args=validate_args,
             keep_confusion_matrix=keep_confusion_matrix,
             multidim_average=multidim_average,
+            sample_weight=sample_weight,
         )

@@ -115,7 +115,9 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
     def _class_counts(self, state: State) -> torch.Tensor:
         return state["_label_counts"]
 
-    def _count(self, y_pred: torch.Tensor, y: torch.Tensor) -> tuple[dict[str, Addition], bool | None]:
+    def _count(
+        self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
+    ) -> tuple[dict[str, Addition], bool | None]:
         pred, target, in_unit_interval = _inputs.format_multilabel(
             y_pred, y, self.num_labels, self.from_logits, self.validate_args
         )
