@@ -102,12 +102,13 @@ def check_parity_both_ways(case: Case) -> None:
         assert_close(results[False][1], results[True][1], tol=0.0)
 
 
-@settings(max_examples=n_examples(3))
+@settings(max_examples=n_examples(1))  # thousands of classes per example; CI's thorough run draws 10x
 @given(case=many_class_cases())
 def test_parity_with_and_without_the_matrix_up_to_thousands_of_classes(case: Case) -> None:
     check_parity_both_ways(case)
 
 
+@pytest.mark.slow  # about 1 s per case at thousands of classes; the hypothesis test covers them by default
 @pytest.mark.parametrize("average", AVERAGES_MULTICLASS, ids=str)
 @pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, math.nan], ids=str)
 def test_fixed_parity_with_absent_classes_and_labels(average: str | None, zero_division: Any) -> None:
@@ -167,6 +168,7 @@ def test_large_counts_give_sklearns_scores() -> None:
 # --------------------------------------------------------------------------- 100,000 classes
 
 
+@pytest.mark.slow  # 100,000 classes: a few seconds
 def test_one_hundred_thousand_classes_end_to_end() -> None:
     num_classes = 100_000
     metric = MulticlassF1Score(num_classes, average=None, zero_division=0.0)

@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from _cases import n_examples
+from _reference import assert_close, sklearn_fbeta, sklearn_report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ignite.exceptions import NotComputableError
 
 from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MulticlassF1Score, MulticlassFBetaScore
-from tests._reference import assert_close, sklearn_fbeta, sklearn_report
 
 ZERO_DIVISIONS = [0.0, 1.0, math.nan]
 
@@ -54,7 +55,7 @@ def multiclass_cases(draw: Any) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=n_examples(2), deadline=None)
 @given(multiclass_cases())
 def test_multiclass_matches_sklearn_sample_weight(case: dict[str, Any]) -> None:
     y, pred, w, split = (
@@ -112,7 +113,7 @@ def binary_cases(draw: Any) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=n_examples(2), deadline=None)
 @given(binary_cases())
 def test_binary_matches_sklearn_sample_weight(case: dict[str, Any]) -> None:
     y, prob, w, split = (

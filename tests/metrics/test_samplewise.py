@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from _cases import n_examples
 from _reference import sklearn_samplewise_fbeta
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,7 +68,7 @@ def multiclass_cases(draw: Any) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=n_examples(2), deadline=None)
 @given(case=multiclass_cases(), split=st.integers(1, 6), keep=st.booleans())
 def test_multiclass_matches_the_per_image_oracle(case: dict[str, Any], split: int, keep: bool) -> None:
     metric = MulticlassFBetaScore(
@@ -99,7 +100,7 @@ def test_multiclass_matches_the_per_image_oracle(case: dict[str, Any], split: in
             assert_close(metric.compute(), expected)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=n_examples(2), deadline=None)
 @given(case=multiclass_cases())
 def test_image_fbeta_matches_sklearn_image_by_image(case: dict[str, Any]) -> None:
     y, pred = torch.from_numpy(case["y"]), torch.from_numpy(case["pred"])
@@ -145,7 +146,7 @@ def test_multiclass_segmentation_logits_hand_computed() -> None:
 # ---- binary
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=n_examples(2), deadline=None)
 @given(
     n=st.integers(1, 6),
     pixels=st.integers(1, 6),
