@@ -225,6 +225,7 @@ def _check_against_the_reference(
         assert np.all(np.abs(ours - reference) <= tolerance * sd), (ours, reference, sd)
 
 
+@pytest.mark.slow  # a Monte-Carlo comparison on thousands of samples, about 1 s per case
 @pytest.mark.parametrize(("kind", "options"), BOOTSTRAP_CASES)
 def test_the_bounds_agree_with_a_bootstrap_of_the_samples(kind: str, options: dict[str, Any]) -> None:
     # two Monte-Carlo estimates of the 5% and 95% quantiles (1,000 and 400 resamples): their

@@ -387,6 +387,7 @@ def _poll(base: str, path: str, ready: Any, attempts: int = 80) -> Any:
     raise AssertionError(f"TensorBoard did not serve {path} in time; last answer: {last!r}")
 
 
+@pytest.mark.slow  # starts a real TensorBoard server
 def test_a_real_tensorboard_server_serves_every_tag(run):
     acc = run["acc"]
     scalar_tags = set(acc.Tags()["scalars"])
