@@ -26,8 +26,19 @@ BINARY = "binary"
 """The ``average`` of the binary metrics here: the F-beta of class 1 of the (N, 3, 2) counts."""
 
 
-def check_images(y: torch.Tensor, shape: str) -> int:
-    """The number of images N of a checked target ``y`` (N, d1, ...); refuse a target without extra dims."""
+def check_images(y: torch.Tensor, shape: str, column_is_samples: bool = False) -> int:
+    """The number of images N of a checked target ``y`` (N, d1, ...); refuse a target without extra dims.
+
+    ``column_is_samples``: a binary target (N, 1) is N samples as a column (it is read that way
+    with multidim_average='global'), not N one-pixel images: refused rather than guessed.
+    """
+    if column_is_samples and y.ndim == 2 and y.shape[1] == 1:
+        raise ValueError(
+            f"Argument `y` of shape {tuple(y.shape)} is ambiguous with multidim_average='samplewise': "
+            "a binary (N, 1) target is read as N samples in a column, not N images of one pixel. "
+            "Pass images as (N, d1, ...) with d1, ... the pixels (for one-pixel images, (N, 1, 1)), "
+            "or use multidim_average='global' for one score over all samples."
+        )
     if y.ndim < 2:
         raise ValueError(
             f"Argument `y` must have extra dimensions {shape} with multidim_average='samplewise' "

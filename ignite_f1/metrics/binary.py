@@ -175,7 +175,7 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             weighted = _counts.binary_weighted_counts(pred, target, flat, cut)
             return {"_cm": weighted, "_seen": _counts.confusion_class_counts(counts)}, in_unit_interval
         if self.multidim_average == "samplewise":
-            images = _samplewise.check_images(y, "(N, d1, ...)")
+            images = _samplewise.check_images(y, "(N, d1, ...)", column_is_samples=True)
             if images == 0 or pred.numel() == 0:
                 return {}, in_unit_interval
             per_image = _samplewise.binary_image_counts(pred, target, images, cut)

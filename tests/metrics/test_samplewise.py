@@ -19,6 +19,7 @@ from _cases import n_examples
 from _reference import sklearn_samplewise_fbeta
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ignite.exceptions import NotComputableError
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MulticlassF1Score, MulticlassFBetaScore, _samplewise
@@ -168,10 +169,9 @@ def test_binary_matches_the_per_image_oracle(
     metric = BinaryFBetaScore(
         beta, from_logits=False, zero_division=zero_division, multidim_average="samplewise"
     )
-    for start in range(0, n, split):
-        metric.update(
-            (torch.from_numpy(prob[start : start + split]), torch.from_numpy(y[start : start + split]))
-        )
+    for start in range(0, n, split):  # images (k, 1, pixels): (k, 1) would be a column of samples
+        images = (prob[start : start + split, None], y[start : start + split, None])
+        metric.update((torch.from_numpy(images[0]), torch.from_numpy(images[1])))
     expected = sklearn_samplewise_fbeta(
         y_true=y,
         y_pred=(prob >= 0.5).astype(np.int64),
@@ -231,6 +231,18 @@ def test_inputs_without_extra_dimensions_are_refused_and_leave_the_state() -> No
     binary = BinaryF1Score(from_logits=False, multidim_average="samplewise")
     with pytest.raises(ValueError, match=r"Argument `y` must have extra dimensions"):
         binary.update((torch.tensor([0.2, 0.9]), torch.tensor([0, 1])))
+
+
+def test_a_binary_column_target_is_refused_not_read_as_one_pixel_images() -> None:
+    # (N, 1) is N samples in a column with multidim_average="global": reading it as N one-pixel
+    # images would be a guess, so it is refused; (N, 1, 1) says one-pixel images explicitly
+    binary = BinaryF1Score(from_logits=False, multidim_average="samplewise")
+    with pytest.raises(ValueError, match=r"ambiguous.*\(N, 1, 1\)"):
+        binary.update((torch.tensor([[0.2], [0.9]]), torch.tensor([[0], [1]])))
+    with pytest.raises(NotComputableError):
+        binary.compute()
+    binary.update((torch.tensor([[[0.9]], [[0.8]]]), torch.tensor([[[1]], [[1]]])))
+    assert binary.compute() == 1.0  # two one-pixel images, each a true positive
 
 
 def test_samplewise_refuses_thresholds_and_intervals() -> None:
