@@ -10,7 +10,6 @@ handlers read (:meth:`CountingMetric.per_class_counts` ...) and the registry of 
 
 from __future__ import annotations
 
-import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -24,8 +23,9 @@ from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
 from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
 
-from ignite_f1 import _inputs, _output, _validation
+from ignite_f1 import _output, _validation
 from ignite_f1.metrics import _state
+from ignite_f1.metrics._probabilities import ProbabilityWarning
 
 PerClass = torch.Tensor | dict[str, float]
 Result = float | PerClass
@@ -82,7 +82,7 @@ def attached_metric(engine: Engine, name: str) -> CountingMetric | None:
     return metric if metric.is_attached(engine, usage) else None
 
 
-class CountingMetric(Metric):
+class CountingMetric(ProbabilityWarning, Metric):
     """The base of the F1 / F-beta metrics: int64 counts on ``device``, summed across processes.
 
     Not built directly: use one of the metric classes below. It holds what they share, and the
@@ -97,7 +97,6 @@ class CountingMetric(Metric):
     they read the live counts.
     """
 
-    _scores_in_unit_interval: bool | None = None  # see _note_scores; not part of the state dict
     sample_weight: bool = False  # update takes (y_pred, y, sample_weight) when True
     class_names: list[str] | None = None
 
@@ -390,40 +389,6 @@ class CountingMetric(Metric):
         for name, (metric, kept) in list(names.items()):
             if metric is self and not self.is_attached(engine, kept):
                 del names[name]
-
-    # ---- the probability warning of the binary and multilabel metrics (from_logits=True)
-
-    def _note_scores(self, in_unit_interval: bool | None) -> None:
-        """Keep whether every float score since :meth:`reset` lay in [0, 1] (``None``: none seen)."""
-        if in_unit_interval is not None:
-            self._scores_in_unit_interval = in_unit_interval and self._scores_in_unit_interval is not False
-
-    def _warn_if_probabilities(self) -> None:
-        """Warn once per ``compute()`` when logits were asked for and every score looked like a probability.
-
-        Part of ``compute()``'s collective call in a distributed run: the processes' flags are summed
-        there, so every process warns when at least one saw float scores and none saw a score
-        outside [0, 1]. Without validation no score is read, so nothing is known and nothing is said.
-        """
-        if not (getattr(self, "from_logits", False) and self.validate_args):
-            return
-        seen = self._scores_in_unit_interval
-        flags = torch.tensor([seen is True, seen is False], dtype=torch.int64, device=self._counts_device)
-        if idist.get_world_size() > 1:
-            summed = idist.all_reduce(flags)
-            assert isinstance(summed, torch.Tensor)
-            flags = summed
-        only_in_unit_interval, outside = flags.tolist()
-        if only_in_unit_interval and not outside:
-            threshold = getattr(self, "threshold", 0.5)
-            warnings.warn(
-                f"{type(self).__name__} was built with from_logits=True, but every score since reset() lay "
-                f"in [0, 1]: the scores look like probabilities (after a sigmoid), which are being compared "
-                f"as logits with logit({threshold}) = {_inputs.logit_threshold(threshold)!r}, so nearly all "
-                "count as positive. If they are probabilities, build the metric with from_logits=False.",
-                UserWarning,
-                stacklevel=3,
-            )
 
     # ---- state: copies out, checked copies in
 
