@@ -105,6 +105,7 @@ BUDGETS: dict[
 ] = {
     "binary-8": (_bin, _binary(8), (7, 4), (5, 0)),
     "binary-int-labels-8": (_labels, _BINARY_LABELS, (6, 4), (4, 0)),
+    "binary-4096": (_bin, _binary(4096), (7, 4), (5, 0)),
     "binary-65536": (_bin, _binary(65536), (14, 4), (12, 0)),
     "multiclass-C10-8": (_mc(10), _multiclass(8, 10), (9, 3), (7, 0)),
     "multiclass-C10-4096": (_mc(10), _multiclass(4096, 10), (9, 3), (7, 0)),
@@ -115,19 +116,50 @@ BUDGETS: dict[
 }
 
 
+def _torch_path(metric: Any) -> Any:
+    """``metric`` with its NumPy path (ignite_f1._host) off: the path of batches on an accelerator."""
+    metric._host_update = None
+    return metric
+
+
 @pytest.mark.parametrize("name", list(BUDGETS))
 def test_ops_per_update_stay_within_the_budget(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With one thread (the arg-max's chunks depend on the thread count: see the next test)."""
+    """The torch path, with one thread (the arg-max's chunks depend on the thread count: see below)."""
     make, batch, checked, unchecked = BUDGETS[name]
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        ops, reads = _count(make(True), batch, monkeypatch)
+        ops, reads = _count(_torch_path(make(True)), batch, monkeypatch)
         assert ops <= checked[0] and reads <= checked[1], (ops, reads)
-        ops, reads = _count(make(False), batch, monkeypatch)
+        ops, reads = _count(_torch_path(make(False)), batch, monkeypatch)
         assert ops <= unchecked[0] and reads <= unchecked[1], (ops, reads)
     finally:
         torch.set_num_threads(previous)
+
+
+# the usual CPU batches that the NumPy path counts: no torch op but the NumPy views, nothing read
+HOST_PATH = [
+    "binary-8",
+    "binary-4096",
+    "multiclass-C10-8",
+    "multiclass-C10-4096",
+    "multiclass-C100-8",
+    "multiclass-C100-1024",
+]
+
+
+@pytest.mark.parametrize("name", HOST_PATH)
+@pytest.mark.parametrize("validate", [True, False])
+def test_the_usual_cpu_batch_dispatches_no_torch_op(
+    name: str, validate: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the two ``Tensor.numpy()`` calls show (as ``detach`` under a dispatch mode), no read."""
+    make, batch, _, _ = BUDGETS[name]
+    metric = make(validate)
+    metric.update(batch)
+    with _Counter() as counter:
+        metric.update(batch)
+    assert dict(counter.ops) == {"aten.detach": 2}
 
 
 @pytest.mark.parametrize("threads", [1, 2])

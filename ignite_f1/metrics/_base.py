@@ -98,6 +98,7 @@ class CountingMetric(ProbabilityWarning, Metric):
     """
 
     sample_weight: bool = False  # update takes (y_pred, y, sample_weight) when True
+    _host_update: Callable[[Any], bool] | None = None  # set by reset(): see _host_path
     class_names: list[str] | None = None
 
     def __init__(
@@ -162,6 +163,17 @@ class CountingMetric(ProbabilityWarning, Metric):
             setattr(self, name, torch.zeros(shape, dtype=dtype, device=self._counts_device))
         self._scores_in_unit_interval = None
         self._reduced_state = None
+        on_cpu = torch.device(self._counts_device).type == "cpu"
+        self._host_update = self._host_path() if on_cpu else None
+        self._host_views: dict[str, Any] = {}  # see _host.flat_view
+
+    def _host_path(self) -> Callable[[Any], bool] | None:
+        """The NumPy path of the usual CPU batch (see :mod:`ignite_f1._host`), or ``None``.
+
+        It takes ``update``'s ``output`` and returns True when it counted the batch (and noted its
+        scores), False when the batch is for the general path; it never raises on input.
+        """
+        return None
 
     def _count(
         self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any
@@ -200,6 +212,9 @@ class CountingMetric(ProbabilityWarning, Metric):
                     [0, 0, 1],
                     [0, 1, 1]])
         """
+        if self._host_update is not None and self._host_update(output):
+            self._reduced_state = None
+            return
         y_pred, y, weight = _output.unpack(output, self.sample_weight)
         additions, in_unit_interval = self._count(y_pred, y, weight)  # checks everything first
         if not additions:

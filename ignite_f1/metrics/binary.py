@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _counts, _inputs, _samplewise, _scores, _validation
+from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation
 from ignite_f1.metrics._base import Addition, identity
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
@@ -186,6 +186,20 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         if self.num_thresholds is None:
             return {"_cm": counts}, in_unit_interval
         return {"_cm": counts, **self._histogram(pred, target)}, in_unit_interval
+
+    def _host_path(self) -> Callable[[Any], bool] | None:
+        plain = not self.sample_weight and self.num_thresholds is None
+        return self._count_on_host if plain and self.multidim_average == "global" else None
+
+    def _count_on_host(self, output: Any) -> bool:
+        counted = _host.binary(output, self._cut, self.from_logits, self.validate_args)
+        if counted is None:
+            return False
+        counts, in_unit_interval = counted
+        cells = _host.flat_view(self._cm, self._host_views, "_cm")
+        cells += counts
+        self._note_scores(in_unit_interval)
+        return True
 
     def compute(self) -> float:
         """The F-beta score of the positive class over all batches (and all processes).

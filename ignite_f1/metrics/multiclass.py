@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from ignite.metrics.metric import reinit__is_reduced
 
-from ignite_f1 import _counts, _inputs, _samplewise, _scores, _validation
+from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation
 from ignite_f1.metrics._base import Addition, Result, identity
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 
@@ -226,6 +226,20 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             per_image = _samplewise.image_class_counts(target, pred, images, self.num_classes)
             pooled.update(self._samplewise_additions(per_image, self.average))
         return pooled, None
+
+    def _host_path(self) -> Callable[[Any], bool] | None:
+        plain = not self.sample_weight and self.ignore_index is None
+        return self._count_on_host if plain and self.multidim_average == "global" else None
+
+    def _count_on_host(self, output: Any) -> bool:
+        cells = _host.multiclass(output, self.num_classes)
+        if cells is None:
+            return False
+        if self.keep_confusion_matrix:
+            _host.add_cells(_host.flat_view(self._cm, self._host_views, "_cm"), cells)
+        else:
+            _host.add_class_counts(_host.flat_view(self._counts, self._host_views, "_counts"), cells)
+        return True
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.

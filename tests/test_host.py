@@ -1,0 +1,192 @@
+"""The NumPy path of the usual CPU batch (ignite_f1._host) counts exactly what the general path counts.
+
+Every batch is counted twice: by a metric as built (the NumPy path takes the usual batch) and by
+one whose NumPy path is switched off (the torch path of every other batch). The counts, the score
+flag and any error must be the same; values are drawn where the two could differ: ties, signed
+zeros, infinities, NaN, denormals, scores equal to the threshold in float32, labels out of range.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from _cases import n_examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ignite_f1 import BinaryF1Score, MulticlassF1Score, _host
+
+TINY32 = float(torch.finfo(torch.float32).tiny)
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 0.7, math.inf, -math.inf, TINY32 / 4, -TINY32 / 4, 1e-30, 3.0]
+
+
+def _general(metric: Any) -> Any:
+    """``metric`` with its NumPy path off: every batch takes the torch path."""
+    metric._host_update = None
+    return metric
+
+
+def _outcome(metric: Any, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[str, Any]:
+    """What an update did: ("error", type and message) or ("state", the counts and the score flag)."""
+    try:
+        metric.update(batch)
+    except (TypeError, ValueError, RuntimeError, IndexError) as error:  # the last two: unvalidated
+        return "error", (type(error), str(error))
+    state = {name: getattr(metric, name).clone() for name in metric._states}
+    return "state", (state, metric._scores_in_unit_interval)
+
+
+def _assert_same(fast: Any, slow: Any, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    for batch in batches:
+        got, expected = _outcome(fast, batch), _outcome(slow, batch)
+        assert got[0] == expected[0], (got, expected)
+        if got[0] == "error":
+            assert got == expected
+        else:
+            (state, flag), (expected_state, expected_flag) = got[1], expected[1]
+            assert flag == expected_flag
+            for name, value in expected_state.items():
+                assert state[name].dtype == value.dtype and torch.equal(state[name], value), name
+
+
+scores = st.one_of(st.sampled_from(SPECIAL), st.floats(-4, 4, width=32))
+
+
+@st.composite
+def binary_batches(draw: Any) -> dict[str, Any]:
+    from_logits = draw(st.booleans())
+    threshold = draw(st.sampled_from([0.5, 0.7, 0.3, 0.1]))
+    batches = []
+    for _ in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(1, 12))
+        values = draw(st.lists(scores, min_size=n, max_size=n))
+        if not from_logits and draw(st.booleans()):
+            values = [min(max(abs(v), 0.0), 1.0) if not math.isnan(v) else v for v in values]
+        dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+        y_pred = torch.tensor(values, dtype=dtype)
+        labels = draw(st.lists(st.sampled_from([0, 1, 1, 0, 2, -1]), min_size=n, max_size=n))
+        y_dtype = draw(st.sampled_from([torch.int64, torch.int32, torch.uint8, torch.bool]))
+        y = torch.tensor(labels).clamp(min=0) if y_dtype == torch.uint8 else torch.tensor(labels)
+        y = y.to(y_dtype)
+        if draw(st.booleans()):
+            y_pred = y_pred.view(n, 1)
+        if draw(st.booleans()):
+            y = y.view(n, 1)
+        batches.append((y_pred, y))
+    return {"from_logits": from_logits, "threshold": threshold, "batches": batches}
+
+
+@settings(max_examples=n_examples(1), deadline=None)
+@given(binary_batches(), st.booleans())
+def test_binary_host_path_counts_as_the_general_path(case: dict[str, Any], validate: bool) -> None:
+    def make() -> BinaryF1Score:
+        return BinaryF1Score(
+            from_logits=case["from_logits"], threshold=case["threshold"], validate_args=validate
+        )
+
+    _assert_same(make(), _general(make()), case["batches"])
+
+
+@st.composite
+def multiclass_batches(draw: Any) -> dict[str, Any]:
+    num_classes = draw(st.integers(8, 40))
+    batches = []
+    for _ in range(draw(st.integers(1, 3))):
+        n = draw(st.integers(1, 10))
+        # few distinct values: ties in most rows
+        pool = draw(st.lists(scores | st.just(math.nan), min_size=1, max_size=4))
+        values = draw(st.lists(st.sampled_from(pool), min_size=n * num_classes, max_size=n * num_classes))
+        dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+        y_pred = torch.tensor(values, dtype=dtype).view(n, num_classes)
+        labels = draw(st.lists(st.integers(-1, num_classes), min_size=n, max_size=n))
+        y_dtype = draw(st.sampled_from([torch.int64, torch.int32]))
+        batches.append((y_pred, torch.tensor(labels, dtype=y_dtype)))
+    return {"num_classes": num_classes, "batches": batches}
+
+
+@settings(max_examples=n_examples(1), deadline=None)
+@given(multiclass_batches(), st.booleans(), st.booleans())
+def test_multiclass_host_path_counts_as_the_general_path(
+    case: dict[str, Any], validate: bool, keep: bool
+) -> None:
+    def make() -> MulticlassF1Score:
+        return MulticlassF1Score(case["num_classes"], validate_args=validate, keep_confusion_matrix=keep)
+
+    _assert_same(make(), _general(make()), case["batches"])
+
+
+def test_the_usual_batches_take_the_host_path() -> None:
+    """The path is not dead code: the usual batches are counted by it, with no torch op."""
+    y_pred, y = torch.randn(16, 10), torch.randint(0, 10, (16,))
+    assert _host.multiclass((y_pred, y), 10) is not None
+    assert _host.binary((torch.rand(16), torch.randint(0, 2, (16,))), 0.5, False, True) is not None
+    # and the others are not: labels as predictions, GPU-less oddities, too few classes
+    assert _host.multiclass((y_pred.argmax(1), y), 10) is None
+    assert _host.multiclass((torch.randn(16, 4), torch.randint(0, 4, (16,))), 4) is None
+    assert _host.multiclass((y_pred.t().contiguous().t(), y), 10) is None
+    assert _host.multiclass([y_pred, y, torch.ones(16)], 10) is None
+    assert _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4, 2))), 0.5, False, True) is None
+    assert (
+        _host.binary((torch.rand(8).requires_grad_(), torch.ones(8, dtype=torch.int64)), 0.5, False, True)
+        is None
+    )
+
+
+def test_rows_of_denormal_maxima_under_flush_denormal_follow_torch_argmax() -> None:
+    """A zero or denormal row maximum sends the batch to the general path, exact under the flag."""
+    previous = torch.get_num_threads()
+    scores = torch.full((64, 16), -1.0)
+    scores[:, 3] = TINY32 / 8
+    scores[:, 9] = TINY32 / 4
+    y = torch.randint(0, 16, (64,))
+    assert _host.multiclass((scores, y), 16) is None
+    try:
+        torch.set_num_threads(2)
+        if torch.set_flush_denormal(True):
+            metric = MulticlassF1Score(16, validate_args=False)
+            metric.update((scores, y))
+            expected = MulticlassF1Score(16, validate_args=False)
+            expected.update((torch.argmax(scores, 1), y))
+            assert torch.equal(metric.confusion_matrix(), expected.confusion_matrix())
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_copies_and_loaded_states_count_into_their_own_tensors(keep: bool) -> None:
+    """The cached NumPy view of the counts follows the state tensor: deepcopy, load_state_dict, reset."""
+    batch = (torch.randn(8, 10), torch.randint(0, 10, (8,)))
+    metric = MulticlassF1Score(10, keep_confusion_matrix=keep)
+    metric.update(batch)
+    copied = copy.deepcopy(metric)
+    copied.update(batch)
+    assert int(metric.per_class_counts()[2].sum()) == 8 and int(copied.per_class_counts()[2].sum()) == 16
+    saved = metric.state_dict()
+    metric.load_state_dict(copied.state_dict())
+    metric.update(batch)
+    assert int(metric.per_class_counts()[2].sum()) == 24
+    assert int(copied.per_class_counts()[2].sum()) == 16
+    restored = MulticlassF1Score(10, keep_confusion_matrix=keep)
+    restored.load_state_dict(saved)
+    restored.update(batch)
+    assert int(restored.per_class_counts()[2].sum()) == 16
+    metric.reset()
+    metric.update(batch)
+    assert int(metric.per_class_counts()[2].sum()) == 8
+
+
+def test_large_batches_count_as_the_general_path() -> None:
+    """Past the small-matrix bincount: np.add.at for the matrix and the per-class counts."""
+    generator = torch.Generator().manual_seed(0)
+    for num_classes, n in [(40, 100), (300, 1000), (10, 5000)]:
+        batch = (torch.randn(n, num_classes, generator=generator), torch.randint(0, num_classes, (n,)))
+        for keep in (True, False):
+            fast = MulticlassF1Score(num_classes, keep_confusion_matrix=keep)
+            _assert_same(fast, _general(MulticlassF1Score(num_classes, keep_confusion_matrix=keep)), [batch])
+    assert np.array_equal(_host.multiclass(batch, 10), (batch[1] * 10 + batch[0].argmax(1)).numpy())
