@@ -195,9 +195,15 @@ def add_class_counts(
 
 
 def multilabel_confusion(label_counts: torch.Tensor, num_samples: torch.Tensor) -> torch.Tensor:
-    """Per-label (L, 2, 2) ``[[tn, fp], [fn, tp]]`` from (3, L) tp, predicted and actual positives."""
+    """Per-label (L, 2, 2) ``[[tn, fp], [fn, tp]]`` from (3, L) tp, predicted and actual positives.
+
+    ``num_samples``: the number of samples, or the float64 sum of their weights. Cells of float
+    sums of weights are differences of sums, which rounding may leave a few ulps below 0 where the
+    true cell is 0: they are clamped at 0 (a count is never negative).
+    """
     tp, pp, ap = label_counts
-    return torch.stack([num_samples - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)
+    cells = torch.stack([num_samples - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)
+    return cells.clamp_(min=0) if cells.is_floating_point() else cells
 
 
 def multilabel_counts(
@@ -248,6 +254,45 @@ def multilabel_counts(
     sums = torch.div(numerators, denominators.clamp(min=smallest)).sum(1)
     defined = torch.count_nonzero(denominators[:3], dim=1)  # the F-beta row is defined with F1's
     return label_counts, sums, defined
+
+
+def multilabel_weighted_counts(
+    pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, beta: float, cut: float | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`multilabel_counts` with one weight per sample (``sample_weight=True``), in float64.
+
+    ``weight``: float64 (N,), checked (:func:`ignite_f1._weights.check_multilabel_weight`).
+
+    Returns:
+        ``label_counts``: float64 (3, L), the per-label sums of the weights of the true positives,
+        predicted and actual positives; ``sample_sums``: float64 (4,), the weighted sums
+        ``sum(w_i * score_i)`` of the defined per-sample precision, recall, F1 and F-beta;
+        ``sample_defined``: int64 (4,), how many samples have each defined; ``sample_weights``:
+        float64 (2, 4), the sums of the weights of the samples where each is defined (row 0) and
+        undefined (row 1).
+
+    Notes:
+        scikit-learn's per-sample scores with ``sample_weight`` divide weighted counts, ``w tp / w pp``:
+        a sample of weight 0 is undefined (its denominator is 0) whatever its labels, and the
+        "samples" average is ``np.average(scores, weights=w)``. The ratios here are those of the
+        exact integer counts (the same value, unrounded by the weight) and a score is defined where
+        ``w > 0`` and its count denominator is > 0.
+    """
+    dtype = torch.float64
+    pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
+    weight = weight.to(device=pred.device, dtype=dtype)
+    stacked = torch.stack([pred * target, pred, target])  # (3, N, L): hits, predicted, actual
+    label_counts = (stacked * weight[:, None]).sum(1)
+    tp, pp, ap = stacked.sum(2)  # (N,) each: exact integers
+    beta2 = beta * beta
+    numerators = torch.stack([tp, tp, 2.0 * tp, (1.0 + beta2) * tp])
+    denominators = torch.stack([pp, ap, pp + ap, beta2 * ap + pp])
+    defined = (denominators > 0) & (weight > 0)
+    ratios = torch.where(defined, numerators / torch.where(defined, denominators, 1.0), 0.0)
+    sums = (ratios * weight).sum(1)
+    defined_weight = torch.where(defined, weight, 0.0).sum(1)
+    undefined_weight = torch.where(defined, 0.0, weight).sum(1)
+    return label_counts, sums, defined.sum(1), torch.stack([defined_weight, undefined_weight])
 
 
 def _multilabel_counts_numpy(

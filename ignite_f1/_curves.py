@@ -5,7 +5,9 @@ scores over T evenly spaced probability thresholds ``t_i = i / (T - 1)`` (0 and 
 for negative and one for positive targets. Bin ``i`` holds the samples whose probability is at or
 above ``t_i`` and below ``t_(i+1)``; a reversed cumulative sum turns the histogram into the counts of
 samples at or above each threshold, which are the true and false positives of the classifier "positive
-when the probability is >= t_i". Memory is constant (2 x T, or 2 x L x T for L labels) and a batch
+when the probability is >= t_i". With sample weights (``sample_weight=True``) each sample adds its
+weight instead of 1: the histogram holds float64 sums of weights, and the curves are scikit-learn's
+with ``sample_weight``. Memory is constant (2 x T, or 2 x L x T for L labels) and a batch
 costs O(batch): a bin guessed from each probability and corrected by exact comparisons, then one
 scatter-add.
 
@@ -78,7 +80,11 @@ def bin_index(scores: torch.Tensor, boundaries: torch.Tensor, from_logits: bool)
 
 
 def threshold_histogram(
-    scores: torch.Tensor, target: torch.Tensor, boundaries: torch.Tensor, from_logits: bool
+    scores: torch.Tensor,
+    target: torch.Tensor,
+    boundaries: torch.Tensor,
+    from_logits: bool,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Histogram of a batch over the thresholds, split by target.
 
@@ -87,10 +93,12 @@ def threshold_histogram(
         target: boolean targets of the same shape.
         boundaries: the T thresholds in score space (:func:`score_boundaries`).
         from_logits: float scores are logits (and ``boundaries`` their logit thresholds).
+        weight: ``None``, or float64 sample weights (N,): one per score, or one per row of (N, L)
+            scores (scikit-learn's ``sample_weight``); each sample then adds its weight, not 1.
 
     Returns:
         int64 counts (2, T) or (2, L, T): ``[negatives, positives]`` whose highest reached threshold
-        is ``t_i``.
+        is ``t_i``; float64 sums of weights with ``weight``.
     """
     num_thresholds = boundaries.numel()
     bins = bin_index(scores, boundaries, from_logits)
@@ -100,11 +108,16 @@ def threshold_histogram(
         index = index + torch.arange(labels, device=scores.device)
     index = (index * num_thresholds + bins).reshape(-1)
     size = 2 * labels * num_thresholds
+    values = None
+    if weight is not None:
+        weight = weight.to(device=scores.device, dtype=torch.float64)
+        values = (weight if scores.ndim == 1 else weight[:, None].expand(scores.shape)).reshape(-1)
     if index.numel() >= size and index.device.type == "cpu":  # bincount syncs with the host elsewhere
-        counts = torch.bincount(index, minlength=size)
+        counts = torch.bincount(index, weights=values, minlength=size)
     else:  # O(batch) instead of O(size) when the histogram is larger than the batch
-        counts = torch.zeros(size, dtype=torch.int64, device=scores.device)
-        counts.index_put_((index,), torch.ones_like(index), accumulate=True)
+        dtype = torch.int64 if values is None else torch.float64
+        counts = torch.zeros(size, dtype=dtype, device=scores.device)
+        counts.index_put_((index,), torch.ones_like(index) if values is None else values, accumulate=True)
     shape = (2, num_thresholds) if scores.ndim == 1 else (2, labels, num_thresholds)
     return counts.reshape(shape)
 

@@ -301,6 +301,10 @@ def _index_names(scored: np.ndarray) -> list[str]:
 
 # --------------------------------------------------------------------------- multilabel
 
+SampleWeights = tuple[torch.Tensor, float]
+"""With ``sample_weight=True``: float64 (2, k) sums of the weights of the samples whose per-sample
+scores are defined (row 0) and undefined (row 1), one column per score, and the sum of all weights."""
+
 
 def _multilabel_prfs(
     label_counts: torch.Tensor,
@@ -309,7 +313,12 @@ def _multilabel_prfs(
     zero_division: ZeroDivision,
     warn_for: tuple[str, ...],
 ) -> tuple[Any, Any, Any, Any]:
-    return _prfs(label_counts.cpu().numpy().astype(np.int64), beta, average, zero_division, warn_for)
+    counts = label_counts.cpu().numpy()
+    if counts.dtype.kind == "f":  # sums of weights: predicted and actual never below tp, after rounding
+        counts = np.stack([counts[0], np.maximum(counts[1], counts[0]), np.maximum(counts[2], counts[0])])
+    else:
+        counts = counts.astype(np.int64)
+    return _prfs(counts, beta, average, zero_division, warn_for)
 
 
 def per_class_prf(
@@ -352,20 +361,35 @@ def _samples_average(
     num_samples: int,
     zero_division: ZeroDivision,
     warn_for: tuple[str, ...],
+    weights: SampleWeights | None = None,
 ) -> tuple[float, float, float]:
-    """sklearn's "samples" average of precision, recall and F-beta from running per-sample sums."""
+    """sklearn's "samples" average of precision, recall and F-beta from running per-sample sums.
+
+    ``weights`` (``sample_weight=True``): the sums of the weights of the samples where each score
+    is defined and undefined, and of all weights; ``sample_sums`` then hold ``sum(w_i * score_i)``.
+    scikit-learn averages with ``np.average(scores, weights=sample_weight)``, leaving NaN scores
+    (``zero_division=nan``) and their weights out; without weights every weight is 1.
+    """
     sums = sample_sums.cpu().tolist()
     defined = sample_defined.cpu().tolist()
+    if weights is None:
+        defined_weights = [float(count) for count in defined]
+        undefined_weights = [float(num_samples - count) for count in defined]
+        weight_sum = float(num_samples)
+    else:
+        defined_weights, undefined_weights = (row.tolist() for row in weights[0].cpu())
+        weight_sum = weights[1]
     results = []
-    for metric, modifier, total, count in zip(
+    for metric, modifier, total, count, kept, left in zip(
         ("precision", "recall", "f-score"),
         ("predicted", "true", "true nor predicted"),
         sums,
         defined,
+        defined_weights,
+        undefined_weights,
         strict=True,
     ):
-        undefined = num_samples - count
-        if undefined and zero_division == "warn" and metric in warn_for:
+        if num_samples - count and zero_division == "warn" and metric in warn_for:
             where = "due to" if num_samples == 1 else "in samples with"
             warnings.warn(
                 f"{metric.capitalize()} is ill-defined and being set to 0.0 {where} no {modifier} labels. "
@@ -374,10 +398,10 @@ def _samples_average(
                 stacklevel=4,
             )
         if isinstance(zero_division, float) and math.isnan(zero_division):
-            results.append(total / count if count else math.nan)
+            results.append(total / kept if count else math.nan)
         else:
             fill = 0.0 if zero_division == "warn" else float(zero_division)
-            results.append((total + fill * undefined) / num_samples)
+            results.append((total + fill * left) / weight_sum)
     return results[0], results[1], results[2]
 
 
@@ -389,11 +413,21 @@ def multilabel_fbeta(
     beta: float,
     average: str | None,
     zero_division: ZeroDivision,
+    weights: SampleWeights | None = None,
 ) -> float | np.ndarray:
-    """F-beta of multilabel data from per-label counts (and per-sample sums for "samples")."""
+    """F-beta of multilabel data from per-label counts (and per-sample sums for "samples").
+
+    ``sample_defined`` has 3 entries (precision, recall, F-score) or, with ``weights``, 4 (precision,
+    recall, F1, F-beta), as ``sample_sums`` has; ``weights``: see :data:`SampleWeights`.
+    """
     if average == "samples":
-        sums = sample_sums[[0, 1, 3]]  # precision, recall, F-beta
-        return _samples_average(sums, sample_defined, num_samples, zero_division, ("f-score",))[2]
+        rows = [0, 1, 3]  # precision, recall, F-beta
+        defined = sample_defined[[0, 1, -1]]  # the F-score count: the last
+        kept = None if weights is None else (weights[0][:, [0, 1, -1]], weights[1])
+        average_scores = _samples_average(
+            sample_sums[rows], defined, num_samples, zero_division, ("f-score",), kept
+        )
+        return average_scores[2]
     result = _multilabel_prfs(label_counts, beta, average, zero_division, ("f-score",))[2]
     return result if average is None else float(result)
 
@@ -405,12 +439,13 @@ def multilabel_report(
     num_samples: int,
     target_names: Sequence[str] | None,
     zero_division: ZeroDivision,
-    present: np.ndarray | None = None,
+    weights: SampleWeights | None = None,
 ) -> Report:
     """The dict of ``classification_report(..., output_dict=True)`` for multilabel data.
 
     Laid out as scikit-learn lays it out: one entry per label, then "micro avg", "macro avg",
     "weighted avg" and "samples avg", each with precision, recall, f1-score and support (floats).
+    ``weights``: as for :func:`multilabel_fbeta` (supports are then sums of weights).
     """
     warn_for = ("precision", "recall", "f-score")
     num_labels = label_counts.shape[1]
@@ -427,6 +462,9 @@ def multilabel_report(
         report[f"{average} avg"] = dict(
             zip(headers, (float(p), float(r), float(f), total_support), strict=True)
         )
-    p, r, f = _samples_average(sample_sums[:3], sample_defined, num_samples, zero_division, warn_for)
+    kept = None if weights is None else (weights[0][:, :3], weights[1])
+    p, r, f = _samples_average(
+        sample_sums[:3], sample_defined[:3], num_samples, zero_division, warn_for, kept
+    )
     report["samples avg"] = dict(zip(headers, (p, r, f, total_support), strict=True))
     return report

@@ -3,6 +3,9 @@
 The weights follow the targets: one per sample of ``y`` (N,), or one per element of ``y`` (N, d1, ...)
 for segmentation, or one per image (N,) spread over the image's elements. They are counted as
 scikit-learn's ``sample_weight`` of the flattened data: every count becomes a float64 sum of weights.
+
+Multilabel data (N, L) take one weight per sample (row) only, as scikit-learn's ``sample_weight``
+for indicator matrices: it has no weight per (sample, label) element.
 """
 
 from __future__ import annotations
@@ -30,6 +33,56 @@ def check_sample_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> 
             ...
         ValueError: Argument `sample_weight` must hold finite weights >= 0, got a weight of -1.0.
     """
+    _check_type(weight)
+    per_image = y.ndim > 1 and tuple(weight.shape) == tuple(y.shape[:1])
+    if tuple(weight.shape) != tuple(y.shape) and not per_image:
+        allowed = f"{tuple(y.shape)}" + (f" or {tuple(y.shape[:1])}" if y.ndim > 1 else "")
+        raise ValueError(
+            f"Argument `sample_weight` must have the shape of `y` {allowed}, got {tuple(weight.shape)}."
+        )
+    _check_values(weight, validate)
+    if per_image:
+        weight = weight.reshape(-1, *([1] * (y.ndim - 1))).expand(y.shape)
+    flat: torch.Tensor = weight.reshape(-1).to(device=y.device, dtype=torch.float64)
+    return flat
+
+
+def check_multilabel_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> torch.Tensor:
+    """``weight`` of multilabel targets ``y`` (N, L): one per sample, (N,), as float64.
+
+    scikit-learn's ``sample_weight`` weighs the rows of an indicator matrix; a weight per element
+    (N, L) has no scikit-learn meaning, so it is refused with the ways out.
+
+    Examples:
+        >>> import torch
+        >>> y = torch.tensor([[1, 0, 1], [0, 0, 1]])
+        >>> check_multilabel_weight(torch.tensor([0.5, 2.0]), y)
+        tensor([0.5000, 2.0000], dtype=torch.float64)
+        >>> check_multilabel_weight(torch.ones(2, 3), y)
+        Traceback (most recent call last):
+            ...
+        ValueError: Argument `sample_weight` must have shape (N,) = (2,) for multilabel ...
+    """
+    _check_type(weight)
+    if tuple(weight.shape) != tuple(y.shape[:1]):
+        per_element = tuple(weight.shape) == tuple(y.shape)
+        why = (
+            ": scikit-learn's sample_weight weighs whole samples of multilabel data and has no "
+            "weight per (sample, label); pass one weight per sample, or count a label with its own "
+            "weights in a BinaryF1Score(sample_weight=True)"
+            if per_element
+            else ""
+        )
+        raise ValueError(
+            f"Argument `sample_weight` must have shape (N,) = {tuple(y.shape[:1])} for multilabel "
+            f"targets of shape {tuple(y.shape)} (one weight per sample), got {tuple(weight.shape)}{why}."
+        )
+    _check_values(weight, validate)
+    flat: torch.Tensor = weight.to(device=y.device, dtype=torch.float64)
+    return flat
+
+
+def _check_type(weight: Any) -> None:
     if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
         got = (
             f"a torch.Tensor of dtype {weight.dtype}"
@@ -40,12 +93,9 @@ def check_sample_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> 
             "Argument `sample_weight` (the third element of `output`) must be a float torch.Tensor, "
             f"got {got}."
         )
-    per_image = y.ndim > 1 and tuple(weight.shape) == tuple(y.shape[:1])
-    if tuple(weight.shape) != tuple(y.shape) and not per_image:
-        allowed = f"{tuple(y.shape)}" + (f" or {tuple(y.shape[:1])}" if y.ndim > 1 else "")
-        raise ValueError(
-            f"Argument `sample_weight` must have the shape of `y` {allowed}, got {tuple(weight.shape)}."
-        )
+
+
+def _check_values(weight: torch.Tensor, validate: bool) -> None:
     if validate and weight.numel() > 0:
         bad = ~torch.isfinite(weight) | (weight < 0)
         if bool(bad.any()):
@@ -53,7 +103,3 @@ def check_sample_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> 
             raise ValueError(
                 f"Argument `sample_weight` must hold finite weights >= 0, got a weight of {value!r}."
             )
-    if per_image:
-        weight = weight.reshape(-1, *([1] * (y.ndim - 1))).expand(y.shape)
-    flat: torch.Tensor = weight.reshape(-1).to(device=y.device, dtype=torch.float64)
-    return flat

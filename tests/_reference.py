@@ -8,6 +8,8 @@ counts).
   ``sklearn_samplewise_fbeta`` (per-image scores, averaged over images): the reference adapter.
 - ``record_warnings``: run a callable and return its result with the warnings it raised.
 - ``assert_close``: floats, tensors, arrays and nested dicts equal to ``TOL`` (1e-12), NaN equal to NaN.
+- ``assert_close_relative``: the same, to ``TOL`` relative to the largest magnitude of each compared
+  array (and at least 1): for float sums of sample weights, whose order of summation differs.
 - ``assert_same``: bit-for-bit equality of two results (type, dtype, shape and value; NaN equal to NaN).
 - ``assert_unit_interval``: every score in [0, 1] (NaN only where ``zero_division=nan`` allows it).
 
@@ -36,6 +38,7 @@ __all__ = [
     "TOL",
     "Caught",
     "assert_close",
+    "assert_close_relative",
     "assert_same",
     "assert_unit_interval",
     "is_nan",
@@ -175,12 +178,22 @@ def sklearn_samplewise_fbeta(
 
 
 def sklearn_confusion_matrix(
-    *, y_true: np.ndarray, y_pred: np.ndarray, kind: str, num_classes: int
+    *,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    kind: str,
+    num_classes: int,
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The confusion matrix the metric promises: (C, C) rows = true class, (2, 2) binary, (L, 2, 2)."""
+    """The confusion matrix the metric promises: (C, C) rows = true class, (2, 2) binary, (L, 2, 2).
+
+    With ``sample_weight``: scikit-learn's float sums of the weights.
+    """
     if kind == "multilabel":
-        return multilabel_confusion_matrix(y_true=y_true, y_pred=y_pred)
-    return confusion_matrix(y_true=y_true, y_pred=y_pred, labels=list(range(num_classes)))
+        return multilabel_confusion_matrix(y_true=y_true, y_pred=y_pred, sample_weight=sample_weight)
+    return confusion_matrix(
+        y_true=y_true, y_pred=y_pred, labels=list(range(num_classes)), sample_weight=sample_weight
+    )
 
 
 def sklearn_report(
@@ -236,6 +249,25 @@ def assert_close(actual: Any, expected: Any, tol: float = TOL, path: str = "resu
     same_nan = np.isnan(a) == np.isnan(e)
     close = np.isnan(e) | (np.abs(np.where(np.isnan(a), 0, a) - np.where(np.isnan(e), 0, e)) <= tol)
     assert same_nan.all() and close.all(), f"{path}: {a.tolist()} != {e.tolist()} (tol {tol})"
+
+
+def assert_close_relative(actual: Any, expected: Any, rtol: float = TOL, path: str = "result") -> None:
+    """:func:`assert_close` to ``rtol`` times the largest magnitude of each compared leaf (at least 1).
+
+    For results built from float sums of sample weights: scores (at most 1) are compared to
+    ``rtol``, sums of weights (supports, confusion matrices) to ``rtol`` of their scale, so that a
+    cell that is a difference of sums (a true negative) is not held to its own tiny magnitude.
+    """
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{path}: expected a dict, got {type(actual).__name__}"
+        assert list(actual) == list(expected), f"{path}: keys {list(actual)} != {list(expected)}"
+        for key in expected:
+            assert_close_relative(actual[key], expected[key], rtol, f"{path}[{key!r}]")
+        return
+    e = _to_float_array(expected)
+    finite = e[np.isfinite(e)]
+    scale = max(1.0, float(np.abs(finite).max(initial=0.0)))
+    assert_close(actual, expected, rtol * scale, path)
 
 
 def assert_same(actual: Any, expected: Any, path: str = "result") -> None:

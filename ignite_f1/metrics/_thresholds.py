@@ -4,7 +4,8 @@ A metric built with ``num_thresholds=T`` also keeps a histogram of its scores ov
 probability thresholds (see :mod:`ignite_f1._curves`): one more declared count state,
 ``_threshold_counts``, of shape (2, T) for a binary metric and (2, L, T) for L labels. It is summed
 across processes with the other counts, and gives the precision / recall / F-beta curves and the
-best threshold. ``compute()`` does not read it.
+best threshold. ``compute()`` does not read it. With ``sample_weight=True`` it holds float64 sums of
+the samples' weights instead of counts.
 """
 
 from __future__ import annotations
@@ -22,17 +23,26 @@ class ThresholdCurveMetric(CountingMetric):
     num_thresholds: int | None
 
     def _declare_thresholds(self, num_thresholds: int | None, *labels: int) -> None:
-        """Check ``num_thresholds`` and, when given, declare the histogram state (2, *labels, T)."""
+        """Check ``num_thresholds`` and, when given, declare the histogram state (2, *labels, T).
+
+        Called after ``sample_weight`` is set: the histogram is float64 sums of weights with it.
+        """
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
         if self.num_thresholds is not None:
             self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
-            self._declare("_threshold_counts", 2, *labels, self.num_thresholds)
+            dtype = torch.float64 if self.sample_weight else torch.int64
+            self._declare("_threshold_counts", 2, *labels, self.num_thresholds, dtype=dtype)
 
-    def _histogram(self, scores: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The batch's addition to the histogram (none without ``num_thresholds``)."""
+    def _histogram(
+        self, scores: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The batch's addition to the histogram (none without ``num_thresholds``).
+
+        ``weight``: the checked float64 weights, one per score (binary) or per row (multilabel).
+        """
         if self.num_thresholds is None:
             return {}
-        histogram = _curves.threshold_histogram(scores, target, self._boundaries, self.from_logits)
+        histogram = _curves.threshold_histogram(scores, target, self._boundaries, self.from_logits, weight)
         return {"_threshold_counts": histogram}
 
     def _kept_histogram(self) -> torch.Tensor:
@@ -47,7 +57,8 @@ class ThresholdCurveMetric(CountingMetric):
     def threshold_histogram(self) -> torch.Tensor | None:
         """The kept histogram (2, T) or (2, L, T) summed over processes; ``None`` without ``num_thresholds``.
 
-        See :meth:`CountingMetric.threshold_histogram`.
+        See :meth:`CountingMetric.threshold_histogram`. int64 counts, or float64 sums of the
+        samples' weights for a metric built with ``sample_weight=True``.
 
         Raises:
             NotComputableError: built with ``num_thresholds`` but no sample since the last ``reset()``.
@@ -63,6 +74,11 @@ class ThresholdCurveMetric(CountingMetric):
             <BLANKLINE>
                     [[1, 0],
                      [0, 0]]])
+            >>> weighted = MultilabelF1Score(2, from_logits=False, num_thresholds=2, sample_weight=True)
+            >>> weighted.update((torch.tensor([[0.3, 1.0]]), torch.tensor([[1, 0]]), torch.tensor([2.5])))
+            >>> weighted.threshold_histogram()[1]  # the positive of label 0 weighs 2.5
+            tensor([[2.5000, 0.0000],
+                    [0.0000, 0.0000]], dtype=torch.float64)
         """
         return None if self.num_thresholds is None else self._kept_histogram().clone()
 

@@ -49,8 +49,10 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             the images of each image's F-beta (per-image Dice), see Notes.
         sample_weight: ``False`` (default), or ``True``: ``update`` takes ``(y_pred, y, w)`` with
             ``w`` float weights >= 0 of the shape of ``y`` (or (N,) per image), the counts are float64
-            sums of weights and every result is scikit-learn's with ``sample_weight=w``.
-            ``confidence_interval()``, ``num_thresholds`` and ``"samplewise"`` are refused with it.
+            sums of weights and every result is scikit-learn's with ``sample_weight=w``. With
+            ``num_thresholds`` the threshold histogram holds sums of weights too, so :meth:`curve`
+            is scikit-learn's precision, recall and F-beta with ``sample_weight=w`` at every
+            threshold. ``confidence_interval()`` and ``"samplewise"`` are refused with it.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
@@ -140,10 +142,6 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         self._declare("_cm", 2, 2, dtype=self._declare_weighting(sample_weight, 2))
         self._declare_thresholds(num_thresholds)
         self._declare_samplewise(multidim_average, 1)
-        if self.num_thresholds is not None:
-            self._refuse_weights_with(
-                "num_thresholds", None, "the threshold histogram counts samples unweighted"
-            )
         if self.multidim_average == "samplewise":
             self._refuse_weights_with("multidim_average", "global", "the per-image mean is not weighted")
         if self.multidim_average == "samplewise" and self.num_thresholds is not None:
@@ -173,7 +171,11 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         if self.sample_weight:
             flat = self._check_weights(weight, y)
             weighted = _counts.binary_weighted_counts(pred, target, flat, cut)
-            return {"_cm": weighted, "_seen": _counts.confusion_class_counts(counts)}, in_unit_interval
+            return {
+                "_cm": weighted,
+                "_seen": _counts.confusion_class_counts(counts),
+                **self._histogram(pred, target, flat),
+            }, in_unit_interval
         if self.multidim_average == "samplewise":
             images = _samplewise.check_images(y, "(N, d1, ...)", column_is_samples=True)
             if images == 0 or pred.numel() == 0:
@@ -277,7 +279,9 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
 
         A sample is positive at threshold ``t`` when its probability is ``>= t``, compared as
         ``threshold`` is (against ``logit(t)`` for logits). Undefined precision (no predicted
-        positive), recall (no positive) or F-beta count as 0.
+        positive), recall (no positive) or F-beta count as 0. With ``sample_weight=True`` the counts
+        are sums of weights: each point is scikit-learn's with ``sample_weight=w`` (and
+        ``zero_division=0``) for the predictions ``y_pred >= t``.
 
         Returns:
             float64 tensors of shape (num_thresholds,): ``thresholds`` (``i / (T - 1)``),
@@ -299,6 +303,16 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             tensor([0.6000, 0.7500, 1.0000, 1.0000, 0.0000], dtype=torch.float64)
             >>> curve["fbeta"][2] == metric.compute()  # threshold 0.5 is the metric's own
             tensor(True)
+
+            The same samples, the negative scored 0.4 weighing 3:
+
+            >>> weighted = BinaryF1Score(from_logits=False, num_thresholds=5, sample_weight=True)
+            >>> w = torch.tensor([1.0, 3.0, 1.0, 1.0, 1.0])
+            >>> weighted.update((torch.tensor([0.1, 0.4, 0.35, 0.8, 0.7]), torch.tensor([0, 0, 1, 1, 1]), w))
+            >>> weighted.curve()["precision"]  # at 0.25: true positives weigh 3, false ones 3
+            tensor([0.4286, 0.5000, 1.0000, 1.0000, 0.0000], dtype=torch.float64)
+            >>> weighted.best_threshold()  # at 0.5: tp 2, fn 1 (0.35): F1 = 4 / 5
+            (0.5, 0.8)
         """
         return self._curve()
 

@@ -4,6 +4,9 @@
 counts and per-sample sums (:func:`ignite_f1._counts.multilabel_counts`, which thresholds and
 counts), and with ``num_thresholds`` its threshold histogram (:mod:`ignite_f1.metrics._thresholds`);
 ``compute`` sums them across processes and calls :func:`ignite_f1._scores.multilabel_fbeta`.
+With ``sample_weight=True`` the batch's weights (one per sample) are checked
+(:func:`ignite_f1._weights.check_multilabel_weight`) and the counts and sums are weighted
+(:func:`ignite_f1._counts.multilabel_weighted_counts`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _counts, _inputs, _scores, _validation
+from ignite_f1 import _counts, _inputs, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, Result, State, identity
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
@@ -43,6 +46,11 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             spaced probability thresholds ``i / (T - 1)``, the counts of positive and negative
             samples scored at or above each one, for :meth:`curve` and :meth:`best_threshold`
             (constant memory, summed across processes). ``compute()`` is unchanged.
+        sample_weight: ``False`` (default), or ``True``: ``update`` takes ``(y_pred, y, w)`` with
+            ``w`` float weights >= 0 of shape (N,), one per sample, as scikit-learn's
+            ``sample_weight`` of indicator matrices (a weight per label, (N, L), is refused:
+            scikit-learn has none). Every count becomes a float64 sum of weights and every result,
+            the curves included, is scikit-learn's with ``sample_weight=w``; see Notes.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, L) or 0/1 integer / bool labels; ``y``: 0/1 targets (N, L).
@@ -54,6 +62,15 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
     Notes:
         With ``from_logits=True``, ``compute()`` warns when every score looked like a probability,
         as :class:`BinaryFBetaScore` does (only with ``validate_args=True``).
+
+        With ``sample_weight=True``, ``confusion_matrix()``, ``per_class_counts()`` and the
+        threshold histogram are float64 sums of weights and the supports of ``report()`` too. The
+        ``"samples"`` average is scikit-learn's ``np.average`` of the per-sample scores weighted by
+        ``w``: a sample of weight 0 counts for nothing, yet its scores are undefined there (they
+        divide weighted counts), so with ``zero_division="warn"`` it raises the same
+        ``UndefinedMetricWarning`` as scikit-learn, and ``nan`` scores are left out of the mean
+        with their weights. Weights that are all 0 make ``compute()`` raise
+        ``NotComputableError``, as scikit-learn refuses them (``ValueError``).
 
     Examples:
         >>> import torch
@@ -70,6 +87,19 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         >>> metric.confusion_matrix()[0]
         tensor([[2, 0],
                 [0, 2]])
+
+        Weighted samples, as ``fbeta_score(..., sample_weight=w)``:
+
+        >>> weighted = MultilabelFBetaScore(beta=2.0, num_labels=3, from_logits=False, average="samples",
+        ...                                 zero_division=1.0, sample_weight=True)
+        >>> w = torch.tensor([0.5, 2.0, 1.0, 0.0])
+        >>> weighted.update((y_pred, y, w))
+        >>> weighted.compute() == fbeta_score(y.numpy(), y_pred.numpy(), beta=2.0, average="samples",
+        ...                                   zero_division=1.0, sample_weight=w.numpy())
+        True
+        >>> weighted.confusion_matrix()[2]  # label 2: fp 0.5 (row 0), fn 2.0 (row 1)
+        tensor([[1.0000, 0.5000],
+                [2.0000, 0.0000]], dtype=torch.float64)
     """
 
     def __init__(
@@ -86,6 +116,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
         num_thresholds: int | None = None,
+        sample_weight: bool = False,
     ) -> None:
         self.num_labels = _validation.check_count("num_labels", num_labels)
         self.threshold = _validation.check_threshold(threshold)
@@ -93,10 +124,16 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         self._cut = _inputs.score_threshold(self.threshold, self.from_logits)
         self.average = _validation.check_average(average, _validation.AVERAGES_MULTILABEL)
         self.class_names = _validation.check_class_names(class_names, self.num_labels, "num_labels")
-        self._declare("_label_counts", 3, self.num_labels)  # tp, predicted and actual positives
+        self.sample_weight = _validation.check_bool("sample_weight", sample_weight)
+        counts = torch.float64 if self.sample_weight else torch.int64
+        # tp, predicted and actual positives (sums of weights with sample_weight=True)
+        self._declare("_label_counts", 3, self.num_labels, dtype=counts)
         self._declare("_num_samples")
         self._declare("_sample_sums", 4, dtype=torch.float64)  # see _counts.multilabel_counts
-        self._declare("_sample_defined", 3)
+        self._declare("_sample_defined", 4 if self.sample_weight else 3)
+        if self.sample_weight:  # see _counts.multilabel_weighted_counts
+            self._declare("_weight_sum", dtype=torch.float64)
+            self._declare("_sample_weights", 2, 4, dtype=torch.float64)
         self._declare_thresholds(num_thresholds, self.num_labels)
         super().__init__(
             beta=beta,
@@ -110,7 +147,11 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         return self.num_labels
 
     def _sample_count(self, state: State) -> torch.Tensor:
-        return state["_num_samples"]
+        return state["_weight_sum"] if self.sample_weight else state["_num_samples"]
+
+    def _weights(self, state: State) -> _scores.SampleWeights | None:
+        """The sums of weights of the "samples" average (``sample_weight=True``), else ``None``."""
+        return (state["_sample_weights"], float(state["_weight_sum"])) if self.sample_weight else None
 
     def _class_counts(self, state: State) -> torch.Tensor:
         return state["_label_counts"]
@@ -121,18 +162,29 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         pred, target, in_unit_interval = _inputs.format_multilabel(
             y_pred, y, self.num_labels, self.from_logits, self.validate_args
         )
+        flat = None
+        if self.sample_weight:
+            flat = _weights.check_multilabel_weight(weight, target, self.validate_args)
         if pred.shape[0] == 0:
             return {}, None
         cut = self._cut if pred.is_floating_point() else None
-        label_counts, sample_sums, sample_defined = _counts.multilabel_counts(pred, target, self.beta, cut)
-        additions: dict[str, Addition] = {
+        additions: dict[str, Addition] = {"_num_samples": pred.shape[0]}
+        if flat is None:
+            label_counts, sample_sums, sample_defined = _counts.multilabel_counts(
+                pred, target, self.beta, cut
+            )
+        else:
+            label_counts, sample_sums, sample_defined, sample_weights = _counts.multilabel_weighted_counts(
+                pred, target, flat, self.beta, cut
+            )
+            additions |= {"_weight_sum": flat.sum(), "_sample_weights": sample_weights}
+        return {
+            **additions,
             "_label_counts": label_counts,
-            "_num_samples": pred.shape[0],
             "_sample_sums": sample_sums,
             "_sample_defined": sample_defined,
-            **self._histogram(y_pred, target),
-        }
-        return additions, in_unit_interval
+            **self._histogram(y_pred, target, flat),
+        }, in_unit_interval
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.
@@ -163,6 +215,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             self.beta,
             self.average,
             self.zero_division,
+            self._weights(state),
         )
         return result if isinstance(result, float) else self._per_class(result)
 
@@ -188,7 +241,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             True
         """
         state = self._kept()
-        return _counts.multilabel_confusion(state["_label_counts"], state["_num_samples"])
+        return _counts.multilabel_confusion(state["_label_counts"], self._sample_count(state))
 
     def report(self) -> dict[str, Any]:
         """``classification_report(..., output_dict=True)`` for the labels, with the samples average.
@@ -221,6 +274,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             int(state["_num_samples"]),
             self.class_names,
             self.zero_division,
+            self._weights(state),
         )
 
     def curve(self, average: str | None = None) -> dict[str, torch.Tensor]:
@@ -301,15 +355,29 @@ class MultilabelF1Score(MultilabelFBetaScore):
         validate_args: check every batch; ``False`` is unsafe.
         num_thresholds: ``None`` or T >= 2: keep counts at T thresholds for
             :meth:`~MultilabelFBetaScore.curve`.
+        sample_weight: ``True``: ``update`` takes ``(y_pred, y, w)`` with one weight per sample,
+            ``w`` of shape (N,) (see :class:`MultilabelFBetaScore`).
 
     Examples:
         >>> import torch
         >>> from ignite_f1 import MultilabelF1Score
         >>> metric = MultilabelF1Score(num_labels=3, average="micro", from_logits=True)
         >>> logits = torch.tensor([[2.0, -1.0, 0.5], [-0.5, 1.0, -2.0]])
-        >>> metric.update((logits, torch.tensor([[1, 0, 0], [0, 1, 1]])))
-        >>> metric.compute()
+        >>> y = torch.tensor([[1, 0, 0], [0, 1, 1]])
+        >>> metric.update((logits, y))
+        >>> metric.compute()  # tp 2, fp 1, fn 1
         0.666...
+
+        The second sample weighing 3 (tp 1 + 3, fp 1, fn 3; F1 = 8 / 12):
+
+        >>> weighted = MultilabelF1Score(num_labels=3, average="micro", from_logits=True, sample_weight=True)
+        >>> weighted.update((logits, y, torch.tensor([1.0, 3.0])))
+        >>> weighted.compute()
+        0.666...
+        >>> weighted.per_class_counts()  # rows: tp, predicted, actual (sums of weights)
+        tensor([[1., 3., 0.],
+                [1., 3., 1.],
+                [1., 3., 3.]], dtype=torch.float64)
     """
 
     def __init__(
@@ -325,6 +393,7 @@ class MultilabelF1Score(MultilabelFBetaScore):
         device: str | torch.device = "cpu",
         validate_args: bool = True,
         num_thresholds: int | None = None,
+        sample_weight: bool = False,
     ) -> None:
         super().__init__(
             beta=1.0,
@@ -338,4 +407,5 @@ class MultilabelF1Score(MultilabelFBetaScore):
             device=device,
             validate_args=validate_args,
             num_thresholds=num_thresholds,
+            sample_weight=sample_weight,
         )

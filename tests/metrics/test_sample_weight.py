@@ -244,8 +244,6 @@ def test_confidence_interval_is_refused(kind: str) -> None:
 
 
 def test_unsupported_combinations_are_refused() -> None:
-    with pytest.raises(ValueError, match="`num_thresholds` must be None with sample_weight=True"):
-        BinaryF1Score(from_logits=False, num_thresholds=5, sample_weight=True)
     with pytest.raises(ValueError, match="`multidim_average` must be 'global' with sample_weight=True"):
         MulticlassF1Score(3, multidim_average="samplewise", sample_weight=True)
     with pytest.raises(ValueError, match="`multidim_average` must be 'global' with sample_weight=True"):
