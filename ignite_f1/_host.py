@@ -113,7 +113,7 @@ def binary(
     target = _labels(y, 1)
     if target is None:
         return None
-    codes = target.reshape(n) * 2 + (scores >= cut)
+    codes = target.reshape(n) * 2 + (scores >= scores.dtype.type(cut))  # in the scores' dtype, as torch
     return np.bincount(codes, minlength=4), in_unit_interval
 
 
