@@ -52,8 +52,9 @@ def unpack_output(output: Any) -> tuple[Any, Any]:
     if isinstance(output, (tuple, list)):
         count = f"{len(output)} element" + ("" if len(output) == 1 else "s")
         hint = (
-            ": sample weights are not supported yet, and the third element would be dropped; pass "
-            "(y_pred, y), for instance with output_transform=lambda output: output[:2]"
+            ": a third element (sample weights) is counted only by a metric built with sample_weight=True, "
+            "and is never dropped silently; build the metric with sample_weight=True to weight the samples, "
+            "or pass (y_pred, y), for instance with output_transform=lambda output: output[:2]"
             if len(output) == 3
             else ": use output_transform to turn the engine's output into (y_pred, y)"
         )

@@ -771,8 +771,9 @@ NOT_PAIRS = [
     pytest.param(
         lambda y_pred, y: (y_pred, y, torch.ones(y.shape[0])),
         ValueError,
-        r"got a tuple of 3 elements: sample weights are not supported yet, and the third element would be "
-        r"dropped; pass \(y_pred, y\)",
+        r"got a tuple of 3 elements: a third element \(sample weights\) is counted only by a metric built "
+        r"with sample_weight=True, and is never dropped silently; build the metric with sample_weight=True "
+        r"to weight the samples, or pass \(y_pred, y\)",
         id="3-tuple-weights",
     ),
     pytest.param(

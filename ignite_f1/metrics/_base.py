@@ -296,7 +296,9 @@ class CountingMetric(ProbabilityWarning, Metric):
         raise NotImplementedError
 
     def per_class_counts(self) -> torch.Tensor:
-        """True positives, predicted positives and actual positives of each class, int64 (3, K).
+        """True positives, predicted positives and actual positives of each class, (3, K).
+
+        int64 counts; float64 sums of weights for a metric built with ``sample_weight=True``.
 
         K is 2 for the binary metrics (classes 0 and 1), C for multi-class, L for multilabel. The
         counts are summed over processes (in a distributed run, the sums kept by the last
@@ -347,9 +349,10 @@ class CountingMetric(ProbabilityWarning, Metric):
     def threshold_histogram(self) -> torch.Tensor | None:
         """The kept threshold histogram summed over processes, or ``None`` without ``num_thresholds``.
 
-        int64 (2, T) for a binary metric, (2, L, T) for a multilabel one: row 0 counts the negative,
-        row 1 the positive samples whose highest reached threshold is ``i / (T - 1)`` (see
-        :mod:`ignite_f1._curves`). Multi-class metrics keep none (always ``None``).
+        (2, T) for a binary metric, (2, L, T) for a multilabel one (int64; float64 sums of weights
+        with ``sample_weight=True``): row 0 counts the negative, row 1 the positive samples whose
+        highest reached threshold is ``i / (T - 1)`` (see :mod:`ignite_f1._curves`). Multi-class
+        metrics keep none (always ``None``).
 
         Raises:
             NotComputableError: built with ``num_thresholds`` but no sample since the last :meth:`reset`.

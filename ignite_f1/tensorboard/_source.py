@@ -44,7 +44,7 @@ class F1SummarySource(Protocol):
     zero_division: str | float
 
     def per_class_counts(self) -> torch.Tensor:
-        """int64 (3, K): true positives, predicted positives and actual positives of each class."""
+        """(3, K) true positives, predicted and actual positives per class (float64 with weights)."""
         ...
 
     def scored_classes(self) -> list[int]:

@@ -231,7 +231,7 @@ def test_pair_without_weights_is_refused(kind: str) -> None:
 
 
 def test_third_element_without_the_flag_is_refused_as_before() -> None:
-    with pytest.raises(ValueError, match="sample weights are not supported yet"):
+    with pytest.raises(ValueError, match="built with sample_weight=True"):
         MulticlassF1Score(3).update((torch.tensor([1]), torch.tensor([1]), torch.tensor([1.0])))
 
 
