@@ -777,7 +777,10 @@ NOT_PAIRS = [
         id="3-tuple-weights",
     ),
     pytest.param(
-        lambda y_pred, y: [y_pred, y, y], ValueError, r"got a list of 3 elements: sample weights", id="3-list"
+        lambda y_pred, y: [y_pred, y, y],
+        ValueError,
+        r"got a list of 3 elements: a third element \(sample weights\)",
+        id="3-list",
     ),
     pytest.param(lambda y_pred, y: [], ValueError, r"got a list of 0 elements", id="empty-list"),
     pytest.param(
