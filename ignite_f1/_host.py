@@ -168,3 +168,80 @@ def add_class_counts(flat: np.ndarray, cells: np.ndarray) -> None:
     target, pred = np.divmod(cells, num_classes)
     hits = pred[target == pred]
     np.add.at(flat, np.concatenate([hits, pred + num_classes, target + 2 * num_classes]), 1)
+
+
+MULTILABEL_MAX = 1 << 18
+"""Multilabel batches up to this many elements are counted with NumPy (beyond, torch's threads help)."""
+
+_RATIO_SCALES: dict[float, np.ndarray] = {}
+
+
+def _zero_one_targets(y: torch.Tensor) -> np.ndarray | None:
+    """(N, L) targets as bools or 0/1 integers, or ``None`` unless every one is 0 or 1."""
+    t = y.numpy()
+    if t.dtype == np.bool_:
+        return t
+    if t.dtype.kind == "f":
+        if not np.all((t == 0) | (t == 1)):  # NaN and soft labels included: the general path decides
+            return None
+        nonzero: np.ndarray = t != 0
+        return nonzero
+    if np.bitwise_and(t, np.invert(t.dtype.type(1))).any():  # a bit above the lowest: not 0 or 1
+        return None
+    return t
+
+
+def multilabel(
+    output: Any, num_labels: int, cut: float, from_logits: bool, beta: float, validate: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool | None] | None:
+    """The additions of a usual multilabel batch, or ``None``: what ``_counts.multilabel_counts`` gives.
+
+    The usual batch: (N, L) float32 / float64 scores and (N, L) 0/1 targets (integer, bool or float)
+    on the CPU, 1 <= N * L <= :data:`MULTILABEL_MAX`. Returns ``(label_counts, sample_sums,
+    sample_defined, flag)``: int64 (3, L) true, predicted and actual positives per label, the
+    float64 (4,) sums of the defined per-sample precision, recall, F1 and F-beta, the int64 (3,)
+    numbers of samples where precision, recall and an F-score are defined, and the score flag.
+    The sums are those of the general path up to the order of the float additions (within 1e-15
+    relative, far inside the 1e-12 the samples average is held to).
+    """
+    if not (type(output) is tuple or type(output) is list) or len(output) != 2:
+        return None
+    y_pred, y = output
+    if not (type(y_pred) is torch.Tensor and type(y) is torch.Tensor) or y_pred.dtype not in _FLOATS:
+        return None
+    if y_pred.device.type != "cpu" or y.device.type != "cpu" or y_pred.requires_grad or y.requires_grad:
+        return None
+    if y_pred.ndim != 2 or y_pred.shape != y.shape or y_pred.shape[1] != num_labels:
+        return None
+    if not 0 < y_pred.numel() <= MULTILABEL_MAX or not min(1.0, beta * beta) > 0:
+        return None
+    scores = y_pred.numpy()
+    in_unit_interval = None
+    if validate:
+        low, high = _MIN(scores, axis=None), _MAX(scores, axis=None)
+        if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
+            return None
+        in_unit_interval = bool(low >= 0 and high <= 1)
+    target = _zero_one_targets(y)
+    if target is None:
+        return None
+    n = scores.shape[0]
+    planes = np.empty((3, n, num_labels), dtype=np.bool_)  # hits, predicted, actual
+    np.greater_equal(scores, scores.dtype.type(cut), out=planes[1])
+    planes[2] = target
+    np.logical_and(planes[1], planes[2], out=planes[0])
+    label_counts = planes.sum(1)
+    tp, pp, ap = planes.sum(2, dtype=np.float64)  # (N,) each
+    beta2 = beta * beta
+    scales = _RATIO_SCALES.get(beta2)
+    if scales is None:
+        scales = _RATIO_SCALES[beta2] = np.array([[1.0], [1.0], [2.0], [1.0 + beta2]])
+    denominators = np.empty((4, n))
+    denominators[0], denominators[1] = pp, ap
+    np.add(pp, ap, out=denominators[2])
+    np.multiply(ap, beta2, out=denominators[3])
+    denominators[3] += pp
+    # an undefined ratio has tp = 0 over a denominator raised to half the smallest positive one: 0
+    sums = (scales * tp / np.maximum(denominators, min(1.0, beta2) / 2)).sum(1)
+    defined = np.count_nonzero(denominators[:3], axis=1)
+    return label_counts, sums, defined, in_unit_interval

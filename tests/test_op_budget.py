@@ -145,6 +145,8 @@ HOST_PATH = [
     "multiclass-C10-4096",
     "multiclass-C100-8",
     "multiclass-C100-1024",
+    "multilabel-L50-8",
+    "multilabel-L50-4096",
 ]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _counts, _inputs, _scores, _validation, _weights
+from ignite_f1 import _counts, _host, _inputs, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, Result, State, identity
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
@@ -185,6 +185,24 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             "_sample_defined": sample_defined,
             **self._histogram(y_pred, target, flat),
         }, in_unit_interval
+
+    def _host_path(self) -> Callable[[Any], bool] | None:
+        return self._count_on_host if not self.sample_weight and self.num_thresholds is None else None
+
+    def _count_on_host(self, output: Any) -> bool:
+        counted = _host.multilabel(
+            output, self.num_labels, self._cut, self.from_logits, self.beta, self.validate_args
+        )
+        if counted is None:
+            return False
+        label_counts, sample_sums, sample_defined, in_unit_interval = counted
+        views = self._host_views
+        _host.flat_view(self._label_counts, views, "_label_counts")[:] += label_counts.reshape(-1)
+        _host.flat_view(self._num_samples, views, "_num_samples")[:] += len(output[0])
+        _host.flat_view(self._sample_sums, views, "_sample_sums")[:] += sample_sums
+        _host.flat_view(self._sample_defined, views, "_sample_defined")[:] += sample_defined
+        self._note_scores(in_unit_interval)
+        return True
 
     def compute(self) -> Result:
         """The F-beta score over all batches (and all processes); see the class docstring.
