@@ -170,8 +170,9 @@ def add_class_counts(flat: np.ndarray, cells: np.ndarray) -> None:
     np.add.at(flat, np.concatenate([hits, pred + num_classes, target + 2 * num_classes]), 1)
 
 
-MULTILABEL_MAX = 1 << 18
-"""Multilabel batches up to this many elements are counted with NumPy (beyond, torch's threads help)."""
+MULTILABEL_MAX = 1 << 14
+"""Multilabel batches up to this many elements are counted with NumPy; beyond, torch's path is faster
+(measured, one thread, L = 50: 256 rows 112 against 133 us, 1024 rows 336 against 263 us)."""
 
 _RATIO_SCALES: dict[float, np.ndarray] = {}
 

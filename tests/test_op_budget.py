@@ -146,7 +146,6 @@ HOST_PATH = [
     "multiclass-C100-8",
     "multiclass-C100-1024",
     "multilabel-L50-8",
-    "multilabel-L50-4096",
 ]
 
 
