@@ -42,7 +42,7 @@ _TINY = {
     torch.float64: float(torch.finfo(torch.float64).tiny),
 }
 _OFFSETS: dict[tuple[int, int], np.ndarray] = {}
-_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+_MIN, _MAX, _SUM = np.minimum.reduce, np.maximum.reduce, np.add.reduce
 
 
 def _pair(output: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -231,8 +231,8 @@ def multilabel(
     np.greater_equal(scores, scores.dtype.type(cut), out=planes[1])
     planes[2] = target
     np.logical_and(planes[1], planes[2], out=planes[0])
-    label_counts = planes.sum(1)
-    tp, pp, ap = planes.sum(2, dtype=np.float64)  # (N,) each
+    label_counts = _SUM(planes, axis=1)  # ufunc reductions: the ndarray methods add a Python frame
+    tp, pp, ap = _SUM(planes, axis=2, dtype=np.float64)  # (N,) each
     beta2 = beta * beta
     scales = _RATIO_SCALES.get(beta2)
     if scales is None:
@@ -243,6 +243,6 @@ def multilabel(
     np.multiply(ap, beta2, out=denominators[3])
     denominators[3] += pp
     # an undefined ratio has tp = 0 over a denominator raised to half the smallest positive one: 0
-    sums = (scales * tp / np.maximum(denominators, min(1.0, beta2) / 2)).sum(1)
-    defined = np.count_nonzero(denominators[:3], axis=1)
+    sums = _SUM(scales * tp / np.maximum(denominators, min(1.0, beta2) / 2), axis=1)
+    defined = _SUM(denominators[:3] > 0, axis=1)
     return label_counts, sums, defined, in_unit_interval

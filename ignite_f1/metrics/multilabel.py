@@ -198,7 +198,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         label_counts, sample_sums, sample_defined, in_unit_interval = counted
         views = self._host_views
         _host.flat_view(self._label_counts, views, "_label_counts")[:] += label_counts.reshape(-1)
-        _host.flat_view(self._num_samples, views, "_num_samples")[:] += len(output[0])
+        _host.flat_view(self._num_samples, views, "_num_samples")[:] += output[0].shape[0]
         _host.flat_view(self._sample_sums, views, "_sample_sums")[:] += sample_sums
         _host.flat_view(self._sample_defined, views, "_sample_defined")[:] += sample_defined
         self._note_scores(in_unit_interval)
