@@ -46,13 +46,16 @@ _MIN, _MAX, _SUM = np.minimum.reduce, np.maximum.reduce, np.add.reduce
 
 
 def _pair(output: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(y_pred, y)`` when ``output`` is the pair of CPU tensors with float scores and integer labels."""
+    """``(y_pred, y)`` when ``output`` is the pair of CPU tensors with float scores or integer labels
+    and integer labels."""
     if not (type(output) is tuple or type(output) is list) or len(output) != 2:
         return None
     y_pred, y = output
     if not (type(y_pred) is torch.Tensor and type(y) is torch.Tensor):
         return None
-    if y_pred.dtype not in _FLOATS or y.dtype not in _LABELS or y_pred.device.type != "cpu":
+    if (y_pred.dtype not in _FLOATS and y_pred.dtype not in _LABELS) or y.dtype not in _LABELS:
+        return None
+    if y_pred.device.type != "cpu":
         return None
     if y.device.type != "cpu" or y_pred.requires_grad:
         return None
@@ -91,8 +94,8 @@ def binary(
 ) -> tuple[np.ndarray, bool | None] | None:
     """The int64 counts ``[tn, fp, fn, tp]`` of a usual binary batch and its score flag, or ``None``.
 
-    The usual batch: float32 / float64 scores and integer or bool 0/1 targets on the CPU, each of
-    shape (N,) or (N, 1), 1 <= N <= :data:`BINARY_MAX`. A sample is positive when its score is
+    The usual batch: float32 / float64 scores (or integer or bool 0/1 labels) and integer or bool
+    0/1 targets on the CPU, each of shape (N,) or (N, 1), 1 <= N <= :data:`BINARY_MAX`. A sample is positive when its score is
     ``>= cut``, compared in the scores' dtype as ``torch.ge`` compares it (NumPy casts a Python
     float to the array's dtype, as torch casts a Python scalar).
     """
@@ -103,6 +106,16 @@ def binary(
     n = y.shape[0] if y.ndim else 0
     if not (0 < n <= BINARY_MAX and y_pred.shape in ((n,), (n, 1)) and y.shape in ((n,), (n, 1))):
         return None
+    target = _labels(y, 1)
+    if target is None:
+        return None
+    if y_pred.dtype not in _FLOATS:  # 0/1 labels (integers or bools), as the targets
+        pred = _labels(y_pred, 1)
+        return (
+            None
+            if pred is None
+            else (np.bincount(target.reshape(n) * 2 + pred.reshape(n), minlength=4), None)
+        )
     scores = y_pred.numpy().reshape(n)
     in_unit_interval = None
     if validate:
@@ -110,9 +123,6 @@ def binary(
         if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
             return None  # NaN, or probabilities outside [0, 1]: the general path says so
         in_unit_interval = bool(low >= 0 and high <= 1)
-    target = _labels(y, 1)
-    if target is None:
-        return None
     codes = target.reshape(n) * 2 + (scores >= scores.dtype.type(cut))  # in the scores' dtype, as torch
     return np.bincount(codes, minlength=4), in_unit_interval
 
@@ -120,14 +130,19 @@ def binary(
 def multiclass(output: Any, num_classes: int) -> np.ndarray | None:
     """The flat cells ``target * C + prediction`` of a usual multi-class batch, or ``None``.
 
-    The usual batch: contiguous (N, C) float32 / float64 scores with C >= :data:`MIN_CLASSES` and
-    (N,) integer targets in [0, C) on the CPU, N >= 1. The prediction is the arg-max (see the
+    The usual batch: contiguous (N, C) float32 / float64 scores with C >= :data:`MIN_CLASSES` (or
+    (N,) integer class labels in [0, C)) and (N,) integer targets in [0, C) on the CPU, N >= 1. The prediction is the arg-max (see the
     module docstring), whose check also finds NaN scores: validation needs no other read.
     """
     pair = _pair(output)
     if pair is None:
         return None
     y_pred, y = pair
+    if y_pred.dtype not in _FLOATS:  # class labels: (N,) as the targets
+        if y_pred.shape != y.shape or y.ndim != 1 or y.numel() == 0 or torch.bool in (y.dtype, y_pred.dtype):
+            return None
+        pred, target = _labels(y_pred, num_classes - 1), _labels(y, num_classes - 1)
+        return None if pred is None or target is None else target * num_classes + pred
     if y_pred.ndim != 2 or y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < MIN_CLASSES:
         return None
     n = y.shape[0]

@@ -71,8 +71,12 @@ def binary_batches(draw: Any) -> dict[str, Any]:
         values = draw(st.lists(scores, min_size=n, max_size=n))
         if not from_logits and draw(st.booleans()):
             values = [min(max(abs(v), 0.0), 1.0) if not math.isnan(v) else v for v in values]
-        dtype = draw(st.sampled_from([torch.float32, torch.float64]))
-        y_pred = torch.tensor(values, dtype=dtype)
+        dtype = draw(st.sampled_from([torch.float32, torch.float64, torch.int64, torch.bool]))
+        if dtype.is_floating_point:
+            y_pred = torch.tensor(values, dtype=dtype)
+        else:  # 0/1 labels as predictions, sometimes out of range
+            predicted = draw(st.lists(st.sampled_from([0, 1, 1, 0, 2]), min_size=n, max_size=n))
+            y_pred = torch.tensor(predicted).to(dtype)
         labels = draw(st.lists(st.sampled_from([0, 1, 1, 0, 2, -1]), min_size=n, max_size=n))
         y_dtype = draw(st.sampled_from([torch.int64, torch.int32, torch.uint8, torch.bool]))
         y = torch.tensor(labels).clamp(min=0) if y_dtype == torch.uint8 else torch.tensor(labels)
@@ -107,6 +111,9 @@ def multiclass_batches(draw: Any) -> dict[str, Any]:
         values = draw(st.lists(st.sampled_from(pool), min_size=n * num_classes, max_size=n * num_classes))
         dtype = draw(st.sampled_from([torch.float32, torch.float64]))
         y_pred = torch.tensor(values, dtype=dtype).view(n, num_classes)
+        if draw(st.booleans()):  # class labels as predictions, sometimes out of range
+            predicted = draw(st.lists(st.integers(-1, num_classes), min_size=n, max_size=n))
+            y_pred = torch.tensor(predicted, dtype=draw(st.sampled_from([torch.int64, torch.int32])))
         labels = draw(st.lists(st.integers(-1, num_classes), min_size=n, max_size=n))
         y_dtype = draw(st.sampled_from([torch.int64, torch.int32]))
         batches.append((y_pred, torch.tensor(labels, dtype=y_dtype)))
@@ -129,8 +136,9 @@ def test_the_usual_batches_take_the_host_path() -> None:
     y_pred, y = torch.randn(16, 10), torch.randint(0, 10, (16,))
     assert _host.multiclass((y_pred, y), 10) is not None
     assert _host.binary((torch.rand(16), torch.randint(0, 2, (16,))), 0.5, False, True) is not None
-    # and the others are not: labels as predictions, GPU-less oddities, too few classes
-    assert _host.multiclass((y_pred.argmax(1), y), 10) is None
+    assert _host.multiclass((y_pred.argmax(1), y), 10) is not None  # class labels as predictions
+    # and the others are not: labels out of range, too few classes for NumPy's arg-max, oddities
+    assert _host.multiclass((y_pred.argmax(1) + 10, y), 10) is None
     assert _host.multiclass((torch.randn(16, 4), torch.randint(0, 4, (16,))), 4) is None
     assert _host.multiclass((y_pred.t().contiguous().t(), y), 10) is None
     assert _host.multiclass([y_pred, y, torch.ones(16)], 10) is None
