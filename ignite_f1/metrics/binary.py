@@ -50,7 +50,8 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         sample_weight: ``False`` (default), or ``True``: ``update`` takes ``(y_pred, y, w)`` with
             ``w`` float weights >= 0 of the shape of ``y`` (or (N,) per image), the counts are float64
             sums of weights and every result is scikit-learn's with ``sample_weight=w``.
-            ``confidence_interval()``, ``num_thresholds`` and ``"samplewise"`` are refused with it.
+            ``confidence_interval()`` and ``num_thresholds`` are refused with it; for
+            ``"samplewise"`` with weights, see Notes.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
@@ -80,7 +81,10 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         Only running float64 sums are kept (constant memory, summed across processes).
         ``confusion_matrix()`` and ``report()`` still describe the pixels pooled over all images;
         ``num_thresholds`` and ``confidence_interval()`` are refused (they describe the pooled
-        score).
+        score). With ``sample_weight=True`` too, image ``i`` scores
+        ``fbeta_score(..., sample_weight=w[i].flatten())`` and the mean is weighted by each
+        image's weight, the mean weight of its pixels (``w[i]`` for (N,) weights): an image of
+        weight 0 changes nothing and is not counted in the warning.
 
     Examples:
         >>> import torch
@@ -144,8 +148,6 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             self._refuse_weights_with(
                 "num_thresholds", None, "the threshold histogram counts samples unweighted"
             )
-        if self.multidim_average == "samplewise":
-            self._refuse_weights_with("multidim_average", "global", "the per-image mean is not weighted")
         if self.multidim_average == "samplewise" and self.num_thresholds is not None:
             raise ValueError(
                 "Argument `num_thresholds` must be None with multidim_average='samplewise' (the threshold "
@@ -173,19 +175,41 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         if self.sample_weight:
             flat = self._check_weights(weight, y)
             weighted = _counts.binary_weighted_counts(pred, target, flat, cut)
-            return {"_cm": weighted, "_seen": _counts.confusion_class_counts(counts)}, in_unit_interval
-        if self.multidim_average == "samplewise":
-            images = _samplewise.check_images(y, "(N, d1, ...)", column_is_samples=True)
-            if images == 0 or pred.numel() == 0:
-                return {}, in_unit_interval
-            per_image = _samplewise.binary_image_counts(pred, target, images, cut)
+            images = self._image_additions(pred, target, y, cut, weight, flat)
             return {
-                "_cm": counts,
-                **self._samplewise_additions(per_image, _samplewise.BINARY),
+                "_cm": weighted,
+                "_seen": _counts.confusion_class_counts(counts),
+                **images,
             }, in_unit_interval
+        if self.multidim_average == "samplewise":
+            images = self._image_additions(pred, target, y, cut)
+            return ({"_cm": counts, **images} if images else {}), in_unit_interval
         if self.num_thresholds is None:
             return {"_cm": counts}, in_unit_interval
         return {"_cm": counts, **self._histogram(pred, target)}, in_unit_interval
+
+    def _image_additions(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        y: torch.Tensor,
+        cut: float | None,
+        weight: Any = None,
+        flat: torch.Tensor | None = None,
+    ) -> dict[str, Addition]:
+        """With ``"samplewise"``, the additions of a batch of images to the running sums (else, or
+        for a batch without pixels, none); ``weight`` as given and ``flat`` checked, or None."""
+        if self.multidim_average != "samplewise":
+            return {}
+        images = _samplewise.check_images(y, "(N, d1, ...)", column_is_samples=True)
+        if images == 0 or pred.numel() == 0:
+            return {}
+        if flat is None:
+            per_image = _samplewise.binary_image_counts(pred, target, images, cut)
+            return self._samplewise_additions(per_image, _samplewise.BINARY)
+        sums, seen = _samplewise.binary_weighted_image_counts(pred, target, images, cut, flat)
+        image_weight = _samplewise.image_weights(weight, y.shape, sums, seen)
+        return self._samplewise_additions(sums, _samplewise.BINARY, seen, image_weight)
 
     def compute(self) -> float:
         """The F-beta score of the positive class over all batches (and all processes).
