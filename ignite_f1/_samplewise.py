@@ -57,17 +57,51 @@ def check_images(y: torch.Tensor, shape: str, column_is_samples: bool = False) -
 def image_class_counts(
     target: torch.Tensor, pred: torch.Tensor, num_images: int, num_classes: int
 ) -> torch.Tensor:
-    """Per-image (tp, predicted, actual) counts of each class, int64 (N, 3, C), in one ``index_add_``.
+    """Per-image (tp, predicted, actual) counts of each class, int64 (N, 3, C), in one pass.
 
     ``target`` and ``pred``: the flat int64 pixels of N equal-sized images in order (as
     :func:`ignite_f1._inputs.format_multiclass` gives them); targets >= C are skipped.
+
+    On the CPU, while the N (C + 1) x C cells of the per-image confusion matrices are no more than
+    the pixels, one ``bincount`` of the pixels' cells (:func:`_image_confusion`); otherwise one
+    ``index_add_`` of three entries per pixel, O(pixels) whatever C, on any device.
     """
+    if _by_confusion(target, num_images, num_classes):
+        return _class_counts(_image_confusion(target, pred, num_images, num_classes))
     counts = torch.zeros(num_images * 3 * num_classes, dtype=torch.int64, device=target.device)
     if target.numel() == 0:
         return counts.view(num_images, 3, num_classes)
     index, ones = _image_cells(target, pred, num_images, num_classes)
     counts.index_add_(0, index, ones.to(torch.int64))
     return counts.view(num_images, 3, num_classes)
+
+
+def _by_confusion(target: torch.Tensor, num_images: int, num_classes: int) -> bool:
+    # bincount sizes its output from the largest code: a host read off the CPU
+    cells = num_images * (num_classes + 1) * num_classes
+    return target.device.type == "cpu" and 0 < cells <= target.numel()
+
+
+def _image_confusion(
+    target: torch.Tensor,
+    pred: torch.Tensor,
+    num_images: int,
+    num_classes: int,
+    weight: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Per-image confusion matrices (N, C + 1, C) by one ``bincount`` (rows: true class, row C the
+    skipped targets); int64 counts, or float64 sums of ``weight`` (flat, one per pixel)."""
+    cells = (num_classes + 1) * num_classes
+    codes = target.clamp(max=num_classes).mul_(num_classes).add_(pred).view(num_images, -1)
+    codes = codes + torch.arange(0, num_images * cells, cells, device=target.device).unsqueeze(1)
+    counts = torch.bincount(codes.view(-1), weights=weight, minlength=num_images * cells)
+    return counts.view(num_images, num_classes + 1, num_classes)
+
+
+def _class_counts(confusion: torch.Tensor) -> torch.Tensor:
+    """(N, 3, C) true positives, predicted and actual of (N, C + 1, C) matrices (row C skipped)."""
+    kept = confusion[:, :-1]
+    return torch.stack([kept.diagonal(dim1=1, dim2=2), kept.sum(1), kept.sum(2)], 1)
 
 
 def _image_cells(
@@ -93,6 +127,10 @@ def weighted_image_class_counts(
     each image (a class seen with weight 0 is in it, as in scikit-learn) and which images have a
     counted pixel; the sums give the scores.
     """
+    if _by_confusion(target, num_images, num_classes):
+        weight = weight.to(target.device)
+        sums = _class_counts(_image_confusion(target, pred, num_images, num_classes, weight))
+        return sums, _class_counts(_image_confusion(target, pred, num_images, num_classes))
     shape = (num_images, 3, num_classes)
     sums = torch.zeros(math.prod(shape), dtype=torch.float64, device=target.device)
     counts = torch.zeros(math.prod(shape), dtype=torch.int64, device=target.device)
@@ -108,18 +146,19 @@ def binary_image_counts(
 ) -> torch.Tensor:
     """Per-image counts (N, 3, 2) of classes 0 and 1 from flat binary pixels (scores or 0/1 labels).
 
-    ``pred`` is positive when ``>= cut`` (float scores) or non-zero (labels, ``cut=None``).
+    ``pred`` is positive when ``>= cut`` (float scores) or non-zero (labels, ``cut=None``). The
+    pixels are counted as 0/1 floats (two sums and one batched dot product, several times faster
+    than sums of bools), exact while an image has fewer than 2^24 pixels in float32 (float64
+    beyond), then combined in int64.
     """
-    positive = (pred >= cut) if cut is not None else pred != 0
-    positive = positive.reshape(num_images, -1)
-    true = (target != 0).reshape(num_images, -1)
-    pixels = positive.shape[1]
-    tp1 = (positive & true).sum(1)
-    pp1 = positive.sum(1)
-    ap1 = true.sum(1)
-    tp0 = pixels - pp1 - ap1 + tp1
-    ones = torch.stack([tp1, pp1, ap1], 1)
-    zeros = torch.stack([tp0, pixels - pp1, pixels - ap1], 1)
+    pixels = pred.numel() // num_images
+    dtype = torch.float32 if pixels < 1 << 24 else torch.float64
+    positive = ((pred >= cut) if cut is not None else pred != 0).to(dtype).view(num_images, -1)
+    true = (target != 0).to(dtype).view(num_images, -1)
+    tp = torch.bmm(positive.unsqueeze(1), true.unsqueeze(2)).view(num_images)
+    ones = torch.stack([tp, positive.sum(1), true.sum(1)], 1).to(torch.int64)  # tp1, pp1, ap1
+    tp1, pp1, ap1 = ones.unbind(1)
+    zeros = torch.stack([pixels - pp1 - ap1 + tp1, pixels - pp1, pixels - ap1], 1)
     return torch.stack([zeros, ones], 2)
 
 

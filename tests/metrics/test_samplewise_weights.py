@@ -39,7 +39,7 @@ from ignite.exceptions import NotComputableError
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import fbeta_score
 
-from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MulticlassF1Score, MulticlassFBetaScore
+from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MulticlassF1Score, MulticlassFBetaScore, _samplewise
 
 RTOL = 1e-12
 ZERO_DIVISIONS = ["warn", 0.0, 1.0, math.nan]
@@ -220,6 +220,30 @@ def test_images_of_weight_zero_change_nothing(case: dict[str, Any], data: Any) -
     again, caught_again = record_warnings(padded.compute)
     assert_same(again, result)
     assert undefined_warnings(caught_again) == undefined_warnings(caught)
+
+
+@pytest.mark.parametrize(
+    ("num_classes", "shape"),
+    [
+        pytest.param(3, (4, 5, 6), id="bincount"),  # 4 x 4 x 3 cells <= 120 pixels
+        pytest.param(6, (4, 2, 3), id="index_add"),  # 4 x 7 x 6 cells > 24 pixels
+    ],
+)
+def test_per_image_class_counts_both_ways(num_classes: int, shape: tuple[int, ...]) -> None:
+    """The per-image counts and sums of weights, against a loop over images and classes."""
+    gen = torch.Generator().manual_seed(num_classes)
+    target = torch.randint(0, num_classes + 1, shape, generator=gen).reshape(-1)  # C: skipped
+    pred = torch.randint(0, num_classes, shape, generator=gen).reshape(-1)
+    weight = torch.rand(target.numel(), generator=gen, dtype=torch.float64)
+    n = shape[0]
+    counts = _samplewise.image_class_counts(target, pred, n, num_classes)
+    sums, seen = _samplewise.weighted_image_class_counts(target, pred, n, num_classes, weight)
+    assert torch.equal(seen, counts) and counts.dtype == torch.int64 and sums.dtype == torch.float64
+    for i, (t, p, w) in enumerate(zip(target.view(n, -1), pred.view(n, -1), weight.view(n, -1), strict=True)):
+        for k in range(num_classes):
+            cells = [(t == k) & (p == k), (p == k) & (t < num_classes), t == k]
+            assert counts[i, :, k].tolist() == [int(c.sum()) for c in cells]
+            np.testing.assert_allclose(sums[i, :, k], [float(w[c].sum()) for c in cells], rtol=RTOL)
 
 
 def test_per_image_weights_equal_their_expansion_over_the_pixels() -> None:
