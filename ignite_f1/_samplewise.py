@@ -146,17 +146,21 @@ def binary_image_counts(
 ) -> torch.Tensor:
     """Per-image counts (N, 3, 2) of classes 0 and 1 from flat binary pixels (scores or 0/1 labels).
 
-    ``pred`` is positive when ``>= cut`` (float scores) or non-zero (labels, ``cut=None``). The
-    pixels are counted as 0/1 floats (two sums and one batched dot product, several times faster
-    than sums of bools), exact while an image has fewer than 2^24 pixels in float32 (float64
-    beyond), then combined in int64.
+    ``pred`` is positive when ``>= cut`` (float scores) or 1 (0/1 labels, ``cut=None``). The
+    pixels are counted as 0/1 floats (three row sums, several times faster than sums of bools),
+    exact while an image has fewer than 2^24 pixels in float32 (float64 beyond), then combined in
+    int64.
     """
     pixels = pred.numel() // num_images
     dtype = torch.float32 if pixels < 1 << 24 else torch.float64
-    positive = ((pred >= cut) if cut is not None else pred != 0).to(dtype).view(num_images, -1)
-    true = (target != 0).to(dtype).view(num_images, -1)
-    tp = torch.bmm(positive.unsqueeze(1), true.unsqueeze(2)).view(num_images)
-    ones = torch.stack([tp, positive.sum(1), true.sum(1)], 1).to(torch.int64)  # tp1, pp1, ap1
+    if cut is None:  # 0/1 labels (checked by validation) count as they are
+        positive = pred.to(dtype)
+    else:  # written as 0/1 floats directly: no bool tensor to convert
+        positive = torch.ge(pred, cut, out=torch.empty(pred.shape, dtype=dtype, device=pred.device))
+    positive = positive.reshape(num_images, -1)
+    true = (target if target.dtype == dtype else target.to(dtype)).reshape(num_images, -1)
+    sums = [positive.mul(true).sum(1), positive.sum(1), true.sum(1)]
+    ones = torch.stack(sums, 1).to(torch.int64)  # tp1, pp1, ap1
     tp1, pp1, ap1 = ones.unbind(1)
     zeros = torch.stack([pixels - pp1 - ap1 + tp1, pixels - pp1, pixels - ap1], 1)
     return torch.stack([zeros, ones], 2)
