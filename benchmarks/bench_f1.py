@@ -323,9 +323,12 @@ def _store_sklearn(w: Workload) -> Alternative:
             pred, true = y_pred.argmax(1), y
         else:
             pred, true = y_pred >= 0.0, y.bool()
-        # one row per image (samplewise), or everything flat
-        preds.append(pred.flatten(1) if samplewise else pred.reshape(-1))
-        targets.append(true.flatten(1) if samplewise else true.reshape(-1))
+        if samplewise:  # one row per image
+            pred, true = pred.flatten(1), true.flatten(1)
+        elif w.kind == "multiclass":  # flat labels; binary and multilabel keep their shape
+            pred, true = pred.reshape(-1), true.reshape(-1)
+        preds.append(pred)
+        targets.append(true)
 
     def score(pred: Any, true: Any) -> float:
         if w.kind == "binary":
