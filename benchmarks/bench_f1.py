@@ -16,6 +16,15 @@ Alternatives, run in one process and interleaved (A B C ... A B C ..., the order
 - ``store + sklearn``: keep every prediction and target (int64 labels; booleans for binary and
   multilabel), call ``sklearn.metrics.f1_score`` at the end.
 
+The *samplewise* workloads (issue 13) score each image on its own and average over the images
+(``multidim_average="samplewise"``, the mean per-image Dice) on the segmentation batches and on
+binary masks: the floor is the same (the arg-max; for masks, the threshold and the three sums, per
+image); ignite_f1 and torchmetrics are built with ``multidim_average="samplewise"`` (torchmetrics'
+F1 column shows the mean of its per-image scores); Ignite has no per-image mode, so ``ignite Fbeta``
+is reset, updated and computed once per image; ``store + sklearn`` calls ``f1_score`` once per image
+and averages. ignite_f1 must agree with it to 1e-12 relative there (the per-image means add their
+float sums in another order), exactly elsewhere.
+
 Every batch of an epoch is distinct: all are drawn from a seeded generator before the timed loops
 (none is recycled, so the confusion matrix fills as it would on real data), and the same batches
 serve every alternative and round. The largest full workload holds about 0.8 GB of batches.
@@ -53,6 +62,7 @@ import argparse
 import contextlib
 import ctypes
 import ctypes.util
+import dataclasses
 import functools
 import gc
 import importlib.util
@@ -65,6 +75,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +83,7 @@ from typing import Any
 import torch
 
 IGNORE = 255
+SAMPLEWISE = "samplewise"
 Batch = tuple[torch.Tensor, torch.Tensor]
 
 
@@ -88,6 +100,7 @@ class Workload:
     batch_shape: tuple[int, ...]  # shape of y_pred
     num_batches: int
     ignore_index: int | None = None
+    multidim_average: str = "global"  # "samplewise": one score per image (dim 0), averaged
 
     @property
     def samples(self) -> int:
@@ -102,6 +115,8 @@ class Workload:
     def describe(self) -> str:
         shape = " x ".join(map(str, self.batch_shape))
         extra = f", ignore_index={self.ignore_index} on 5% of the targets" if self.ignore_index else ""
+        if self.multidim_average == "samplewise":
+            extra += f", scored per image (the mean over {self.batch_shape[0] * self.num_batches} images)"
         batches = f"{self.num_batches} distinct batches of ({shape}) float32 scores"
         return f"{self.samples:,} samples, {batches}{extra}"
 
@@ -137,6 +152,10 @@ def workloads(quick: bool) -> list[Workload]:
             Workload("C=100 batch 4,096", "multiclass", 100, (4096, 100), 2),
             Workload("C=1000 batch 1,024", "multiclass", 1000, (256, 1000), 4),
             Workload("segmentation C=21", "multiclass", 21, (2, 21, 32, 32), 4, IGNORE),
+            Workload(
+                "segmentation C=21 samplewise", "multiclass", 21, (2, 21, 32, 32), 4, IGNORE, SAMPLEWISE
+            ),
+            Workload("binary masks samplewise", "binary", 2, (2, 32, 32), 4, None, SAMPLEWISE),
             Workload("multilabel L=50", "multilabel", 50, (1024, 50), 8),
         ]
     return [
@@ -147,6 +166,8 @@ def workloads(quick: bool) -> list[Workload]:
         Workload("C=100 batch 4,096", "multiclass", 100, (4096, 100), 61),  # 250k
         Workload("C=1000 batch 1,024", "multiclass", 1000, (1024, 1000), 98),  # 100k
         Workload("segmentation C=21", "multiclass", 21, (8, 21, 256, 256), 4, IGNORE),  # 32 images
+        Workload("segmentation C=21 samplewise", "multiclass", 21, (8, 21, 256, 256), 4, IGNORE, SAMPLEWISE),
+        Workload("binary masks samplewise", "binary", 2, (8, 256, 256), 4, None, SAMPLEWISE),  # 32 masks
         Workload("multilabel L=50", "multilabel", 50, (4096, 50), 122),  # 500k
     ]
 
@@ -180,11 +201,17 @@ def _floor(w: Workload) -> Alternative:
         p = y_pred >= 0.0
         sink[:] = [(p * y).sum(), p.sum(), y.sum()]
 
+    def binary_per_image(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        p = y_pred >= 0.0
+        sink[:] = [(p * y).flatten(1).sum(1), p.flatten(1).sum(1), y.flatten(1).sum(1)]
+
     def multilabel(y_pred: torch.Tensor, y: torch.Tensor) -> None:
         p = y_pred >= 0.0
         sink[:] = [(p * y).sum(0), p.sum(0), y.sum(0)]
 
     update = {"multiclass": argmax, "binary": binary, "multilabel": multilabel}[w.kind]
+    if w.kind == "binary" and w.multidim_average == SAMPLEWISE:
+        update = binary_per_image
     return Alternative(sink.clear, update, lambda: None)
 
 
@@ -211,6 +238,8 @@ def _metric(metric: Any, transform: Callable[..., Batch] | None = None) -> Alter
 
     def compute() -> Any:
         value = metric.compute()
+        if isinstance(value, torch.Tensor) and getattr(metric, "multidim_average", "") == SAMPLEWISE:
+            return value.mean().item()  # torchmetrics' per-image scores: their mean
         return value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
 
     return Alternative(metric.reset, update, compute)
@@ -219,22 +248,28 @@ def _metric(metric: Any, transform: Callable[..., Batch] | None = None) -> Alter
 def _ignite_f1(w: Workload, validate: bool = True) -> Alternative:
     import ignite_f1
 
+    per_image = {"multidim_average": w.multidim_average}
     if w.kind == "binary":
-        return _metric(ignite_f1.BinaryF1Score(validate_args=validate, from_logits=True))
+        return _metric(ignite_f1.BinaryF1Score(validate_args=validate, from_logits=True, **per_image))
     if w.kind == "multilabel":
         return _metric(ignite_f1.MultilabelF1Score(w.num_classes, validate_args=validate, from_logits=True))
-    metric = ignite_f1.MulticlassF1Score(w.num_classes, ignore_index=w.ignore_index, validate_args=validate)
+    metric = ignite_f1.MulticlassF1Score(
+        w.num_classes, ignore_index=w.ignore_index, validate_args=validate, **per_image
+    )
     return _metric(metric)
 
 
 def _torchmetrics(w: Workload) -> Alternative:
     from torchmetrics.classification import BinaryF1Score, MulticlassF1Score, MultilabelF1Score
 
+    per_image = {"multidim_average": w.multidim_average}
     if w.kind == "binary":
-        return _metric(BinaryF1Score())
+        return _metric(BinaryF1Score(**per_image))
     if w.kind == "multilabel":
         return _metric(MultilabelF1Score(num_labels=w.num_classes, average="macro"))
-    return _metric(MulticlassF1Score(w.num_classes, average="macro", ignore_index=w.ignore_index))
+    return _metric(
+        MulticlassF1Score(w.num_classes, average="macro", ignore_index=w.ignore_index, **per_image)
+    )
 
 
 def _ignite_fbeta(w: Workload) -> Alternative:
@@ -251,9 +286,24 @@ def _ignite_fbeta(w: Workload) -> Alternative:
     precision = Precision(average=False, is_multilabel=multilabel)
     recall = Recall(average=False, is_multilabel=multilabel)
     metric = Fbeta(1.0, precision=precision, recall=recall)
-    if w.kind != "multiclass":
-        return _metric(metric, threshold)
-    return _metric(metric, None if w.ignore_index is None else drop_ignored)
+    transform = threshold if w.kind != "multiclass" else None if w.ignore_index is None else drop_ignored
+    if w.multidim_average == SAMPLEWISE:
+        return _per_image(metric, transform)
+    return _metric(metric, transform)
+
+
+def _per_image(metric: Any, transform: Callable[..., Batch] | None) -> Alternative:
+    """An Ignite metric without a per-image mode, run per image: reset, update, compute each one."""
+    scores: list[float] = []
+
+    def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
+        for i in range(len(y)):
+            metric.reset()
+            batch = (y_pred[i : i + 1], y[i : i + 1])
+            metric.update(batch if transform is None else transform(*batch))
+            scores.append(float(metric.compute()))
+
+    return Alternative(scores.clear, update, lambda: sum(scores) / len(scores))
 
 
 def _store_sklearn(w: Workload) -> Alternative:
@@ -266,22 +316,36 @@ def _store_sklearn(w: Workload) -> Alternative:
         preds.clear()
         targets.clear()
 
+    samplewise = w.multidim_average == SAMPLEWISE
+
     def update(y_pred: torch.Tensor, y: torch.Tensor) -> None:
         if w.kind == "multiclass":
-            preds.append(y_pred.argmax(1).reshape(-1))
-            targets.append(y.reshape(-1))
+            pred, true = y_pred.argmax(1), y
         else:
-            preds.append(y_pred >= 0.0)
-            targets.append(y.bool())
+            pred, true = y_pred >= 0.0, y.bool()
+        if samplewise:  # one row per image
+            pred, true = pred.flatten(1), true.flatten(1)
+        elif w.kind == "multiclass":  # flat labels; binary and multilabel keep their shape
+            pred, true = pred.reshape(-1), true.reshape(-1)
+        preds.append(pred)
+        targets.append(true)
 
-    def compute() -> float:
-        pred, true = torch.cat(preds).numpy(), torch.cat(targets).numpy()
+    def score(pred: Any, true: Any) -> float:
         if w.kind == "binary":
             return float(f1_score(true, pred))
         if w.ignore_index is not None:
             keep = true != w.ignore_index
             pred, true = pred[keep], true[keep]
         return float(f1_score(true, pred, average="macro"))
+
+    def compute() -> float:
+        pred, true = torch.cat(preds).numpy(), torch.cat(targets).numpy()
+        if not samplewise:
+            return score(pred, true)
+        with warnings.catch_warnings():  # masks without a positive: F1 0.0, as ignite_f1's "warn"
+            warnings.simplefilter("ignore")
+            scores = [score(p, t) for p, t in zip(pred, true, strict=True)]
+        return statistics.mean(s for s in scores if not math.isnan(s))
 
     return Alternative(reset, update, compute)
 
@@ -393,7 +457,7 @@ def shortened(w: Workload, quick: bool) -> Workload:
     """The workload at a quarter of its epoch (at least 2 batches): the load table runs it 3 times."""
     if quick:
         return w
-    return Workload(w.name, w.kind, w.num_classes, w.batch_shape, max(2, w.num_batches // 4), w.ignore_index)
+    return dataclasses.replace(w, num_batches=max(2, w.num_batches // 4))
 
 
 def time_under_load(
@@ -848,7 +912,7 @@ def render(r: Results) -> str:
     lines += [
         "",
         "Agreement with scikit-learn (the F1 column of ignite_f1, with and without validation, against "
-        "store + sklearn's): "
+        "store + sklearn's; to 1e-12 relative for the samplewise means): "
         + ("equal on every workload." if not errors else "**differs**: " + "; ".join(errors) + "."),
     ]
     lines += ["", "Workloads:", ""] + [f"- **{w.name}**: {w.describe()}." for w in r.workloads]
@@ -884,13 +948,17 @@ def render(r: Results) -> str:
 
 
 def mismatches(r: Results) -> list[str]:
-    """ignite_f1, with and without validation, must give the number scikit-learn gives."""
+    """ignite_f1, with and without validation, must give the number scikit-learn gives: exactly, or
+    to 1e-12 relative for a per-image mean (its float sums are added in another order)."""
     errors = []
+    per_image = {w.name for w in r.workloads if w.multidim_average == SAMPLEWISE}
     for workload, by in r.timed.items():
         expected = by["store + sklearn"].result
         for name in ("ignite_f1", "ignite_f1 (no validation)"):
-            if by[name].result != expected:
-                errors.append(f"{workload}: {name} gives {by[name].result!r}, scikit-learn {expected!r}")
+            got = by[name].result
+            close = workload in per_image and math.isclose(got, expected, rel_tol=1e-12, abs_tol=0.0)
+            if got != expected and not close:
+                errors.append(f"{workload}: {name} gives {got!r}, scikit-learn {expected!r}")
     return errors
 
 

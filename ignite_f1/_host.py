@@ -95,9 +95,9 @@ def binary(
     """The int64 counts ``[tn, fp, fn, tp]`` of a usual binary batch and its score flag, or ``None``.
 
     The usual batch: float32 / float64 scores (or integer or bool 0/1 labels) and integer or bool
-    0/1 targets on the CPU, each of shape (N,) or (N, 1), 1 <= N <= :data:`BINARY_MAX`. A sample is positive when its score is
-    ``>= cut``, compared in the scores' dtype as ``torch.ge`` compares it (NumPy casts a Python
-    float to the array's dtype, as torch casts a Python scalar).
+    0/1 targets on the CPU, each of shape (N,) or (N, 1), 1 <= N <= :data:`BINARY_MAX`. A sample
+    is positive when its score is ``>= cut``, compared in the scores' dtype as ``torch.ge``
+    compares it (the cut is cast to that dtype, as torch casts a Python scalar).
     """
     pair = _pair(output)
     if pair is None:
@@ -131,8 +131,9 @@ def multiclass(output: Any, num_classes: int) -> np.ndarray | None:
     """The flat cells ``target * C + prediction`` of a usual multi-class batch, or ``None``.
 
     The usual batch: contiguous (N, C) float32 / float64 scores with C >= :data:`MIN_CLASSES` (or
-    (N,) integer class labels in [0, C)) and (N,) integer targets in [0, C) on the CPU, N >= 1. The prediction is the arg-max (see the
-    module docstring), whose check also finds NaN scores: validation needs no other read.
+    (N,) integer class labels in [0, C)) and (N,) integer targets in [0, C) on the CPU, N >= 1.
+    The prediction is the arg-max (see the module docstring), whose check also finds NaN scores:
+    validation needs no other read.
     """
     pair = _pair(output)
     if pair is None:

@@ -5,7 +5,8 @@ here takes keyword arguments only and runs scikit-learn on *all* the data of an 
 counts).
 
 - ``sklearn_fbeta``, ``sklearn_confusion_matrix``, ``sklearn_report``,
-  ``sklearn_samplewise_fbeta`` (per-image scores, averaged over images): the reference adapter.
+  ``sklearn_samplewise_fbeta`` (per-image scores, averaged over images, weighted by image with
+  ``sample_weight``), ``sklearn_samplewise_undefined``: the reference adapter.
 - ``record_warnings``: run a callable and return its result with the warnings it raised.
 - ``assert_close``: floats, tensors, arrays and nested dicts equal to ``TOL`` (1e-12), NaN equal to NaN.
 - ``assert_close_relative``: the same, to ``TOL`` relative to the largest magnitude of each compared
@@ -47,6 +48,7 @@ __all__ = [
     "sklearn_fbeta",
     "sklearn_report",
     "sklearn_samplewise_fbeta",
+    "sklearn_samplewise_undefined",
 ]
 
 TOL = 1e-12
@@ -116,7 +118,14 @@ def sklearn_fbeta(
 
 
 def _sklearn_image_fbeta(
-    y: np.ndarray, pred: np.ndarray, *, beta: float, average: str | None, labels: Any, zero_division: Any
+    y: np.ndarray,
+    pred: np.ndarray,
+    *,
+    beta: float,
+    average: str | None,
+    labels: Any,
+    zero_division: Any,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[int, float] | float:
     """scikit-learn's score of one image (flat pixels): a float, or {class: score} per class."""
     zd = np.nan if isinstance(zero_division, float) and math.isnan(zero_division) else zero_division
@@ -125,7 +134,13 @@ def _sklearn_image_fbeta(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         scores = fbeta_score(
-            y_true=y, y_pred=pred, beta=beta, average=average, labels=labels, zero_division=zd
+            y_true=y,
+            y_pred=pred,
+            beta=beta,
+            average=average,
+            labels=labels,
+            zero_division=zd,
+            sample_weight=sample_weight,
         )
     if average is not None:
         return float(scores)
@@ -143,6 +158,7 @@ def sklearn_samplewise_fbeta(
     zero_division: Any = "warn",
     ignore_index: int | None = None,
     num_scores: int = 1,
+    sample_weight: np.ndarray | None = None,
 ) -> Any:
     """``multidim_average="samplewise"``: the mean over images (rows of ``y_true``/``y_pred``, any
     trailing shape) of ``fbeta_score`` on each image's pixels (``ignore_index`` pixels dropped).
@@ -150,31 +166,96 @@ def sklearn_samplewise_fbeta(
     A float, the mean of the images whose score is not NaN; with ``average=None`` an array: per
     class (``labels``, else ``range(num_scores)``), the mean over the images whose output holds the
     class with a score that is not NaN (NaN where none).
+
+    ``sample_weight`` (float64, of ``y_true``'s shape, or (N,) one per image): each image is scored
+    with ``fbeta_score(..., sample_weight=<its kept pixels' weights>)`` and the means are weighted
+    by each image's weight, the mean weight of its kept pixels (an image of weight 0 is left out:
+    scikit-learn refuses weights that are all 0).
     """
-    per_image = []
-    for target, predicted in zip(
-        y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1), strict=True
-    ):
-        keep = np.ones_like(target, dtype=bool) if ignore_index is None else target != ignore_index
+    per_image, image_weights = [], []
+    for target, predicted, weight in _images(y_true, y_pred, ignore_index, sample_weight):
+        image_weights.append(1.0 if weight is None else (float(np.mean(weight)) if weight.size else 0.0))
+        if image_weights[-1] == 0.0:
+            per_image.append({} if average is None else math.nan)
+            continue
         per_image.append(
             _sklearn_image_fbeta(
-                target[keep],
-                predicted[keep],
+                target,
+                predicted,
                 beta=beta,
                 average=average,
                 labels=labels,
                 zero_division=zero_division,
+                sample_weight=weight,
             )
         )
+
+    def mean(pairs: list[tuple[float, float]]) -> float:
+        if not pairs:
+            return math.nan
+        if sample_weight is None:
+            return float(np.mean([v for v, _ in pairs]))
+        return float(np.average([v for v, _ in pairs], weights=[w for _, w in pairs]))
+
     if average is not None:
-        values = [v for v in per_image if not math.isnan(v)]
-        return float(np.mean(values)) if values else math.nan
+        return mean([(v, w) for v, w in zip(per_image, image_weights, strict=True) if not math.isnan(v)])
     keys = labels if labels is not None else range(num_scores)
-    means = []
-    for c in keys:
-        values = [s[c] for s in per_image if c in s and not math.isnan(s[c])]
-        means.append(float(np.mean(values)) if values else math.nan)
-    return np.asarray(means)
+    pairs = zip(per_image, image_weights, strict=True)
+    scored = [(s, w) for s, w in pairs if isinstance(s, dict)]
+    return np.asarray([mean([(s[c], w) for s, w in scored if c in s and not math.isnan(s[c])]) for c in keys])
+
+
+def _images(
+    y_true: np.ndarray, y_pred: np.ndarray, ignore_index: int | None, sample_weight: np.ndarray | None
+) -> Any:
+    """Each image's kept (targets, predictions, weights or None), flat."""
+    n = len(y_true)
+    weights = None
+    if sample_weight is not None:
+        weights = np.broadcast_to(
+            sample_weight.reshape(n, *[1] * (y_true.ndim - 1))
+            if sample_weight.shape == (n,)
+            else sample_weight,
+            y_true.shape,
+        ).reshape(n, -1)
+    for i, (target, predicted) in enumerate(zip(y_true.reshape(n, -1), y_pred.reshape(n, -1), strict=True)):
+        keep = np.ones_like(target, dtype=bool) if ignore_index is None else target != ignore_index
+        yield target[keep], predicted[keep], None if weights is None else weights[i][keep]
+
+
+def sklearn_samplewise_undefined(
+    *,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    average: str | None,
+    labels: Any = None,
+    ignore_index: int | None = None,
+    sample_weight: np.ndarray | None = None,
+) -> int:
+    """How many per-image scores ``fbeta_score`` leaves undefined (NaN with ``zero_division=nan``),
+    over the images :func:`sklearn_samplewise_fbeta` scores (with a kept pixel, of weight > 0).
+
+    Per class for ``"macro"``, ``"weighted"`` and ``None`` (the classes of ``labels``, else those
+    the image holds), one per image for ``"micro"`` and ``"binary"``.
+    """
+    undefined = 0
+    per_class = None if average in ("macro", "weighted", None) else average
+    for target, predicted, weight in _images(y_true, y_pred, ignore_index, sample_weight):
+        if target.size == 0 or (weight is not None and float(np.mean(weight)) == 0.0):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = fbeta_score(
+                y_true=target,
+                y_pred=predicted,
+                beta=1.0,
+                average=per_class,
+                labels=labels,
+                zero_division=np.nan,
+                sample_weight=weight,
+            )
+        undefined += int(np.isnan(np.asarray(scores)).sum())
+    return undefined
 
 
 def sklearn_confusion_matrix(

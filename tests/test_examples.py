@@ -328,6 +328,16 @@ def test_segmentation_dice(tmp_path: Path) -> None:
     assert_close(dice, expected)
     per_class = sklearn_samplewise_fbeta(y_true=y_true, y_pred=y_pred, beta=1.0, average=None, num_scores=4)
     assert_close(list(results["dice_per_image_per_class"].values()), per_class)
+    # sample weights: boundary pixels weighted 0.25, each image weighted by its mean pixel weight
+    weights = saved["weights"]
+    assert weights.shape == y_true.shape and set(np.unique(weights)) == {0.25, 1.0}
+    weighted = sklearn_samplewise_fbeta(
+        y_true=y_true, y_pred=y_pred, beta=1.0, average="macro", sample_weight=weights
+    )
+    assert_close(results["dice_per_image_boundary_weighted"], weighted)
+    assert (
+        f"boundary pixels weighted 0.25: {results['dice_per_image_boundary_weighted']:.4f}" in result.stdout
+    )
     assert f"mean per-image Dice (samplewise, macro): {dice:.4f}" in result.stdout
     assert f"pooled F1 of all pixels (macro):         {pooled:.4f}" in result.stdout
     assert f"this run writes into {run}" in result.stdout

@@ -68,35 +68,62 @@ class ConfusionMatrixMetric(CountingMetric):
 
         ``_sw_sum`` (float64) sums the defined per-image scores, ``_sw_defined`` counts them and
         ``_sw_undefined`` counts the zero divisions (for the ``"warn"`` warning): declared states,
-        so they are reset, summed across processes and saved like the counts.
+        so they are reset, summed across processes and saved like the counts. With
+        ``sample_weight=True`` (declared before), ``_sw_sum`` sums image weight x score and
+        ``_sw_weight`` (float64) the weights of the images with a defined score, in place of
+        ``_sw_defined``; ``_sw_undefined`` counts only in images of weight > 0.
         """
         self.multidim_average = _validation.check_choice(
             "multidim_average", multidim_average, MULTIDIM_AVERAGES
         )
         if self.multidim_average == "samplewise":
             self._declare("_sw_sum", width, dtype=torch.float64)
-            self._declare("_sw_defined", width)
+            if self.sample_weight:
+                self._declare("_sw_weight", width, dtype=torch.float64)
+            else:
+                self._declare("_sw_defined", width)
             self._declare("_sw_undefined", 1)
 
-    def _samplewise_additions(self, counts: torch.Tensor, average: str | None) -> dict[str, Addition]:
-        """The additions of per-image counts (N, 3, C) to the running sums."""
+    def _samplewise_additions(
+        self,
+        counts: torch.Tensor,
+        average: str | None,
+        seen: torch.Tensor | None = None,
+        image_weight: torch.Tensor | None = None,
+    ) -> dict[str, Addition]:
+        """The additions of per-image counts (N, 3, C) to the running sums.
+
+        With weights: ``counts`` are the sums of weights, ``seen`` the unweighted counts and
+        ``image_weight`` (N,) each image's weight in the mean (see :mod:`ignite_f1._samplewise`).
+        """
         scores, undefined = _samplewise.image_fbeta(
-            counts, self.beta, average, vars(self).get("labels"), self.zero_division
+            counts, self.beta, average, vars(self).get("labels"), self.zero_division, seen
         )
-        total, number = _samplewise.image_sums(scores)
-        return {"_sw_sum": total, "_sw_defined": number, "_sw_undefined": undefined.reshape(1)}
+        if image_weight is None:
+            total, number = _samplewise.image_sums(scores)
+            return {"_sw_sum": total, "_sw_defined": number, "_sw_undefined": undefined.sum().reshape(1)}
+        total, weight = _samplewise.weighted_image_sums(scores, image_weight)
+        counted = torch.where(image_weight.to(undefined.device) > 0, undefined, 0).sum()
+        return {"_sw_sum": total, "_sw_weight": weight, "_sw_undefined": counted.reshape(1)}
 
     def _samplewise_result(self, state: State) -> Result:
-        """The mean per-image score from the summed running sums; one warning for ``"warn"``."""
+        """The mean per-image score (weighted by image weight with ``sample_weight=True``) from the
+        summed running sums; one warning for ``"warn"``."""
         if self.zero_division == "warn" and int(state["_sw_undefined"].sum()) > 0:
+            why = (
+                "no weight on true nor predicted samples of the class, in an image of weight > 0"
+                if self.sample_weight
+                else "no true nor predicted sample of the class in the image"
+            )
             warnings.warn(
                 f"{type(self).__name__}: {int(state['_sw_undefined'].sum())} per-image F-score(s) are "
-                "ill-defined (no true nor predicted sample of the class in the image) and set to 0.0 in the "
-                "mean over images. Use `zero_division` to control this behavior.",
+                f"ill-defined ({why}) and set to 0.0 in the mean over images. Use `zero_division` to "
+                "control this behavior.",
                 UndefinedMetricWarning,
                 stacklevel=3,
             )
-        mean = _samplewise.mean_scores(state["_sw_sum"], state["_sw_defined"])
+        number = state["_sw_weight"] if self.sample_weight else state["_sw_defined"]
+        mean = _samplewise.mean_scores(state["_sw_sum"], number)
         if vars(self).get("average", _samplewise.BINARY) is None:
             return self._per_class(mean.numpy())
         return float(mean[0])

@@ -52,7 +52,8 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             sums of weights and every result is scikit-learn's with ``sample_weight=w``. With
             ``num_thresholds`` the threshold histogram holds sums of weights too, so :meth:`curve`
             is scikit-learn's precision, recall and F-beta with ``sample_weight=w`` at every
-            threshold. ``confidence_interval()`` and ``"samplewise"`` are refused with it.
+            threshold. ``confidence_interval()`` is refused with it; for ``"samplewise"`` with
+            weights, see Notes.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
@@ -82,7 +83,10 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         Only running float64 sums are kept (constant memory, summed across processes).
         ``confusion_matrix()`` and ``report()`` still describe the pixels pooled over all images;
         ``num_thresholds`` and ``confidence_interval()`` are refused (they describe the pooled
-        score).
+        score). With ``sample_weight=True`` too, image ``i`` scores
+        ``fbeta_score(..., sample_weight=w[i].flatten())`` and the mean is weighted by each
+        image's weight, the mean weight of its pixels (``w[i]`` for (N,) weights): an image of
+        weight 0 changes nothing and is not counted in the warning.
 
     Examples:
         >>> import torch
@@ -142,8 +146,6 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         self._declare("_cm", 2, 2, dtype=self._declare_weighting(sample_weight, 2))
         self._declare_thresholds(num_thresholds)
         self._declare_samplewise(multidim_average, 1)
-        if self.multidim_average == "samplewise":
-            self._refuse_weights_with("multidim_average", "global", "the per-image mean is not weighted")
         if self.multidim_average == "samplewise" and self.num_thresholds is not None:
             raise ValueError(
                 "Argument `num_thresholds` must be None with multidim_average='samplewise' (the threshold "
@@ -171,20 +173,16 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         if self.sample_weight:
             flat = self._check_weights(weight, y)
             weighted = _counts.binary_weighted_counts(pred, target, flat, cut)
+            images = self._image_additions(pred, target, y, cut, weight, flat)
             return {
                 "_cm": weighted,
                 "_seen": _counts.confusion_class_counts(counts),
                 **self._histogram(pred, target, flat),
+                **images,
             }, in_unit_interval
         if self.multidim_average == "samplewise":
-            images = _samplewise.check_images(y, "(N, d1, ...)", column_is_samples=True)
-            if images == 0 or pred.numel() == 0:
-                return {}, in_unit_interval
-            per_image = _samplewise.binary_image_counts(pred, target, images, cut)
-            return {
-                "_cm": counts,
-                **self._samplewise_additions(per_image, _samplewise.BINARY),
-            }, in_unit_interval
+            images = self._image_additions(pred, target, y, cut)
+            return ({"_cm": counts, **images} if images else {}), in_unit_interval
         if self.num_thresholds is None:
             return {"_cm": counts}, in_unit_interval
         return {"_cm": counts, **self._histogram(pred, target)}, in_unit_interval
@@ -202,6 +200,29 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         cells += counts
         self._note_scores(in_unit_interval)
         return True
+
+    def _image_additions(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        y: torch.Tensor,
+        cut: float | None,
+        weight: Any = None,
+        flat: torch.Tensor | None = None,
+    ) -> dict[str, Addition]:
+        """With ``"samplewise"``, the additions of a batch of images to the running sums (else, or
+        for a batch without pixels, none); ``weight`` as given and ``flat`` checked, or None."""
+        if self.multidim_average != "samplewise":
+            return {}
+        images = _samplewise.check_images(y, "(N, d1, ...)", column_is_samples=True)
+        if images == 0 or pred.numel() == 0:
+            return {}
+        if flat is None:
+            per_image = _samplewise.binary_image_counts(pred, target, images, cut)
+            return self._samplewise_additions(per_image, _samplewise.BINARY)
+        sums, seen = _samplewise.binary_weighted_image_counts(pred, target, images, cut, flat)
+        image_weight = _samplewise.image_weights(weight, y.shape, sums, seen)
+        return self._samplewise_additions(sums, _samplewise.BINARY, seen, image_weight)
 
     def compute(self) -> float:
         """The F-beta score of the positive class over all batches (and all processes).

@@ -60,7 +60,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             ``w`` float weights >= 0 of the shape of ``y`` (or (N,) per image), the counts are float64
             sums of weights, and ``compute()`` and ``report()`` are scikit-learn's with
             ``sample_weight=w`` (a class seen with weight 0 only is in the label set, as there).
-            ``confidence_interval()`` and ``"samplewise"`` are refused with it.
+            ``confidence_interval()`` is refused with it; for ``"samplewise"`` with weights, see Notes.
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
@@ -85,7 +85,11 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         None; NaN when no image defines it). Only running float64 sums are kept (constant memory,
         summed across processes); ``confusion_matrix()``, ``report()`` and
         ``per_class_counts()`` still describe the pixels pooled over all images, and
-        ``confidence_interval()`` is refused.
+        ``confidence_interval()`` is refused. With ``sample_weight=True`` too, image ``i`` scores
+        ``fbeta_score(..., sample_weight=w[i].flatten())`` over its kept pixels (its label set: the
+        classes it holds, weight 0 included) and every mean over images is weighted by each image's
+        weight, the mean weight of its kept pixels (``w[i]`` for (N,) weights): an image of weight
+        0 changes nothing and is not counted in the warning.
 
         With 100,000 classes the state is 2.4 MB of per-class counts (the matrix would take 80 GB),
         an update costs about what the arg-max costs, and ``compute()`` takes milliseconds.
@@ -130,6 +134,14 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         >>> weighted.update((torch.tensor([0, 1, 2]), torch.tensor([0, 2, 2]), w))
         >>> weighted.compute()  # (1 + 3) / 4.25
         0.941...
+
+        Per-image Dice weighted by image (the second image counts three times):
+
+        >>> dice = MulticlassFBetaScore(1.0, 3, multidim_average="samplewise", zero_division=0.0,
+        ...                             sample_weight=True)
+        >>> dice.update((masks, truth, torch.tensor([1.0, 3.0])))
+        >>> dice.compute()  # (1 x 0.733... + 3 x 0.428...) / 4
+        0.504...
     """
 
     def __init__(
@@ -165,8 +177,6 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             self._declare("_counts", 3, self.num_classes, dtype=dtype)
         scored = self.num_classes if self.labels is None else len(self.labels)
         self._declare_samplewise(multidim_average, scored if self.average is None else 1)
-        if self.multidim_average == "samplewise":
-            self._refuse_weights_with("multidim_average", "global", "the per-image mean is not weighted")
         super().__init__(
             beta=beta,
             zero_division=zero_division,
@@ -223,8 +233,15 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             images = _samplewise.check_images(y, "(N, d1, ...) with y_pred (N, C, d1, ...) or (N, d1, ...)")
             if images == 0 or target.numel() == 0:
                 return {}, None
-            per_image = _samplewise.image_class_counts(target, pred, images, self.num_classes)
-            pooled.update(self._samplewise_additions(per_image, self.average))
+            if flat is None:
+                per_image = _samplewise.image_class_counts(target, pred, images, self.num_classes)
+                pooled.update(self._samplewise_additions(per_image, self.average))
+            else:
+                sums, seen = _samplewise.weighted_image_class_counts(
+                    target, pred, images, self.num_classes, flat
+                )
+                image_weight = _samplewise.image_weights(weight, y.shape, sums, seen)
+                pooled.update(self._samplewise_additions(sums, self.average, seen, image_weight))
         return pooled, None
 
     def _host_path(self) -> Callable[[Any], bool] | None:

@@ -243,11 +243,8 @@ def test_confidence_interval_is_refused(kind: str) -> None:
         metric.confidence_interval()
 
 
-def test_unsupported_combinations_are_refused() -> None:
-    with pytest.raises(ValueError, match="`multidim_average` must be 'global' with sample_weight=True"):
-        MulticlassF1Score(3, multidim_average="samplewise", sample_weight=True)
-    with pytest.raises(ValueError, match="`multidim_average` must be 'global' with sample_weight=True"):
-        BinaryF1Score(from_logits=False, multidim_average="samplewise", sample_weight=True)
+def test_sample_weight_must_be_a_bool() -> None:
+    # (multidim_average="samplewise" with weights: tests/metrics/test_samplewise_weights.py)
     with pytest.raises(TypeError, match="`sample_weight` must be True or False"):
         MulticlassF1Score(3, sample_weight="yes")  # type: ignore[arg-type]
 
