@@ -225,10 +225,11 @@ def score_key(kept: np.ndarray, fbeta_only: float | None) -> np.ndarray:
     if kept.dtype.kind == "f":
         return kept
     tp, pp, ap = kept
-    key = np.stack([tp, pp + ap, np.zeros_like(tp)]) if fbeta_only == 1.0 else kept.copy()
     none = tp == 0
-    key[1:, none] = np.minimum(kept[1:, none], 1)
-    return key
+    pp_zero, ap_zero = np.minimum(pp, 1), np.minimum(ap, 1)  # 0 where 0, else 1
+    if fbeta_only == 1.0:
+        return np.stack([tp, np.where(none, pp_zero, pp + ap), np.where(none, ap_zero, 0)])
+    return np.stack([tp, np.where(none, pp_zero, pp), np.where(none, ap_zero, ap)])
 
 
 def distinct_columns(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
