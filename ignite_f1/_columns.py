@@ -29,6 +29,7 @@ ALL_RATIOS = ("precision", "recall", "f-score")
 
 
 def sklearn_zero_division(zero_division: ZeroDivision) -> Any:
+    """``zero_division`` as scikit-learn takes it (``np.nan`` for any NaN)."""
     return np.nan if isinstance(zero_division, float) and math.isnan(zero_division) else zero_division
 
 
@@ -90,7 +91,7 @@ def as_array(counts: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 class Columns:
-    """The scored classes of per-class counts grouped by equal scores (:func:`ignite_f1.score_key`).
+    """The scored classes of per-class counts grouped by equal scores (:func:`score_key`).
 
     ``counts`` (3, U) holds the counts of one class of each group (at least 2 columns when 2 or
     more classes are scored, so that scikit-learn words its warnings for several labels as it
