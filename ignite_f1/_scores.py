@@ -3,42 +3,40 @@
 scikit-learn does the arithmetic. The binary F-beta passes the non-zero cells of the 2 x 2 confusion
 matrix as (y_true, y_pred) pairs with their counts as ``sample_weight``. Everything else starts from
 per-class counts, (3, K) true positives, predicted and actual positives (all that precision, recall,
-F-beta, support and every average need), handed to scikit-learn as a multilabel indicator of at most
-3 rows per column: a true-positive row (true and predicted), a false-positive row (predicted only)
-and a false-negative row (true only), each weighted by its count (:func:`_indicator_rows`). The
-numbers and the warnings are those of a call on all the data.
+F-beta, support and every average need), handed to scikit-learn as columns of a multilabel
+indicator with weighted rows (:mod:`ignite_f1._columns`). The numbers and the warnings are those
+of a call on all the data.
 
 Multi-class scores follow scikit-learn's multi-class rules, which differ from its multilabel ones in
 two places, written out here: with ``labels=None`` the averages count the classes that occur (as
 target or prediction) only, so that list is passed explicitly; and the report shows "accuracy" (the
 micro average) when its labels cover every class that occurs. With many classes the columns are
-the distinct (tp, predicted, actual) triples among the scored classes (classes with equal counts
-have equal scores): scikit-learn's label handling walks the labels in Python, which would cost
-tens of milliseconds at 100,000 classes, while the distinct triples are few. Their per-class
-scores are spread back to the classes, and the macro and weighted means are then taken as
-scikit-learn takes them (``_nanaverage``: NaN left out; all-zero weights fall back to the plain mean).
+groups of classes with equal scores (:class:`ignite_f1._columns.Columns`), one class of each
+scored by scikit-learn; the per-class scores are spread back to the classes, and the macro and
+weighted means are taken as scikit-learn takes them (NaN left out; all-zero weights fall back to
+the plain mean). The micro average divides the counts summed over the scored classes, as
+scikit-learn sums them.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
-from scipy import sparse  # type: ignore[import-untyped]  # a dependency of scikit-learn, no stubs
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import fbeta_score, precision_recall_fscore_support
+from sklearn.metrics import fbeta_score
 
+from ignite_f1._columns import ALL_RATIOS as _ALL
+from ignite_f1._columns import Columns, as_array, distinct_columns, micro_prfs
+from ignite_f1._columns import prfs as _prfs
+from ignite_f1._columns import sklearn_zero_division as _sklearn_zero_division
 from ignite_f1._validation import ZeroDivision
 
 Report = dict[str, Any]
-
-
-def _sklearn_zero_division(zero_division: ZeroDivision) -> Any:
-    return np.nan if isinstance(zero_division, float) and math.isnan(zero_division) else zero_division
 
 
 def _cells(cm: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -64,167 +62,23 @@ def binary_fbeta(cm: torch.Tensor, beta: float, zero_division: ZeroDivision) -> 
     )
 
 
-def _indicator_rows(counts: np.ndarray, scale: np.ndarray | None = None) -> tuple[Any, Any, np.ndarray]:
-    """Sparse indicator rows (y_true, y_pred, weight) with the per-column tp, fp and fn of ``counts``.
-
-    ``counts``: int (3, K) true positives, predicted and actual positives per column. Each row sets
-    one column only (a tp row in both, an fp row in y_pred, an fn row in y_true), so rows of one
-    column do not touch the counts of another; true negatives enter no score. Zero counts make no
-    row; an all-zero row keeps the input non-empty when nothing was counted. ``scale`` multiplies
-    each column's weights (micro sums over classes that share a column). At least 2 columns, so
-    that scikit-learn reads a multilabel indicator.
-    """
-    tp, pp, ap = counts
-    num_columns = tp.shape[0]
-    weights = np.concatenate([tp, pp - tp, ap - tp])
-    if scale is not None:
-        weights = weights * np.tile(scale, 3)
-    rows = np.flatnonzero(weights)
-    weight, column, kind = weights[rows], rows % num_columns, rows // num_columns  # kind 0: tp, 1: fp, 2: fn
-    if rows.size == 0:  # nothing counted: one row that sets no column
-        weight, column, kind = np.ones(1, np.int64), np.zeros(1, np.int64), np.full(1, 3)
-    width = max(num_columns, 2)
-
-    def indicator(kinds: tuple[int, ...]) -> Any:
-        mask = np.isin(kind, kinds)
-        indptr = np.concatenate([[0], np.cumsum(mask)])
-        data = np.ones(int(indptr[-1]), dtype=np.int8)
-        return sparse.csr_matrix((data, column[mask], indptr), shape=(kind.size, width))
-
-    return indicator((0, 2)), indicator((0, 1)), weight
-
-
-def _prfs(
-    counts: np.ndarray,
-    beta: float,
+def _scored(
+    counts: torch.Tensor | np.ndarray,
+    labels: Sequence[int] | np.ndarray | None,
     average: str | None,
-    zero_division: ZeroDivision,
-    warn_for: tuple[str, ...],
-    scale: np.ndarray | None = None,
-) -> tuple[Any, Any, Any, Any]:
-    """``precision_recall_fscore_support`` over the K columns of the per-column ``counts`` (3, K)."""
-    true, pred, weight = _indicator_rows(counts, scale)
-    return precision_recall_fscore_support(  # type: ignore[no-any-return]
-        y_true=true,
-        y_pred=pred,
-        sample_weight=weight,
-        beta=beta,
-        average=average,
-        labels=np.arange(counts.shape[1]),
-        warn_for=warn_for,
-        zero_division=_sklearn_zero_division(zero_division),
-    )
-
-
-class _Columns:
-    """The scored classes of per-class counts grouped by equal (tp, predicted, actual) triples.
-
-    ``counts`` (3, U) holds each distinct triple once (at least 2 when 2 or more classes are
-    scored, so that scikit-learn words its warnings for several labels as it does on the raw
-    data); ``of_class`` (n,) is the column of each scored class, ``size`` (U,) how many classes
-    share a column, ``present`` the classes that occur (as target or prediction) at all.
-    """
-
-    def __init__(
-        self, counts: torch.Tensor | np.ndarray, scored: np.ndarray, present: np.ndarray | None = None
-    ) -> None:
-        if isinstance(counts, torch.Tensor):
-            counts = counts.cpu().numpy()
-        counts = np.asarray(counts, dtype=np.float64 if counts.dtype.kind == "f" else np.int64)
-        kept = counts[:, scored]
-        self.present = np.flatnonzero(counts[1] + counts[2]) if present is None else present
-        self.supports = kept[2]
-        self.counts, self.of_class, self.size = _distinct_columns(kept)
-        if self.counts.shape[1] == 1 and scored.size > 1:  # a second column, sharing no class
-            self.counts = np.repeat(self.counts, 2, axis=1)
-            self.size = np.append(self.size, 0)
-
-    def prfs(
-        self, beta: float, average: str | None, zero_division: ZeroDivision, warn_for: tuple[str, ...]
-    ) -> tuple[Any, Any, Any, Any]:
-        """scikit-learn's precision, recall, F-beta and support of each column, or averaged.
-
-        ``average=None``: arrays with one value per column (spread them with ``of_class``).
-        "micro": the columns weighted by how many classes share them. "macro", "weighted": the
-        per-column scores averaged over the classes as scikit-learn averages its per-class scores
-        (its warnings are those of the per-class call, as on raw data).
-        """
-        if average == "micro":
-            return _prfs(self.counts, beta, "micro", zero_division, warn_for, scale=self.size)
-        precision, recall, fbeta, support = _prfs(self.counts, beta, None, zero_division, warn_for)
-        if average is None:
-            return precision, recall, fbeta, support
-        # spread the columns back to one value per class (O(C)), in scikit-learn's order, so the
-        # mean is taken over the same array in the same order: bit for bit scikit-learn's
-        weights = None if average == "macro" else self.supports.astype(np.float64)
-        p, r, f = (_nanaverage(v[self.of_class], weights) for v in (precision, recall, fbeta))
-        return p, r, f, None
-
-
-def _distinct_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct columns of ``kept`` (3, n), the column of each of the n, and how many share each.
-
-    Counts of many classes are small numbers: while the triples span a range no larger than a few
-    times n, a bincount over their packed keys finds them in O(n); otherwise a sort does.
-    """
-    if kept.dtype.kind == "f":  # sums of sample weights: no packed integer keys
-        return _unique_columns(kept)
-    low = kept.min(axis=1, initial=0)
-    shifted = kept - low[:, None]
-    spans = shifted.max(axis=1, initial=0) + 1
-    key_range = int(spans[0]) * int(spans[1]) * int(spans[2])
-    if key_range <= 4 * kept.shape[1] + 1024:
-        key = (shifted[0] * spans[1] + shifted[1]) * spans[2] + shifted[2]
-        sizes = np.bincount(key, minlength=key_range)
-        keys = np.flatnonzero(sizes)
-        position = np.cumsum(sizes > 0) - 1
-        of_class = position[key]
-        first = np.empty(keys.size, dtype=np.int64)
-        first[of_class] = np.arange(key.size)  # any member of each column
-        return kept[:, first], of_class, sizes[keys]
-    return _unique_columns(kept)
-
-
-def _unique_columns(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`_distinct_columns` by sorting (any dtype)."""
-    _, first, of_class, size = np.unique(
-        kept, axis=1, return_index=True, return_inverse=True, return_counts=True
-    )
-    return kept[:, first], of_class.reshape(-1), size
-
-
-def _nanaverage(values: np.ndarray, weights: np.ndarray | None) -> float:
-    """scikit-learn's ``_nanaverage`` of one value per class, with the same numpy calls.
-
-    NaN values are left out; ``weights`` (the supports, for "weighted") that sum to 0 fall back to
-    the plain mean, as scikit-learn falls back when every support is 0. The same calls on the same
-    array give the same bits as scikit-learn's average of its per-class scores.
-    """
-    if values.shape[0] == 0:
-        return math.nan
-    mask = np.isnan(values)
-    if mask.all():
-        return math.nan
-    if weights is None:
-        return float(np.nanmean(values))
-    kept, kept_weights = values[~mask], weights[~mask]
-    if kept_weights.sum() == 0:
-        return float(np.average(kept))
-    return float(np.average(kept, weights=kept_weights))
-
-
-def _scored_classes(
-    counts: torch.Tensor, labels: Sequence[int] | None, average: str | None, present: np.ndarray | None
-) -> np.ndarray:
-    """The classes a multi-class score covers: ``labels``; else all (per class) or those that occur."""
+    present: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(counts, scored, present): the counts as numpy, the classes a multi-class score covers
+    (``labels``; else all C for per-class scores, or for an average those that occur, as
+    scikit-learn's ``labels=None``) and the classes that occur."""
+    array = as_array(counts)
+    if present is None:
+        present = np.flatnonzero(array[1] + array[2])
     if labels is not None:
-        return np.asarray(list(labels), dtype=np.int64)
-    if average is None:
-        return np.arange(counts.shape[1])
-    if present is not None:
-        return present
-    _, pp, ap = counts.cpu().numpy()
-    return np.flatnonzero(pp + ap)
+        scored = np.asarray(labels if isinstance(labels, np.ndarray) else list(labels), dtype=np.int64)
+    else:
+        scored = np.arange(array.shape[1]) if average is None else present
+    return array, scored, present
 
 
 def multiclass_fbeta(
@@ -242,14 +96,21 @@ def multiclass_fbeta(
     of sample weights need ``present``, the classes that occur (a class seen with weight 0 only
     is in scikit-learn's label set, with no trace in the sums).
     """
-    columns = _Columns(counts, _scored_classes(counts, labels, average, present), present)
-    fbeta = columns.prfs(beta, average, zero_division, ("f-score",))[2]
-    return np.asarray(fbeta, dtype=np.float64)[columns.of_class] if average is None else float(fbeta)
+    array, scored, present = _scored(counts, labels, average, present)
+    if average == "micro":
+        totals = np.take(array, scored, axis=1).sum(axis=1)
+        return float(micro_prfs(totals, beta, zero_division, ("f-score",))[2])
+    columns = Columns(array, scored, present, fbeta_only=beta)
+    fbeta = columns.spread(_prfs(columns.counts, beta, None, zero_division, ("f-score",))[2])
+    return fbeta if average is None else columns.mean(fbeta, average)
+
+
+_HEADERS = ("precision", "recall", "f1-score", "support")
 
 
 def classification_report_dict(
     counts: torch.Tensor,
-    labels: Sequence[int],
+    labels: Sequence[int] | np.ndarray,
     target_names: Sequence[str] | None,
     zero_division: ZeroDivision,
     present: np.ndarray | None = None,
@@ -261,30 +122,48 @@ def classification_report_dict(
     "micro avg", then "macro avg" and "weighted avg"; the warnings in scikit-learn's order.
     ``present``: as for :func:`multiclass_fbeta`.
     """
-    scored = np.asarray(list(labels), dtype=np.int64)
-    columns = _Columns(counts, scored, present)
-    names = _index_names(scored) if target_names is None else list(target_names)
-    precision, recall, f1, support = columns.prfs(1.0, None, zero_division, _ALL)
-    rows = [
-        {"precision": p, "recall": r, "f1-score": f, "support": s}
-        for p, r, f, s in zip(
-            precision.tolist(), recall.tolist(), f1.tolist(), support.astype(np.float64).tolist(), strict=True
+    array, scored, present = _scored(counts, labels, None, present)
+    columns = Columns(array, scored, present)
+    precision, recall, f1, (p, r, f) = columns.report_prfs(zero_division)
+    report: Report = dict(
+        zip(
+            _index_names(scored) if target_names is None else list(target_names),
+            _class_entries(columns, precision, recall, f1),
+            strict=True,
         )
-    ]
-    # one dict per class (a copy of its column's: classes that share counts share scores)
-    report: Report = dict(zip(names, [rows[k].copy() for k in columns.of_class.tolist()], strict=True))
+    )
     total = float(np.sum(columns.supports))
-    is_accuracy = bool(np.isin(columns.present, scored).all())
-    for average in ("micro", "macro", "weighted"):
-        p, r, f, _ = columns.prfs(1.0, average, zero_division, _ALL)
-        key = "accuracy" if average == "micro" and is_accuracy else f"{average} avg"
-        report[key] = {"precision": float(p), "recall": float(r), "f1-score": float(f), "support": total}
+    covered = np.zeros(array.shape[1], dtype=bool)
+    covered[scored] = True
+    is_accuracy = bool(covered[present].all())
+    report["accuracy" if is_accuracy else "micro avg"] = dict(zip(_HEADERS, (p, r, f, total), strict=True))
+    per_class = [columns.spread(v) for v in (precision, recall, f1)]
+    for average in ("macro", "weighted"):
+        columns.warn_again(1.0, zero_division, _ALL)  # scikit-learn's call for this average warns again
+        p, r, f = (columns.mean(v, average) for v in per_class)
+        report[f"{average} avg"] = dict(zip(_HEADERS, (p, r, f, total), strict=True))
     if is_accuracy:
         report["accuracy"] = report["accuracy"]["precision"]
     return report
 
 
-_ALL = ("precision", "recall", "f-score")
+def _class_entries(columns: Columns, precision: Any, recall: Any, f1: Any) -> Iterator[dict[str, float]]:
+    """The report's entry of each scored class: a copy of one dict per distinct (column, support).
+
+    Its support is its own actual positives (as a float: what scikit-learn gives for integer
+    counts; classes with no true positive share a column whatever their support).
+    """
+    supports = columns.supports
+    pairs = columns.of_class[None] if supports.dtype.kind == "f" else np.stack([columns.of_class, supports])
+    first, of_class = distinct_columns(pairs)
+    column = columns.of_class[first]
+    values = (precision[column], recall[column], f1[column], supports[first].astype(np.float64))
+    entries = [
+        dict(zip(_HEADERS, row, strict=True)) for row in zip(*(v.tolist() for v in values), strict=True)
+    ]
+    return map(dict.copy, map(entries.__getitem__, of_class.tolist()))
+
+
 _NAMES: dict[int, list[str]] = {}
 
 
@@ -348,7 +227,7 @@ def per_class_prf(
         >>> per_class_prf(counts, beta=1.0, average="micro", zero_division=0.0)[2]  # tp 2, fp 1, fn 3
         0.5
     """
-    columns = _Columns(counts, np.arange(counts.shape[1]))
+    columns = Columns(*_scored(counts, np.arange(counts.shape[1]), None, None))
     precision, recall, fbeta, _ = columns.prfs(beta, average, zero_division, ())
     if average is None:
         return precision[columns.of_class], recall[columns.of_class], fbeta[columns.of_class]

@@ -233,15 +233,14 @@ class CountingMetric(ProbabilityWarning, Metric):
     def _reduced(self, collective: bool = False) -> State:
         """The counts summed over all processes, as CPU tensors.
 
-        Single process: the live counts. Distributed: with ``collective`` (``compute()``), every
+        Single process: the live counts (a CPU copy of counts on another device), not cloned: read
+        only, and dropped by the next update. Distributed: with ``collective`` (``compute()``), every
         process sums the counts and keeps the sums; without it, the sums kept by the last
         ``compute()``, which must have come after the last update.
         """
         if idist.get_world_size() == 1:
             if self._reduced_state is None:
-                self._reduced_state = {
-                    name: getattr(self, name).detach().cpu().clone() for name in self._states
-                }
+                self._reduced_state = {name: getattr(self, name).detach().cpu() for name in self._states}
         elif collective:
             summed = {}
             for name in self._states:

@@ -129,10 +129,17 @@ class ConfusionMatrixMetric(CountingMetric):
         return float(mean[0])
 
     def _sample_count(self, state: State) -> torch.Tensor:
-        return state["_cm"].sum() if "_cm" in state else state["_counts"][2].sum()
+        return self._class_counts(state)[2].sum()  # the actual positives: one per sample
 
     def _class_counts(self, state: State) -> torch.Tensor:
-        return _counts.confusion_class_counts(state["_cm"]) if "_cm" in state else state["_counts"]
+        """(3, K) per-class counts of ``state``; from the matrix once per kept state (a new one
+        after every update), shared by the check for samples, ``compute()`` and ``report()``."""
+        if "_cm" not in state:
+            return state["_counts"]
+        kept = vars(self).get("_class_counts_of")
+        if kept is None or kept[0] is not state:
+            kept = self._class_counts_of = (state, _counts.confusion_class_counts(state["_cm"]))
+        return kept[1]
 
     def _confusion_matrix(self) -> torch.Tensor:
         if not self.keep_confusion_matrix:
@@ -146,11 +153,14 @@ class ConfusionMatrixMetric(CountingMetric):
         return self._kept()["_cm"].clone()
 
     def _report(self) -> dict[str, Any]:
-        labels = self.scored_classes()
-        names = None if self.class_names is None else [self.class_names[c] for c in labels]
         state = self._kept()
+        labels = vars(self).get("labels")  # scored_classes(), as an array (no list of C ints)
+        scored = np.arange(self._class_count()) if labels is None else np.asarray(labels, dtype=np.int64)
+        names = self.class_names
+        if names is not None:
+            names = list(names) if labels is None else [names[c] for c in labels]
         return _scores.classification_report_dict(
-            self._class_counts(state), labels, names, self.zero_division, present=self._present(state)
+            self._class_counts(state), scored, names, self.zero_division, present=self._present(state)
         )
 
     def confidence_interval(

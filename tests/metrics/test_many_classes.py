@@ -10,15 +10,28 @@ the C x C matrix.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from _cases import AVERAGES_MULTICLASS, Case, betas, multiclass_case, n_examples, seeds, zero_divisions
+from _cases import (
+    AVERAGES_MULTICLASS,
+    ZERO_DIVISIONS,
+    Case,
+    betas,
+    multiclass_case,
+    n_examples,
+    seeds,
+    zd_id,
+    zero_divisions,
+)
 from _reference import (
     assert_close,
+    assert_same,
     assert_unit_interval,
     is_nan,
     record_warnings,
@@ -28,10 +41,11 @@ from _reference import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ignite.exceptions import NotComputableError
-from sklearn.metrics import fbeta_score
+from sklearn.metrics import confusion_matrix, fbeta_score
 
 from ignite_f1 import MulticlassF1Score, MulticlassFBetaScore
-from ignite_f1._scores import _distinct_columns, classification_report_dict, multiclass_fbeta
+from ignite_f1._columns import distinct_columns
+from ignite_f1._scores import classification_report_dict, multiclass_fbeta
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -133,16 +147,21 @@ def test_fixed_parity_with_absent_classes_and_labels(average: str | None, zero_d
 # --------------------------------------------------------------------------- grouping by equal counts
 
 
-@pytest.mark.parametrize("scale", [1, 10**12], ids=["small_counts-bincount", "large_counts-sort"])
+@pytest.mark.parametrize(
+    "scale",
+    [1, 1000, 10**12],
+    ids=["small_counts-bincount", "counts-sorted_keys", "large_counts-sorted_columns"],
+)
 def test_distinct_columns_group_classes_with_equal_counts(scale: int) -> None:
     rng = np.random.default_rng(3)
     pp, ap = rng.integers(0, 6, 5000) * scale, rng.integers(0, 6, 5000) * scale
     tp = np.minimum(pp, ap) // 2
     kept = np.stack([tp, pp, ap])
-    columns, of_class, size = _distinct_columns(kept)
+    first, of_class = distinct_columns(kept)
+    columns = kept[:, first]
     assert np.array_equal(columns[:, of_class], kept)  # every class finds its counts
     assert len({tuple(c) for c in columns.T}) == columns.shape[1]  # each triple once
-    assert size.tolist() == np.bincount(of_class, minlength=columns.shape[1]).tolist()
+    assert [tuple(c) for c in columns.T] == sorted({tuple(c) for c in kept.T})  # in lexicographic order
 
 
 def test_large_counts_give_sklearns_scores() -> None:
@@ -247,3 +266,78 @@ def test_averages_equal_sklearn_to_the_last_bit(keep: bool, average: str, zero_d
         expected = fbeta_score(y, y_pred, beta=0.5, average=average, zero_division=zero_division)
         result = metric.compute()
         assert result == expected or (math.isnan(result) and math.isnan(expected)), (result, expected)
+
+
+# --------------------------------------------------------------------------- epoch-end: exact, and snapshots
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["matrix", "counts"])
+@pytest.mark.parametrize("zero_division", ZERO_DIVISIONS, ids=zd_id)
+def test_report_and_scores_equal_sklearn_to_the_last_bit_with_many_classes(
+    keep: bool, zero_division: Any
+) -> None:
+    # random labels as in the benchmark: classes scored once per group of equal scores (equal
+    # counts; no true positive and the same zero denominators; equal tp and predicted + actual
+    # for F1), the micro average read beside the per-class columns; absent classes too
+    rng = np.random.default_rng(5)
+    num_classes, size = 300, 3000
+    y = rng.integers(0, num_classes - 20, size)  # the last 20 classes are never a target
+    y_pred = np.where(rng.random(size) < 0.2, y, rng.integers(0, num_classes - 10, size))
+    for labels in (None, [299, 5, 0, 280, 17], [3]):
+        scored = range(num_classes) if labels is None else labels
+        metric = MulticlassFBetaScore(
+            1.0, num_classes, labels=labels, zero_division=zero_division, keep_confusion_matrix=keep
+        )
+        metric.update((torch.as_tensor(y_pred), torch.as_tensor(y)))
+        report, caught = record_warnings(metric.report)
+        expected, expected_caught = record_warnings(
+            sklearn_report, y_true=y, y_pred=y_pred, labels=scored, zero_division=zero_division
+        )
+        assert_same(report, expected)
+        assert caught == expected_caught
+        for beta, average in itertools.product((1.0, 0.5), AVERAGES_MULTICLASS):
+            metric = MulticlassFBetaScore(
+                beta, num_classes, average, labels, zero_division=zero_division, keep_confusion_matrix=keep
+            )
+            metric.update((torch.as_tensor(y_pred), torch.as_tensor(y)))
+            result, caught = record_warnings(metric.compute)
+            kwargs = {"beta": beta, "average": average, "labels": labels, "zero_division": zero_division}
+            want, expected_caught = record_warnings(
+                sklearn_fbeta, y_true=y, y_pred=y_pred, kind="multiclass", num_classes=num_classes, **kwargs
+            )
+            assert_same(
+                result.tolist() if average is None else result, want.tolist() if average is None else want
+            )
+            assert caught == expected_caught
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["matrix", "counts"])
+def test_results_are_snapshots_and_an_update_is_seen_after_them(keep: bool) -> None:
+    # compute() and report() read the live counts without copying them (a copy of 8 MB at 1000
+    # classes): what they and the other readers hand out must not change with a later update,
+    # changing it must not change the metric, and what is read after an update counts it
+    rng = np.random.default_rng(2)
+    y, y_pred = rng.integers(0, 6, 200), rng.integers(0, 6, 200)
+    metric = MulticlassF1Score(6, average=None, zero_division=0.0, keep_confusion_matrix=keep)
+    metric.update((torch.as_tensor(y_pred[:120]), torch.as_tensor(y[:120])))
+    scores, report, counts = metric.compute(), metric.report(), metric.per_class_counts()
+    matrix = metric.confusion_matrix() if keep else torch.zeros(())
+    kept = (scores.clone(), copy.deepcopy(report), counts.clone(), matrix.clone())
+    metric.update((torch.as_tensor(y_pred[120:]), torch.as_tensor(y[120:])))
+    assert_same((scores, report, counts, matrix), kept)
+    for result in (scores, counts, matrix):
+        result += 1  # the caller's copies
+    report["0"]["precision"] = 2.0
+    expected = sklearn_fbeta(
+        y_true=y, y_pred=y_pred, beta=1.0, kind="multiclass", average=None, num_classes=6, zero_division=0.0
+    )
+    assert metric.compute().tolist() == expected.tolist()
+    assert_same(metric.report(), sklearn_report(y_true=y, y_pred=y_pred, labels=range(6), zero_division=0.0))
+    cm = confusion_matrix(y, y_pred, labels=range(6))
+    assert metric.per_class_counts().tolist() == [
+        np.diag(cm).tolist(),
+        cm.sum(0).tolist(),
+        cm.sum(1).tolist(),
+    ]
+    if keep:
+        assert metric.confusion_matrix().tolist() == cm.tolist()
