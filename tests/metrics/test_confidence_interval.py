@@ -16,15 +16,12 @@ multinomial. The tests check the parts and the whole:
 from __future__ import annotations
 
 import math
-import os
 import re
-import signal
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
+import _gloo
 import numpy as np
 import pytest
 import torch
@@ -399,7 +396,6 @@ def test_no_sample_is_not_computable() -> None:
 
 # --------------------------------------------------------------------------- two gloo processes
 
-TIMEOUT_SECONDS = 120
 DISTRIBUTED_SEED = 17
 
 
@@ -435,43 +431,9 @@ def _worker(local_rank: int, out_dir: str) -> None:
     torch.save(results, Path(out_dir) / f"rank{rank}.pt")
 
 
-def launch(out_dir: str) -> None:
-    """Entry point of the subprocess: two gloo processes, initialised through a file."""
-    from datetime import timedelta
-
-    import ignite.distributed as idist
-
-    with idist.Parallel(
-        backend="gloo",
-        nproc_per_node=2,
-        init_method=f"file://{out_dir}/shared",
-        timeout=timedelta(seconds=20),
-        start_method="fork",
-    ) as parallel:
-        parallel.run(_worker, out_dir)
-
-
 @pytest.mark.slow
 def test_two_processes_give_the_bounds_of_the_summed_matrix(tmp_path: Path) -> None:
-    here = Path(__file__).parent
-    code = (
-        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "import test_confidence_interval; test_confidence_interval.launch(sys.argv[3])"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, str(here), str(here.parent), str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        start_new_session=True,  # its own process group: the workers are killed with it
-    )
-    try:
-        _, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        _, stderr = process.communicate()
-        pytest.fail(f"the two-process run did not end within {TIMEOUT_SECONDS} s\n{stderr[-4000:]}")
+    _, stderr = _gloo.run_launcher(__file__, tmp_path)
     files = [tmp_path / f"rank{rank}.pt" for rank in range(2)]
     assert all(f.exists() for f in files), f"the two-process run failed:\n{stderr[-6000:]}"
     ranks = [torch.load(f, weights_only=False) for f in files]

@@ -18,17 +18,12 @@ the label set of the union differs from each rank's own.
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import signal
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import _gloo
 import ignite.distributed as idist
 import numpy as np
 import pytest
@@ -55,10 +50,6 @@ from ignite_f1 import (
 pytestmark = pytest.mark.slow  # real processes (gloo); CI runs them with -m slow
 
 WORLD_SIZE = 2
-TIMEOUT_SECONDS = 120  # one launch normally takes 5-15 s; the guard only fires on a deadlock
-GLOO_TIMEOUT = timedelta(seconds=20)
-# fork skips re-importing torch in the workers (about 4x faster here); spawn where fork is unavailable
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 BATCH_SIZES = {0: [16, 0, 21], 1: [30, 30, 21]}
 EXTRA_SIZES = {0: [7], 1: [0, 4]}
 NAMES = ["ant", "bee", "cat", "dog", "eel", "fox"]
@@ -211,7 +202,7 @@ def _worker(local_rank: int, out_dir: str) -> None:
     rank0_collectives = counter.calls - calls
     # both ranks now make one collective call: had rank 0 made an extra one above, the calls would
     # be paired wrongly (a wrong sum, or gloo aborts on the size mismatch) or rank 0 would wait
-    # for a peer that never comes (GLOO_TIMEOUT, or the subprocess timeout, fires)
+    # for a peer that never comes (_gloo.GLOO_TIMEOUT, or the subprocess timeout, fires)
     alignment = float(idist.all_reduce(torch.tensor([rank + 1.0]))[0])
 
     # more data after a compute: the reduced counts are not kept in the local state
@@ -346,49 +337,16 @@ def _divergent_updates(rank: int, out_dir: str) -> None:
     torch.save(metric.compute(), Path(out_dir) / f"divergent{rank}.pt")
 
 
-def launch(out_dir: str) -> None:
-    """Entry point of the subprocess: two gloo processes, initialised through a file. A collective
-    call that waits for a peer more than ``GLOO_TIMEOUT`` raises instead of hanging."""
-    with idist.Parallel(
-        backend="gloo",
-        nproc_per_node=WORLD_SIZE,
-        init_method=f"file://{out_dir}/shared",
-        timeout=GLOO_TIMEOUT,
-        start_method=START_METHOD,
-    ) as parallel:
-        parallel.run(_worker, out_dir)
-
-
 # --------------------------------------------------------------------------- the launch (once per module)
 
 
 @pytest.fixture(scope="module")
 def launched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
-    """Run :func:`launch` in a subprocess (its own process group, killed on timeout)."""
+    """Run :func:`_worker` in two gloo processes through :func:`_gloo.run_launcher` (a subprocess in
+    its own process group, killed on timeout); the exit status is checked by the tests below."""
     out_dir = tmp_path_factory.mktemp("gloo")
-    here = Path(__file__).parent  # tests/metrics, and tests/ for the helper modules
-    code = (
-        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "import test_distributed; test_distributed.launch(sys.argv[3])"
-    )
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, str(here), str(here.parent), str(out_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # its own process group: the workers can be killed with it
-    )
-    try:
-        _, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        _, stderr = process.communicate()
-        pytest.fail(
-            f"the two-process run did not end within {TIMEOUT_SECONDS} s (deadlock?)\n{stderr[-4000:]}"
-        )
-    return out_dir, process.returncode, stderr
+    returncode, stderr = _gloo.run_launcher(__file__, out_dir, check=False)
+    return out_dir, returncode, stderr
 
 
 @pytest.fixture(scope="module")

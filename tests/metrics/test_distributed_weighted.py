@@ -14,17 +14,12 @@ a fifth of the weights are 0; multi-class class 4 occurs on rank 1 only, class 5
 from __future__ import annotations
 
 import math
-import multiprocessing
-import os
-import signal
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import _gloo
 import ignite.distributed as idist
 import numpy as np
 import pytest
@@ -49,9 +44,6 @@ from ignite_f1 import (
 pytestmark = pytest.mark.slow  # real processes (gloo); CI runs them with -m slow
 
 WORLD_SIZE = 2
-TIMEOUT_SECONDS = 120  # one launch normally takes 5-15 s; the guard only fires on a deadlock
-GLOO_TIMEOUT = timedelta(seconds=20)
-START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 BATCH_SIZES = {0: [16, 0, 21], 1: [30, 30, 21]}
 KINDS = ("binary", "multiclass", "multilabel")
 
@@ -164,43 +156,14 @@ def _worker(local_rank: int, out_dir: str) -> None:
     )
 
 
-def launch(out_dir: str) -> None:
-    """Entry point of the subprocess: two gloo processes, initialised through a file."""
-    with idist.Parallel(
-        backend="gloo",
-        nproc_per_node=WORLD_SIZE,
-        init_method=f"file://{out_dir}/shared",
-        timeout=GLOO_TIMEOUT,
-        start_method=START_METHOD,
-    ) as parallel:
-        parallel.run(_worker, out_dir)
-
-
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
-    """Run :func:`launch` in a subprocess (its own process group, killed on timeout); what each rank saved."""
+    """Run :func:`_worker` in two gloo processes through :func:`_gloo.run_launcher` (a subprocess in
+    its own process group, killed on timeout; a non-zero exit fails); what each rank saved."""
     out_dir = tmp_path_factory.mktemp("gloo_weighted")
-    here = Path(__file__).parent
-    code = (
-        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "import test_distributed_weighted; test_distributed_weighted.launch(sys.argv[3])"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, str(here), str(here.parent), str(out_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        start_new_session=True,
-    )
-    try:
-        _, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        _, stderr = process.communicate()
-        pytest.fail(f"the two-process run did not end within {TIMEOUT_SECONDS} s\n{stderr[-4000:]}")
+    returncode, stderr = _gloo.run_launcher(__file__, out_dir)
     files = [out_dir / f"rank{rank}.pt" for rank in range(WORLD_SIZE)]
-    assert process.returncode == 0 and all(f.exists() for f in files), stderr[-6000:]
+    assert returncode == 0 and all(f.exists() for f in files), stderr[-6000:]
     return [torch.load(f, weights_only=False) for f in files]
 
 

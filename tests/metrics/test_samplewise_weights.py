@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
-import os
-import signal
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import _gloo
 import ignite.distributed as idist
 import numpy as np
 import pytest
@@ -450,39 +445,9 @@ def _worker(local_rank: int, out_dir: str) -> None:
     torch.save(seen, Path(out_dir) / f"rank{rank}.pt")
 
 
-def launch(out_dir: str) -> None:
-    start = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with idist.Parallel(
-        backend="gloo",
-        nproc_per_node=WORLD_SIZE,
-        init_method=f"file://{out_dir}/shared",
-        timeout=timedelta(seconds=20),
-        start_method=start,
-    ) as parallel:
-        parallel.run(_worker, out_dir)
-
-
 @pytest.mark.slow
 def test_two_processes_equal_the_oracle_on_the_union(tmp_path: Path) -> None:
-    here = Path(__file__).parent
-    code = (
-        "import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
-        "import test_samplewise_weights; test_samplewise_weights.launch(sys.argv[3])"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, str(here), str(here.parent), str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        start_new_session=True,
-    )
-    try:
-        _, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        _, stderr = process.communicate()
-        pytest.fail(f"the two-process run did not end within 120 s (deadlock?)\n{stderr[-4000:]}")
+    _, stderr = _gloo.run_launcher(__file__, tmp_path)
     files = [tmp_path / f"rank{rank}.pt" for rank in range(WORLD_SIZE)]
     assert all(f.exists() for f in files), f"the two-process run failed:\n{stderr[-6000:]}"
     ranks = [torch.load(f, weights_only=False) for f in files]
