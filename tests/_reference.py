@@ -6,7 +6,8 @@ counts).
 
 - ``sklearn_fbeta``, ``sklearn_confusion_matrix``, ``sklearn_report``,
   ``sklearn_samplewise_fbeta`` (per-image scores, averaged over images, weighted by image with
-  ``sample_weight``), ``sklearn_samplewise_undefined``: the reference adapter.
+  ``sample_weight``), ``sklearn_samplewise_undefined``, ``sklearn_curve`` (precision, recall and
+  F-beta of "positive when score >= cut" at every cut of a threshold grid): the reference adapter.
 - ``record_warnings``: run a callable and return its result with the warnings it raised.
 - ``assert_close``: floats, tensors, arrays and nested dicts equal to ``TOL`` (1e-12), NaN equal to NaN.
 - ``assert_close_relative``: the same, to ``TOL`` relative to the largest magnitude of each compared
@@ -33,6 +34,7 @@ from sklearn.metrics import (
     confusion_matrix,
     fbeta_score,
     multilabel_confusion_matrix,
+    precision_recall_fscore_support,
 )
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "is_nan",
     "record_warnings",
     "sklearn_confusion_matrix",
+    "sklearn_curve",
     "sklearn_fbeta",
     "sklearn_report",
     "sklearn_samplewise_fbeta",
@@ -296,6 +299,44 @@ def sklearn_report(
         zero_division=_sk_zero_division(zero_division),
         sample_weight=sample_weight,
     )
+
+
+def sklearn_curve(
+    *,
+    scores: np.ndarray,
+    y_true: np.ndarray,
+    cuts: np.ndarray,
+    beta: float,
+    average: str | None = "binary",
+    sample_weight: np.ndarray | None = None,
+    thresholds: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """scikit-learn's precision, recall and F-beta of "positive when score >= cut" at every cut.
+
+    ``precision_recall_fscore_support(..., average=average, zero_division=0.0)`` (the curves' rule:
+    undefined -> 0; its warnings silenced) of ``y_pred = scores >= cut``, compared in the dtype of
+    ``scores`` and ``cuts`` as NumPy promotes them. Returns float64 arrays "precision", "recall"
+    and "fbeta" stacked over the cuts: (T,), or (L, T) per label for ``average=None``; with
+    ``thresholds``, a "thresholds" entry first (as ``curve()`` orders its keys).
+    """
+    rows = []
+    for cut in cuts:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn warns for each undefined point
+            p, r, f, _ = precision_recall_fscore_support(
+                y_true=y_true,
+                y_pred=(scores >= cut).astype(np.int64),
+                beta=beta,
+                average=average,
+                sample_weight=sample_weight,
+                zero_division=0.0,
+            )
+        rows.append((p, r, f))
+    precision, recall, fbeta = (
+        np.stack(column, axis=-1).astype(np.float64) for column in zip(*rows, strict=True)
+    )
+    curve = {} if thresholds is None else {"thresholds": thresholds}
+    return {**curve, "precision": precision, "recall": recall, "fbeta": fbeta}
 
 
 # --------------------------------------------------------------------------- comparison helpers

@@ -30,13 +30,12 @@ import pytest
 import torch
 import torch.distributed as dist
 from _cases import split_sizes
-from _reference import assert_close, assert_same, sklearn_samplewise_fbeta
+from _reference import assert_close, assert_same, sklearn_curve, sklearn_samplewise_fbeta
 from sklearn.metrics import (
     classification_report,
     confusion_matrix,
     fbeta_score,
     multilabel_confusion_matrix,
-    precision_recall_fscore_support,
 )
 
 from ignite_f1 import (
@@ -375,23 +374,6 @@ def _flat_multiclass(y_pred: torch.Tensor, y: torch.Tensor) -> tuple[np.ndarray,
     return target[keep].numpy(), pred[keep].numpy()
 
 
-def _sklearn_curve(
-    logits: torch.Tensor, true: np.ndarray, num_thresholds: int, beta: float
-) -> dict[str, Any]:
-    """precision, recall and F-beta at evenly spaced probability thresholds (undefined -> 0)."""
-    thresholds = np.linspace(0.0, 1.0, num_thresholds)
-    rows = []
-    for t in thresholds:
-        cut = -math.inf if t == 0 else math.inf if t == 1 else math.log(t / (1 - t))
-        pred = (logits >= cut).long().numpy()
-        p, r, f, _ = precision_recall_fscore_support(
-            y_true=true, y_pred=pred, beta=beta, average="binary", zero_division=0.0
-        )
-        rows.append((p, r, f))
-    precision, recall, fbeta = (np.asarray(column, dtype=np.float64) for column in zip(*rows, strict=True))
-    return {"thresholds": thresholds, "precision": precision, "recall": recall, "fbeta": fbeta}
-
-
 def _expected(name: str, extra: bool) -> dict[str, Any]:
     """scikit-learn's results on the union of the ranks' data, with the per-class counts after the report."""
     expected = _expected_results(name, extra)
@@ -417,13 +399,21 @@ def _expected_results(name: str, extra: bool) -> dict[str, Any]:
     y_pred, y = _union(kind, extra)
     if kind == "binary":
         true, pred = y.numpy(), (y_pred >= 0).long().numpy()
+        thresholds = np.linspace(0.0, 1.0, 11)  # evenly spaced probabilities, compared as logits
+        logit = [-math.inf if t == 0 else math.inf if t == 1 else math.log(t / (1 - t)) for t in thresholds]
         return {
             "compute": fbeta_score(y_true=true, y_pred=pred, beta=2.0, zero_division=0.0),
             "cm": confusion_matrix(y_true=true, y_pred=pred, labels=[0, 1]),
             "report": classification_report(
                 y_true=true, y_pred=pred, labels=[0, 1], output_dict=True, zero_division=0.0
             ),
-            "curve": _sklearn_curve(y_pred, true, num_thresholds=11, beta=2.0),
+            "curve": sklearn_curve(
+                scores=y_pred.numpy(),
+                y_true=true,
+                cuts=np.array(logit, dtype=np.float32),  # float32, as torch compares float32 logits
+                beta=2.0,
+                thresholds=thresholds,
+            ),
         }
     if kind == "multilabel":
         true, pred = y.numpy(), (y_pred >= 0).long().numpy()

@@ -24,13 +24,12 @@ import ignite.distributed as idist
 import numpy as np
 import pytest
 import torch
-from _reference import assert_close_relative
+from _reference import assert_close_relative, sklearn_curve
 from sklearn.metrics import (
     classification_report,
     confusion_matrix,
     fbeta_score,
     multilabel_confusion_matrix,
-    precision_recall_fscore_support,
 )
 
 from ignite_f1 import (
@@ -170,28 +169,11 @@ def ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- scikit-learn on the union
 
 
-def _sklearn_curve(
-    logits: np.ndarray, true: np.ndarray, w: np.ndarray, num_thresholds: int, beta: float, average: Any
-) -> dict[str, np.ndarray]:
-    """Weighted precision, recall, F-beta at the grid's thresholds (logits: against logit(t))."""
-    cuts = _curves.score_boundaries(num_thresholds, from_logits=True).float().double().numpy()
-    rows = [
-        precision_recall_fscore_support(
-            y_true=true,
-            y_pred=(logits >= cut).astype(np.int64),
-            beta=beta,
-            average=average,
-            sample_weight=w,
-            zero_division=0.0,
-        )[:3]
-        for cut in cuts
-    ]
-    precision, recall, fbeta = (np.stack(column, axis=-1) for column in zip(*rows, strict=True))
+def _logit_grid(num_thresholds: int) -> dict[str, np.ndarray]:
+    """The curve's thresholds and the cuts the metric compares float32 logits with (logit(t))."""
     return {
         "thresholds": np.linspace(0.0, 1.0, num_thresholds),
-        "precision": precision,
-        "recall": recall,
-        "fbeta": fbeta,
+        "cuts": _curves.score_boundaries(num_thresholds, from_logits=True).float().double().numpy(),
     }
 
 
@@ -211,7 +193,9 @@ def _expected(name: str) -> dict[str, Any]:
                 ),
                 "counts": np.stack([np.diag(cm), cm.sum(0), cm.sum(1)]),
                 "cm": cm,
-                "curve": _sklearn_curve(y_pred.double().numpy(), true, w, 11, 2.0, "binary"),
+                "curve": sklearn_curve(
+                    scores=y_pred.double().numpy(), y_true=true, beta=2.0, sample_weight=w, **_logit_grid(11)
+                ),
             }
         if kind == "multiclass":
             true, pred = y.numpy(), y_pred.argmax(1).numpy()
@@ -239,7 +223,14 @@ def _expected(name: str) -> dict[str, Any]:
             "cm": cm,
         }
         if name == "multilabel_samples":
-            expected["curve"] = _sklearn_curve(y_pred.double().numpy(), true, w, 6, 1.0, None)
+            expected["curve"] = sklearn_curve(
+                scores=y_pred.double().numpy(),
+                y_true=true,
+                beta=1.0,
+                average=None,
+                sample_weight=w,
+                **_logit_grid(6),
+            )
         return expected
 
 

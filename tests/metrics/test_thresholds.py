@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from _cases import split_every
-from _reference import sklearn_fbeta, sklearn_report
+from _reference import sklearn_curve, sklearn_fbeta, sklearn_report
 from ignite.engine import Engine, Events
 from ignite.exceptions import NotComputableError
 from sklearn.metrics import precision_recall_curve
@@ -24,18 +24,6 @@ from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MultilabelF1Score, Multil
 def _grid(num_thresholds: int, dtype: torch.dtype, from_logits: bool) -> np.ndarray:
     """The thresholds as the metric compares them: in the scores' dtype, logits for logits."""
     return _curves.score_boundaries(num_thresholds, from_logits).to(dtype).double().numpy()
-
-
-def _sklearn_curve(scores: np.ndarray, y: np.ndarray, cuts: np.ndarray, beta: float) -> dict[str, np.ndarray]:
-    """precision / recall / F-beta of "positive when score >= cut" at every cut, by scikit-learn."""
-    rows = []
-    for cut in cuts:
-        pred = (scores >= cut).astype(np.int64)
-        positive = sklearn_report(y_true=y, y_pred=pred, labels=[0, 1], zero_division=0)["1"]
-        fbeta = sklearn_fbeta(y_true=y, y_pred=pred, beta=beta, kind="binary", zero_division=0)
-        rows.append((positive["precision"], positive["recall"], fbeta))
-    precision, recall, fbeta = np.array(rows).T
-    return {"precision": precision, "recall": recall, "fbeta": fbeta}
 
 
 @pytest.fixture
@@ -74,8 +62,11 @@ def test_binary_curve_equals_sklearn_at_every_threshold(
     )
     assert curve["thresholds"][0] == 0.0 and curve["thresholds"][-1] == 1.0
 
-    expected = _sklearn_curve(
-        scores.double().numpy(), y.numpy(), _grid(num_thresholds, dtype, from_logits), beta
+    expected = sklearn_curve(
+        scores=scores.double().numpy(),
+        y_true=y.numpy(),
+        cuts=_grid(num_thresholds, dtype, from_logits),
+        beta=beta,
     )
     for name in ("precision", "recall", "fbeta"):
         np.testing.assert_allclose(curve[name].numpy(), expected[name], rtol=1e-12, atol=0, err_msg=name)
@@ -260,7 +251,7 @@ def test_multilabel_curves_per_label_micro_macro(multilabel_data, from_logits):
     per_label = metric.curve()
     assert per_label["fbeta"].shape == (4, 21) and per_label["thresholds"].shape == (21,)
     for label in range(4):
-        expected = _sklearn_curve(s[:, label], t[:, label], cuts, 2.0)
+        expected = sklearn_curve(scores=s[:, label], y_true=t[:, label], cuts=cuts, beta=2.0)
         for name in ("precision", "recall", "fbeta"):
             np.testing.assert_allclose(per_label[name][label].numpy(), expected[name], rtol=1e-12, atol=0)
     assert per_label["recall"][3].abs().sum() == 0 and per_label["fbeta"][3].abs().sum() == 0

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 import torch
 from _cases import n_examples
-from _reference import assert_close, assert_close_relative
+from _reference import assert_close, assert_close_relative, sklearn_curve
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.metrics import precision_recall_fscore_support
 
 from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MultilabelF1Score, MultilabelFBetaScore, _curves
 
@@ -26,28 +25,6 @@ from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MultilabelF1Score, Multil
 def _cuts(num_thresholds: int, dtype: torch.dtype, from_logits: bool) -> np.ndarray:
     """The thresholds as the metric compares them: in the scores' dtype, logits for logits."""
     return _curves.score_boundaries(num_thresholds, from_logits).to(dtype).double().numpy()
-
-
-def _sklearn_curve(
-    scores: np.ndarray, y: np.ndarray, w: np.ndarray, cuts: np.ndarray, beta: float, average: str | None
-) -> dict[str, np.ndarray]:
-    """scikit-learn's weighted precision / recall / F-beta of "positive when score >= cut" at every
-    cut (zero_division=0, the curves' rule): (T,), or (L, T) per label for ``average=None``."""
-    rows = []
-    for cut in cuts:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scikit-learn warns for each undefined point
-            p, r, f, _ = precision_recall_fscore_support(
-                y_true=y,
-                y_pred=(scores >= cut).astype(np.int64),
-                beta=beta,
-                average=average,
-                sample_weight=w,
-                zero_division=0.0,
-            )
-        rows.append((p, r, f))
-    precision, recall, fbeta = (np.stack(column, axis=-1) for column in zip(*rows, strict=True))
-    return {"precision": precision, "recall": recall, "fbeta": fbeta}
 
 
 def _check_curve(curve: dict[str, torch.Tensor], expected: dict[str, np.ndarray]) -> None:
@@ -91,7 +68,9 @@ def test_binary_weighted_curve_equals_sklearn_at_every_threshold(
     assert_close_relative(histogram.sum(), w.sum())
     curve = metric.curve()
     cuts = _cuts(num_thresholds, dtype, from_logits)
-    expected = _sklearn_curve(scores.double().numpy(), y.numpy(), w.numpy(), cuts, beta, "binary")
+    expected = sklearn_curve(
+        scores=scores.double().numpy(), y_true=y.numpy(), cuts=cuts, beta=beta, sample_weight=w.numpy()
+    )
     _check_curve(curve, expected)
 
     best, score = metric.best_threshold()
@@ -112,10 +91,13 @@ def test_binary_segmentation_weights_spread_over_the_pixels(per_image: bool) -> 
     metric = BinaryF1Score(from_logits=False, num_thresholds=9, sample_weight=True)
     metric.update((probs, y, w))
     flat_w = (w[:, None, None].expand(6, 4, 5) if per_image else w).reshape(-1).double().numpy()
-    expected = _sklearn_curve(
-        probs.double().reshape(-1).numpy(), y.reshape(-1).numpy(), flat_w, _cuts(9, torch.float32, False),
-        1.0, "binary",
-    )  # fmt: skip
+    expected = sklearn_curve(
+        scores=probs.double().reshape(-1).numpy(),
+        y_true=y.reshape(-1).numpy(),
+        cuts=_cuts(9, torch.float32, False),
+        beta=1.0,
+        sample_weight=flat_w,
+    )
     _check_curve(metric.curve(), expected)
 
 
@@ -182,11 +164,17 @@ def test_multilabel_weighted_curves_per_label_micro_macro(from_logits: bool) -> 
     assert histogram is not None and histogram.dtype == torch.float64 and histogram.shape == (2, 4, 21)
 
     per_label = metric.curve()
-    expected = _sklearn_curve(s, t, weights, cuts, 2.0, None)
+    expected = sklearn_curve(scores=s, y_true=t, cuts=cuts, beta=2.0, average=None, sample_weight=weights)
     _check_curve(per_label, expected)
     assert per_label["recall"][3].abs().sum() == 0
-    _check_curve(metric.curve(average="micro"), _sklearn_curve(s, t, weights, cuts, 2.0, "micro"))
-    _check_curve(metric.curve(average="macro"), _sklearn_curve(s, t, weights, cuts, 2.0, "macro"))
+    _check_curve(
+        metric.curve(average="micro"),
+        sklearn_curve(scores=s, y_true=t, cuts=cuts, beta=2.0, average="micro", sample_weight=weights),
+    )
+    _check_curve(
+        metric.curve(average="macro"),
+        sklearn_curve(scores=s, y_true=t, cuts=cuts, beta=2.0, average="macro", sample_weight=weights),
+    )
 
     best, score = metric.best_threshold()
     assert torch.equal(best, per_label["thresholds"][per_label["fbeta"].argmax(1)])
