@@ -8,7 +8,7 @@ does ``from _reference import sklearn_fbeta`` and ``from _cases import binary_ca
 
 Hypothesis profiles, chosen with ``--hypothesis-profile NAME`` (or ``HYPOTHESIS_PROFILE=NAME``):
 
-- ``quick`` (the default): derandomized, no example database, no deadline, 30 examples per weight,
+- ``quick`` (the default): derandomized, no example database, no deadline, 20 examples per weight,
   so that the README's test command stays within its time budget with every case family drawn.
 - ``thorough``: the same, 300 examples per weight; ``.ci/run`` runs every property-based test with it
   (``-m "slow or hypothesis"``: hypothesis marks its tests).
@@ -30,7 +30,7 @@ import torch
 from hypothesis import settings
 
 _COMMON: dict[str, Any] = {"deadline": None, "database": None}
-settings.register_profile("quick", max_examples=30, derandomize=True, **_COMMON)
+settings.register_profile("quick", max_examples=20, derandomize=True, **_COMMON)
 settings.register_profile("thorough", max_examples=300, derandomize=True, **_COMMON)
 settings.register_profile("dev", max_examples=20, derandomize=False, **_COMMON)
 settings.register_profile("soak", max_examples=2000, derandomize=False, **_COMMON)

@@ -289,6 +289,7 @@ def test_the_best_evaluation_is_written_again_under_best_each_time_f1_improves(t
     )
 
 
+@pytest.mark.slow  # a whole run with a real event file, 1.2 s: CI runs it
 def test_confidence_level_passes_through_to_the_summary(tmp_path: Path) -> None:
     """The bounds sit next to the scalar the OutputHandler writes, ``{tag}/{metric_name}``, at its steps."""
     event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")

@@ -457,7 +457,7 @@ def test_torch_utils_tensorboard_writer(tmp_path):
     assert charts == {"test: f1 per class", "again: f1 per class"}
 
 
-@pytest.mark.parametrize("num_classes", [2, 100])
+@pytest.mark.parametrize("num_classes", [2, pytest.param(100, marks=pytest.mark.slow)])  # 100: 1.4 s
 def test_two_and_a_hundred_classes(tmp_path, num_classes):
     from tensorboardX import SummaryWriter
 
@@ -803,6 +803,7 @@ def _typical_metrics(seed: int) -> dict[str, Any]:
     return metrics
 
 
+@pytest.mark.slow  # a real event file read back, 2.6 s: CI runs it
 def test_confidence_band_is_the_metrics_interval_around_its_score(tmp_path):
     from tensorboardX import SummaryWriter
 
