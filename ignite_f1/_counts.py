@@ -244,7 +244,9 @@ def multilabel_counts(
     pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
     stacked = torch.stack([pred * target, pred, target])  # (3, N, L): hits, predicted, actual
     label_counts = stacked.sum(1).to(torch.int64)
-    per_sample = stacked.sum(2, dtype=torch.float64)  # (3, N): tp, pp, ap
+    # (3, N): tp, pp, ap; summed in the 0/1 dtype (exact: at most L terms) and then widened, as a
+    # float64 sum would first copy the whole (3, N, L) stack to float64
+    per_sample = stacked.sum(2).to(torch.float64)
     beta2 = beta * beta
     smallest = min(1.0, beta2) / 2  # a positive denominator is at least min(1, b^2)
     if smallest == 0:  # b^2 underflows to 0: F-beta's denominator is pp alone, and may be 0
