@@ -241,8 +241,15 @@ def multilabel_counts(
     ):
         return _multilabel_counts_numpy(pred, target, beta, cut)
     dtype = _float_dtype(max(target.shape))
-    pred, target = _zero_one(pred, cut, dtype), _zero_one(target, None, dtype)
-    stacked = torch.stack([pred * target, pred, target])  # (3, N, L): hits, predicted, actual
+    # (3, N, L): hits, predicted, actual, written in place (stacking them copied all three planes)
+    stacked = torch.empty((3, *target.shape), dtype=dtype, device=target.device)
+    hits, predicted, actual = stacked.unbind(0)
+    if cut is None:
+        predicted.copy_(pred)
+    else:
+        torch.ge(pred, cut, out=predicted)
+    actual.copy_(target)
+    torch.mul(predicted, actual, out=hits)
     label_counts = stacked.sum(1).to(torch.int64)
     # (3, N): tp, pp, ap; summed in the 0/1 dtype (exact: at most L terms) and then widened, as a
     # float64 sum would first copy the whole (3, N, L) stack to float64
