@@ -31,6 +31,16 @@ MIN_CLASSES = 8
 """From this many classes NumPy's arg-max beats ``torch.argmax`` (below it, NumPy's per-row loop
 is slower; (65536, 2): 716 against 543 us)."""
 
+PARALLEL_SCORES = 1 << 15
+"""Above this many (N, C) scores with fewer than :data:`PARALLEL_CLASSES` classes, ``torch.argmax``
+splits the rows between torch's threads (this is its grain size), and with more than one thread it
+beats NumPy's single-threaded arg-max ((4096, 10) with two threads on an idle machine: 23 against
+49 us per call); such batches take the torch path then."""
+
+PARALLEL_CLASSES = 16
+"""From this many classes NumPy's arg-max stays ahead of a two-threaded ``torch.argmax`` ((4096, 16):
+58 against 124 us; (4096, 100): 125 against 1,142 us)."""
+
 BINARY_MAX = 1 << 14
 """Binary batches up to this many samples are counted with NumPy (above it torch's vectorised
 threshold and sums are as fast, and may use more than one thread)."""
@@ -145,6 +155,8 @@ def multiclass(output: Any, num_classes: int) -> np.ndarray | None:
         pred, target = _labels(y_pred, num_classes - 1), _labels(y, num_classes - 1)
         return None if pred is None or target is None else target * num_classes + pred
     if y_pred.ndim != 2 or y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < MIN_CLASSES:
+        return None
+    if num_classes < PARALLEL_CLASSES and y_pred.numel() > PARALLEL_SCORES and torch.get_num_threads() > 1:
         return None
     n = y.shape[0]
     if y_pred.shape[0] != n or n == 0 or not y_pred.is_contiguous() or y.dtype == torch.bool:

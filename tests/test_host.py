@@ -196,7 +196,7 @@ def test_copies_and_loaded_states_count_into_their_own_tensors(keep: bool) -> No
 def test_large_batches_count_as_the_general_path() -> None:
     """Past the small-matrix bincount: np.add.at for the matrix and the per-class counts."""
     generator = torch.Generator().manual_seed(0)
-    for num_classes, n in [(40, 100), (300, 1000), (10, 5000)]:
+    for num_classes, n in [(40, 100), (300, 1000), (10, 3000)]:
         batch = (torch.randn(n, num_classes, generator=generator), torch.randint(0, num_classes, (n,)))
         for keep in (True, False):
             fast = MulticlassF1Score(num_classes, keep_confusion_matrix=keep)
@@ -246,3 +246,20 @@ def test_usual_multilabel_batches_take_the_host_path() -> None:
     assert _host.multilabel((y_pred, y * 2), 5, 0.0, True, 1.0, True) is None
     assert _host.multilabel((y_pred, y.float() / 2), 5, 0.0, True, 1.0, True) is None
     assert _host.multilabel((y_pred, y.to(torch.uint8) + 2), 5, 0.0, True, 1.0, True) is None
+
+
+def test_large_batches_of_few_classes_use_torch_threads() -> None:
+    """With more than one thread, ``torch.argmax`` splits large batches of few classes between
+    them, and beats NumPy's single-threaded arg-max: those batches take the torch path."""
+    previous = torch.get_num_threads()
+    batch = (torch.randn(8192, 10), torch.randint(0, 10, (8192,)))
+    try:
+        torch.set_num_threads(1)
+        assert _host.multiclass(batch, 10) is not None
+        torch.set_num_threads(2)
+        assert _host.multiclass(batch, 10) is None
+        assert _host.multiclass((batch[0][:1024], batch[1][:1024]), 10) is not None  # below the grain
+        wide = (torch.randn(8192, 100), torch.randint(0, 100, (8192,)))
+        assert _host.multiclass(wide, 100) is not None  # NumPy stays ahead from 16 classes
+    finally:
+        torch.set_num_threads(previous)
