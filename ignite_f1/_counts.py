@@ -8,7 +8,6 @@ so none makes an accelerator wait.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 # [tn, fp, fn, tp] = _BINARY_CELLS @ [pp, ap, tp] + [n, 0, 0, 0]: tn = n - pp - ap + tp, fp = pp - tp,
@@ -26,12 +25,6 @@ SMALL_MATRIX = 1 << 10
 whatever the batch: on small batches its O(cells) zeroing costs less than the four ops that mask
 skipped pairs for ``index_add_`` (measured, one thread, 8 samples: 6.7 against 10.6 us at C = 10,
 even at C = 32; at C = 64 the dense count is already slower, 10.9 against 9.8 us)."""
-NUMPY_MULTILABEL_MAX = 1 << 12
-"""Multilabel batches up to this many elements (on the CPU) are counted with NumPy: each small torch
-reduction costs 3 to 7 us of fixed overhead, NumPy's about 1 (measured, one thread, 8 x 50:
-the counting about 40 against 48 us, the whole call 69 against 84). The counts are the same
-integers, and the per-sample ratios are summed by torch in its order: the same bits as the torch path."""
-_NUMPY_DTYPES = (torch.float32, torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool)
 _CONSTANTS: dict[tuple[object, ...], torch.Tensor] = {}
 
 
@@ -231,15 +224,6 @@ def multilabel_counts(
         four ratios come from one matrix product of the per-sample (tp, pp, ap), so that the batch
         costs a fixed, small number of operations. F-beta with ``beta = 1`` is F1.
     """
-    if (
-        target.numel() <= NUMPY_MULTILABEL_MAX
-        and pred.device.type == "cpu"
-        and target.device.type == "cpu"
-        and pred.dtype in _NUMPY_DTYPES
-        and target.dtype in _NUMPY_DTYPES
-        and min(1.0, beta * beta) > 0
-    ):
-        return _multilabel_counts_numpy(pred, target, beta, cut)
     dtype = _float_dtype(max(target.shape))
     # (3, N, L): hits, predicted, actual, written in place (stacking them copied all three planes)
     stacked = torch.empty((3, *target.shape), dtype=dtype, device=target.device)
@@ -258,7 +242,7 @@ def multilabel_counts(
     smallest = min(1.0, beta2) / 2  # a positive denominator is at least min(1, b^2)
     if smallest == 0:  # b^2 underflows to 0: F-beta's denominator is pp alone, and may be 0
         return label_counts, *_sample_sums_underflow(per_sample, beta2)
-    weights = _constant(("sample ratios", beta2), _ratio_weights(beta2), torch.float64, per_sample.device)
+    weights = _constant(("sample ratios", beta2), ratio_weights(beta2), torch.float64, per_sample.device)
     numerators, denominators = torch.mm(weights, per_sample).view(2, 4, -1).unbind(0)
     sums = torch.div(numerators, denominators.clamp(min=smallest)).sum(1)
     defined = torch.count_nonzero(denominators[:3], dim=1)  # the F-beta row is defined with F1's
@@ -304,30 +288,7 @@ def multilabel_weighted_counts(
     return label_counts, sums, defined.sum(1), torch.stack([defined_weight, undefined_weight])
 
 
-def _multilabel_counts_numpy(
-    pred: torch.Tensor, target: torch.Tensor, beta: float, cut: float | None
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:func:`multilabel_counts` of a small CPU batch, in NumPy (the same steps, float32 0/1 values)."""
-    scores = pred.detach().numpy()
-    if cut is None:
-        pred_01 = scores.astype(np.float32)
-    else:  # torch compares float32 scores with the cut rounded to float32, as NumPy does here
-        pred_01 = (scores >= scores.dtype.type(cut)).astype(np.float32)
-    target_01 = target.detach().numpy().astype(np.float32, copy=False)
-    stacked = np.stack([pred_01 * target_01, pred_01, target_01])  # (3, N, L): hits, predicted, actual
-    label_counts = stacked.sum(1).astype(np.int64)
-    per_sample = stacked.sum(2, dtype=np.float64)  # (3, N): tp, pp, ap
-    tp, pp, ap = per_sample
-    beta2 = beta * beta
-    numerators = np.stack([tp, tp, 2.0 * tp, (1.0 + beta2) * tp])
-    denominators = np.stack([pp, ap, pp + ap, beta2 * ap + pp])
-    ratios = numerators / np.maximum(denominators, min(1.0, beta2) / 2)
-    sums = torch.from_numpy(ratios).sum(1)  # torch's order, as the torch path: the same bits
-    defined = (denominators[:3] > 0).sum(1, dtype=np.int64)
-    return torch.from_numpy(label_counts), sums, torch.from_numpy(defined)
-
-
-def _ratio_weights(beta2: float) -> tuple[tuple[float, float, float], ...]:
+def ratio_weights(beta2: float) -> tuple[tuple[float, float, float], ...]:
     """(8, 3) weights on (tp, pp, ap): the numerators, then the denominators, of P, R, F1, F-beta."""
     return (
         (1.0, 0.0, 0.0),

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ignite_f1 import _counts
+
 MIN_CLASSES = 8
 """From this many classes NumPy's arg-max beats ``torch.argmax`` (below it, NumPy's per-row loop
 is slower; (65536, 2): 716 against 543 us)."""
@@ -55,19 +57,19 @@ _OFFSETS: dict[tuple[int, int], np.ndarray] = {}
 _MIN, _MAX, _SUM = np.minimum.reduce, np.maximum.reduce, np.add.reduce
 
 
-def _pair(output: Any) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """``(y_pred, y)`` when ``output`` is the pair of CPU tensors with float scores or integer labels
-    and integer labels."""
+def _pair(
+    output: Any, targets: tuple[torch.dtype, ...] = _LABELS
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``(y_pred, y)`` when ``output`` is the pair of CPU tensors that NumPy can read: float scores or
+    integer labels, and targets of a dtype in ``targets``."""
     if not (type(output) is tuple or type(output) is list) or len(output) != 2:
         return None
     y_pred, y = output
     if not (type(y_pred) is torch.Tensor and type(y) is torch.Tensor):
         return None
-    if (y_pred.dtype not in _FLOATS and y_pred.dtype not in _LABELS) or y.dtype not in _LABELS:
+    if (y_pred.dtype not in _FLOATS and y_pred.dtype not in _LABELS) or y.dtype not in targets:
         return None
-    if y_pred.device.type != "cpu":
-        return None
-    if y.device.type != "cpu" or y_pred.requires_grad:
+    if y_pred.device.type != "cpu" or y.device.type != "cpu" or y_pred.requires_grad or y.requires_grad:
         return None
     return y_pred, y
 
@@ -225,57 +227,50 @@ def multilabel(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool | None] | None:
     """The additions of a usual multilabel batch, or ``None``: what ``_counts.multilabel_counts`` gives.
 
-    The usual batch: (N, L) float32 / float64 scores and (N, L) 0/1 targets (integer, bool or float)
-    on the CPU, 1 <= N * L <= :data:`MULTILABEL_MAX`. Returns ``(label_counts, sample_sums,
-    sample_defined, flag)``: int64 (3, L) true, predicted and actual positives per label, the
-    float64 (4,) sums of the defined per-sample precision, recall, F1 and F-beta, the int64 (3,)
-    numbers of samples where precision, recall and an F-score are defined, and the score flag.
-    The sums are those of the general path up to the order of the float additions (within 1e-15
+    The usual batch: (N, L) float32 / float64 scores (or 0/1 labels) and (N, L) 0/1 targets
+    (integer, bool or float) on the CPU, 1 <= N * L <= :data:`MULTILABEL_MAX`. Returns
+    ``(label_counts, sample_sums, sample_defined, flag)``: int64 (3, L) true, predicted and
+    actual positives per label, the float64 (4,) sums of the defined per-sample precision,
+    recall, F1 and F-beta, the int64 (3,) numbers of samples where precision, recall and an
+    F-score are defined, and the score flag. The sums are those of the general path up to the
+    order of the float additions (within 1e-15
     relative, far inside the 1e-12 the samples average is held to).
     """
-    if not (type(output) is tuple or type(output) is list) or len(output) != 2:
+    pair = _pair(output, _LABELS + _FLOATS)
+    if pair is None:
         return None
-    y_pred, y = output
-    if not (type(y_pred) is torch.Tensor and type(y) is torch.Tensor) or y_pred.dtype not in _FLOATS:
-        return None
-    if y_pred.device.type != "cpu" or y.device.type != "cpu" or y_pred.requires_grad or y.requires_grad:
-        return None
+    y_pred, y = pair
     if y_pred.ndim != 2 or y_pred.shape != y.shape or y_pred.shape[1] != num_labels:
         return None
     if not 0 < y_pred.numel() <= MULTILABEL_MAX or not min(1.0, beta * beta) > 0:
         return None
-    scores = y_pred.numpy()
-    in_unit_interval = None
-    if validate:
-        low, high = _MIN(scores, axis=None), _MAX(scores, axis=None)
-        if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
-            return None
-        in_unit_interval = bool(low >= 0 and high <= 1)
     target = _zero_one_targets(y)
     if target is None:
         return None
-    n = scores.shape[0]
+    n = y.shape[0]
     planes = np.empty((3, n, num_labels), dtype=np.bool_)  # hits, predicted, actual
-    np.greater_equal(scores, scores.dtype.type(cut), out=planes[1])
+    in_unit_interval = None
+    if y_pred.dtype in _FLOATS:
+        scores = y_pred.numpy()
+        if validate:
+            low, high = _MIN(scores, axis=None), _MAX(scores, axis=None)
+            if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
+                return None
+            in_unit_interval = bool(low >= 0 and high <= 1)
+        np.greater_equal(scores, scores.dtype.type(cut), out=planes[1])
+    else:  # 0/1 labels, as the targets
+        labels = _zero_one_targets(y_pred)
+        if labels is None:
+            return None
+        planes[1] = labels
     planes[2] = target
     np.logical_and(planes[1], planes[2], out=planes[0])
     label_counts = _SUM(planes, axis=1)  # ufunc reductions: the ndarray methods add a Python frame
     per_sample = _SUM(planes, axis=2, dtype=np.float64)  # (3, N): tp, pp, ap
     beta2 = beta * beta
     weights = _RATIO_WEIGHTS.get(beta2)
-    if weights is None:  # numerators tp, tp, 2 tp, (1 + b^2) tp; denominators pp, ap, pp + ap, b^2 ap + pp
-        weights = _RATIO_WEIGHTS[beta2] = np.array(
-            [
-                [1, 0, 0],
-                [1, 0, 0],
-                [2, 0, 0],
-                [1 + beta2, 0, 0],
-                [0, 1, 0],
-                [0, 0, 1],
-                [0, 1, 1],
-                [0, 1, beta2],
-            ]
-        )
+    if weights is None:  # the torch path's (8, 3) weights: numerators, then denominators
+        weights = _RATIO_WEIGHTS[beta2] = np.array(_counts.ratio_weights(beta2))
     ratios = weights @ per_sample  # (8, N)
     numerators, denominators = ratios[:4], ratios[4:]
     # an undefined ratio has tp = 0 over a denominator raised to half the smallest positive one: 0
