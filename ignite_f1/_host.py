@@ -53,6 +53,7 @@ _TINY = {
     torch.float32: float(torch.finfo(torch.float32).tiny),
     torch.float64: float(torch.finfo(torch.float64).tiny),
 }
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _OFFSETS: dict[tuple[int, int], np.ndarray] = {}
 _MIN, _MAX, _SUM = np.minimum.reduce, np.maximum.reduce, np.add.reduce
 
@@ -82,9 +83,15 @@ def _labels(y: torch.Tensor, high: int) -> np.ndarray | None:
     t = y.numpy()
     if t.dtype == np.bool_:
         return t.view(np.uint8).astype(np.int64)
-    if _MIN(t) < 0 or _MAX(t) > high:
+    if _MAX(_unsigned(t), axis=None) > high:  # a negative label reads as a huge unsigned one
         return None
     return t if t.dtype == np.int64 else t.astype(np.int64)
+
+
+def _unsigned(t: np.ndarray) -> np.ndarray:
+    """The integers ``t`` read as unsigned ones of the same width (a view): the negative ones
+    become larger than any non-negative one, so one maximum checks both ends of a range."""
+    return t if t.dtype.kind == "u" else t.view(_UNSIGNED[t.dtype.itemsize])
 
 
 def flat_view(counts: torch.Tensor, cache: dict[str, Any], name: str) -> np.ndarray:
@@ -170,13 +177,15 @@ def multiclass(output: Any, num_classes: int) -> np.ndarray | None:
         offsets = np.arange(0, n * num_classes, num_classes)
         if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
             _OFFSETS[(n, num_classes)] = offsets
-    smallest = _MIN(np.abs(scores.reshape(-1)[pred + offsets]))  # NaN if a row holds NaN
-    if not smallest >= _TINY[y_pred.dtype]:
+    maxima = scores.reshape(-1)[pred + offsets]  # NaN where a row holds NaN
+    tiny = _TINY[y_pred.dtype]
+    if not (_MIN(maxima) >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
         return None  # NaN (the general path refuses it), or a zero or denormal maximum: torch.argmax's
     target = _labels(y, num_classes - 1)
     if target is None:
         return None
-    cells: np.ndarray = target * num_classes + pred
+    cells: np.ndarray = target * num_classes  # a new array (target may be a view of y)
+    cells += pred
     return cells
 
 
@@ -217,7 +226,7 @@ def _zero_one_targets(y: torch.Tensor) -> np.ndarray | None:
             return None
         nonzero: np.ndarray = t != 0
         return nonzero
-    if np.bitwise_and(t, np.invert(t.dtype.type(1))).any():  # a bit above the lowest: not 0 or 1
+    if _MAX(_unsigned(t), axis=None) > 1:
         return None
     return t
 

@@ -248,6 +248,21 @@ def test_usual_multilabel_batches_take_the_host_path() -> None:
     assert _host.multilabel((y_pred, y.to(torch.uint8) + 2), 5, 0.0, True, 1.0, True) is None
 
 
+@pytest.mark.parametrize("dtype", [torch.int64, torch.int32, torch.uint8])
+def test_one_maximum_checks_both_ends_of_the_label_range(dtype: torch.dtype) -> None:
+    """Labels are range-checked by one maximum of their unsigned view: a negative label, the most
+    negative of its dtype included, reads as a large unsigned one and is refused like a too-large one."""
+    info = torch.iinfo(dtype)
+    assert _host._labels(torch.tensor([0, 1, 2], dtype=dtype), 2) is not None
+    for bad in {info.min, -1, 3, info.max} - {0, 1, 2}:
+        if info.min <= bad <= info.max:
+            assert _host._labels(torch.tensor([0, bad, 1], dtype=dtype), 2) is None, bad
+            y = torch.tensor([[0, bad, 1]], dtype=dtype)
+            assert _host.multilabel((torch.randn(1, 3), y), 3, 0.0, True, 1.0, True) is None, bad
+    labels = _host._labels(torch.tensor([2, 0, 1], dtype=dtype), 2)
+    assert labels is not None and labels.dtype == np.int64 and labels.tolist() == [2, 0, 1]
+
+
 def test_large_batches_of_few_classes_use_torch_threads() -> None:
     """With more than one thread, ``torch.argmax`` splits large batches of few classes between
     them, and beats NumPy's single-threaded arg-max: those batches take the torch path."""

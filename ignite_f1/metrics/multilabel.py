@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from ignite_f1 import _counts, _host, _inputs, _scores, _validation, _weights
@@ -196,11 +197,14 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         if counted is None:
             return False
         label_counts, sample_sums, sample_defined, in_unit_interval = counted
-        views = self._host_views
-        _host.flat_view(self._label_counts, views, "_label_counts")[:] += label_counts.reshape(-1)
-        _host.flat_view(self._num_samples, views, "_num_samples")[:] += output[0].shape[0]
-        _host.flat_view(self._sample_sums, views, "_sample_sums")[:] += sample_sums
-        _host.flat_view(self._sample_defined, views, "_sample_defined")[:] += sample_defined
+        views, add = self._host_views, np.add
+        counts = _host.flat_view(self._label_counts, views, "_label_counts")
+        add(counts, label_counts.reshape(-1), out=counts)
+        _host.flat_view(self._num_samples, views, "_num_samples")[0] += output[0].shape[0]
+        sums = _host.flat_view(self._sample_sums, views, "_sample_sums")
+        add(sums, sample_sums, out=sums)
+        defined = _host.flat_view(self._sample_defined, views, "_sample_defined")
+        add(defined, sample_defined, out=defined)
         self._note_scores(in_unit_interval)
         return True
 
