@@ -24,19 +24,23 @@ thread, so ops run by different threads disagree on whether denormals equal zero
 (:func:`check_value`): a batch holding one is recomputed with ``torch.argmax``, whose answer is the
 reference. On real scores neither happens, and the check is one reduction of the (N,) maxima.
 
-The fast path is taken on the CPU for float32 / float64 scores, chunk by chunk. Each chunk holds at
-most :data:`SERIAL` scores when torch runs more than one thread, so that no op of the path opens a
-parallel region (a region stalls for milliseconds whenever a worker thread is descheduled on a busy
-machine, and the path issues about ten ops per chunk); with one thread, chunks of :data:`CHUNK`
-scores keep the temporaries in cache. Elsewhere it is ``torch.argmax``: on an accelerator (where the
-arg-max is fast), for half precision, and for (N, C) scores with fewer than ``MIN_CLASSES`` classes
-or fewer than ``MIN_SCORES`` scores, where it is as fast.
+The fast path is taken on the CPU for float32 / float64 scores, and runs in NumPy, chunk by chunk
+(:data:`CHUNK` scores, 2 MB of float32, so that the temporaries stay in cache): NumPy runs each op
+in the calling thread, so the path opens no parallel region whatever torch's thread count (a region
+stalls for milliseconds whenever a worker thread is descheduled on a busy machine, and the path
+issues about ten ops per chunk; with torch ops, chunks had to stay below torch's grain size with
+more than one thread, at more than twice the cost). Scores with the class dimension last are
+handed to NumPy's own arg-max, which returns the first maximal index and the first NaN as
+``torch.argmax`` does. Elsewhere it is ``torch.argmax``: on an accelerator (where the arg-max is
+fast), for half precision, and for (N, C) scores with fewer than ``MIN_CLASSES`` classes or fewer
+than ``MIN_SCORES`` scores, where it is as fast.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 MIN_CLASSES = 32
@@ -47,35 +51,34 @@ MIN_SCORES = 1 << 16
 (512, 100) 49 against 63 us, (1024, 100) 116 against 92 us, one thread)."""
 
 CHUNK = 1 << 19
-"""Scores handled per chunk with one thread (2 MB of float32): temporaries stay in cache."""
-
-SERIAL = 1 << 15
-"""Scores handled per chunk with several threads: torch's grain size, below which an op runs serially."""
+"""Scores handled per chunk (2 MB of float32): the temporaries stay in cache."""
 
 _TINY = {dtype: torch.finfo(dtype).tiny for dtype in (torch.float32, torch.float64)}
 
-_BITS = {torch.float32: torch.int32, torch.float64: torch.int64}
-_REVERSED: dict[tuple[int, torch.dtype, torch.device], torch.Tensor] = {}
+_BITS = {torch.float32: np.int32, torch.float64: np.int64}
+_REVERSED: dict[tuple[int, type], np.ndarray] = {}
 
 
-def _reversed_indices(num_classes: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def _reversed_indices(num_classes: int, bits: type) -> np.ndarray:
     """``[C, C-1, ..., 1]`` as a (C, 1) integer column, cached: added to class c it favours low c."""
-    key = (num_classes, dtype, device)
+    key = (num_classes, bits)
     column = _REVERSED.get(key)
     if column is None:
-        column = torch.arange(num_classes, 0, -1, dtype=dtype, device=device).view(num_classes, 1)
-        _REVERSED[key] = column
+        column = _REVERSED[key] = np.arange(num_classes, 0, -1, dtype=bits).reshape(num_classes, 1)
     return column
 
 
-def _argmax_chunk(x: torch.Tensor, reverse: torch.Tensor, out: torch.Tensor, top: torch.Tensor) -> None:
-    """Arg-max over dim 1 of a (A, C, B) float chunk into ``out`` (A, 1, B) int64; maxima into ``top``."""
-    maximum = torch.amax(x, dim=1, keepdim=True, out=top)
-    largest = torch.finfo(x.dtype).max
-    shift = torch.neg(maximum).clamp_(-largest, largest)  # -m (finite), +0.0 for m = +-0.0
-    key = torch.add(x, shift).view(reverse.dtype).add_(reverse)
-    base = torch.add(maximum, shift).view(reverse.dtype)  # the key of a maximum, less C - c
-    torch.sub(base.add_(x.shape[1]), torch.amax(key, dim=1, keepdim=True), out=out)
+def _argmax_chunk(x: np.ndarray, reverse: np.ndarray, out: np.ndarray, top: np.ndarray) -> None:
+    """Arg-max over axis 1 of a (A, C, B) float chunk into ``out`` (A, 1, B) int64; maxima into ``top``."""
+    maximum = np.maximum.reduce(x, axis=1, keepdims=True, out=top)  # NaN in a row holding NaN
+    largest = np.finfo(x.dtype).max
+    shift = np.negative(maximum)
+    np.clip(shift, -largest, largest, out=shift)  # -m (finite), +0.0 for m = +-0.0
+    key = np.add(x, shift).view(reverse.dtype)
+    key += reverse
+    base = np.add(maximum, shift, out=shift).view(reverse.dtype)  # the key of a maximum, less C - c
+    base += x.shape[1]
+    np.subtract(base, np.maximum.reduce(key, axis=1, keepdims=True), out=out)
 
 
 def uses_torch_argmax(scores: torch.Tensor, dim: int) -> bool:
@@ -85,6 +88,7 @@ def uses_torch_argmax(scores: torch.Tensor, dim: int) -> bool:
         (dim == scores.ndim - 1 and (num_classes < MIN_CLASSES or scores.numel() < MIN_SCORES))
         or scores.device.type != "cpu"
         or scores.dtype not in _BITS
+        or scores.is_neg()  # a negated view, which NumPy cannot read
         or num_classes >= 1 << 22  # C - c must not reach the float exponent bits
         or scores.numel() == 0
     )
@@ -92,39 +96,49 @@ def uses_torch_argmax(scores: torch.Tensor, dim: int) -> bool:
 
 def argmax_unchecked(
     scores: torch.Tensor, dim: int = 1
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+) -> tuple[torch.Tensor, torch.Tensor | None, float | None]:
     """:func:`argmax` without its check: ``(indices, maxima, check)``, ``check`` for :func:`settle`.
 
     ``check`` is ``None`` when the indices are ``torch.argmax``'s own (nothing to check; ``maxima``
-    is then ``None`` too: a caller looking for NaN reads ``scores.amax()``, one op); otherwise a 0-d
-    tensor the caller reads (with its other values, in one read) and hands to :func:`settle`, and
-    ``maxima`` hold the row maxima, NaN in rows holding NaN.
+    is then ``None`` too: a caller looking for NaN reads ``scores.amax()``, one op); otherwise the
+    smallest row maximum in magnitude, a float read on the host (NaN when a score is NaN: it also
+    serves validation), and ``maxima`` hold the row maxima, NaN in rows holding NaN.
     """
     if uses_torch_argmax(scores, dim):
         return torch.argmax(scores, dim=dim), None, None
     num_classes = scores.shape[dim]
     shape = scores.shape[:dim] + scores.shape[dim + 1 :]
     outer, inner = math.prod(scores.shape[:dim]), math.prod(scores.shape[dim + 1 :])
-    x = scores.reshape(outer, num_classes, inner)
-    indices = torch.empty(outer, 1, inner, dtype=torch.int64)
-    top = torch.empty(outer, 1, inner, dtype=scores.dtype)
-    reverse = _reversed_indices(num_classes, _BITS[scores.dtype], scores.device)
-    per_chunk = max(1, (CHUNK if torch.get_num_threads() == 1 else SERIAL) // num_classes)
+    values = (scores.detach() if scores.requires_grad else scores).numpy()
+    if inner == 1:  # the class dimension last: NumPy's arg-max, vectorised per row
+        rows = values.reshape(outer, num_classes)
+        indices = rows.argmax(1)
+        top = rows.reshape(-1)[indices + np.arange(0, outer * num_classes, num_classes)]
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):  # x - m may overflow to -inf, as in torch
+            indices, top = _argmax_chunks(values.reshape(outer, num_classes, inner), _BITS[scores.dtype])
+    check = float(np.minimum.reduce(np.abs(top), axis=None))  # NaN, or below the smallest normal: settle
+    return torch.from_numpy(indices).view(shape), torch.from_numpy(top).view(shape), check
+
+
+def _argmax_chunks(x: np.ndarray, bits: type) -> tuple[np.ndarray, np.ndarray]:
+    """Arg-max (int64) and maxima over axis 1 of (A, C, B) float scores, chunk by chunk: (A, 1, B) each."""
+    outer, num_classes, inner = x.shape
+    indices = np.empty((outer, 1, inner), dtype=np.int64)
+    top = np.empty((outer, 1, inner), dtype=x.dtype)
+    reverse = _reversed_indices(num_classes, bits)
+    per_chunk = max(1, CHUNK // num_classes)
     if inner >= per_chunk:  # (N, C, H, W): split the positions of each sample
         for a in range(outer):
             for b in range(0, inner, per_chunk):
                 s = slice(b, b + per_chunk)
                 _argmax_chunk(x[a : a + 1, :, s], reverse, indices[a : a + 1, :, s], top[a : a + 1, :, s])
-    else:  # (N, C), or few positions: split the samples
+    else:  # few positions: split the samples
         rows = max(1, per_chunk // inner)
-        if rows >= outer:
-            _argmax_chunk(x, reverse, indices, top)
-        else:
-            for a in range(0, outer, rows):
-                s = slice(a, a + rows)
-                _argmax_chunk(x[s], reverse, indices[s], top[s])
-    top = top.view(shape)
-    return indices.view(shape), top, top.abs().amin()  # NaN, or below the smallest normal: see settle
+        for a in range(0, outer, rows):
+            s = slice(a, a + rows)
+            _argmax_chunk(x[s], reverse, indices[s], top[s])
+    return indices, top
 
 
 def settle(scores: torch.Tensor, dim: int, indices: torch.Tensor, check: float | None) -> torch.Tensor:
@@ -151,4 +165,4 @@ def argmax(scores: torch.Tensor, dim: int = 1) -> tuple[torch.Tensor, torch.Tens
     indices, top, check = argmax_unchecked(scores, dim)
     if top is None:
         top = scores.gather(dim, indices.unsqueeze(dim)).squeeze(dim)  # NaN in a row holding NaN
-    return settle(scores, dim, indices, None if check is None else check.item()), top
+    return settle(scores, dim, indices, check), top

@@ -266,7 +266,7 @@ def format_multiclass(
         return fast
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
-    pred, pred_parts, check = _multiclass_predictions(y_pred, y, num_classes, validate)
+    pred, pred_parts = _multiclass_predictions(y_pred, y, num_classes, validate)
     if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
         y, pred = y.reshape(-1), pred.reshape(-1)
     target = y
@@ -286,12 +286,7 @@ def format_multiclass(
             target_parts.append((target != target.trunc()).any())
         values = _host_values(pred_parts + target_parts)
         pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
-        checked = pred_values.pop() if check is not None else None
         _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
-        if checked is not None:
-            pred = _argmax.settle(y_pred, 1, pred, checked).reshape(-1)
-    elif check is not None:  # without validation: the arg-max's check is the one value read
-        pred = _argmax.settle(y_pred, 1, pred, check.item()).reshape(-1)
     if target.dtype != torch.int64:
         target = target.to(torch.int64)
     if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):
@@ -301,11 +296,12 @@ def format_multiclass(
 
 def _multiclass_predictions(
     y_pred: torch.Tensor, y: torch.Tensor, num_classes: int, validate: bool
-) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
-    """Check a multi-class batch's shapes and dtypes; (predictions, values to read, arg-max check).
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Check a multi-class batch's shapes and dtypes; (predictions, values validation reads).
 
     Predictions are the arg-max of float scores or the integer labels themselves; the values to
-    read are validation's (the scores' maximum, NaN if one is NaN) and the arg-max's exactness check.
+    read are validation's (the scores' maximum, NaN if one is NaN, unless the arg-max's own check,
+    read on the host, already tells NaN apart).
     """
     if y.ndim < 1:
         raise ValueError(f"Argument `y` must have at least 1 dimension (N, ...), got shape {tuple(y.shape)}.")
@@ -329,17 +325,18 @@ def _multiclass_predictions(
             )
         if y.dtype == torch.bool:
             raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
-        check = None
+        pred_parts: list[torch.Tensor] = []
         if y.numel() == 0:
             pred = torch.empty(0, dtype=torch.int64, device=y_pred.device)
-            pred_parts: list[torch.Tensor] = []
         else:
-            pred, top, check = _argmax.argmax_unchecked(y_pred, dim=1)
-            pred_parts = [(y_pred if top is None else top).amax()] if validate else []  # NaN if a score is
-            if check is not None:  # read with the validation values, in one read
-                pred_parts.append(check)
+            pred, _, check = _argmax.argmax_unchecked(y_pred, dim=1)
+            if check is None:  # torch.argmax's indices: validation reads the scores' maximum
+                pred_parts = [y_pred.amax()] if validate else []  # NaN if a score is
+            else:  # the fast path's check, read on the host, is NaN if a score is
+                if validate and check != check:
+                    raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
+                pred = _argmax.settle(y_pred, 1, pred, check)
     else:
-        check = None
         if y_pred.dtype == torch.bool:
             raise TypeError(
                 "Argument `y_pred` must hold float scores (N, num_classes, ...) or integer class labels, "
@@ -354,7 +351,7 @@ def _multiclass_predictions(
             raise TypeError("Argument `y` must hold integer class labels, got dtype torch.bool.")
         pred = y_pred
         pred_parts = []
-    return pred, pred_parts, check
+    return pred, pred_parts
 
 
 def _usual_multiclass_batch(
