@@ -56,6 +56,7 @@ CHUNK = 1 << 19
 _TINY = {dtype: torch.finfo(dtype).tiny for dtype in (torch.float32, torch.float64)}
 
 _BITS = {torch.float32: np.int32, torch.float64: np.int64}
+_BITS_OF: dict[type, type] = {np.float32: np.int32, np.float64: np.int64}
 _REVERSED: dict[tuple[int, type], np.ndarray] = {}
 
 
@@ -110,15 +111,26 @@ def argmax_unchecked(
     shape = scores.shape[:dim] + scores.shape[dim + 1 :]
     outer, inner = math.prod(scores.shape[:dim]), math.prod(scores.shape[dim + 1 :])
     values = (scores.detach() if scores.requires_grad else scores).numpy()
+    indices, top, check = numpy_argmax(values.reshape(outer, num_classes, inner))
+    return torch.from_numpy(indices).view(shape), torch.from_numpy(top).view(shape), check
+
+
+def numpy_argmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(indices, maxima, check)`` over axis 1 of (A, C, B) float32 / float64 scores, each (A, 1, B).
+
+    ``check``: the smallest maximum in magnitude, NaN when a score is NaN; the indices are
+    ``torch.argmax``'s when it is at least the smallest normal float (see :func:`settle`).
+    """
+    outer, num_classes, inner = x.shape
     if inner == 1:  # the class dimension last: NumPy's arg-max, vectorised per row
-        rows = values.reshape(outer, num_classes)
+        rows = x.reshape(outer, num_classes)
         indices = rows.argmax(1)
         top = rows.reshape(-1)[indices + np.arange(0, outer * num_classes, num_classes)]
     else:
         with np.errstate(over="ignore", invalid="ignore"):  # x - m may overflow to -inf, as in torch
-            indices, top = _argmax_chunks(values.reshape(outer, num_classes, inner), _BITS[scores.dtype])
-    check = float(np.minimum.reduce(np.abs(top), axis=None))  # NaN, or below the smallest normal: settle
-    return torch.from_numpy(indices).view(shape), torch.from_numpy(top).view(shape), check
+            indices, top = _argmax_chunks(x, _BITS_OF[x.dtype.type])
+    check = float(np.minimum.reduce(np.abs(top), axis=None))  # NaN, or below the smallest normal
+    return indices.reshape(outer, 1, inner), top.reshape(outer, 1, inner), check
 
 
 def _argmax_chunks(x: np.ndarray, bits: type) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ignite_f1 import _counts
+from ignite_f1 import _argmax, _counts
 
 MIN_CLASSES = 8
 """From this many classes NumPy's arg-max beats ``torch.argmax`` (below it, NumPy's per-row loop
@@ -146,29 +146,51 @@ def binary(
     return np.bincount(codes, minlength=4), in_unit_interval
 
 
-def multiclass(output: Any, num_classes: int) -> np.ndarray | None:
+def multiclass(output: Any, num_classes: int, ignore_index: int | None = None) -> np.ndarray | None:
     """The flat cells ``target * C + prediction`` of a usual multi-class batch, or ``None``.
 
-    The usual batch: contiguous (N, C) float32 / float64 scores with C >= :data:`MIN_CLASSES` (or
-    (N,) integer class labels in [0, C)) and (N,) integer targets in [0, C) on the CPU, N >= 1.
-    The prediction is the arg-max (see the module docstring), whose check also finds NaN scores:
+    The usual batch, on the CPU, with N >= 1 samples (or pixels): contiguous (N, C) float32 /
+    float64 scores with C >= :data:`MIN_CLASSES`, or (N, C, d1, ...) scores of any C >= 2, or
+    integer class labels of the targets' shape; integer targets (N,) or (N, d1, ...) in [0, C) or
+    equal to ``ignore_index`` (one outside [0, C)). A sample whose target is ``ignore_index`` gets
+    a cell of at least ``C * C`` (:func:`add_cells` and :func:`add_class_counts` skip those). The
+    prediction is the arg-max (see the module docstring), whose check also finds NaN scores:
     validation needs no other read.
     """
     pair = _pair(output)
     if pair is None:
         return None
     y_pred, y = pair
-    if y_pred.dtype not in _FLOATS:  # class labels: (N,) as the targets
-        if y_pred.shape != y.shape or y.ndim != 1 or y.numel() == 0 or torch.bool in (y.dtype, y_pred.dtype):
+    if y.dtype == torch.bool or y.ndim == 0 or y.numel() == 0:
+        return None
+    if ignore_index is not None and 0 <= ignore_index < num_classes:
+        return None  # an ignored class inside [0, C): the general path drops its samples
+    if y_pred.dtype not in _FLOATS:  # class labels, of the targets' shape
+        if y_pred.shape != y.shape or y_pred.dtype == torch.bool:
             return None
-        pred, target = _labels(y_pred, num_classes - 1), _labels(y, num_classes - 1)
-        return None if pred is None or target is None else target * num_classes + pred
-    if y_pred.ndim != 2 or y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < MIN_CLASSES:
+        pred = _labels(y_pred, num_classes - 1)  # at ignored targets too (else the general path)
+        return None if pred is None else _cells(y, pred.reshape(-1), num_classes, ignore_index)
+    if y_pred.ndim == 2:
+        pred = _row_argmax(y_pred, y, num_classes)
+    elif y_pred.ndim == y.ndim + 1 and y_pred.shape[1] == num_classes and num_classes >= 2:
+        if y_pred.shape[:1] + y_pred.shape[2:] != y.shape:
+            return None
+        scores = y_pred.numpy()
+        indices, _, check = _argmax.numpy_argmax(scores.reshape(y.shape[0], num_classes, -1))
+        pred = indices.reshape(-1) if check >= _TINY[y_pred.dtype] else None  # as in _row_argmax
+    else:
+        return None
+    return None if pred is None else _cells(y, pred, num_classes, ignore_index)
+
+
+def _row_argmax(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> np.ndarray | None:
+    """The arg-max of (N, C) scores with C >= :data:`MIN_CLASSES` and (N,) targets, or ``None``."""
+    if y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < MIN_CLASSES:
         return None
     if num_classes < PARALLEL_CLASSES and y_pred.numel() > PARALLEL_SCORES and torch.get_num_threads() > 1:
         return None
     n = y.shape[0]
-    if y_pred.shape[0] != n or n == 0 or not y_pred.is_contiguous() or y.dtype == torch.bool:
+    if y_pred.shape[0] != n or not y_pred.is_contiguous():
         return None
     scores = y_pred.numpy()
     pred = scores.argmax(1)
@@ -181,29 +203,54 @@ def multiclass(output: Any, num_classes: int) -> np.ndarray | None:
     tiny = _TINY[y_pred.dtype]
     if not (_MIN(maxima) >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
         return None  # NaN (the general path refuses it), or a zero or denormal maximum: torch.argmax's
-    target = _labels(y, num_classes - 1)
-    if target is None:
-        return None
-    cells: np.ndarray = target * num_classes  # a new array (target may be a view of y)
+    return pred
+
+
+def _cells(
+    y: torch.Tensor, pred: np.ndarray, num_classes: int, ignore_index: int | None
+) -> np.ndarray | None:
+    """``target * C + pred`` per sample, the ignored ones at ``C * C`` or above; ``None`` for a
+    target outside [0, C) that is not ``ignore_index`` (``ignore_index`` is outside [0, C))."""
+    t = y.numpy().reshape(-1)
+    info = np.iinfo(t.dtype)
+    if ignore_index is None or num_classes > info.max:  # (then no target of t's dtype is ignored)
+        if _MAX(_unsigned(t)) > num_classes - 1:  # a negative label reads as a huge unsigned one
+            return None
+        cells: np.ndarray = t * num_classes if t.dtype == np.int64 else t.astype(np.int64)
+        if t.dtype != np.int64:
+            cells *= num_classes
+    else:
+        # every target outside [0, C) (a negative one reads as a huge unsigned one) becomes C, and
+        # there must be as many of them as targets equal to ignore_index
+        ignored = _SUM(t == ignore_index) if info.min <= ignore_index <= info.max else 0
+        capped = np.minimum(_unsigned(t), num_classes)
+        if _SUM(capped == num_classes) != ignored:
+            return None
+        cells = capped.view(np.int64) if capped.dtype == np.uint64 else capped.astype(np.int64)
+        cells *= num_classes
     cells += pred
     return cells
 
 
 def add_cells(flat: np.ndarray, cells: np.ndarray) -> None:
-    """Add the cells of a batch (each in [0, C * C)) to the flat view of a C x C int64 matrix, in place."""
+    """Add the cells of a batch to the flat view of a C x C int64 matrix, in place; cells past the
+    matrix (ignored samples) are skipped."""
     size = flat.shape[0]
     if size <= max(1024, cells.shape[0]):
-        np.add(flat, np.bincount(cells, minlength=size), out=flat)
+        np.add(flat, np.bincount(cells, minlength=size)[:size], out=flat)
     else:
-        np.add.at(flat, cells, 1)
+        np.add.at(flat, cells[cells < size] if _MAX(cells) >= size else cells, 1)
 
 
 def add_class_counts(flat: np.ndarray, cells: np.ndarray) -> None:
-    """Add a batch's cells to the flat view of the (3, C) int64 per-class counts in place, O(batch).
+    """Add a batch's cells to the flat view of the (3, C) int64 per-class counts in place, O(batch);
+    cells past the C x C matrix (ignored samples) are skipped.
 
     Rows: true positives (cells on the diagonal), predicted (the cell's column) and actual (its row).
     """
     num_classes = flat.shape[0] // 3
+    if _MAX(cells) >= num_classes * num_classes:
+        cells = cells[cells < num_classes * num_classes]
     target, pred = np.divmod(cells, num_classes)
     hits = pred[target == pred]
     np.add.at(flat, np.concatenate([hits, pred + num_classes, target + 2 * num_classes]), 1)

@@ -131,6 +131,70 @@ def test_multiclass_host_path_counts_as_the_general_path(
     _assert_same(make(), _general(make()), case["batches"])
 
 
+@st.composite
+def segmentation_batches(draw: Any) -> dict[str, Any]:
+    """(N, C, d1, ...) scores (or label maps) and (N, d1, ...) targets, some of them ``ignore_index``
+    (or out of range, or of a dtype that cannot hold it)."""
+    num_classes = draw(st.integers(2, 12))
+    ignore_index = draw(st.sampled_from([None, 255, -1, -100, num_classes, 1]))
+    batches = []
+    for _ in range(draw(st.integers(1, 3))):
+        spatial = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)))
+        n = draw(st.integers(1, 3))
+        positions = math.prod(spatial)
+        pool = draw(st.lists(scores | st.just(math.nan), min_size=1, max_size=4))
+        size = n * num_classes * positions
+        values = draw(st.lists(st.sampled_from(pool), min_size=size, max_size=size))
+        dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+        y_pred = torch.tensor(values, dtype=dtype).view(n, num_classes, *spatial)
+        if draw(st.booleans()):
+            y_pred = y_pred.transpose(0, 1).contiguous().transpose(0, 1)  # strided scores
+        choices = [0, 1, num_classes - 1, -1, num_classes]
+        choices += [] if ignore_index is None else [ignore_index] * 3
+        count = n * positions
+        labels = draw(st.lists(st.sampled_from(choices), min_size=count, max_size=count))
+        y_dtype = draw(st.sampled_from([torch.int64, torch.int32, torch.uint8]))
+        y = torch.tensor(labels).view(n, *spatial)
+        y = y.clamp(0, 255).to(torch.uint8) if y_dtype == torch.uint8 else y.to(y_dtype)
+        if draw(st.booleans()):  # class labels as predictions, sometimes out of range
+            predicted = draw(st.lists(st.integers(-1, num_classes), min_size=count, max_size=count))
+            label_dtype = draw(st.sampled_from([torch.int64, torch.int32]))
+            y_pred = torch.tensor(predicted, dtype=label_dtype).view(y.shape)
+        batches.append((y_pred, y))
+    return {"num_classes": num_classes, "ignore_index": ignore_index, "batches": batches}
+
+
+@settings(max_examples=n_examples(1), deadline=None)
+@given(segmentation_batches(), st.booleans(), st.booleans())
+def test_segmentation_host_path_counts_as_the_general_path(
+    case: dict[str, Any], validate: bool, keep: bool
+) -> None:
+    def make() -> MulticlassF1Score:
+        return MulticlassF1Score(
+            case["num_classes"],
+            ignore_index=case["ignore_index"],
+            validate_args=validate,
+            keep_confusion_matrix=keep,
+        )
+
+    _assert_same(make(), _general(make()), case["batches"])
+
+
+def test_segmentation_batches_take_the_host_path() -> None:
+    """Score maps and label maps with ignored pixels are counted by the NumPy path (no torch op)."""
+    scores = torch.randn(2, 5, 6, 7)
+    y = scores.argmax(1)
+    y[0, 0, :3] = 255
+    for y_pred in (scores, y.clamp(max=4)):
+        cells = _host.multiclass((y_pred, y), 5, 255)
+        assert cells is not None and (cells >= 25).sum() == 3 and cells.shape == (84,)
+    assert _host.multiclass((scores, y), 5, None) is None  # 255 is out of range without ignore_index
+    assert _host.multiclass((scores, y.to(torch.uint8)), 5, -1) is None  # uint8 cannot hold -1: 255 is wrong
+    assert _host.multiclass((scores, y.clamp(max=4)), 5, 2) is None  # an ignored class inside [0, C)
+    wide = torch.randn(2, 300, 3)  # more classes than uint8 holds: its targets are all in range
+    assert _host.multiclass((wide, torch.full((2, 3), 200, dtype=torch.uint8)), 300, -1) is not None
+
+
 def test_the_usual_batches_take_the_host_path() -> None:
     """The path is not dead code: the usual batches are counted by it, with no torch op."""
     y_pred, y = torch.randn(16, 10), torch.randint(0, 10, (16,))

@@ -245,11 +245,11 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         return pooled, None
 
     def _host_path(self) -> Callable[[Any], bool] | None:
-        plain = not self.sample_weight and self.ignore_index is None
-        return self._count_on_host if plain and self.multidim_average == "global" else None
+        plain = not self.sample_weight and self.multidim_average == "global"
+        return self._count_on_host if plain else None
 
     def _count_on_host(self, output: Any) -> bool:
-        cells = _host.multiclass(output, self.num_classes)
+        cells = _host.multiclass(output, self.num_classes, self.ignore_index)
         if cells is None:
             return False
         if self.keep_confusion_matrix:
