@@ -193,7 +193,7 @@ def _row_argmax(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> np.n
     if y_pred.shape[0] != n or not y_pred.is_contiguous():
         return None
     scores = y_pred.numpy()
-    pred = scores.argmax(1)
+    pred: np.ndarray = scores.argmax(1)
     offsets = _OFFSETS.get((n, num_classes))
     if offsets is None:
         offsets = np.arange(0, n * num_classes, num_classes)
