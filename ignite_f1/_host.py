@@ -4,7 +4,11 @@ A metric's ``update`` on a small batch is mostly fixed cost: each torch operatio
 dispatch, a NumPy one about 1. And on the CPU NumPy's arg-max over the last axis is several times
 faster than ``torch.argmax`` at any batch size for ten classes or more (vectorised per row, one
 thread: (1024, 10) 14 against 22 us, (4096, 100) 111 against 859 us), so it is also the fast path
-for large (N, C) batches, where it opens no parallel region that a busy machine could stall.
+for large (N, C) batches; score maps (N, C, H, W) take :func:`ignite_f1._argmax.numpy_argmax`, and
+binary batches of any size are three ``count_nonzero`` (65,536 samples: about 45 us, against 120 for
+torch's threshold and three sums). NumPy runs every op in the calling thread, so this path opens no
+parallel region that a busy machine could stall (with two torch threads and two busy processes, a
+65,536-sample binary update took 3.3 ms on the torch path, 0.44 ms here).
 
 The functions here take the batch a metric was given and return its counts, or ``None`` for any
 batch that is not the usual one or that fails a check: the metric then counts it on its general
@@ -42,10 +46,6 @@ beats NumPy's single-threaded arg-max ((4096, 10) with two threads on an idle ma
 PARALLEL_CLASSES = 16
 """From this many classes NumPy's arg-max stays ahead of a two-threaded ``torch.argmax`` ((4096, 16):
 58 against 124 us; (4096, 100): 125 against 1,142 us)."""
-
-BINARY_MAX = 1 << 14
-"""Binary batches up to this many samples are counted with NumPy (above it torch's vectorised
-threshold and sums are as fast, and may use more than one thread)."""
 
 _FLOATS = (torch.float32, torch.float64)
 _LABELS = (torch.int64, torch.int32, torch.uint8, torch.bool)
@@ -114,36 +114,54 @@ def binary(
     """The int64 counts ``[tn, fp, fn, tp]`` of a usual binary batch and its score flag, or ``None``.
 
     The usual batch: float32 / float64 scores (or integer or bool 0/1 labels) and integer or bool
-    0/1 targets on the CPU, each of shape (N,) or (N, 1), 1 <= N <= :data:`BINARY_MAX`. A sample
-    is positive when its score is ``>= cut``, compared in the scores' dtype as ``torch.ge``
-    compares it (the cut is cast to that dtype, as torch casts a Python scalar).
+    0/1 targets on the CPU, of one shape (N, ...) (or (N,) with (N, 1)), N >= 1. A sample is
+    positive when its score is ``>= cut``, compared in the scores' dtype as ``torch.ge`` compares
+    it (the cut is cast to that dtype, as torch casts a Python scalar). The counts are three
+    ``count_nonzero`` of booleans (predicted, actual, both), several times cheaper than a
+    ``bincount`` of ``2 * target + prediction``.
     """
     pair = _pair(output)
     if pair is None:
         return None
     y_pred, y = pair
-    n = y.shape[0] if y.ndim else 0
-    if not (0 < n <= BINARY_MAX and y_pred.shape in ((n,), (n, 1)) and y.shape in ((n,), (n, 1))):
+    if y.ndim == 0 or y.numel() == 0:
         return None
-    target = _labels(y, 1)
+    if y_pred.shape != y.shape:
+        n = y.shape[0]
+        if y_pred.shape not in ((n,), (n, 1)) or y.shape not in ((n,), (n, 1)):
+            return None
+    target = _bools(y)
     if target is None:
         return None
-    if y_pred.dtype not in _FLOATS:  # 0/1 labels (integers or bools), as the targets
-        pred = _labels(y_pred, 1)
-        return (
-            None
-            if pred is None
-            else (np.bincount(target.reshape(n) * 2 + pred.reshape(n), minlength=4), None)
-        )
-    scores = y_pred.numpy().reshape(n)
     in_unit_interval = None
-    if validate:
-        low, high = _MIN(scores), _MAX(scores)
-        if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
-            return None  # NaN, or probabilities outside [0, 1]: the general path says so
-        in_unit_interval = bool(low >= 0 and high <= 1)
-    codes = target.reshape(n) * 2 + (scores >= scores.dtype.type(cut))  # in the scores' dtype, as torch
-    return np.bincount(codes, minlength=4), in_unit_interval
+    if y_pred.dtype not in _FLOATS:  # 0/1 labels (integers or bools), as the targets
+        pred = _bools(y_pred)
+        if pred is None:
+            return None
+    else:
+        scores = y_pred.numpy().reshape(-1)
+        if validate:
+            low, high = _MIN(scores), _MAX(scores)
+            if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
+                return None  # NaN, or probabilities outside [0, 1]: the general path says so
+            in_unit_interval = bool(low >= 0 and high <= 1)
+        pred = scores >= scores.dtype.type(cut)  # in the scores' dtype, as torch
+    count = np.count_nonzero
+    tp, predicted, actual = count(np.logical_and(pred, target)), count(pred), count(target)
+    counts = np.array(
+        [target.size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64
+    )
+    return counts, in_unit_interval
+
+
+def _bools(y: torch.Tensor) -> np.ndarray | None:
+    """The flat 0/1 values of an integer or bool tensor as booleans, or ``None`` unless all are 0 or 1."""
+    t = y.numpy().reshape(-1)
+    if t.dtype == np.bool_:
+        return t
+    if _MAX(_unsigned(t)) > 1:  # a negative value reads as a huge unsigned one
+        return None
+    return t.view(np.bool_) if t.dtype == np.uint8 else t.astype(np.bool_)
 
 
 def multiclass(output: Any, num_classes: int, ignore_index: int | None = None) -> np.ndarray | None:

@@ -81,10 +81,11 @@ def binary_batches(draw: Any) -> dict[str, Any]:
         y_dtype = draw(st.sampled_from([torch.int64, torch.int32, torch.uint8, torch.bool]))
         y = torch.tensor(labels).clamp(min=0) if y_dtype == torch.uint8 else torch.tensor(labels)
         y = y.to(y_dtype)
+        shape = draw(st.sampled_from([(n,), (n, 1), (1, n), (n, 1, 1)]))
         if draw(st.booleans()):
-            y_pred = y_pred.view(n, 1)
+            y_pred = y_pred.view(shape)
         if draw(st.booleans()):
-            y = y.view(n, 1)
+            y = y.view(shape)
         batches.append((y_pred, y))
     return {"from_logits": from_logits, "threshold": threshold, "batches": batches}
 
@@ -206,7 +207,10 @@ def test_the_usual_batches_take_the_host_path() -> None:
     assert _host.multiclass((torch.randn(16, 4), torch.randint(0, 4, (16,))), 4) is None
     assert _host.multiclass((y_pred.t().contiguous().t(), y), 10) is None
     assert _host.multiclass([y_pred, y, torch.ones(16)], 10) is None
-    assert _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4, 2))), 0.5, False, True) is None
+    assert (
+        _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4, 2))), 0.5, False, True) is not None
+    )  # masks
+    assert _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4,))), 0.5, False, True) is None
     assert (
         _host.binary((torch.rand(8).requires_grad_(), torch.ones(8, dtype=torch.int64)), 0.5, False, True)
         is None
@@ -266,6 +270,14 @@ def test_large_batches_count_as_the_general_path() -> None:
             fast = MulticlassF1Score(num_classes, keep_confusion_matrix=keep)
             _assert_same(fast, _general(MulticlassF1Score(num_classes, keep_confusion_matrix=keep)), [batch])
     assert np.array_equal(_host.multiclass(batch, 10), (batch[1] * 10 + batch[0].argmax(1)).numpy())
+    masks = (
+        torch.randn(4, 64, 300, generator=generator),
+        torch.randint(0, 2, (4, 64, 300), generator=generator),
+    )
+    for validate in (True, False):
+        fast = BinaryF1Score(from_logits=True, validate_args=validate)
+        _assert_same(fast, _general(BinaryF1Score(from_logits=True, validate_args=validate)), [masks])
+    assert _host.binary(masks, 0.0, True, True) is not None
 
 
 @st.composite
