@@ -120,6 +120,59 @@ def binary(
     ``count_nonzero`` of booleans (predicted, actual, both), several times cheaper than a
     ``bincount`` of ``2 * target + prediction``.
     """
+    batch = _binary_bools(output, cut, from_logits, validate)
+    if batch is None:
+        return None
+    pred, target, in_unit_interval = batch
+    count = np.count_nonzero
+    tp, predicted, actual = count(np.logical_and(pred, target)), count(pred), count(target)
+    counts = np.array(
+        [target.size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64
+    )
+    return counts, in_unit_interval
+
+
+def binary_images(
+    output: Any, cut: float, from_logits: bool, validate: bool
+) -> tuple[np.ndarray, bool | None, np.ndarray] | None:
+    """:func:`binary` of a batch of N masks (N, d1, ...) (``y_pred`` of the targets' shape, not
+    (N, 1)), and the int64 (N, 3) true positives, predicted and actual positives of each image."""
+    y = output[1] if type(output) in (tuple, list) and len(output) == 2 else None
+    if type(y) is not torch.Tensor or y.ndim < 2 or (y.ndim == 2 and y.shape[1] == 1):
+        return None
+    if type(output[0]) is not torch.Tensor or output[0].shape != y.shape:
+        return None
+    batch = _binary_bools(output, cut, from_logits, validate)
+    if batch is None:
+        return None
+    pred, target, in_unit_interval = batch
+    num_images = y.shape[0]
+    pred, target = pred.reshape(num_images, -1), target.reshape(num_images, -1)
+    hits = np.logical_and(pred, target)
+    if pred.shape[1] >= IMAGE_ROW_LOOP:  # a count_nonzero per row: far faster than a sum along rows
+        count = np.count_nonzero
+        rows = zip(hits, pred, target, strict=True)
+        ones = np.array([[count(h), count(p), count(t)] for h, p, t in rows], dtype=np.int64)
+    else:
+        ones = np.stack([_SUM(a, axis=1, dtype=np.int64) for a in (hits, pred, target)], 1)
+    counts = _SUM(ones, axis=0)
+    tp, predicted, actual = (int(v) for v in counts)
+    pooled = np.array(
+        [target.size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64
+    )
+    return pooled, in_unit_interval, ones.reshape(num_images, 3)
+
+
+IMAGE_ROW_LOOP = 1 << 12
+"""From this many pixels per image, per-image counts are one ``count_nonzero`` per image and kind
+(8 images of 65,536 pixels: 23 against 196 us for a sum along the rows)."""
+
+
+def _binary_bools(
+    output: Any, cut: float, from_logits: bool, validate: bool
+) -> tuple[np.ndarray, np.ndarray, bool | None] | None:
+    """Flat boolean predictions and targets of a usual binary batch (see :func:`binary`) and its
+    score flag, or ``None``."""
     pair = _pair(output)
     if pair is None:
         return None
@@ -136,22 +189,14 @@ def binary(
     in_unit_interval = None
     if y_pred.dtype not in _FLOATS:  # 0/1 labels (integers or bools), as the targets
         pred = _bools(y_pred)
-        if pred is None:
-            return None
-    else:
-        scores = y_pred.numpy().reshape(-1)
-        if validate:
-            low, high = _MIN(scores), _MAX(scores)
-            if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
-                return None  # NaN, or probabilities outside [0, 1]: the general path says so
-            in_unit_interval = bool(low >= 0 and high <= 1)
-        pred = scores >= scores.dtype.type(cut)  # in the scores' dtype, as torch
-    count = np.count_nonzero
-    tp, predicted, actual = count(np.logical_and(pred, target)), count(pred), count(target)
-    counts = np.array(
-        [target.size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64
-    )
-    return counts, in_unit_interval
+        return None if pred is None else (pred, target, None)
+    scores = y_pred.numpy().reshape(-1)
+    if validate:
+        low, high = _MIN(scores), _MAX(scores)
+        if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
+            return None  # NaN, or probabilities outside [0, 1]: the general path says so
+        in_unit_interval = bool(low >= 0 and high <= 1)
+    return scores >= scores.dtype.type(cut), target, in_unit_interval  # in the scores' dtype, as torch
 
 
 def _bools(y: torch.Tensor) -> np.ndarray | None:
@@ -248,6 +293,27 @@ def _cells(
         cells *= num_classes
     cells += pred
     return cells
+
+
+def images_of(output: Any) -> bool:
+    """Whether ``output`` is a pair whose targets are images (N, d1, ...), N >= 1 (per-image scores)."""
+    if not (type(output) is tuple or type(output) is list) or len(output) != 2:
+        return False
+    y = output[1]
+    return type(y) is torch.Tensor and y.ndim >= 2 and y.shape[0] > 0
+
+
+def image_confusion(cells: np.ndarray, num_images: int, num_classes: int) -> np.ndarray | None:
+    """Per-image confusion matrices (N, C + 1, C) (row C: the ignored targets) of the flat cells of
+    N equal-sized images, by one ``bincount``; ``None`` when they hold more entries than pixels."""
+    size = (num_classes + 1) * num_classes
+    if num_images * size > cells.size:
+        return None
+    offsets = np.arange(0, num_images * size, size)
+    codes = cells.reshape(num_images, -1) + offsets[:, None]
+    return np.bincount(codes.reshape(-1), minlength=num_images * size).reshape(
+        num_images, num_classes + 1, -1
+    )
 
 
 def add_cells(flat: np.ndarray, cells: np.ndarray) -> None:

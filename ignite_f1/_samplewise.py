@@ -67,7 +67,7 @@ def image_class_counts(
     ``index_add_`` of three entries per pixel, O(pixels) whatever C, on any device.
     """
     if _by_confusion(target, num_images, num_classes):
-        return _class_counts(_image_confusion(target, pred, num_images, num_classes))
+        return confusion_class_counts(_image_confusion(target, pred, num_images, num_classes))
     counts = torch.zeros(num_images * 3 * num_classes, dtype=torch.int64, device=target.device)
     if target.numel() == 0:
         return counts.view(num_images, 3, num_classes)
@@ -98,7 +98,7 @@ def _image_confusion(
     return counts.view(num_images, num_classes + 1, num_classes)
 
 
-def _class_counts(confusion: torch.Tensor) -> torch.Tensor:
+def confusion_class_counts(confusion: torch.Tensor) -> torch.Tensor:
     """(N, 3, C) true positives, predicted and actual of (N, C + 1, C) matrices (row C skipped)."""
     kept = confusion[:, :-1]
     return torch.stack([kept.diagonal(dim1=1, dim2=2), kept.sum(1), kept.sum(2)], 1)
@@ -129,8 +129,8 @@ def weighted_image_class_counts(
     """
     if _by_confusion(target, num_images, num_classes):
         weight = weight.to(target.device)
-        sums = _class_counts(_image_confusion(target, pred, num_images, num_classes, weight))
-        return sums, _class_counts(_image_confusion(target, pred, num_images, num_classes))
+        sums = confusion_class_counts(_image_confusion(target, pred, num_images, num_classes, weight))
+        return sums, confusion_class_counts(_image_confusion(target, pred, num_images, num_classes))
     shape = (num_images, 3, num_classes)
     sums = torch.zeros(math.prod(shape), dtype=torch.float64, device=target.device)
     counts = torch.zeros(math.prod(shape), dtype=torch.int64, device=target.device)
@@ -160,7 +160,12 @@ def binary_image_counts(
     positive = positive.reshape(num_images, -1)
     true = (target if target.dtype == dtype else target.to(dtype)).reshape(num_images, -1)
     sums = [positive.mul(true).sum(1), positive.sum(1), true.sum(1)]
-    ones = torch.stack(sums, 1).to(torch.int64)  # tp1, pp1, ap1
+    return binary_class_counts(torch.stack(sums, 1).to(torch.int64), pixels)
+
+
+def binary_class_counts(ones: torch.Tensor, pixels: int) -> torch.Tensor:
+    """Per-image counts (N, 3, 2) of classes 0 and 1 from the int64 (N, 3) tp, predicted and actual
+    of class 1 in images of ``pixels`` pixels."""
     tp1, pp1, ap1 = ones.unbind(1)
     zeros = torch.stack([pixels - pp1 - ap1 + tp1, pixels - pp1, pixels - ap1], 1)
     return torch.stack([zeros, ones], 2)

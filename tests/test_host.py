@@ -91,14 +91,24 @@ def binary_batches(draw: Any) -> dict[str, Any]:
 
 
 @settings(max_examples=n_examples(1), deadline=None)
-@given(binary_batches(), st.booleans())
-def test_binary_host_path_counts_as_the_general_path(case: dict[str, Any], validate: bool) -> None:
+@given(binary_batches(), st.booleans(), st.sampled_from(["global", "samplewise"]), st.booleans())
+def test_binary_host_path_counts_as_the_general_path(
+    case: dict[str, Any], validate: bool, multidim_average: str, row_loop: bool
+) -> None:
     def make() -> BinaryF1Score:
         return BinaryF1Score(
-            from_logits=case["from_logits"], threshold=case["threshold"], validate_args=validate
+            from_logits=case["from_logits"],
+            threshold=case["threshold"],
+            validate_args=validate,
+            multidim_average=multidim_average,
         )
 
-    _assert_same(make(), _general(make()), case["batches"])
+    previous = _host.IMAGE_ROW_LOOP
+    _host.IMAGE_ROW_LOOP = 1 if row_loop else 1 << 30  # per-image counts by rows, or by sums along them
+    try:
+        _assert_same(make(), _general(make()), case["batches"])
+    finally:
+        _host.IMAGE_ROW_LOOP = previous
 
 
 @st.composite
@@ -165,17 +175,25 @@ def segmentation_batches(draw: Any) -> dict[str, Any]:
     return {"num_classes": num_classes, "ignore_index": ignore_index, "batches": batches}
 
 
-@settings(max_examples=n_examples(1), deadline=None)
-@given(segmentation_batches(), st.booleans(), st.booleans())
+@settings(max_examples=n_examples(2), deadline=None)
+@given(
+    segmentation_batches(),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["global", "samplewise"]),
+    st.sampled_from(["macro", "weighted", "micro", None]),
+)
 def test_segmentation_host_path_counts_as_the_general_path(
-    case: dict[str, Any], validate: bool, keep: bool
+    case: dict[str, Any], validate: bool, keep: bool, multidim_average: str, average: str | None
 ) -> None:
     def make() -> MulticlassF1Score:
         return MulticlassF1Score(
             case["num_classes"],
+            average=average,
             ignore_index=case["ignore_index"],
             validate_args=validate,
             keep_confusion_matrix=keep,
+            multidim_average=multidim_average,
         )
 
     _assert_same(make(), _general(make()), case["batches"])
@@ -192,6 +210,11 @@ def test_segmentation_batches_take_the_host_path() -> None:
     assert _host.multiclass((scores, y), 5, None) is None  # 255 is out of range without ignore_index
     assert _host.multiclass((scores, y.to(torch.uint8)), 5, -1) is None  # uint8 cannot hold -1: 255 is wrong
     assert _host.multiclass((scores, y.clamp(max=4)), 5, 2) is None  # an ignored class inside [0, C)
+    samplewise = MulticlassF1Score(5, ignore_index=255, multidim_average="samplewise")
+    assert samplewise._count_on_host((scores, y)) and samplewise.compute() == samplewise.compute()
+    masks = BinaryF1Score(from_logits=True, multidim_average="samplewise")
+    assert masks._count_on_host((scores[:, 0], (scores[:, 1] > 0).long()))
+    assert not masks._count_on_host((scores[:, 0, 0, 0], (scores[:, 1, 0, 0] > 0).long()))  # (N,): not images
     wide = torch.randn(2, 300, 3)  # more classes than uint8 holds: its targets are all in range
     assert _host.multiclass((wide, torch.full((2, 3), 200, dtype=torch.uint8)), 300, -1) is not None
 

@@ -219,6 +219,11 @@ class CountingMetric(ProbabilityWarning, Metric):
         additions, in_unit_interval = self._count(y_pred, y, weight)  # checks everything first
         if not additions:
             return
+        self._add(additions, in_unit_interval)
+        self._reduced_state = None  # the one place an update invalidates the kept sums
+
+    def _add(self, additions: dict[str, Addition], in_unit_interval: bool | None) -> None:
+        """Add a checked batch's ``additions`` to the state, and note its score flag."""
         for name, addition in additions.items():
             state = getattr(self, name)
             if callable(addition):
@@ -226,7 +231,6 @@ class CountingMetric(ProbabilityWarning, Metric):
             else:
                 state += addition.to(state.device) if isinstance(addition, torch.Tensor) else addition
         self._note_scores(in_unit_interval)
-        self._reduced_state = None  # the one place an update invalidates the kept sums
 
     # ---- the counts summed across processes
 

@@ -188,17 +188,26 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         return {"_cm": counts, **self._histogram(pred, target)}, in_unit_interval
 
     def _host_path(self) -> Callable[[Any], bool] | None:
-        plain = not self.sample_weight and self.num_thresholds is None
-        return self._count_on_host if plain and self.multidim_average == "global" else None
+        return self._count_on_host if not self.sample_weight and self.num_thresholds is None else None
 
     def _count_on_host(self, output: Any) -> bool:
-        counted = _host.binary(output, self._cut, self.from_logits, self.validate_args)
-        if counted is None:
-            return False
-        counts, in_unit_interval = counted
+        images: dict[str, Addition] = {}
+        if self.multidim_average == "samplewise":
+            by_image = _host.binary_images(output, self._cut, self.from_logits, self.validate_args)
+            if by_image is None:
+                return False
+            counts, in_unit_interval, ones = by_image
+            pixels = output[1][0].numel()
+            per_image = _samplewise.binary_class_counts(torch.from_numpy(ones), pixels)
+            images = self._samplewise_additions(per_image, _samplewise.BINARY)
+        else:
+            counted = _host.binary(output, self._cut, self.from_logits, self.validate_args)
+            if counted is None:
+                return False
+            counts, in_unit_interval = counted
         cells = _host.flat_view(self._cm, self._host_views, "_cm")
         cells += counts
-        self._note_scores(in_unit_interval)
+        self._add(images, in_unit_interval)
         return True
 
     def _image_additions(

@@ -245,17 +245,28 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         return pooled, None
 
     def _host_path(self) -> Callable[[Any], bool] | None:
-        plain = not self.sample_weight and self.multidim_average == "global"
-        return self._count_on_host if plain else None
+        return self._count_on_host if not self.sample_weight else None
 
     def _count_on_host(self, output: Any) -> bool:
+        samplewise = self.multidim_average == "samplewise"
+        if samplewise and not _host.images_of(output):
+            return False
         cells = _host.multiclass(output, self.num_classes, self.ignore_index)
         if cells is None:
             return False
+        images: dict[str, Addition] = {}
+        if samplewise:
+            confusion = _host.image_confusion(cells, output[1].shape[0], self.num_classes)
+            if confusion is None:  # more per-image cells than pixels: the general path's index_add_
+                return False
+            per_image = _samplewise.confusion_class_counts(torch.from_numpy(confusion))
+            images = self._samplewise_additions(per_image, self.average)
         if self.keep_confusion_matrix:
             _host.add_cells(_host.flat_view(self._cm, self._host_views, "_cm"), cells)
         else:
             _host.add_class_counts(_host.flat_view(self._counts, self._host_views, "_counts"), cells)
+        if images:
+            self._add(images, None)
         return True
 
     def compute(self) -> Result:
