@@ -447,6 +447,18 @@ def num_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def load_rounds(rounds: int) -> int:
+    """Rounds of the load table: more than the main table's, as its epochs are short.
+
+    On a busy machine a round whose process the scheduler preempts takes milliseconds more,
+    whatever was measured (a quarter epoch lasts 1 to 100 ms): the round times are bimodal, and the
+    median of 5 rounds lands on a preempted one often enough to flip a ratio (binary 65,536 read
+    4.35x in one run, 0.96x in 11 rounds right after). With 2 * rounds - 3 rounds (11 by default)
+    the median is that of the rounds not preempted while fewer than half are.
+    """
+    return max(3, 2 * rounds - 3)
+
+
 SETTINGS = [(1, False), (2, False), (2, True)]
 """(threads, busy) of the load table: one thread, two threads, two threads on a busy machine."""
 
@@ -854,7 +866,9 @@ def render_issue_12(r: Results) -> list[str]:
         lines += [
             f"Update per epoch (a quarter of the epochs above) and the ratio to the floor, with 1 and 2 "
             f"torch threads, and with 2 threads while {r.burners} CPU-bound background processes "
-            "(`python -c 'while True: pass'`) run (*busy*). Interleaved rounds, medians.",
+            f"(`python -c 'while True: pass'`) run (*busy*). {load_rounds(r.rounds)} interleaved rounds "
+            "(more than above: a round the scheduler preempts takes milliseconds more, so round times "
+            "on a busy machine are bimodal), medians.",
             "",
         ]
         header = ["workload", "alternative"]
@@ -1042,7 +1056,7 @@ def main(argv: list[str] | None = None) -> int:
     fixed = None if "fixed" in skip else fixed_cost(rounds, args.quick)
     loop = None if "loop" in skip else evaluation_loop(rounds)
     under_load = (
-        None if "load" in skip else time_under_load(chosen, max(3, rounds - 2), args.quick, args.busy)
+        None if "load" in skip else time_under_load(chosen, load_rounds(rounds), args.quick, args.busy)
     )
     compute_sizes = (
         {}

@@ -49,6 +49,7 @@ PARALLEL_CLASSES = 16
 
 _FLOATS = (torch.float32, torch.float64)
 _LABELS = (torch.int64, torch.int32, torch.uint8, torch.bool)
+_LABELS_AND_FLOATS = _LABELS + _FLOATS
 _TINY = {
     torch.float32: float(torch.finfo(torch.float32).tiny),
     torch.float64: float(torch.finfo(torch.float64).tiny),
@@ -190,7 +191,9 @@ def _binary_bools(
     if y_pred.dtype not in _FLOATS:  # 0/1 labels (integers or bools), as the targets
         pred = _bools(y_pred)
         return None if pred is None else (pred, target, None)
-    scores = y_pred.numpy().reshape(-1)
+    scores = y_pred.numpy()
+    if scores.ndim != 1:
+        scores = scores.reshape(-1)
     if validate:
         low, high = _MIN(scores), _MAX(scores)
         if low != low or high != high or (not from_logits and (low < 0 or high > 1)):
@@ -201,7 +204,9 @@ def _binary_bools(
 
 def _bools(y: torch.Tensor) -> np.ndarray | None:
     """The flat 0/1 values of an integer or bool tensor as booleans, or ``None`` unless all are 0 or 1."""
-    t = y.numpy().reshape(-1)
+    t = y.numpy()
+    if t.ndim != 1:
+        t = t.reshape(-1)
     if t.dtype == np.bool_:
         return t
     if _MAX(_unsigned(t)) > 1:  # a negative value reads as a huge unsigned one
@@ -274,25 +279,39 @@ def _cells(
 ) -> np.ndarray | None:
     """``target * C + pred`` per sample, the ignored ones at ``C * C`` or above; ``None`` for a
     target outside [0, C) that is not ``ignore_index`` (``ignore_index`` is outside [0, C))."""
-    t = y.numpy().reshape(-1)
-    info = np.iinfo(t.dtype)
-    if ignore_index is None or num_classes > info.max:  # (then no target of t's dtype is ignored)
+    t = y.numpy()
+    if t.ndim != 1:
+        t = t.reshape(-1)
+    wide = t.dtype.itemsize == 8  # int64 (the unsigned targets here are uint8)
+    if ignore_index is None or not _holds(t.dtype, ignore_index):  # then no target equals it
         if _MAX(_unsigned(t)) > num_classes - 1:  # a negative label reads as a huge unsigned one
             return None
-        cells: np.ndarray = t * num_classes if t.dtype == np.int64 else t.astype(np.int64)
-        if t.dtype != np.int64:
+        cells: np.ndarray = t * num_classes if wide else t.astype(np.int64)
+        if not wide:
             cells *= num_classes
     else:
         # every target outside [0, C) (a negative one reads as a huge unsigned one) becomes C, and
         # there must be as many of them as targets equal to ignore_index
-        ignored = _SUM(t == ignore_index) if info.min <= ignore_index <= info.max else 0
+        # (C fits the unsigned view: a uint8 target holds an ignore_index in [C, 255] only)
         capped = np.minimum(_unsigned(t), num_classes)
-        if _SUM(capped == num_classes) != ignored:
+        if _SUM(capped == num_classes) != _SUM(t == ignore_index):
             return None
-        cells = capped.view(np.int64) if capped.dtype == np.uint64 else capped.astype(np.int64)
+        cells = capped.view(np.int64) if wide else capped.astype(np.int64)
         cells *= num_classes
     cells += pred
     return cells
+
+
+_RANGES = {
+    np.dtype(kind): (int(np.iinfo(kind).min), int(np.iinfo(kind).max))
+    for kind in (np.int64, np.int32, np.uint8)
+}
+
+
+def _holds(dtype: np.dtype, value: int) -> bool:
+    """Whether integers of ``dtype`` (int64, int32 or uint8) can hold ``value``."""
+    low, high = _RANGES[dtype]
+    return low <= value <= high
 
 
 def images_of(output: Any) -> bool:
@@ -357,7 +376,7 @@ def _zero_one_targets(y: torch.Tensor) -> np.ndarray | None:
             return None
         nonzero: np.ndarray = t != 0
         return nonzero
-    if _MAX(_unsigned(t), axis=None) > 1:
+    if _MAX(_unsigned(t).reshape(-1)) > 1:  # one flat reduction: cheaper than axis=None
         return None
     return t
 
@@ -376,7 +395,7 @@ def multilabel(
     order of the float additions (within 1e-15
     relative, far inside the 1e-12 the samples average is held to).
     """
-    pair = _pair(output, _LABELS + _FLOATS)
+    pair = _pair(output, _LABELS_AND_FLOATS)
     if pair is None:
         return None
     y_pred, y = pair
