@@ -120,6 +120,15 @@ def test_random_bit_patterns(dtype: torch.dtype) -> None:
         _assert_like_torch_max(scores)
 
 
+def test_scores_that_require_grad() -> None:
+    """Scores straight from a model (requiring grad) are read without their graph."""
+    scores = _random((3, 21, 8, 8), torch.float32, 16).requires_grad_()
+    assert not _argmax.uses_torch_argmax(scores, 1)
+    _assert_like_torch_max(scores.detach())
+    indices, maxima = _argmax.argmax(scores, dim=1)
+    assert torch.equal(indices, scores.argmax(1)) and not maxima.requires_grad
+
+
 def test_layouts_and_dimensions() -> None:
     _assert_like_torch_max(_random((60, 40), torch.float32, 11).t())  # non-contiguous
     _assert_like_torch_max(_random((4, 30, 6, 5), torch.float32, 12).transpose(2, 3))
