@@ -8,6 +8,7 @@ processes and calls :func:`ignite_f1._scores.binary_fbeta`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -197,7 +198,7 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             if by_image is None:
                 return False
             counts, in_unit_interval, ones = by_image
-            pixels = output[1][0].numel()
+            pixels = math.prod(output[1].shape[1:])
             per_image = _samplewise.binary_class_counts(torch.from_numpy(ones), pixels)
             images = self._samplewise_additions(per_image, _samplewise.BINARY)
         else:
