@@ -998,6 +998,9 @@ def _many_classes(path: str, quick: bool) -> str | None:
     spec = importlib.util.spec_from_file_location("bench_many_classes", script)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # registered under its name first: its peers run in spawned processes, which unpickle their
+    # worker function as bench_many_classes._peer_worker and must find this very module
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     section: str = module.main(quick=quick)
     torch.set_num_threads(1)  # it may have changed the setting

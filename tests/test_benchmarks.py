@@ -94,3 +94,26 @@ def test_every_batch_of_an_epoch_is_distinct(quick: bool) -> None:
         again = w.make_batches()
         pairs = zip(batches, again, strict=True)
         assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in pairs)  # seeded
+
+
+@pytest.mark.slow
+def test_many_classes_section_runs_from_the_main_script(tmp_path: Path) -> None:
+    """``bench_f1.py --many-classes`` runs bench_many_classes.py, whose peers run in spawned
+    processes (they must find its worker function by module name), and appends its section."""
+    out = tmp_path / "results.md"
+    skipped = ["fixed", "loop", "load", "compute", "memory"]
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--many-classes", "--skip", *skipped, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    section = out.read_text().split("## Many classes (issue 11)")[1]
+    headings = ["### `compute()` and `report()`", "### Update at 100,000 classes", "### Peers", "### Targets"]
+    assert [heading in section for heading in headings] == [True] * len(headings)
+    peers = section.split("### Peers")[1].split("###")[0]
+    rows = [line for line in peers.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 6  # the header, then 3 peers at 2 class counts (a peer may read "fails")
+    assert {row.split("|")[1].strip() for row in rows if "| ignite_f1 |" in row} == {"10,000", "100,000"}
