@@ -41,7 +41,9 @@ PARALLEL_SCORES = 1 << 15
 """Above this many (N, C) scores with fewer than :data:`PARALLEL_CLASSES` classes, ``torch.argmax``
 splits the rows between torch's threads (this is its grain size), and with more than one thread it
 beats NumPy's single-threaded arg-max ((4096, 10) with two threads on an idle machine: 23 against
-49 us per call); such batches take the torch path then."""
+49 us per call); such batches take ``torch.argmax`` then, and the rest of their count in NumPy (on
+the torch path, each of its ops opened a parallel region too, and a busy machine stalled them:
+45.9 ms per quarter epoch of (4096, 10) against 7.8 ms quiet)."""
 
 PARALLEL_CLASSES = 16
 """From this many classes NumPy's arg-max stays ahead of a two-threaded ``torch.argmax`` ((4096, 16):
@@ -252,24 +254,34 @@ def multiclass(output: Any, num_classes: int, ignore_index: int | None = None) -
 
 
 def _row_argmax(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> np.ndarray | None:
-    """The arg-max of (N, C) scores with C >= :data:`MIN_CLASSES` and (N,) targets, or ``None``."""
+    """The arg-max of (N, C) scores with C >= :data:`MIN_CLASSES` and (N,) targets, or ``None``.
+
+    Large batches of few classes with more than one torch thread take ``torch.argmax`` itself,
+    which splits the rows between the threads (the reference: nothing to check but NaN, which
+    validation refuses); the rest of their count stays in NumPy, so that the update opens one
+    parallel region, as the arg-max alone would.
+    """
     if y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < MIN_CLASSES:
-        return None
-    if num_classes < PARALLEL_CLASSES and y_pred.numel() > PARALLEL_SCORES and torch.get_num_threads() > 1:
         return None
     n = y.shape[0]
     if y_pred.shape[0] != n or not y_pred.is_contiguous():
         return None
     scores = y_pred.numpy()
-    pred: np.ndarray = scores.argmax(1)
+    threaded = (
+        num_classes < PARALLEL_CLASSES and y_pred.numel() > PARALLEL_SCORES and torch.get_num_threads() > 1
+    )
+    pred: np.ndarray = torch.argmax(y_pred, dim=1).numpy() if threaded else scores.argmax(1)
     offsets = _OFFSETS.get((n, num_classes))
     if offsets is None:
         offsets = np.arange(0, n * num_classes, num_classes)
         if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
             _OFFSETS[(n, num_classes)] = offsets
     maxima = scores.reshape(-1)[pred + offsets]  # NaN where a row holds NaN
+    smallest = _MIN(maxima)
+    if threaded:
+        return None if smallest != smallest else pred  # NaN: the general path refuses it
     tiny = _TINY[y_pred.dtype]
-    if not (_MIN(maxima) >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
+    if not (smallest >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
         return None  # NaN (the general path refuses it), or a zero or denormal maximum: torch.argmax's
     return pred
 

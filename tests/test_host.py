@@ -362,18 +362,26 @@ def test_one_maximum_checks_both_ends_of_the_label_range(dtype: torch.dtype) -> 
     assert labels is not None and labels.dtype == np.int64 and labels.tolist() == [2, 0, 1]
 
 
-def test_large_batches_of_few_classes_use_torch_threads() -> None:
+def test_large_batches_of_few_classes_use_torch_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """With more than one thread, ``torch.argmax`` splits large batches of few classes between
-    them, and beats NumPy's single-threaded arg-max: those batches take the torch path."""
+    them, and beats NumPy's single-threaded arg-max: those batches take it, and the rest of the
+    count stays in NumPy (the same cells); a NaN score still goes to the general path."""
     previous = torch.get_num_threads()
     batch = (torch.randn(8192, 10), torch.randint(0, 10, (8192,)))
+    expected = (batch[1] * 10 + batch[0].argmax(1)).numpy()
+    calls = []
+    argmax = torch.argmax
+    monkeypatch.setattr(torch, "argmax", lambda *args, **kwargs: calls.append(1) or argmax(*args, **kwargs))
     try:
         torch.set_num_threads(1)
-        assert _host.multiclass(batch, 10) is not None
+        assert np.array_equal(_host.multiclass(batch, 10), expected) and not calls
         torch.set_num_threads(2)
-        assert _host.multiclass(batch, 10) is None
-        assert _host.multiclass((batch[0][:1024], batch[1][:1024]), 10) is not None  # below the grain
+        assert np.array_equal(_host.multiclass(batch, 10), expected) and len(calls) == 1
+        with_nan = batch[0].clone()
+        with_nan[5, 3] = math.nan
+        assert _host.multiclass((with_nan, batch[1]), 10) is None
+        assert _host.multiclass((batch[0][:1024], batch[1][:1024]), 10) is not None and len(calls) == 2
         wide = (torch.randn(8192, 100), torch.randint(0, 100, (8192,)))
-        assert _host.multiclass(wide, 100) is not None  # NumPy stays ahead from 16 classes
+        assert _host.multiclass(wide, 100) is not None and len(calls) == 2  # NumPy's from 16 classes
     finally:
         torch.set_num_threads(previous)
