@@ -129,10 +129,13 @@ def binary(
     pred, target, in_unit_interval = batch
     count = np.count_nonzero
     tp, predicted, actual = count(np.logical_and(pred, target)), count(pred), count(target)
-    counts = np.array(
-        [target.size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64
-    )
-    return counts, in_unit_interval
+    return _confusion(target.size, tp, predicted, actual), in_unit_interval
+
+
+def _confusion(size: int, tp: Any, predicted: Any, actual: Any) -> np.ndarray:
+    """The int64 counts ``[tn, fp, fn, tp]`` of ``size`` samples from their true positives,
+    predicted and actual positives (integers)."""
+    return np.array([size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64)
 
 
 def binary_images(
@@ -140,16 +143,13 @@ def binary_images(
 ) -> tuple[np.ndarray, bool | None, np.ndarray] | None:
     """:func:`binary` of a batch of N masks (N, d1, ...) (``y_pred`` of the targets' shape, not
     (N, 1)), and the int64 (N, 3) true positives, predicted and actual positives of each image."""
-    y = output[1] if type(output) in (tuple, list) and len(output) == 2 else None
-    if type(y) is not torch.Tensor or y.ndim < 2 or (y.ndim == 2 and y.shape[1] == 1):
+    if not images_of(output) or output[1].shape == (output[1].shape[0], 1):  # (N, 1): a column
         return None
-    if type(output[0]) is not torch.Tensor or output[0].shape != y.shape:
-        return None
-    batch = _binary_bools(output, cut, from_logits, validate)
+    batch = _binary_bools(output, cut, from_logits, validate)  # y_pred of y's shape, as y is no column
     if batch is None:
         return None
     pred, target, in_unit_interval = batch
-    num_images = y.shape[0]
+    num_images = output[1].shape[0]
     pred, target = pred.reshape(num_images, -1), target.reshape(num_images, -1)
     hits = np.logical_and(pred, target)
     if pred.shape[1] >= IMAGE_ROW_LOOP:  # a count_nonzero per row: far faster than a sum along rows
@@ -158,12 +158,8 @@ def binary_images(
         ones = np.array([[count(h), count(p), count(t)] for h, p, t in rows], dtype=np.int64)
     else:
         ones = np.stack([_SUM(a, axis=1, dtype=np.int64) for a in (hits, pred, target)], 1)
-    counts = _SUM(ones, axis=0)
-    tp, predicted, actual = (int(v) for v in counts)
-    pooled = np.array(
-        [target.size - predicted - actual + tp, predicted - tp, actual - tp, tp], dtype=np.int64
-    )
-    return pooled, in_unit_interval, ones.reshape(num_images, 3)
+    tp, predicted, actual = _SUM(ones, axis=0)
+    return _confusion(target.size, tp, predicted, actual), in_unit_interval, ones.reshape(num_images, 3)
 
 
 IMAGE_ROW_LOOP = 1 << 12
@@ -174,8 +170,8 @@ IMAGE_ROW_LOOP = 1 << 12
 def _binary_bools(
     output: Any, cut: float, from_logits: bool, validate: bool
 ) -> tuple[np.ndarray, np.ndarray, bool | None] | None:
-    """Flat boolean predictions and targets of a usual binary batch (see :func:`binary`) and its
-    score flag, or ``None``."""
+    """Flat predictions and targets of a usual binary batch (see :func:`binary`), as bools or 0/1
+    integers, and its score flag, or ``None``."""
     pair = _pair(output)
     if pair is None:
         return None
@@ -186,13 +182,14 @@ def _binary_bools(
         n = y.shape[0]
         if y_pred.shape not in ((n,), (n, 1)) or y.shape not in ((n,), (n, 1)):
             return None
-    target = _bools(y)
+    target = _zero_ones(y)
     if target is None:
         return None
+    target = target.reshape(-1)
     in_unit_interval = None
     if y_pred.dtype not in _FLOATS:  # 0/1 labels (integers or bools), as the targets
-        pred = _bools(y_pred)
-        return None if pred is None else (pred, target, None)
+        pred = _zero_ones(y_pred)
+        return None if pred is None else (pred.reshape(-1), target, None)
     scores = y_pred.numpy()
     if scores.ndim != 1:
         scores = scores.reshape(-1)
@@ -204,20 +201,11 @@ def _binary_bools(
     return scores >= scores.dtype.type(cut), target, in_unit_interval  # in the scores' dtype, as torch
 
 
-def _bools(y: torch.Tensor) -> np.ndarray | None:
-    """The flat 0/1 values of an integer or bool tensor as booleans, or ``None`` unless all are 0 or 1."""
-    t = y.numpy()
-    if t.ndim != 1:
-        t = t.reshape(-1)
-    if t.dtype == np.bool_:
-        return t
-    if _MAX(_unsigned(t)) > 1:  # a negative value reads as a huge unsigned one
-        return None
-    return t.view(np.bool_) if t.dtype == np.uint8 else t.astype(np.bool_)
-
-
-def multiclass(output: Any, num_classes: int, ignore_index: int | None = None) -> np.ndarray | None:
-    """The flat cells ``target * C + prediction`` of a usual multi-class batch, or ``None``.
+def multiclass(
+    output: Any, num_classes: int, ignore_index: int | None = None
+) -> tuple[np.ndarray, int] | None:
+    """The flat cells ``target * C + prediction`` of a usual multi-class batch and the number of
+    ignored samples among them, or ``None``.
 
     The usual batch, on the CPU, with N >= 1 samples (or pixels): contiguous (N, C) float32 /
     float64 scores with C >= :data:`MIN_CLASSES`, or (N, C, d1, ...) scores of any C >= 2, or
@@ -288,13 +276,14 @@ def _row_argmax(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> np.n
 
 def _cells(
     y: torch.Tensor, pred: np.ndarray, num_classes: int, ignore_index: int | None
-) -> np.ndarray | None:
-    """``target * C + pred`` per sample, the ignored ones at ``C * C`` or above; ``None`` for a
-    target outside [0, C) that is not ``ignore_index`` (``ignore_index`` is outside [0, C))."""
+) -> tuple[np.ndarray, int] | None:
+    """``target * C + pred`` per sample, the ignored ones at ``C * C`` or above, and their number;
+    ``None`` for a target outside [0, C) that is not ``ignore_index`` (outside [0, C) itself)."""
     t = y.numpy()
     if t.ndim != 1:
         t = t.reshape(-1)
     wide = t.dtype.itemsize == 8  # int64 (the unsigned targets here are uint8)
+    ignored = 0
     if ignore_index is None or not _holds(t.dtype, ignore_index):  # then no target equals it
         if _MAX(_unsigned(t)) > num_classes - 1:  # a negative label reads as a huge unsigned one
             return None
@@ -306,12 +295,13 @@ def _cells(
         # there must be as many of them as targets equal to ignore_index
         # (C fits the unsigned view: a uint8 target holds an ignore_index in [C, 255] only)
         capped = np.minimum(_unsigned(t), num_classes)
-        if _SUM(capped == num_classes) != _SUM(t == ignore_index):
+        ignored = int(_SUM(t == ignore_index))
+        if _SUM(capped == num_classes) != ignored:
             return None
         cells = capped.view(np.int64) if wide else capped.astype(np.int64)
         cells *= num_classes
     cells += pred
-    return cells
+    return cells, ignored
 
 
 _RANGES = {
@@ -347,24 +337,24 @@ def image_confusion(cells: np.ndarray, num_images: int, num_classes: int) -> np.
     )
 
 
-def add_cells(flat: np.ndarray, cells: np.ndarray) -> None:
-    """Add the cells of a batch to the flat view of a C x C int64 matrix, in place; cells past the
-    matrix (ignored samples) are skipped."""
+def add_cells(flat: np.ndarray, cells: np.ndarray, ignored: int = 0) -> None:
+    """Add the cells of a batch to the flat view of a C x C int64 matrix, in place; the ``ignored``
+    cells past the matrix are skipped."""
     size = flat.shape[0]
     if size <= max(1024, cells.shape[0]):
         np.add(flat, np.bincount(cells, minlength=size)[:size], out=flat)
     else:
-        np.add.at(flat, cells[cells < size] if _MAX(cells) >= size else cells, 1)
+        np.add.at(flat, cells[cells < size] if ignored else cells, 1)
 
 
-def add_class_counts(flat: np.ndarray, cells: np.ndarray) -> None:
+def add_class_counts(flat: np.ndarray, cells: np.ndarray, ignored: int = 0) -> None:
     """Add a batch's cells to the flat view of the (3, C) int64 per-class counts in place, O(batch);
-    cells past the C x C matrix (ignored samples) are skipped.
+    the ``ignored`` cells past the C x C matrix are skipped.
 
     Rows: true positives (cells on the diagonal), predicted (the cell's column) and actual (its row).
     """
     num_classes = flat.shape[0] // 3
-    if _MAX(cells) >= num_classes * num_classes:
+    if ignored:
         cells = cells[cells < num_classes * num_classes]
     target, pred = np.divmod(cells, num_classes)
     hits = pred[target == pred]
@@ -378,17 +368,18 @@ MULTILABEL_MAX = 1 << 14
 _RATIO_WEIGHTS: dict[float, np.ndarray] = {}
 
 
-def _zero_one_targets(y: torch.Tensor) -> np.ndarray | None:
-    """(N, L) targets as bools or 0/1 integers, or ``None`` unless every one is 0 or 1."""
+def _zero_ones(y: torch.Tensor) -> np.ndarray | None:
+    """The 0/1 values of ``y`` (its shape) as bools or 0/1 integers, or ``None`` unless every one
+    is 0 or 1 (integer, bool or float; NaN and soft labels included: the general path decides)."""
     t = y.numpy()
     if t.dtype == np.bool_:
         return t
     if t.dtype.kind == "f":
-        if not np.all((t == 0) | (t == 1)):  # NaN and soft labels included: the general path decides
+        if not np.all((t == 0) | (t == 1)):
             return None
         nonzero: np.ndarray = t != 0
         return nonzero
-    if _MAX(_unsigned(t).reshape(-1)) > 1:  # one flat reduction: cheaper than axis=None
+    if _MAX(_unsigned(t).reshape(-1)) > 1:  # a negative value reads as a huge unsigned one
         return None
     return t
 
@@ -404,8 +395,8 @@ def multilabel(
     actual positives per label, the float64 (4,) sums of the defined per-sample precision,
     recall, F1 and F-beta, the int64 (3,) numbers of samples where precision, recall and an
     F-score are defined, and the score flag. The sums are those of the general path up to the
-    order of the float additions (within 1e-15
-    relative, far inside the 1e-12 the samples average is held to).
+    order of the float additions (a few ulps per batch, far inside the 1e-12 relative the samples
+    average is held to).
     """
     pair = _pair(output, _LABELS_AND_FLOATS)
     if pair is None:
@@ -415,7 +406,7 @@ def multilabel(
         return None
     if not 0 < y_pred.numel() <= MULTILABEL_MAX or not min(1.0, beta * beta) > 0:
         return None
-    target = _zero_one_targets(y)
+    target = _zero_ones(y)
     if target is None:
         return None
     n = y.shape[0]
@@ -430,7 +421,7 @@ def multilabel(
             in_unit_interval = bool(low >= 0 and high <= 1)
         np.greater_equal(scores, scores.dtype.type(cut), out=planes[1])
     else:  # 0/1 labels, as the targets
-        labels = _zero_one_targets(y_pred)
+        labels = _zero_ones(y_pred)
         if labels is None:
             return None
         planes[1] = labels

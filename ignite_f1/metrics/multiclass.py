@@ -251,9 +251,10 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         samplewise = self.multidim_average == "samplewise"
         if samplewise and not _host.images_of(output):
             return False
-        cells = _host.multiclass(output, self.num_classes, self.ignore_index)
-        if cells is None:
+        counted = _host.multiclass(output, self.num_classes, self.ignore_index)
+        if counted is None:
             return False
+        cells, ignored = counted
         images: dict[str, Addition] = {}
         if samplewise:
             confusion = _host.image_confusion(cells, output[1].shape[0], self.num_classes)
@@ -262,9 +263,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             per_image = _samplewise.confusion_class_counts(torch.from_numpy(confusion))
             images = self._samplewise_additions(per_image, self.average)
         if self.keep_confusion_matrix:
-            _host.add_cells(_host.flat_view(self._cm, self._host_views, "_cm"), cells)
+            _host.add_cells(_host.flat_view(self._cm, self._host_views, "_cm"), cells, ignored)
         else:
-            _host.add_class_counts(_host.flat_view(self._counts, self._host_views, "_counts"), cells)
+            _host.add_class_counts(_host.flat_view(self._counts, self._host_views, "_counts"), cells, ignored)
         if images:
             self._add(images, None)
         return True
