@@ -39,6 +39,9 @@ def logit_threshold(threshold: float) -> float:
 # --------------------------------------------------------------------------- batch checks
 
 
+_NAN_SCORES = "Argument `y_pred` must not contain NaN scores, got NaN."
+
+
 def _check_tensor(name: str, value: Any) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"Argument `{name}` must be a torch.Tensor, got {type(value).__name__}.")
@@ -109,7 +112,7 @@ def _score_parts(y_pred: torch.Tensor) -> list[torch.Tensor]:
 
 def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
     if math.isnan(lo) or math.isnan(hi):
-        raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
+        raise ValueError(_NAN_SCORES)
     if not from_logits and (lo < 0 or hi > 1):
         raise ValueError(
             "Argument `y_pred` must hold probabilities in [0, 1] when from_logits=False, "
@@ -334,7 +337,7 @@ def _multiclass_predictions(
                 pred_parts = [y_pred.amax()] if validate else []  # NaN if a score is
             else:  # the fast path's check, read on the host, is NaN if a score is
                 if validate and check != check:
-                    raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
+                    raise ValueError(_NAN_SCORES)
                 pred = _argmax.settle(y_pred, 1, pred, check)
     else:
         if y_pred.dtype == torch.bool:
@@ -434,7 +437,7 @@ def _check_multiclass_values(
 ) -> None:
     """Raise on NaN scores, labels out of range, non-integral or out-of-range kept targets."""
     if len(pred_values) == 1 and math.isnan(pred_values[0]):
-        raise ValueError("Argument `y_pred` must not contain NaN scores, got NaN.")
+        raise ValueError(_NAN_SCORES)
     if len(pred_values) == 2 and (pred_values[0] < 0 or pred_values[1] >= num_classes):
         raise ValueError(
             f"Argument `y_pred` must hold class labels in [0, {num_classes}) "
