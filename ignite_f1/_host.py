@@ -1,11 +1,14 @@
 """The usual CPU batch counted with NumPy: the same counts, a fraction of the fixed cost.
 
 A metric's ``update`` on a small batch is mostly fixed cost: each torch operation costs 2 to 5 us of
-dispatch, a NumPy one about 1. And on the CPU NumPy's arg-max over the last axis is several times
-faster than ``torch.argmax`` at any batch size for ten classes or more (vectorised per row, one
-thread: (1024, 10) 14 against 22 us, (4096, 100) 111 against 859 us), so it is also the fast path
-for large (N, C) batches; score maps (N, C, H, W) take :func:`ignite_f1._argmax.numpy_argmax`, and
-binary batches of any size are three ``count_nonzero`` (65,536 samples: about 45 us, against 120 for
+dispatch, a NumPy one about 1. And on the CPU the arg-max here is faster than ``torch.argmax`` at
+any batch size, with one thread or two, so it is also the fast path for large (N, C) batches:
+NumPy's own for many classes ((4096, 100): 111 against 859 us), and from 512 rows of fewer than 32
+classes :func:`ignite_f1._argmax.few_classes_argmax`, which has no branch per score (distinct
+batches, one thread: (1024, 10) 20 against 39 us, (65536, 2) 178 against 584 us; two threads,
+where ``torch.argmax`` splits the rows between them: (4096, 10) 62 against 89 us, (65536, 2) 176
+against 326 us). Score maps (N, C, H, W) take :func:`ignite_f1._argmax.numpy_argmax`, and binary
+batches of any size are three ``count_nonzero`` (65,536 samples: about 45 us, against 120 for
 torch's threshold and three sums). NumPy runs every op in the calling thread, so this path opens no
 parallel region that a busy machine could stall (with two torch threads and two busy processes, a
 65,536-sample binary update took 3.3 ms on the torch path, 0.44 ms here).
@@ -16,9 +19,9 @@ path, which names what is wrong (or, for the rare rows below, gives ``torch.argm
 So this module never raises on input and never decides what an input means: it accepts only
 batches whose meaning the general path fixes, and gives exactly the general path's counts.
 
-The arg-max is ``numpy.argmax`` (the first maximal index on ties, as ``torch.argmax``), checked by
-the batch's smallest row maximum in magnitude, read from the maxima the indices point at: a row
-holding NaN (numpy points at its first NaN) and a row whose maximum is zero or denormal (where
+The arg-max gives the first maximal index on ties, as ``torch.argmax``, and is checked by the
+batch's smallest row maximum in magnitude (NumPy's arg-max: read where its indices point): a row
+holding NaN (its maximum is NaN) and a row whose maximum is zero or denormal (where
 ``torch.set_flush_denormal(True)`` makes threads disagree, see :mod:`ignite_f1._argmax`) both show
 there and send the batch to the general path. Rows whose maximum is a normal float hold no value
 that flushing could reorder against it, so the indices are ``torch.argmax``'s.
@@ -32,22 +35,6 @@ import numpy as np
 import torch
 
 from ignite_f1 import _argmax, _counts
-
-MIN_CLASSES = 8
-"""From this many classes NumPy's arg-max beats ``torch.argmax`` (below it, NumPy's per-row loop
-is slower; (65536, 2): 716 against 543 us)."""
-
-PARALLEL_SCORES = 1 << 15
-"""Above this many (N, C) scores with fewer than :data:`PARALLEL_CLASSES` classes, ``torch.argmax``
-splits the rows between torch's threads (this is its grain size), and with more than one thread it
-beats NumPy's single-threaded arg-max ((4096, 10) with two threads on an idle machine: 23 against
-49 us per call); such batches take ``torch.argmax`` then, and the rest of their count in NumPy (on
-the torch path, each of its ops opened a parallel region too, and a busy machine stalled them:
-45.9 ms per quarter epoch of (4096, 10) against 7.8 ms quiet)."""
-
-PARALLEL_CLASSES = 16
-"""From this many classes NumPy's arg-max stays ahead of a two-threaded ``torch.argmax`` ((4096, 16):
-58 against 124 us; (4096, 100): 125 against 1,142 us)."""
 
 _FLOATS = (torch.float32, torch.float64)
 _LABELS = (torch.int64, torch.int32, torch.uint8, torch.bool)
@@ -208,9 +195,9 @@ def multiclass(
     ignored samples among them, or ``None``.
 
     The usual batch, on the CPU, with N >= 1 samples (or pixels): contiguous (N, C) float32 /
-    float64 scores with C >= :data:`MIN_CLASSES`, or (N, C, d1, ...) scores of any C >= 2, or
-    integer class labels of the targets' shape; integer targets (N,) or (N, d1, ...) in [0, C) or
-    equal to ``ignore_index`` (one outside [0, C)). A sample whose target is ``ignore_index`` gets
+    float64 scores or (N, C, d1, ...) scores, C >= 2, or integer class labels of the targets'
+    shape; integer targets (N,) or (N, d1, ...) in [0, C) or equal to ``ignore_index`` (one
+    outside [0, C)). A sample whose target is ``ignore_index`` gets
     a cell of at least ``C * C`` (:func:`add_cells` and :func:`add_class_counts` skip those). The
     prediction is the arg-max (see the module docstring), whose check also finds NaN scores:
     validation needs no other read.
@@ -242,32 +229,28 @@ def multiclass(
 
 
 def _row_argmax(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> np.ndarray | None:
-    """The arg-max of (N, C) scores with C >= :data:`MIN_CLASSES` and (N,) targets, or ``None``.
+    """The arg-max of contiguous (N, C) scores and (N,) targets, or ``None``.
 
-    Large batches of few classes with more than one torch thread take ``torch.argmax`` itself,
-    which splits the rows between the threads (the reference: nothing to check but NaN, which
-    validation refuses); the rest of their count stays in NumPy, so that the update opens one
-    parallel region, as the arg-max alone would.
+    Large batches of few classes take :func:`ignite_f1._argmax.few_classes_argmax` (no branch per
+    score), the others NumPy's arg-max, whose maxima are gathered where the indices point.
     """
-    if y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < MIN_CLASSES:
+    if y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < 2:
         return None
     n = y.shape[0]
     if y_pred.shape[0] != n or not y_pred.is_contiguous():
         return None
     scores = y_pred.numpy()
-    threaded = (
-        num_classes < PARALLEL_CLASSES and y_pred.numel() > PARALLEL_SCORES and torch.get_num_threads() > 1
-    )
-    pred: np.ndarray = torch.argmax(y_pred, dim=1).numpy() if threaded else scores.argmax(1)
-    offsets = _OFFSETS.get((n, num_classes))
-    if offsets is None:
-        offsets = np.arange(0, n * num_classes, num_classes)
-        if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
-            _OFFSETS[(n, num_classes)] = offsets
-    maxima = scores.reshape(-1)[pred + offsets]  # NaN where a row holds NaN
+    if num_classes < _argmax.FEW_CLASSES and n >= _argmax.FEW_CLASSES_ROWS:
+        pred, maxima = _argmax.few_classes_argmax(scores)
+    else:
+        pred = scores.argmax(1)
+        offsets = _OFFSETS.get((n, num_classes))
+        if offsets is None:
+            offsets = np.arange(0, n * num_classes, num_classes)
+            if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
+                _OFFSETS[(n, num_classes)] = offsets
+        maxima = scores.reshape(-1)[pred + offsets]  # NaN where a row holds NaN
     smallest = _MIN(maxima)
-    if threaded:
-        return None if smallest != smallest else pred  # NaN: the general path refuses it
     tiny = _TINY[y_pred.dtype]
     if not (smallest >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
         return None  # NaN (the general path refuses it), or a zero or denormal maximum: torch.argmax's

@@ -19,7 +19,7 @@ from _cases import n_examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ignite_f1 import BinaryF1Score, MulticlassF1Score, MultilabelFBetaScore, _host
+from ignite_f1 import BinaryF1Score, MulticlassF1Score, MultilabelFBetaScore, _argmax, _host
 
 TINY32 = float(torch.finfo(torch.float32).tiny)
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 0.7, math.inf, -math.inf, TINY32 / 4, -TINY32 / 4, 1e-30, 3.0]
@@ -121,7 +121,7 @@ def test_binary_host_path_counts_as_the_general_path(
 
 @st.composite
 def multiclass_batches(draw: Any) -> dict[str, Any]:
-    num_classes = draw(st.integers(8, 40))
+    num_classes = draw(st.integers(2, 40))
     batches = []
     for _ in range(draw(st.integers(1, 3))):
         n = draw(st.integers(1, 10))
@@ -133,9 +133,14 @@ def multiclass_batches(draw: Any) -> dict[str, Any]:
         if draw(st.booleans()):  # class labels as predictions, sometimes out of range
             predicted = draw(st.lists(st.integers(-1, num_classes), min_size=n, max_size=n))
             y_pred = torch.tensor(predicted, dtype=draw(st.sampled_from([torch.int64, torch.int32])))
-        labels = draw(st.lists(st.integers(-1, num_classes), min_size=n, max_size=n))
+        labels = torch.tensor(draw(st.lists(st.integers(-1, num_classes), min_size=n, max_size=n)))
+        rows = draw(st.sampled_from([None, _argmax.FEW_CLASSES_ROWS, 700]))
+        if rows is not None:  # the drawn rows repeated: a batch large enough for few_classes_argmax
+            generator = torch.Generator().manual_seed(draw(st.integers(0, 99)))
+            order = torch.randperm(rows, generator=generator) % n
+            y_pred, labels = y_pred[order], labels[order]
         y_dtype = draw(st.sampled_from([torch.int64, torch.int32]))
-        batches.append((y_pred, torch.tensor(labels, dtype=y_dtype)))
+        batches.append((y_pred, labels.to(y_dtype)))
     return {"num_classes": num_classes, "batches": batches}
 
 
@@ -235,9 +240,10 @@ def test_the_usual_batches_take_the_host_path() -> None:
     assert _host.multiclass((y_pred, y), 10) is not None
     assert _host.binary((torch.rand(16), torch.randint(0, 2, (16,))), 0.5, False, True) is not None
     assert _host.multiclass((y_pred.argmax(1), y), 10) is not None  # class labels as predictions
-    # and the others are not: labels out of range, too few classes for NumPy's arg-max, oddities
+    assert _host.multiclass((torch.randn(16, 2), torch.randint(0, 2, (16,))), 2) is not None  # few classes
+    assert _host.multiclass((torch.randn(600, 2), torch.randint(0, 2, (600,))), 2) is not None
+    # and the others are not: labels out of range, oddities
     assert _host.multiclass((y_pred.argmax(1) + 10, y), 10) is None
-    assert _host.multiclass((torch.randn(16, 4), torch.randint(0, 4, (16,))), 4) is None
     assert _host.multiclass((y_pred.t().contiguous().t(), y), 10) is None
     assert _host.multiclass([y_pred, y, torch.ones(16)], 10) is None
     assert (
@@ -374,10 +380,12 @@ def test_one_maximum_checks_both_ends_of_the_label_range(dtype: torch.dtype) -> 
     assert labels is not None and labels.dtype == np.int64 and labels.tolist() == [2, 0, 1]
 
 
-def test_large_batches_of_few_classes_use_torch_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With more than one thread, ``torch.argmax`` splits large batches of few classes between
-    them, and beats NumPy's single-threaded arg-max: those batches take it, and the rest of the
-    count stays in NumPy (the same cells); a NaN score still goes to the general path."""
+def test_large_batches_of_few_classes_take_no_torch_op_with_any_thread_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """From 512 rows of fewer than 32 classes the arg-max is few_classes_argmax, with one thread or
+    two (it beats a two-threaded ``torch.argmax``): no torch op, torch.argmax's cells; a NaN score
+    still goes to the general path."""
     previous = torch.get_num_threads()
     batch = (torch.randn(8192, 10), torch.randint(0, 10, (8192,)))
     expected = (batch[1] * 10 + batch[0].argmax(1)).numpy()
@@ -385,15 +393,45 @@ def test_large_batches_of_few_classes_use_torch_threads(monkeypatch: pytest.Monk
     argmax = torch.argmax
     monkeypatch.setattr(torch, "argmax", lambda *args, **kwargs: calls.append(1) or argmax(*args, **kwargs))
     try:
-        torch.set_num_threads(1)
-        assert np.array_equal(_cells_of(_host.multiclass(batch, 10)), expected) and not calls
-        torch.set_num_threads(2)
-        assert np.array_equal(_cells_of(_host.multiclass(batch, 10)), expected) and len(calls) == 1
-        with_nan = batch[0].clone()
-        with_nan[5, 3] = math.nan
-        assert _host.multiclass((with_nan, batch[1]), 10) is None
-        assert _host.multiclass((batch[0][:1024], batch[1][:1024]), 10) is not None and len(calls) == 2
-        wide = (torch.randn(8192, 100), torch.randint(0, 100, (8192,)))
-        assert _host.multiclass(wide, 100) is not None and len(calls) == 2  # NumPy's from 16 classes
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            assert np.array_equal(_cells_of(_host.multiclass(batch, 10)), expected)
+            with_nan = batch[0].clone()
+            with_nan[5, 3] = math.nan
+            assert _host.multiclass((with_nan, batch[1]), 10) is None
+        assert not calls
     finally:
         torch.set_num_threads(previous)
+
+
+@st.composite
+def few_class_scores(draw: Any) -> torch.Tensor:
+    """(N, C) scores, C < 32, N from a few to a few thousand: drawn rows (ties, signed zeros,
+    infinities, denormals, NaN) among normal random ones."""
+    num_classes = draw(st.integers(2, _argmax.FEW_CLASSES - 1))
+    n = draw(st.integers(1, 3000))
+    dtype = draw(st.sampled_from([torch.float32, torch.float64]))
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**16)))
+    x = torch.randn(n, num_classes, generator=generator, dtype=dtype)
+    pool = draw(st.lists(scores | st.just(math.nan), min_size=1, max_size=4))
+    for _ in range(draw(st.integers(0, 5))):
+        row = draw(st.lists(st.sampled_from(pool), min_size=num_classes, max_size=num_classes))
+        x[draw(st.integers(0, n - 1))] = torch.tensor(row, dtype=dtype)
+    return x
+
+
+@settings(max_examples=n_examples(1), deadline=None)
+@given(few_class_scores(), st.sampled_from([_argmax.CHUNK, 64]))
+def test_few_classes_argmax_is_torch_argmax(x: torch.Tensor, chunk: int) -> None:
+    """The first maximal index of every row whose maximum is not NaN (-0.0 and +0.0 tie), the
+    maxima NaN exactly in the rows holding NaN; in one chunk or many."""
+    previous = _argmax.CHUNK
+    _argmax.CHUNK = chunk
+    try:
+        indices, maxima = _argmax.few_classes_argmax(x.numpy())
+    finally:
+        _argmax.CHUNK = previous
+    nan_rows = x.isnan().any(1)
+    assert torch.equal(torch.from_numpy(maxima).isnan(), nan_rows)
+    assert torch.equal(torch.from_numpy(maxima)[~nan_rows], x.amax(1)[~nan_rows])
+    assert torch.equal(torch.from_numpy(indices)[~nan_rows], torch.argmax(x, 1)[~nan_rows])
