@@ -362,7 +362,7 @@ def _zero_ones(y: torch.Tensor) -> np.ndarray | None:
             return None
         nonzero: np.ndarray = t != 0
         return nonzero
-    if _MAX(_unsigned(t).reshape(-1)) > 1:  # a negative value reads as a huge unsigned one
+    if _MAX(_unsigned(t), axis=None) > 1:  # a negative value reads as a huge unsigned one
         return None
     return t
 
@@ -414,11 +414,11 @@ def multilabel(
     per_sample = _SUM(planes, axis=2, dtype=np.float64)  # (3, N): tp, pp, ap
     beta2 = beta * beta
     weights = _RATIO_WEIGHTS.get(beta2)
-    if weights is None:  # the torch path's (8, 3) weights: numerators, then denominators
-        weights = _RATIO_WEIGHTS[beta2] = np.array(_counts.ratio_weights(beta2))
-    ratios = weights @ per_sample  # (8, N)
-    numerators, denominators = ratios[:4], ratios[4:]
-    # an undefined ratio has tp = 0 over a denominator raised to half the smallest positive one: 0
-    sums = _SUM(numerators / np.maximum(denominators, min(1.0, beta2) / 2), axis=1)
-    defined = _SUM(denominators[:3] > 0, axis=1)
-    return label_counts, sums, defined, in_unit_interval
+    if weights is None:  # the torch path's (8, 3) weights, the denominators of P, R and F1 twice more
+        paths = np.array(_counts.ratio_weights(beta2))
+        weights = _RATIO_WEIGHTS[beta2] = np.concatenate([paths[:4], paths[4:7], paths[4:], paths[4:7]])
+    ratios = weights @ per_sample  # (14, N): 7 numerators, then their 7 denominators
+    # an undefined ratio has tp = 0 over a denominator raised to half the smallest positive one: 0;
+    # a count of P, R or F1 over itself so raised is 1 where the ratio is defined (a count >= 1), else 0
+    quotients = _SUM(ratios[:7] / np.maximum(ratios[7:], min(1.0, beta2) / 2), axis=1)
+    return label_counts, quotients[:4], quotients[4:].astype(np.int64), in_unit_interval
