@@ -39,6 +39,7 @@ than ``MIN_SCORES`` scores, where it is as fast.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import torch
@@ -143,7 +144,30 @@ FEW_CLASSES_ROWS = 512
 """From this many rows :func:`few_classes_argmax` is ahead ((512, 10): 13.3 against 16.8 us; at 256
 rows they are even, below it its six calls cost more than NumPy's arg-max)."""
 
+WORKSPACE_SCORES = 1 << 16
+"""Chunks up to this many scores reuse their temporaries (per thread, for the last few chunk
+shapes): a fresh temporary of 40 to 500 KB per call costs page faults whenever the allocator has
+handed its memory back (after large batches, (1024, 10) read 1.17x the floor against 1.03x)."""
+
 _POWERS: dict[int, np.ndarray] = {}
+_LOCAL = threading.local()
+
+
+def _workspace(columns: int, num_classes: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The (C, n) scores and float64 (C, n) maxima flags of a chunk: kept for small chunks."""
+    key = (columns, num_classes, dtype)
+    kept: dict[tuple[int, int, np.dtype], tuple[np.ndarray, np.ndarray]] | None
+    kept = getattr(_LOCAL, "workspaces", None)
+    if kept is None:
+        kept = _LOCAL.workspaces = {}
+    work = kept.get(key)
+    if work is None:
+        work = (np.empty((num_classes, columns), dtype), np.empty((num_classes, columns), np.float64))
+        if columns * num_classes <= WORKSPACE_SCORES:
+            if len(kept) >= 8:
+                kept.clear()
+            kept[key] = work
+    return work
 
 
 def few_classes_argmax(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,9 +179,9 @@ def few_classes_argmax(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mispredicts about ln(C) times per row: (1024, 10) takes 10 us on a batch seen before, 29 us on a
     new one. Here, chunk by chunk (:data:`CHUNK` scores), on the scores transposed to (C, n) so that
     every op runs along the rows: the maxima ``m`` (one reduction, NaN-propagating); the maximal
-    classes ``x == m`` (-0.0 equals +0.0, as in ``torch.argmax``'s ties); and the sum of ``2**-c``
-    over them, exact in float64 (distinct powers of two within 31 binary places), whose binary
-    exponent is ``-c*`` for the first maximal class ``c*``: it is read from the float's bits.
+    classes ``x == m`` (-0.0 equals +0.0, as in ``torch.argmax``'s ties), as 0.0 / 1.0; and their
+    sum weighted by ``2**-c``, exact in float64 (distinct powers of two within 31 binary places),
+    whose binary exponent is ``-c*`` for the first maximal class ``c*``: read from the float's bits.
     """
     n, num_classes = rows.shape
     powers = _POWERS.get(num_classes)
@@ -168,10 +192,15 @@ def few_classes_argmax(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, CHUNK // num_classes)
     for start in range(0, n, step):
         part = slice(start, start + step)
-        columns = np.ascontiguousarray(rows[part].T)
+        chunk = rows[part]
+        columns, flags = _workspace(chunk.shape[0], num_classes, rows.dtype)
+        np.copyto(columns, chunk.T)
         top = np.maximum.reduce(columns, axis=0, out=maxima[part])
-        firsts = powers @ (columns == top)  # in [2**-c*, 2**(1 - c*)): exponent -c*; 0 in a NaN row
-        np.subtract(1023, firsts.view(np.int64) >> 52, out=indices[part])  # 1023: float64's exponent bias
+        np.equal(columns, top, out=flags)
+        firsts = np.matmul(powers, flags)  # in [2**-c*, 2**(1 - c*)): exponent -c*; 0 in a NaN row
+        out = indices[part]
+        np.right_shift(firsts.view(np.int64), 52, out=out)
+        np.subtract(1023, out, out=out)  # 1023: float64's exponent bias
     return indices, maxima
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -435,3 +436,30 @@ def test_few_classes_argmax_is_torch_argmax(x: torch.Tensor, chunk: int) -> None
     assert torch.equal(torch.from_numpy(maxima).isnan(), nan_rows)
     assert torch.equal(torch.from_numpy(maxima)[~nan_rows], x.amax(1)[~nan_rows])
     assert torch.equal(torch.from_numpy(indices)[~nan_rows], torch.argmax(x, 1)[~nan_rows])
+
+
+def test_few_classes_argmax_reuses_temporaries_only_within_a_thread() -> None:
+    """The kept temporaries are per thread and never returned: results of earlier calls stay as they
+    were, and threads counting at once each get torch.argmax's indices."""
+    generator = torch.Generator().manual_seed(3)
+    first = torch.randn(1024, 10, generator=generator)
+    indices, maxima = _argmax.few_classes_argmax(first.numpy())
+    kept = indices.copy(), maxima.copy()
+    _argmax.few_classes_argmax(torch.randn(1024, 10, generator=generator).numpy())
+    assert np.array_equal(indices, kept[0]) and np.array_equal(maxima, kept[1])
+    shapes = [(1024, 10), (1024, 10), (700, 3), (4096, 31)]
+    batches = [torch.randn(n, c, generator=generator) for n, c in shapes]
+    failures: list[int] = []
+
+    def work(k: int) -> None:
+        for _ in range(50):
+            x = batches[k]
+            if not np.array_equal(_argmax.few_classes_argmax(x.numpy())[0], torch.argmax(x, 1).numpy()):
+                failures.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(batches))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
