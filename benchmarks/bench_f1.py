@@ -157,6 +157,7 @@ def workloads(quick: bool) -> list[Workload]:
             ),
             Workload("binary masks samplewise", "binary", 2, (2, 32, 32), 4, None, SAMPLEWISE),
             Workload("multilabel L=50", "multilabel", 50, (1024, 50), 8),
+            Workload("multilabel L=50 batch 65,536", "multilabel", 50, (65536, 50), 1),
         ]
     return [
         Workload("binary 4,096", "binary", 2, (4096,), 256),  # 1M logits
@@ -169,6 +170,7 @@ def workloads(quick: bool) -> list[Workload]:
         Workload("segmentation C=21 samplewise", "multiclass", 21, (8, 21, 256, 256), 4, IGNORE, SAMPLEWISE),
         Workload("binary masks samplewise", "binary", 2, (8, 256, 256), 4, None, SAMPLEWISE),  # 32 masks
         Workload("multilabel L=50", "multilabel", 50, (4096, 50), 122),  # 500k
+        Workload("multilabel L=50 batch 65,536", "multilabel", 50, (65536, 50), 8),  # 524k rows, 26M labels
     ]
 
 
