@@ -157,7 +157,7 @@ def workloads(quick: bool) -> list[Workload]:
             ),
             Workload("binary masks samplewise", "binary", 2, (2, 32, 32), 4, None, SAMPLEWISE),
             Workload("multilabel L=50", "multilabel", 50, (1024, 50), 8),
-            Workload("multilabel L=50 batch 65,536", "multilabel", 50, (65536, 50), 1),
+            Workload("multilabel L=50 batch 65,536", "multilabel", 50, (16384, 50), 1),
         ]
     return [
         Workload("binary 4,096", "binary", 2, (4096,), 256),  # 1M logits
