@@ -257,14 +257,17 @@ def test_the_usual_batches_take_the_host_path() -> None:
     )
 
 
-def test_rows_of_denormal_maxima_under_flush_denormal_follow_torch_argmax() -> None:
+@pytest.mark.parametrize("rows", [64, 1024])  # NumPy's arg-max, few_classes_argmax
+def test_rows_of_denormal_maxima_under_flush_denormal_follow_torch_argmax(rows: int) -> None:
     """A zero or denormal row maximum sends the batch to the general path, exact under the flag."""
     previous = torch.get_num_threads()
-    scores = torch.full((64, 16), -1.0)
+    scores = torch.full((rows, 16), -1.0)
     scores[:, 3] = TINY32 / 8
     scores[:, 9] = TINY32 / 4
-    y = torch.randint(0, 16, (64,))
+    scores[rows // 2 :, 5] = 2.0  # rows with a normal maximum beside them
+    y = torch.randint(0, 16, (rows,))
     assert _host.multiclass((scores, y), 16) is None
+    assert _host.multiclass((scores[rows // 2 :], y[rows // 2 :]), 16) is not None
     try:
         torch.set_num_threads(2)
         if torch.set_flush_denormal(True):
