@@ -52,7 +52,9 @@ def _pair(
     output: Any, targets: tuple[torch.dtype, ...] = _LABELS
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """``(y_pred, y)`` when ``output`` is the pair of CPU tensors that NumPy can read: float scores or
-    integer labels, and targets of a dtype in ``targets``."""
+    integer labels, and targets of a dtype in ``targets``. A tensor that requires grad (the scores
+    of a model in training, as a metric on the trainer gets them) is read through ``detach()``:
+    only its values are counted, as on the general path."""
     if not (type(output) is tuple or type(output) is list) or len(output) != 2:
         return None
     y_pred, y = output
@@ -60,8 +62,12 @@ def _pair(
         return None
     if (y_pred.dtype not in _FLOATS and y_pred.dtype not in _LABELS) or y.dtype not in targets:
         return None
-    if y_pred.device.type != "cpu" or y.device.type != "cpu" or y_pred.requires_grad or y.requires_grad:
+    if y_pred.device.type != "cpu" or y.device.type != "cpu":
         return None
+    if y_pred.requires_grad:
+        y_pred = y_pred.detach()
+    if y.requires_grad:
+        y = y.detach()
     return y_pred, y
 
 

@@ -15,8 +15,18 @@ import torch
 
 
 def unpack(output: Any, weighted: bool) -> tuple[Any, Any, Any]:
-    """``(y_pred, y, sample_weight)``: :func:`unpack_weighted` when ``weighted``, else the pair and None."""
-    return unpack_weighted(output) if weighted else (*unpack_output(output), None)
+    """``(y_pred, y, sample_weight)``: :func:`unpack_weighted` when ``weighted``, else the pair and None.
+
+    A tensor that requires grad (the scores of a model in training, as a metric on the trainer gets
+    them) comes back detached: a metric counts values only, and an in-place op on a view of such a
+    tensor would raise.
+    """
+    y_pred, y, weight = unpack_weighted(output) if weighted else (*unpack_output(output), None)
+    return _values(y_pred), _values(y), _values(weight)
+
+
+def _values(x: Any) -> Any:
+    return x.detach() if isinstance(x, torch.Tensor) and x.requires_grad else x
 
 
 def unpack_weighted(output: Any) -> tuple[Any, Any, Any]:

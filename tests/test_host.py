@@ -67,6 +67,13 @@ def _assert_same(fast: Any, slow: Any, batches: list[tuple[torch.Tensor, torch.T
                     assert torch.equal(state[name], value), name
 
 
+def _grad(draw: Any, tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``, or (floats only, drawn) a copy that requires grad, as a model's scores in training."""
+    if tensor.is_floating_point() and draw(st.booleans()):
+        return tensor.detach().clone().requires_grad_()
+    return tensor
+
+
 scores = st.one_of(st.sampled_from(SPECIAL), st.floats(-4, 4, width=32))
 
 
@@ -95,7 +102,7 @@ def binary_batches(draw: Any) -> dict[str, Any]:
             y_pred = y_pred.view(shape)
         if draw(st.booleans()):
             y = y.view(shape)
-        batches.append((y_pred, y))
+        batches.append((_grad(draw, y_pred), y))
     return {"from_logits": from_logits, "threshold": threshold, "batches": batches}
 
 
@@ -141,7 +148,7 @@ def multiclass_batches(draw: Any) -> dict[str, Any]:
             order = torch.randperm(rows, generator=generator) % n
             y_pred, labels = y_pred[order], labels[order]
         y_dtype = draw(st.sampled_from([torch.int64, torch.int32]))
-        batches.append((y_pred, labels.to(y_dtype)))
+        batches.append((_grad(draw, y_pred), labels.to(y_dtype)))
     return {"num_classes": num_classes, "batches": batches}
 
 
@@ -185,7 +192,7 @@ def segmentation_batches(draw: Any) -> dict[str, Any]:
             predicted = draw(st.lists(st.integers(-1, num_classes), min_size=count, max_size=count))
             label_dtype = draw(st.sampled_from([torch.int64, torch.int32]))
             y_pred = torch.tensor(predicted, dtype=label_dtype).view(y.shape)
-        batches.append((y_pred, y))
+        batches.append((_grad(draw, y_pred), y))
     return {"num_classes": num_classes, "ignore_index": ignore_index, "batches": batches}
 
 
@@ -251,10 +258,10 @@ def test_the_usual_batches_take_the_host_path() -> None:
         _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4, 2))), 0.5, False, True) is not None
     )  # masks
     assert _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4,))), 0.5, False, True) is None
-    assert (
-        _host.binary((torch.rand(8).requires_grad_(), torch.ones(8, dtype=torch.int64)), 0.5, False, True)
-        is None
-    )
+    with_grad, ones = torch.rand(8).requires_grad_(), torch.ones(8, dtype=torch.int64)
+    counted, detached = (_host.binary((x, ones), 0.5, False, True) for x in (with_grad, with_grad.detach()))
+    assert counted is not None and detached is not None  # read through detach(): the same counts
+    assert np.array_equal(counted[0], detached[0])
 
 
 @pytest.mark.parametrize("rows", [64, 1024])  # NumPy's arg-max, few_classes_argmax
@@ -343,7 +350,7 @@ def multilabel_batches(draw: Any) -> dict[str, Any]:
         )
         y = torch.tensor(labels)
         y = y.clamp(min=0).to(dtype) if dtype in (torch.uint8, torch.bool) else y.to(dtype)
-        batches.append((y_pred.view(n, num_labels), y.view(n, num_labels)))
+        batches.append((_grad(draw, y_pred.view(n, num_labels)), _grad(draw, y.view(n, num_labels))))
     return {"num_labels": num_labels, "from_logits": from_logits, "batches": batches}
 
 

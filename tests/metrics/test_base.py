@@ -881,3 +881,29 @@ def test_load_state_dict_refuses_the_state_of_another_configuration(
 def test_load_state_dict_refuses_what_is_not_a_mapping() -> None:
     with pytest.raises(TypeError, match=r"^Argument `state_dict` must be a mapping from MulticlassF1Score"):
         MulticlassF1Score(3).load_state_dict([1, 2])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("rows", [8, 4096])  # the NumPy path and the general one
+def test_tensors_that_require_grad_are_counted_by_their_values(weighted: bool, rows: int) -> None:
+    """Scores of a model in training (a metric on the trainer), float targets and weights that
+    require grad: the same state as their detached values, no error, and no graph kept."""
+    generator = torch.Generator().manual_seed(rows)
+    scores = torch.randn(rows, 6, generator=generator)
+    float_targets = (torch.rand(rows, 6, generator=generator) < 0.4).float()
+    weights = torch.rand(rows, generator=generator)
+    cases: list[tuple[Callable[[], Any], tuple[torch.Tensor, ...]]] = [
+        (partial(MultilabelF1Score, 6, from_logits=True), (scores, float_targets)),
+        (partial(MulticlassF1Score, 6), (scores, float_targets.argmax(1))),
+        (partial(BinaryF1Score, from_logits=True), (scores[:, 0], float_targets[:, 0].long())),
+    ]
+    for make, values in cases:
+        if weighted:
+            values = (*values, weights)
+        with_grad = tuple(v.clone().requires_grad_() if v.is_floating_point() else v for v in values)
+        got, expected = make(sample_weight=weighted), make(sample_weight=weighted)
+        got.update(with_grad)
+        expected.update(values)
+        for name in expected._states:
+            state = getattr(got, name)
+            assert torch.equal(state, getattr(expected, name)) and not state.requires_grad, name
