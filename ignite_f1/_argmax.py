@@ -123,10 +123,8 @@ def numpy_argmax(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     ``torch.argmax``'s when it is at least the smallest normal float (see :func:`settle`).
     """
     outer, num_classes, inner = x.shape
-    if inner == 1:  # the class dimension last: NumPy's arg-max, vectorised per row
-        rows = x.reshape(outer, num_classes)
-        indices = rows.argmax(1)
-        top = rows.reshape(-1)[indices + np.arange(0, outer * num_classes, num_classes)]
+    if inner == 1:  # the class dimension last
+        indices, top = row_argmax(x.reshape(outer, num_classes))
     else:
         with np.errstate(over="ignore", invalid="ignore"):  # x - m may overflow to -inf, as in torch
             indices, top = _argmax_chunks(x, _BITS_OF[x.dtype.type])
@@ -146,8 +144,9 @@ rows they are even, below it its six calls cost more than NumPy's arg-max)."""
 
 WORKSPACE_SCORES = 1 << 16
 """Chunks up to this many scores reuse their temporaries (per thread, for the last few chunk
-shapes): a fresh temporary of 40 to 500 KB per call costs page faults whenever the allocator has
-handed its memory back (after large batches, (1024, 10) read 1.17x the floor against 1.03x)."""
+shapes): with fresh 40 to 80 KB temporaries per call, (1024, 10) read 1.17x the floor in the
+benchmark's full epoch section (after the large binary workloads) against 1.03x run alone; with
+the workspace, 1.04x there."""
 
 _POWERS: dict[int, np.ndarray] = {}
 _LOCAL = threading.local()
@@ -168,6 +167,27 @@ def _workspace(columns: int, num_classes: int, dtype: np.dtype) -> tuple[np.ndar
                 kept.clear()
             kept[key] = work
     return work
+
+
+_OFFSETS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def row_argmax(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(indices, maxima)`` over the last axis of (N, C) float32 / float64 scores, as
+    :func:`few_classes_argmax` gives them: that function for :data:`FEW_CLASSES_ROWS` rows or more
+    of fewer than :data:`FEW_CLASSES` classes, else NumPy's arg-max (vectorised per row; the first
+    maximal index, and the first NaN of a row holding NaN) with the maxima read where it points."""
+    n, num_classes = rows.shape
+    if num_classes < FEW_CLASSES and n >= FEW_CLASSES_ROWS:
+        return few_classes_argmax(rows)
+    indices = rows.argmax(1)
+    offsets = _OFFSETS.get((n, num_classes))
+    if offsets is None:
+        offsets = np.arange(0, n * num_classes, num_classes)
+        if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
+            _OFFSETS[(n, num_classes)] = offsets
+    maxima: np.ndarray = rows.reshape(-1)[indices + offsets]  # NaN where a row holds NaN
+    return indices, maxima
 
 
 def few_classes_argmax(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,7 +44,6 @@ _TINY = {
     torch.float64: float(torch.finfo(torch.float64).tiny),
 }
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-_OFFSETS: dict[tuple[int, int], np.ndarray] = {}
 _MIN, _MAX, _SUM = np.minimum.reduce, np.maximum.reduce, np.add.reduce
 
 
@@ -235,30 +234,16 @@ def multiclass(
 
 
 def _row_argmax(y_pred: torch.Tensor, y: torch.Tensor, num_classes: int) -> np.ndarray | None:
-    """The arg-max of contiguous (N, C) scores and (N,) targets, or ``None``.
-
-    Large batches of few classes take :func:`ignite_f1._argmax.few_classes_argmax` (no branch per
-    score), the others NumPy's arg-max, whose maxima are gathered where the indices point.
-    """
+    """The arg-max of contiguous (N, C) scores and (N,) targets (:func:`ignite_f1._argmax.row_argmax`),
+    or ``None`` when its maxima show a row holding NaN or a zero or denormal maximum."""
     if y.ndim != 1 or y_pred.shape[1] != num_classes or num_classes < 2:
         return None
     n = y.shape[0]
     if y_pred.shape[0] != n or not y_pred.is_contiguous():
         return None
-    scores = y_pred.numpy()
-    if num_classes < _argmax.FEW_CLASSES and n >= _argmax.FEW_CLASSES_ROWS:
-        pred, maxima = _argmax.few_classes_argmax(scores)
-    else:
-        pred = scores.argmax(1)
-        offsets = _OFFSETS.get((n, num_classes))
-        if offsets is None:
-            offsets = np.arange(0, n * num_classes, num_classes)
-            if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
-                _OFFSETS[(n, num_classes)] = offsets
-        maxima = scores.reshape(-1)[pred + offsets]  # NaN where a row holds NaN
-    smallest = _MIN(maxima)
+    pred, maxima = _argmax.row_argmax(y_pred.numpy())
     tiny = _TINY[y_pred.dtype]
-    if not (smallest >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
+    if not (_MIN(maxima) >= tiny or _MIN(np.abs(maxima)) >= tiny):  # the first: all positive, read once
         return None  # NaN (the general path refuses it), or a zero or denormal maximum: torch.argmax's
     return pred
 
