@@ -119,7 +119,9 @@ class RetrainOnPlateau(Serializable):
         yet, ``"restore_best"`` warns and counts the retrain without loading anything. When
         another handler (``EarlyStopping``) already asked the trainer to terminate, a due retrain
         is skipped. ``lr_factor`` scales the learning rates cumulatively (``lr_factor ** n`` after
-        ``n`` retrains); a learning-rate scheduler attached to the trainer may override it. In a
+        ``n`` retrains): each retrain multiplies the rates training ran with until then, also when
+        ``to_load`` restores the optimizer (whose saved rates are those of the best epoch); a
+        learning-rate scheduler attached to the trainer may override it. In a
         distributed run every process loads the best file, so its directory must be shared.
 
         :meth:`state_dict` holds the patience count, the best score and the number of retrains:
@@ -278,6 +280,9 @@ class RetrainOnPlateau(Serializable):
     def _retrain(self) -> None:
         self.retrain_count += 1
         self.counter = 0
+        # the rates training ran with: loading a saved optimizer brings back those of the best
+        # epoch, which would undo the earlier retrains' factors
+        rates = [] if self.optimizer is None else [group["lr"] for group in self.optimizer.param_groups]
         if self.strategy == "restore_best":
             path = self.best_checkpoint_path()
             if path is None:
@@ -296,8 +301,8 @@ class RetrainOnPlateau(Serializable):
             if self.reset_optimizer:
                 self.optimizer.state.clear()
             if self.lr_factor is not None:
-                for group in self.optimizer.param_groups:
-                    group["lr"] = group["lr"] * self.lr_factor
+                for group, rate in zip(self.optimizer.param_groups, rates, strict=True):
+                    group["lr"] = rate * self.lr_factor
         self._publish_count()
         self.logger.info("RetrainOnPlateau: retrain %i (%s)", self.retrain_count, self.strategy)
         self.trainer.fire_event(RetrainEvents.RETRAIN_TRIGGERED)

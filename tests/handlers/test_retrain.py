@@ -102,6 +102,44 @@ def test_retrain_control_flow(tmp_path: Path) -> None:
     assert monitoring.early_stopping.counter == 4  # early stopping counts across retrains
 
 
+@pytest.mark.parametrize("reset_optimizer", [True, False])
+def test_lr_factor_compounds_when_the_optimizer_is_restored(tmp_path: Path, reset_optimizer: bool) -> None:
+    """Loading the best file brings back the best epoch's learning rates; lr_factor multiplies the
+    rates training ran with, so after n retrains they are lr * lr_factor ** n, group by group.
+
+    Epoch 2 stays the best: both retrains (epochs 4 and 6) load its file, saved at the first rates;
+    the third plateau (epoch 8) ends training."""
+    run = Scripted([0.5, 0.7] + [0.6] * 8)
+    run.optimizer.add_param_group({"params": [torch.nn.Parameter(torch.ones(2))], "lr": 0.3})
+    both = {"model": run.model, "optimizer": run.optimizer}
+    setup_f1_monitoring(
+        run.trainer,
+        run.evaluator,
+        "f1",
+        both,
+        tmp_path,
+        patience=10,
+        retrain={
+            "patience": 2,
+            "max_retrains": 2,
+            "lr_factor": 0.5,
+            "to_load": both,
+            "reset_optimizer": reset_optimizer,
+        },
+    )
+    seen: list[tuple[Any, ...]] = []
+
+    @run.trainer.on(RetrainEvents.RETRAIN_TRIGGERED)
+    def on_retrain(engine: Engine) -> None:
+        seen.append((copy.deepcopy(run.model.state_dict()), *(g["lr"] for g in run.optimizer.param_groups)))
+
+    assert run.run().epoch == 8
+    assert [s[1:] for s in seen] == [(0.05, 0.15), (0.025, 0.075)]
+    assert state_equal(seen[0][0], run.weights[2]) and state_equal(seen[1][0], run.weights[2])
+    (best,) = tmp_path.glob("best_*.pt")
+    assert [g["lr"] for g in torch.load(best, weights_only=True)["optimizer"]["param_groups"]] == [0.1, 0.3]
+
+
 def test_early_stopping_patience_counts_across_retrains(tmp_path: Path) -> None:
     # The documented example: patience 10, retrain patience 3: retrains after 3, 6 and 9 evaluations
     # without improvement, stop after 10.
