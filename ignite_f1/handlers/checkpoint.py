@@ -2,8 +2,9 @@
 
 :func:`best_f1_checkpoint` makes Ignite's ``Checkpoint`` over :class:`_ExclusiveSaver`, this
 package's own ``BaseSaveHandler`` (Ignite's public saver interface): each file is written whole to a
-temporary file, then given its name only if no file has it; a per-run ledger
-(``.ignite_f1-run-{id}.json``) lists the files the run owns, so that a resumed run recognises them.
+temporary file, then given its name only if no file has it; a ledger per process that saves
+(``.ignite_f1-run-{id}.json``) lists the files it owns and the run it continues, if resumed, so that
+a resumed run recognises the files of the run it resumes, and only those.
 """
 
 from __future__ import annotations
@@ -36,8 +37,10 @@ __all__: list[str] = []  # the handlers are made by setup_f1_monitoring
 
 # Every file this module writes in a checkpoint directory, other than the checkpoints themselves,
 # starts with this prefix: temporary files `.ignite_f1-{host}-{pid}-{token}.tmp` (a save in
-# progress) and one ledger per run, `.ignite_f1-run-{run_id}.json` (the files the run owns).
+# progress) and one ledger per run, `.ignite_f1-run-{run_id}.json` (the files the run owns, and
+# the run it continues when it was resumed).
 _OWN_PREFIX = ".ignite_f1-"
+_LEDGER_NAME = re.compile(r"\.ignite_f1-run-(?P<run_id>[0-9a-f]{32})\.json")
 _HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
 _TEMP_NAME = re.compile(r"\.ignite_f1-(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
@@ -90,7 +93,8 @@ class _ExclusiveSaver(BaseSaveHandler):
     def __init__(self, dirname: Path, save_on_rank: int = 0) -> None:
         self.dirname = dirname
         self.save_on_rank = save_on_rank
-        self.run_id = uuid.uuid4().hex
+        self.run_id = uuid.uuid4().hex  # this process's: a resumed run writes a ledger of its own
+        self.continues: str | None = None  # the run_id of the restored state (see `adopt`)
         self.written = False  # whether the last save reached its final name (see `begin`)
         self._owned: dict[str, tuple[float, Identity]] = {}  # name -> (priority, identity)
         self._pending: list[str] = []  # asked to be removed by the save in progress
@@ -99,8 +103,12 @@ class _ExclusiveSaver(BaseSaveHandler):
     def _is_writer(self) -> bool:
         return idist.get_rank() == self.save_on_rank
 
-    def _ledger(self) -> Path:
-        return self.dirname / f"{_OWN_PREFIX}run-{self.run_id}.json"
+    def _ledger(self, run_id: str | None = None) -> Path:
+        return self.dirname / f"{_OWN_PREFIX}run-{run_id or self.run_id}.json"
+
+    def identities(self, names: list[str]) -> dict[str, list[int]]:
+        """``{name: [size, mtime_ns]}`` of the files among ``names`` that this run owns."""
+        return {name: list(self._owned[name][1]) for name in names if name in self._owned}
 
     def begin(self) -> None:
         """Start a save (or forget a failed one): nothing written yet, nothing to remove."""
@@ -194,19 +202,40 @@ class _ExclusiveSaver(BaseSaveHandler):
 
     def _write_ledger(self) -> None:
         files = [[priority, name, list(identity)] for name, (priority, identity) in self._owned.items()]
-        text = json.dumps({"run_id": self.run_id, "files": files})
+        text = json.dumps({"run_id": self.run_id, "continues": self.continues, "files": files})
         temp = self._write_temp(lambda file: file.write(text.encode()))
         try:
             os.replace(temp, self._ledger())
         finally:
             _unlink_temp(temp)
 
-    def _read_ledger(self) -> list[tuple[float, str, Identity]]:
-        try:
-            files = json.loads(self._ledger().read_text())["files"]
-            return [(float(p), str(name), (int(size), int(mtime))) for p, name, (size, mtime) in files]
-        except (OSError, ValueError, KeyError, TypeError):
-            return []  # no ledger (or not readable): only the restored files are the run's
+    def _lineage(self, run_id: str) -> list[tuple[float, str, Identity]]:
+        """The files listed by the ledgers of run ``run_id`` and of the runs resumed from it, at
+        any depth (this process's own ledger aside): ``(priority, name, identity)``.
+
+        A ledger that is missing or cannot be read lists nothing; a run resumed from a sibling of
+        ``run_id`` (another process resumed from the same state) is not in the lineage.
+        """
+        ledgers: dict[str, tuple[str | None, list[tuple[float, str, Identity]]]] = {}
+        for entry in os.scandir(self.dirname):
+            match = _LEDGER_NAME.fullmatch(entry.name)
+            if match is None or match["run_id"] == self.run_id:
+                continue
+            try:
+                ledger = json.loads(Path(entry.path).read_text())
+                parent = ledger.get("continues")
+                files = [(float(p), str(f), (int(size), int(ns))) for p, f, (size, ns) in ledger["files"]]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                continue
+            ledgers[match["run_id"]] = (parent if isinstance(parent, str) else None, files)
+        lineage, found = {run_id}, True
+        while found:  # the runs whose parent is in the lineage, until none is added
+            found = False
+            for child, (parent, _) in ledgers.items():
+                if parent in lineage and child not in lineage:
+                    lineage.add(child)
+                    found = True
+        return [file for member in sorted(lineage) if member in ledgers for file in ledgers[member][1]]
 
     def _delete(self, name: str) -> None:
         if not self._owns(name):  # gone, or replaced by someone else: not ours to delete
@@ -221,29 +250,37 @@ class _ExclusiveSaver(BaseSaveHandler):
         self._owned.pop(name, None)
 
     def adopt(
-        self, run_id: str | None, restored: list[tuple[float, str]], n_saved: int | None
+        self,
+        run_id: str | None,
+        restored: list[tuple[float, str]],
+        identities: Mapping[str, Any],
+        n_saved: int | None,
     ) -> list[tuple[float, str]]:
         """Take over the files of a restored run; return the ``(priority, name)`` list to keep.
 
         The run's files are those named in ``restored`` (the restored ``Checkpoint`` state) and
-        those its ledger lists (written after that state was saved, for instance just before a
-        crash), that are still on disk unchanged. The best ``n_saved`` are kept; the others are
-        removed after the next successful save.
+        those listed by the ledgers of its run and of the runs resumed from it (written after that
+        state was saved, for instance just before a crash), that are still on disk unchanged:
+        with the identity (size, modification time) the ledger or ``identities`` (of the
+        state) recorded. A name without a recorded identity (a state saved by an earlier
+        version) is taken as it is. The best ``n_saved`` are kept; the others are removed after
+        the next successful save. This run keeps its own ledger, which names the run it continues.
         """
-        candidates: dict[str, tuple[float, Identity | None]] = dict(self._owned)
+        candidates: dict[str, list[tuple[float, Identity | None]]] = {
+            name: [entry] for name, entry in self._owned.items()
+        }
         if run_id is not None and _RUN_ID.fullmatch(run_id) and run_id != self.run_id:
-            if self._is_writer() and self._owned:
-                self._ledger().unlink(missing_ok=True)  # its files move to the restored run's ledger
-            self.run_id = run_id
-            for priority, name, written in self._read_ledger():
-                candidates.setdefault(name, (priority, written))
+            self.continues = run_id
+            for priority, name, written in self._lineage(run_id):
+                candidates.setdefault(name, []).append((priority, written))
         for priority, name in restored:
-            candidates.setdefault(name, (float(priority), None))
+            candidates.setdefault(name, []).append((float(priority), _recorded(identities.get(name))))
         owned: dict[str, tuple[float, Identity]] = {}
-        for name, (priority, identity) in candidates.items():
+        for name, entries in candidates.items():
             now = _identity(self.dirname / name)
-            if now is not None and identity in (None, now):
-                owned[name] = (priority, now)
+            matching = [priority for priority, identity in entries if identity in (None, now)]
+            if now is not None and matching:
+                owned[name] = (matching[0], now)
         ranked = sorted(owned, key=lambda name: owned[name][0])
         keep = ranked if n_saved is None else ranked[-n_saved:]
         self._owned = owned
@@ -265,6 +302,18 @@ class _ExclusiveSaver(BaseSaveHandler):
                     os.unlink(entry.path)
                 removed.append(entry.name)
         return removed
+
+
+def _recorded(identity: Any) -> Identity | None:
+    """A ``[size, mtime_ns]`` pair from a saved state as an identity; None when absent or malformed
+    (a state saved before identities were recorded). A malformed pair matches no file."""
+    if identity is None:
+        return None
+    try:
+        size, mtime = identity
+        return (int(size), int(mtime))
+    except (TypeError, ValueError):
+        return (-1, -1)
 
 
 class _BestF1Checkpoint(Checkpoint):
@@ -296,13 +345,21 @@ class _BestF1Checkpoint(Checkpoint):
     def state_dict(self) -> OrderedDict[str, Any]:
         state = super().state_dict()
         state["run_id"] = self.saver.run_id
+        # which files the names are: another run may later write a file of the same name
+        state["identities"] = self.saver.identities([name for _, name in state["_saved"]])
         return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         super().load_state_dict(state_dict)  # checks the format
         restored = [(priority, name) for priority, name in state_dict["_saved"]]
         run_id = state_dict.get("run_id")
-        kept = self.saver.adopt(run_id if isinstance(run_id, str) else None, restored, self.n_saved)
+        identities = state_dict.get("identities")
+        kept = self.saver.adopt(
+            run_id if isinstance(run_id, str) else None,
+            restored,
+            identities if isinstance(identities, Mapping) else {},
+            self.n_saved,
+        )
         Checkpoint.load_state_dict(self, {"_saved": kept})
 
 

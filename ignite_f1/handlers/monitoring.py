@@ -208,8 +208,9 @@ def setup_f1_monitoring(
         to_save: ``{name: object}`` saved in each best-F1 file (objects with ``state_dict``).
         checkpoint_dir: directory of the best-F1 files; created when missing. It must be
             writable (checked here). Besides the best files it holds one small hidden file per
-            run, ``.ignite_f1-run-{id}.json``, listing the files the run owns, so that a resumed
-            run recognises them: keep it while the run may be resumed.
+            run (a resumed run writes its own), ``.ignite_f1-run-{id}.json``, listing the files
+            the run owns and the run it continues, so that a resumed run recognises them: keep
+            them while the run may be resumed.
         patience: evaluations without improvement before early stopping (an integer >= 1).
         n_saved: how many best files to keep (an integer >= 1), or None for all.
         retrain: keyword arguments of :class:`RetrainOnPlateau`, or None for no retraining.
@@ -247,8 +248,11 @@ def setup_f1_monitoring(
             With False those files stay where they are: a file the run does not own is never
             overwritten, even one that appears while a save is in progress (saving over one
             raises ``FileExistsError``), and only the run's own files are ever deleted: those
-            this checkpoint handler wrote, or, when resuming, those named in the state given to
-            its ``load_state_dict`` or written by the same run after that state was saved.
+            this checkpoint handler wrote, or, when resuming, the files named in the state given
+            to its ``load_state_dict`` (those very files: one written since under such a name by
+            another run is not taken) and those written after that state was saved by the run
+            that saved it or by runs resumed from it (not by another run resumed from the same
+            state: two runs resumed from one state keep apart).
 
     Returns:
         An :class:`F1Monitoring` with the handlers made.

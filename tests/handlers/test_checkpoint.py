@@ -277,6 +277,106 @@ def test_two_runs_sharing_a_directory_delete_only_their_own_files(tmp_path: Path
     assert len(ledgers(tmp_path)) == 2  # one per run
 
 
+class _Run:
+    """A model, a trainer and an evaluator under setup_f1_monitoring in ``directory``; :meth:`evaluate`
+    sets the trainer's epoch and the F1, fills the weights with ``fill`` and runs the best-F1
+    checkpoint handler (what the evaluator's COMPLETED event does)."""
+
+    def __init__(self, directory: Path, require_empty: bool = False) -> None:
+        self.model = torch.nn.Linear(2, 2)
+        self.trainer, self.evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
+        self.monitoring = setup_f1_monitoring(
+            self.trainer, self.evaluator, "f1", {"model": self.model}, directory, require_empty=require_empty
+        )
+
+    def evaluate(self, epoch: int, score: float, fill: float) -> None:
+        with torch.no_grad():
+            self.model.weight.fill_(fill)
+        self.trainer.state.epoch = epoch
+        self.evaluator.state.metrics = {"f1": score}
+        self.monitoring.checkpoint(self.evaluator)
+
+    def resume(self, state: Any) -> _Run:
+        self.monitoring.checkpoint.load_state_dict(copy.deepcopy(state))
+        return self
+
+
+def _weight(path: Path) -> float:
+    return float(torch.load(path, weights_only=True)["weight"][0, 0])
+
+
+def test_a_resumed_run_takes_no_file_of_another_run_under_a_restored_name(tmp_path: Path) -> None:
+    """The restored state names a file the run deleted since (its ledger no longer lists it);
+    another run then wrote a file of that name. The resumed run does not take it (the state
+    records which file it named) and so does not delete it."""
+    first = _Run(tmp_path, require_empty=True)
+    first.evaluate(3, 0.5, fill=1.0)
+    state = first.monitoring.checkpoint.state_dict()  # saved for resuming at epoch 3
+    first.evaluate(5, 0.6, fill=2.0)  # a new best: the epoch-3 file is deleted
+    first.evaluate(6, 0.65, fill=3.0)  # and the ledger written again, without it
+    other = _Run(tmp_path)
+    other.evaluate(3, 0.5, fill=42.0)  # same epoch, same F1: the same name
+    name = "best_model_3_f1=0.5000.pt"
+    assert pt_files(tmp_path) == [name, "best_model_6_f1=0.6500.pt"]
+    resumed = _Run(tmp_path).resume(state)  # the first run crashed after epoch 6
+    assert resumed.monitoring.best_checkpoint == tmp_path / "best_model_6_f1=0.6500.pt"  # from its ledger
+    resumed.evaluate(7, 0.7, fill=4.0)
+    assert pt_files(tmp_path) == [name, "best_model_7_f1=0.7000.pt"]
+    assert _weight(tmp_path / name) == 42.0 and other.monitoring.best_checkpoint == tmp_path / name
+
+
+def test_runs_resumed_from_one_state_keep_apart(tmp_path: Path) -> None:
+    """Two runs resumed from one state in one directory (a restarted job while the old one still
+    runs, or two fine-tunings from one point). When one is resumed again from its own state, it
+    takes its own files only: not the other's, even with a better score."""
+    original = _Run(tmp_path, require_empty=True)
+    original.evaluate(2, 0.5, fill=1.0)
+    state = original.monitoring.checkpoint.state_dict()
+    a, b = _Run(tmp_path).resume(state), _Run(tmp_path).resume(state)
+    a.evaluate(3, 0.6, fill=6.0)
+    b.evaluate(3, 0.65, fill=7.0)
+    a_state = a.monitoring.checkpoint.state_dict()
+    again = _Run(tmp_path).resume(a_state)  # a crashed
+    assert again.monitoring.best_checkpoint == tmp_path / "best_model_3_f1=0.6000.pt"
+    again.evaluate(4, 0.7, fill=8.0)
+    assert pt_files(tmp_path) == ["best_model_3_f1=0.6500.pt", "best_model_4_f1=0.7000.pt"]
+    assert _weight(tmp_path / "best_model_3_f1=0.6500.pt") == 7.0
+    assert b.monitoring.best_checkpoint == tmp_path / "best_model_3_f1=0.6500.pt"
+
+
+def test_a_run_resumed_twice_from_one_state_takes_the_files_of_the_first_resume(tmp_path: Path) -> None:
+    """A run resumed from a state crashed before saving a state of its own; resumed again from the
+    same state, the run takes over what the first resume wrote (its ledger names the run it
+    continues): it names it as its best file, and deletes it for a better one."""
+    first = _Run(tmp_path, require_empty=True)
+    first.evaluate(2, 0.5, fill=1.0)
+    state = first.monitoring.checkpoint.state_dict()
+    first.evaluate(3, 0.6, fill=2.0)  # then it crashed
+    once = _Run(tmp_path).resume(state)
+    assert once.monitoring.best_checkpoint == tmp_path / "best_model_3_f1=0.6000.pt"
+    once.evaluate(4, 0.7, fill=3.0)  # then it crashed too
+    twice = _Run(tmp_path).resume(state)
+    assert twice.monitoring.best_checkpoint == tmp_path / "best_model_4_f1=0.7000.pt"
+    twice.evaluate(5, 0.8, fill=4.0)
+    assert pt_files(tmp_path) == ["best_model_5_f1=0.8000.pt"]
+
+
+def test_a_state_saved_without_identities_still_names_its_files(tmp_path: Path) -> None:
+    """A state from before identities were recorded (``run_id`` and ``_saved`` only): its names are
+    taken as they are, and the resumed run replaces them as its own."""
+    first = _Run(tmp_path, require_empty=True)
+    first.evaluate(3, 0.5, fill=1.0)
+    state = first.monitoring.checkpoint.state_dict()
+    assert set(state) >= {"_saved", "run_id", "identities"}
+    del state["identities"]
+    for ledger in ledgers(tmp_path):  # and no ledger: only the state names the file
+        (tmp_path / ledger).unlink()
+    resumed = _Run(tmp_path).resume(state)
+    assert resumed.monitoring.best_checkpoint == tmp_path / "best_model_3_f1=0.5000.pt"
+    resumed.evaluate(4, 0.6, fill=2.0)
+    assert pt_files(tmp_path) == ["best_model_4_f1=0.6000.pt"]
+
+
 @pytest.mark.slow  # a real training run or new processes
 def test_setup_removes_the_temporary_files_of_a_killed_save_and_only_those(tmp_path: Path) -> None:
     process = subprocess.run(
@@ -429,6 +529,14 @@ def _run_worker(workdir: Path, phase: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _assert_continues(directory: Path, first: str, hidden_files: list[str]) -> None:
+    """``hidden_files`` are two ledgers: ``first`` and one whose run continues ``first``'s run."""
+    assert len(hidden_files) == 2 and all(LEDGER.fullmatch(name) for name in hidden_files)
+    (second,) = (name for name in hidden_files if name != first)
+    first_run = json.loads((directory / first).read_text())["run_id"]
+    assert json.loads((directory / second).read_text())["continues"] == first_run
+
+
 @pytest.mark.slow  # a real training run or new processes
 def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
     worker = _load_worker()
@@ -459,8 +567,9 @@ def test_resume_in_a_new_process_continues_identically(tmp_path: Path) -> None:
     assert first["records"] + resumed["records"] == full["records"]
     assert resumed["final_epoch"] == full["final_epoch"]
     assert resumed["best_files"] == full["best_files"]
-    assert resumed["hidden_files"] == first["hidden_files"]  # one run: one ledger, no temporary file
+    # no temporary file; the first process's ledger, and the resumed one's, naming the run it continues
     assert len(first["hidden_files"]) == 1 and LEDGER.fullmatch(first["hidden_files"][0])
+    _assert_continues(tmp_path / "best", first["hidden_files"][0], resumed["hidden_files"])
     full_model = torch.load(tmp_path / "full_model.pt", weights_only=True)
     assert state_equal(torch.load(tmp_path / "resume_model.pt", weights_only=True), full_model)
     (best_name,) = full["best_files"]
@@ -481,6 +590,7 @@ def test_resume_after_a_crash_between_the_best_save_and_the_resume_save(tmp_path
     assert crash.returncode == worker.CRASH_EXIT_CODE, crash.stderr
     epoch_2, epoch_5 = (full["records"][epoch - 1]["best_checkpoint"] for epoch in (2, 5))
     assert pt_files(tmp_path / "best") == [epoch_5]  # what the crash left
+    ledgers_before = ledgers(tmp_path / "best")
     process = _run_worker(tmp_path, "resume")
     assert process.returncode == 0, process.stderr  # was: FileExistsError for epoch 5's own file
     resumed = json.loads((tmp_path / "resume.json").read_text())
@@ -490,6 +600,8 @@ def test_resume_after_a_crash_between_the_best_save_and_the_resume_save(tmp_path
     assert resumed["loaded"]["best_checkpoint_exists"]
     assert resumed["records"] == full["records"][worker.CRASH_AFTER - 1 :]
     assert resumed["best_files"] == full["best_files"]
-    assert len(resumed["hidden_files"]) == 1  # the crashed run's ledger, taken over; no temporary file
+    # no temporary file; the crashed run's ledger, and the resumed one's, naming the run it continues
+    (crashed,) = (name for name in resumed["hidden_files"] if name in ledgers_before)
+    _assert_continues(tmp_path / "best", crashed, resumed["hidden_files"])
     full_model = torch.load(tmp_path / "full_model.pt", weights_only=True)
     assert state_equal(torch.load(tmp_path / "resume_model.pt", weights_only=True), full_model)
