@@ -9,6 +9,7 @@ logging. Every argument is checked before anything is made or attached.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,6 +165,17 @@ def _retrain_kwargs(
         optimizers = [obj for obj in to_save.values() if isinstance(obj, torch.optim.Optimizer)]
         kwargs["optimizer"] = optimizers[0] if len(optimizers) == 1 else None
     return kwargs
+
+
+def _as_retrain_key(message: str, keys: Mapping[str, Any]) -> str:
+    """A message of RetrainOnPlateau's argument checks, with "Argument `key`" written
+    "Argument `retrain['key']`" for the keys of ``setup_f1_monitoring(retrain=...)``."""
+    return re.sub(
+        r"Argument `(\w+)`",
+        lambda match: f"Argument `retrain[{match[1]!r}]`" if match[1] in keys else match[0],
+        message,
+        count=1,
+    )
 
 
 def setup_f1_monitoring(
@@ -351,7 +363,12 @@ def setup_f1_monitoring(
     early_stopping = EarlyStopping(patience, score, trainer, min_delta)
     retrain_handler = None
     if retrain_kwargs is not None:
-        retrain_handler = RetrainOnPlateau(score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs)
+        try:
+            retrain_handler = RetrainOnPlateau(
+                score, trainer=trainer, checkpoint=checkpoint, **retrain_kwargs
+            )
+        except (TypeError, ValueError) as error:  # name the argument as the caller wrote it
+            raise type(error)(_as_retrain_key(str(error), retrain_kwargs)) from error
     summaries = None
     if log_dir is not None:
         summaries = _tensorboard.f1_summary_handlers(metric, tag, trainer, metric_name, confidence_level)

@@ -149,10 +149,10 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
         if metric_name not in metrics:
             raise MissingMetricError(
                 f"Metric {metric_name!r} is not in engine.state.metrics; metrics present: "
-                f"{sorted(metrics)}. The score is read from the engine the handler is attached to: "
-                "attach the F1 metric and the handler (EarlyStopping, Checkpoint, RetrainOnPlateau) "
-                "to the evaluator, with evaluator.add_event_handler(Events.COMPLETED, handler), "
-                "not to the trainer."
+                f"{sorted(metrics)}. Check the name: it is the one given to metric.attach(engine, name). "
+                "The score is read from the engine the handler is attached to: attach the F1 metric "
+                "and the handler (EarlyStopping, Checkpoint, RetrainOnPlateau) to the evaluator, with "
+                "evaluator.add_event_handler(Events.COMPLETED, handler), not to the trainer."
             )
         return _as_score(metrics[metric_name], metric_name, reduce)
 

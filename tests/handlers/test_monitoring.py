@@ -149,7 +149,21 @@ def _setup_error_cases(tmp_path: Path) -> list[Any]:
             r"must only have keys in .* got \['patiense'\]",
         ),
         ({"retrain": [2]}, TypeError, r"Argument `retrain` must be a dict"),
-        ({"retrain": {"patience": 2, "strategy": "x"}}, ValueError, r"Argument `strategy` must be"),
+        (
+            {"retrain": {"patience": 2, "strategy": "x"}},
+            ValueError,
+            r"Argument `retrain\['strategy'\]` must be",
+        ),
+        (
+            {"retrain": {"patience": 2, "max_retrains": -1}},
+            ValueError,
+            r"Argument `retrain\['max_retrains'\]` must be an integer >= 0, got -1",
+        ),
+        (
+            {"retrain": {"patience": 2, "lr_factor": 0.5, "optimizer": None}},
+            ValueError,
+            r"Argument `retrain\['lr_factor'\]` needs an `optimizer`",
+        ),
         (
             {"log_dir": tmp_path / "runs", "metric_name": "other"},
             ValueError,
