@@ -273,7 +273,13 @@ def format_multiclass(
     if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
         y, pred = y.reshape(-1), pred.reshape(-1)
     target = y
-    keep = None if ignore_index is None else target != ignore_index
+    # a target of a dtype that cannot hold ignore_index never equals it (a comparison in that dtype
+    # would wrap or round it: 256 reads 0 in uint8, -1 reads 255)
+    keep = (
+        None
+        if ignore_index is None or not _represents(target.dtype, ignore_index)
+        else target != ignore_index
+    )
     if keep is not None and not y_pred.is_floating_point():
         # label predictions at ignored targets are dropped whatever they hold (often ignore_index, or
         # any integer): class 0 stands in, so that neither the check nor the count reads them (their
@@ -295,6 +301,14 @@ def format_multiclass(
     if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):
         target = torch.where(keep, target, num_classes)
     return target, pred if pred.dtype == torch.int64 else pred.to(torch.int64)
+
+
+def _represents(dtype: torch.dtype, value: int) -> bool:
+    """Whether tensors of ``dtype`` (integer or float) hold the integer ``value`` exactly."""
+    if dtype.is_floating_point:
+        return float(torch.tensor(value, dtype=torch.float64).to(dtype)) == value
+    info = torch.iinfo(dtype)
+    return info.min <= value <= info.max
 
 
 def _multiclass_predictions(

@@ -759,6 +759,49 @@ def test_a_batch_with_every_target_ignored_adds_nothing(ignore_index: int, valid
     assert metric.compute() == before["value"]
 
 
+_NARROW = [
+    (torch.int8, [256, -256, 2**40]),
+    (torch.uint8, [-1, 256, 257]),
+    (torch.int16, [65536, 65537]),
+    (torch.int32, [2**32, 2**32 + 1]),
+    (torch.float16, [2**16 + 1, 2**40]),  # rounded in float16: 65536 (inf), 2**40 (inf)
+    (torch.float32, [2**24 + 1, 2**32 + 2]),
+]
+
+
+@pytest.mark.parametrize("scores", [False, True], ids=["labels", "scores"])
+@pytest.mark.parametrize(
+    ("dtype", "ignore_index"),
+    [(dtype, value) for dtype, values in _NARROW for value in values],
+    ids=lambda v: str(v).replace("torch.", ""),
+)
+def test_an_ignore_index_the_targets_dtype_cannot_hold_ignores_no_target(
+    dtype: torch.dtype, ignore_index: int, scores: bool
+) -> None:
+    """Compared in the targets' dtype, 256 would read 0 in int8 (and -1 would read 255 in uint8):
+    targets of a dtype that cannot hold ignore_index are all counted, on every path."""
+    gen = torch.Generator().manual_seed(ignore_index % 1000)
+    y_pred = torch.randint(0, 3, (40,), generator=gen)
+    y = torch.randint(0, 3, (40,), generator=gen).to(dtype)
+    output = (torch.nn.functional.one_hot(y_pred, 3).to(torch.float16) if scores else y_pred, y)
+    metric = MulticlassF1Score(3, average="micro", ignore_index=ignore_index)
+    metric.update(output)
+    assert metric.confusion_matrix().sum() == 40
+    assert metric.compute() == f1_score(y_true=y.long().numpy(), y_pred=y_pred.numpy(), average="micro")
+
+
+def test_a_uint8_target_255_with_ignore_index_minus_one_is_refused() -> None:
+    metric = MulticlassF1Score(3, ignore_index=-1)
+    y = torch.tensor([0, 1, 2, 255], dtype=torch.uint8)
+    for y_pred in (torch.tensor([0, 1, 2, 1]), torch.eye(3)[[0, 1, 2, 1]].half()):
+        with pytest.raises(
+            ValueError, match=r"Argument `y` must hold class labels in \[0, 3\) or ignore_index=-1"
+        ):
+            metric.update((y_pred, y))
+    with pytest.raises(NotComputableError):  # nothing was counted
+        metric.compute()
+
+
 # --------------------------------------------------------------------------- output is a pair
 
 NOT_PAIRS = [
