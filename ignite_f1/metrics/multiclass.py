@@ -218,7 +218,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         target, pred = _inputs.format_multiclass(
             y_pred, y, self.num_classes, self.ignore_index, self.validate_args
         )
-        flat = None if weight is None else self._check_weights(weight, y)
+        flat = self._check_weights(weight, y) if self.sample_weight else None  # refuses None
         # added in place, O(batch): no C x C matrix nor C-sized tensor per batch (see _counts)
         pooled: dict[str, Addition] = (
             {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred, weight=flat)}

@@ -206,6 +206,7 @@ BAD_WEIGHTS = [
     pytest.param(torch.tensor([1.0, 1.0]), ValueError, "must have the shape of `y`", id="short"),
     pytest.param(torch.tensor([1, 1, 1]), TypeError, "float torch.Tensor", id="int"),
     pytest.param([1.0, 1.0, 1.0], TypeError, "float torch.Tensor", id="list"),
+    pytest.param(None, TypeError, "float torch.Tensor, got NoneType", id="none"),  # multi-class counted it
 ]
 
 

@@ -323,6 +323,7 @@ BAD = [
     pytest.param(torch.tensor([1.0, 1.0]), ValueError, "must have the shape of `y`", id="shape"),
     pytest.param(torch.tensor([[1, 1, 1]]), TypeError, "float torch.Tensor", id="int"),
     pytest.param(None, ValueError, r"Argument `y` must have extra dimensions", id="no_image_dims"),
+    pytest.param("none", TypeError, "float torch.Tensor, got NoneType", id="none"),  # multi-class: F1 > 1
 ]
 
 
@@ -337,6 +338,8 @@ def test_bad_batches_are_refused_and_leave_the_state(
     with pytest.raises(error, match=message):
         if weight is None:  # a flat batch is not images
             metric.update((torch.tensor([1, 0]), torch.tensor([1, 1]), torch.tensor([1.0, 1.0])))
+        elif weight == "none":  # no weights: None as the third element
+            metric.update((torch.tensor([[1, 0, 1]]), torch.tensor([[1, 1, 0]]), None))
         else:
             metric.update((torch.tensor([[1, 0, 1]]), torch.tensor([[1, 1, 0]]), weight))
     after = metric.state_dict()["__metric_state_per_rank"][0]
