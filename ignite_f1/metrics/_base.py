@@ -430,7 +430,18 @@ class CountingMetric(ProbabilityWarning, Metric):
         """
         state = OrderedDict((name, getattr(self, name).detach().clone()) for name in self._states)
         ranks = idist.all_gather(state) if idist.get_world_size() > 1 else [state]
-        return OrderedDict([(_state.PER_RANK, ranks)])
+        return OrderedDict([(_state.PER_RANK, ranks), (_state.SETTINGS, self._counting_settings())])
+
+    _COUNTING_SETTINGS: tuple[str, ...] = ()
+    """The arguments the counts depend on, beyond the shapes of the states (see load_state_dict)."""
+
+    def _counting_settings(self) -> dict[str, Any]:
+        """``{argument: value}`` of the arguments the counts depend on: :attr:`_COUNTING_SETTINGS`,
+        and per image (``multidim_average="samplewise"``) those of the per-image scores summed."""
+        names = self._COUNTING_SETTINGS
+        if vars(self).get("multidim_average") == "samplewise":
+            names += ("beta", "average", "labels", "zero_division")
+        return {name: _state.plain(getattr(self, name)) for name in names if name in vars(self)}
 
     def _configuration(self) -> str:
         names = ("num_classes", "num_labels", "num_thresholds")
@@ -441,7 +452,13 @@ class CountingMetric(ProbabilityWarning, Metric):
 
         The counts are checked against this metric's configuration (their names, shapes and dtypes;
         counts are int64 >= 0, sums finite and >= 0) and copied, so one dict loaded into two
-        metrics gives each its own counts.
+        metrics gives each its own counts. The state also records the arguments the counts depend
+        on, which must equal this metric's: ``threshold`` and ``from_logits`` (binary and
+        multilabel), ``ignore_index`` (multi-class), ``multidim_average``, ``beta`` (multilabel:
+        its per-sample sums), and per image also ``beta``, ``average``, ``labels`` and
+        ``zero_division``. Arguments that act at ``compute()`` only (``average``, ``labels``,
+        ``beta``, ``zero_division`` of the pooled scores) may differ. A state without that record
+        (saved by Ignite's own ``Metric.state_dict`` or an earlier ignite_f1) is checked as before.
 
         Raises:
             TypeError: ``state_dict`` is not a mapping.
@@ -476,6 +493,13 @@ class CountingMetric(ProbabilityWarning, Metric):
             raise ValueError(
                 f"Argument `state_dict` must hold the entries {list(current)} of this "
                 f"{type(self).__name__} ({self._configuration()}), got {list(entries)} (missing {missing})."
+            )
+        saved, own = state_dict.get(_state.SETTINGS), self._counting_settings()
+        if saved is not None and saved != own:
+            raise ValueError(
+                f"Argument `state_dict` must come from a {type(self).__name__} that counts with the same "
+                f"settings as this one ({own}), got counts made with {saved}: build the metric with "
+                "those settings to load them."
             )
         loaded = {name: entries[name] for name in current}
         _state.check_loaded(entries, loaded, current, f"this {type(self).__name__} ({self._configuration()})")

@@ -24,11 +24,26 @@ PER_RANK = "__metric_state_per_rank"
 out (the same layout, so checkpoints written by Ignite's own ``state_dict`` load)."""
 
 
+SETTINGS = "counting_settings"
+"""The key, beside :data:`PER_RANK`, of the settings the counts depend on (``{name: value}``); absent
+from state dicts saved by Ignite's own ``state_dict`` or by ignite_f1 before 2026-12."""
+
+
+def plain(value: Any) -> Any:
+    """A setting as it is saved and compared: sequences as lists, NaN as the string ``"nan"``."""
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
 def entries_of_this_rank(
     state_dict: Mapping[str, Any], rank: int, world_size: int
 ) -> Mapping[str, Any] | None:
     """The counts of process ``rank`` in a state dict of :data:`PER_RANK` layout, or None if it is not one."""
-    ranks = state_dict.get(PER_RANK) if len(state_dict) == 1 else None
+    expected = {PER_RANK, SETTINGS} if SETTINGS in state_dict else {PER_RANK}
+    ranks = state_dict.get(PER_RANK) if set(state_dict) == expected else None
     if not isinstance(ranks, (list, tuple)) or len(ranks) != world_size:
         return None
     entries = ranks[rank]

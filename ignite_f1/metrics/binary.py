@@ -127,6 +127,8 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         True
     """
 
+    _COUNTING_SETTINGS = ("threshold", "from_logits", "multidim_average")
+
     def __init__(
         self,
         beta: float,

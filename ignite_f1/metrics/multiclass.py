@@ -144,6 +144,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         0.504...
     """
 
+    _COUNTING_SETTINGS = ("ignore_index", "multidim_average")
+
     def __init__(
         self,
         beta: float,

@@ -103,6 +103,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
                 [2.0000, 0.0000]], dtype=torch.float64)
     """
 
+    _COUNTING_SETTINGS = ("threshold", "from_logits", "beta")
+
     def __init__(
         self,
         beta: float,

@@ -742,8 +742,7 @@ def test_the_probability_flag_follows_reset_and_ignores_rejected_batches(
 
 def _entries(state: Any) -> Any:
     """The per-rank entries of an Ignite state dict (a single process: the only rank)."""
-    (per_rank,) = state.values()
-    return per_rank[0]
+    return state["__metric_state_per_rank"][0]
 
 
 STATE_CONFIGS = [
@@ -876,6 +875,89 @@ def test_load_state_dict_refuses_the_state_of_another_configuration(
         metric.load_state_dict(other.state_dict())
     with pytest.raises(NotComputableError):  # still empty
         metric.compute()
+
+
+_LOGITS = torch.tensor([[2.0, -1.0, 0.3], [-0.5, 1.5, -2.0], [0.1, 0.2, -0.1], [-1.0, -1.0, 3.0]])
+_LABELS = torch.tensor([[1, 0, 1], [0, 1, 1], [1, 0, 0], [0, 0, 1]])
+_MAPS = (torch.tensor([[0, 1, 2, 2], [1, 1, 0, 2]]), torch.tensor([[0, 1, 1, 2], [1, 0, 0, 2]]))
+
+# (saving metric, loading metric, batch): the counts depend on a setting the two differ in
+OTHER_SETTINGS = [
+    pytest.param(
+        partial(BinaryF1Score, from_logits=True),
+        partial(BinaryF1Score, from_logits=False),
+        (torch.sigmoid(_LOGITS[:, 0]), _LABELS[:, 0]),
+        id="binary-from_logits",
+    ),
+    pytest.param(
+        partial(BinaryF1Score, from_logits=False, threshold=0.3),
+        partial(BinaryF1Score, from_logits=False),
+        (torch.sigmoid(_LOGITS[:, 0]), _LABELS[:, 0]),
+        id="binary-threshold",
+    ),
+    pytest.param(
+        partial(MultilabelFBetaScore, 1.0, 3, average="samples", from_logits=True),
+        partial(MultilabelFBetaScore, 2.0, 3, average="samples", from_logits=True),
+        (_LOGITS, _LABELS),
+        id="multilabel-beta",  # its per-sample sums are of F-beta
+    ),
+    pytest.param(
+        partial(MulticlassF1Score, 3, ignore_index=2),
+        partial(MulticlassF1Score, 3, ignore_index=-1),
+        (_MAPS[0].reshape(-1), _MAPS[1].reshape(-1)),
+        id="multiclass-ignore_index",
+    ),
+    pytest.param(
+        partial(MulticlassF1Score, 3, average="macro", multidim_average="samplewise"),
+        partial(MulticlassF1Score, 3, average="micro", multidim_average="samplewise"),
+        _MAPS,
+        id="samplewise-average",
+    ),
+    pytest.param(
+        partial(MulticlassF1Score, 3, zero_division=float("nan"), multidim_average="samplewise"),
+        partial(MulticlassF1Score, 3, zero_division=0.0, multidim_average="samplewise"),
+        _MAPS,
+        id="samplewise-zero_division",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "make_other", "batch"), OTHER_SETTINGS)
+def test_load_state_dict_refuses_counts_made_with_other_settings(
+    make: Callable[[], Any], make_other: Callable[[], Any], batch: Batch
+) -> None:
+    """Counts of the right shapes, counted under another threshold, ignore_index, beta of the
+    per-sample sums...: loading them would give a wrong score silently."""
+    source = make()
+    source.update(batch)
+    metric = make_other()
+    metric.update(batch)
+    before = {"state": copy.deepcopy(metric.state_dict()), "results": _results(metric)}
+    with pytest.raises(
+        ValueError, match=r"must come from a \w+ that counts with the same settings as this one"
+    ):
+        metric.load_state_dict(source.state_dict())
+    assert_same(_entries(metric.state_dict()), _entries(before["state"]))
+    assert_same(_results(metric), before["results"])
+    buffer = io.BytesIO()  # the settings survive torch.save / weights_only loading (NaN included)
+    torch.save(source.state_dict(), buffer)
+    buffer.seek(0)
+    restored = make()
+    restored.load_state_dict(torch.load(buffer, weights_only=True))
+    assert_same(_results(restored), _results(source))
+
+
+def test_settings_that_act_at_compute_only_may_differ_and_old_states_load() -> None:
+    source = MulticlassF1Score(3, average="macro", labels=[0, 1])
+    source.update((_MAPS[0].reshape(-1), _MAPS[1].reshape(-1)))
+    state = source.state_dict()
+    per_class = MulticlassFBetaScore(2.0, 3, average=None, zero_division=1.0)
+    per_class.load_state_dict(state)  # the same counts, scored another way
+    assert torch.equal(per_class.confusion_matrix(), source.confusion_matrix())
+    del state["counting_settings"]  # saved before the settings were recorded: checked as before
+    unrecorded = MulticlassF1Score(3, ignore_index=0)
+    unrecorded.load_state_dict(state)
+    assert torch.equal(unrecorded.confusion_matrix(), source.confusion_matrix())
 
 
 def test_load_state_dict_refuses_what_is_not_a_mapping() -> None:
