@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,8 +75,17 @@ def check_count(name: str, value: Any, minimum: int = 2) -> int:
 
 
 def check_beta(beta: Any) -> float:
-    """Check ``beta``: a finite real > 0."""
-    return check_real("beta", beta, 0, open_low=True)
+    """Check ``beta``: a finite real > 0 whose square is finite (the score weighs recall by beta**2)."""
+    value = check_real("beta", beta, 0, open_low=True)
+    if value > _LARGEST_BETA:
+        raise ValueError(
+            f"Argument `beta` must be a finite real number > 0 whose square is finite (beta <= "
+            f"{_LARGEST_BETA:.6g}: the score weighs recall by beta ** 2), got {beta!r}."
+        )
+    return value
+
+
+_LARGEST_BETA = math.sqrt(sys.float_info.max)
 
 
 def check_threshold(threshold: Any) -> float:

@@ -132,6 +132,13 @@ BAD_ARGUMENTS = [
         id="beta-nan",
     ),
     pytest.param(
+        _ml(beta=1e200),
+        ValueError,
+        r"Argument `beta` must be a finite real number > 0 whose square is finite \(beta <= 1\.34078e\+154: "
+        r"the score weighs recall by beta \*\* 2\), got 1e\+200\.",
+        id="beta-square-overflows",
+    ),
+    pytest.param(
         _bin(beta=float("inf")),
         ValueError,
         r"Argument `beta` must be a finite real number > 0, got inf\.",
