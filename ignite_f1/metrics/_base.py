@@ -95,6 +95,22 @@ class CountingMetric(ProbabilityWarning, Metric):
     ``confusion_matrix()``, ``report()``, the threshold curves and the protocol read what it kept,
     so a handler that runs on one process only never starts a collective call. In a single process
     they read the live counts.
+
+    Examples:
+        A handler written once for every metric kind, through the protocol:
+
+        >>> import torch
+        >>> from ignite_f1 import BinaryF1Score, MulticlassF1Score
+        >>> from ignite_f1.metrics import CountingMetric
+        >>> def true_positives(metric: CountingMetric) -> dict[str, int]:
+        ...     counts = metric.per_class_counts()  # (3, K): tp, predicted, actual positives
+        ...     return dict(zip(metric.class_display_names(), counts[0].tolist()))
+        >>> binary = BinaryF1Score(from_logits=False)
+        >>> binary.update((torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])))
+        >>> multiclass = MulticlassF1Score(3, class_names=["cat", "dog", "owl"])
+        >>> multiclass.update((torch.tensor([0, 2, 2]), torch.tensor([0, 1, 2])))
+        >>> isinstance(binary, CountingMetric), true_positives(binary), true_positives(multiclass)
+        (True, {'0': 1, '1': 1}, {'cat': 1, 'dog': 0, 'owl': 1})
     """
 
     sample_weight: bool = False  # update takes (y_pred, y, sample_weight) when True
