@@ -100,3 +100,18 @@ def test_api_reference_documents_confidence_interval_on_the_four_classes(tmp_pat
     for method in ("load_state_dict", "threshold_histogram"):  # overrides stay documented once
         assert re.findall(rf'id="ignite_f1\.metrics\.(\w+)\.{method}"', page) == ["CountingMetric"]
     assert "ConfusionMatrixMetric" not in page and "ThresholdCurveMetric" not in page
+
+
+@pytest.mark.parametrize(
+    "module", ["ignite_f1", "ignite_f1.metrics", "ignite_f1.handlers", "ignite_f1.tensorboard"]
+)
+def test_every_public_class_and_function_has_an_example(module: str) -> None:
+    """Every name a module exports (``__version__`` aside) shows its use in a doctest (run by the
+    docs build and ``--doctest-modules``)."""
+    import importlib
+    import inspect
+
+    exported = importlib.import_module(module)
+    objects = {name: getattr(exported, name) for name in exported.__all__ if name != "__version__"}
+    assert all(inspect.isclass(obj) or inspect.isfunction(obj) for obj in objects.values())
+    assert [name for name, obj in objects.items() if ">>>" not in (obj.__doc__ or "")] == []
