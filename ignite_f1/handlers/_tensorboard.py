@@ -73,7 +73,12 @@ def f1_summary_handlers(
 
     With ``confidence_level``, the summary writes the bounds ``{tag}/{metric_name}_ci_low`` and
     ``_ci_high`` next to the scalar ``{tag}/{metric_name}`` that Ignite's ``OutputHandler`` writes
-    (see :func:`attach_tensorboard`), at the same steps, and their margin chart.
+    (see :func:`attach_tensorboard`), at the same steps, and their margin chart. Building the
+    handlers checks, before anything is made, that the metric can give that interval (not with
+    ``sample_weight=True``, ``multidim_average="samplewise"``, ``keep_confusion_matrix=False``,
+    ``average=None`` or a multilabel metric). Both draw the confusion matrix only when the metric
+    keeps one (not with ``keep_confusion_matrix=False``, the default above 1024 classes), so
+    ``log_dir`` works with any number of classes.
     """
     from ignite_f1.tensorboard import F1TensorboardHandler
 

@@ -2,23 +2,35 @@
 
 :class:`F1TensorboardHandler` plugs into Ignite's ``TensorboardLogger``; :func:`log_f1_summary` does the
 same for any ``SummaryWriter`` (tensorboardX or ``torch.utils.tensorboard``), for code outside Ignite.
-Both read the counts a metric kept at its last ``compute()`` (summed over processes then), so they
-never start a collective call and can run on one process only. For a metric ``m`` and tag ``val``
+Neither starts a collective call, so either can run on one process only. In a distributed run they
+read the counts summed over processes by the metric's last ``compute()``, and raise ``RuntimeError``
+when the metric was updated after it. In a single process they read the live counts, those of the
+last ``update()``: called after ``compute()`` and before the next update (as Ignite's order of events
+does: ``compute()`` at ``EPOCH_COMPLETED``, the handler at ``COMPLETED``), they log what ``compute()``
+returned; called after a further update, they log those counts. For a metric ``m`` and tag ``val``
 they write, at one step:
 
-- scalars ``val/f1/<class>``, ``val/precision/<class>``, ``val/recall/<class>`` (``f2``, ``f0.5``...
-  for F-beta metrics), class names cleaned the way TensorBoard cleans tags with ``/`` -> ``_``;
-- custom-scalars charts of the F-scores per class: one per tag, or, from 6 to 20 classes, one per
-  group of at most 5 classes (TensorBoard draws a run's curves in one colour and tells them apart
-  by 5 markers); all the handlers of a writer merged into one layout (TensorBoard keeps only the
-  last layout written to a run);
-- the image ``val/confusion_matrix`` (:func:`confusion_matrix_image`);
+- scalars ``val/f1/<class>``, ``val/precision/<class>``, ``val/recall/<class>`` of the scored
+  classes (those of ``labels`` when given), class names cleaned the way TensorBoard cleans tags
+  with ``/`` -> ``_``; F-beta metrics say ``f2``, ``f0.5``... instead of ``f1``: the shortest number
+  that is ``beta`` (``f1.0000001``), cleaned like the tags (``f1e_06`` for ``beta=1e6``), the same
+  name in every tag, chart and table;
+- custom-scalars charts of the F-scores of the scored classes: one per tag, or, from 6 to 20 of
+  them, one per group of at most 5 (TensorBoard draws a run's curves in one colour and tells them
+  apart by 5 markers); all the handlers of a writer merged into one layout (TensorBoard keeps only
+  the last layout written to a run);
+- the image ``val/confusion_matrix`` (:func:`confusion_matrix_image`), by default only when the
+  metric keeps a confusion matrix (not with ``keep_confusion_matrix=False``, the multi-class default
+  above 1024 classes);
 - the text ``val/classification_report``, a markdown table (class names escaped, so that a ``|``,
   a line break or markup in a name stays inside its cell), which TensorBoard lists as
-  ``val/classification_report/text_summary``;
+  ``val/classification_report/text_summary``; its support column shows counts as integers and the
+  sums of weights of a ``sample_weight=True`` metric to 6 significant digits (at least to the
+  hundredth), as ``report()`` gives them, not rounded to integers;
 - for metrics built with ``num_thresholds``, the PR curve ``val/pr_curve`` (``val/pr_curve/<label>``
   per label for multilabel metrics);
-- with ``confidence_level`` (binary and multi-class metrics with an averaged score), the score
+- with ``confidence_level`` (binary and multi-class metrics with an averaged score, counted without
+  ``sample_weight`` and with ``multidim_average="global"``), the score
   ``val/f1`` and its bootstrap bounds ``val/f1_ci_low`` and ``val/f1_ci_high`` (those of
   ``m.confidence_interval(level, seed=0)``), with a custom-scalars margin chart of the three
   (category "F-score confidence bands", in the same merged layout).

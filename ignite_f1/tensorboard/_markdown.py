@@ -29,10 +29,30 @@ def _number(value: float) -> str:
     return "nan" if math.isnan(value) else f"{value:.4f}"
 
 
+def _support(value: float) -> str:
+    """A support as written: a count as an integer; a sum of weights (``sample_weight=True``) to 6
+    significant digits and at least to the hundredth, which drops the noise of float32 weights
+    (about 7 digits) and never makes 0.4 a 0.
+
+    Examples:
+        >>> [_support(v) for v in (3.0, 0.4, 2.5, 0.30000000447034836, 3.4000000000000004, 123456.75)]
+        ['3', '0.4', '2.5', '0.3', '3.4', '123456.75']
+    """
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value):
+        return str(int(value))
+    digits = max(6, math.floor(math.log10(abs(value))) + 3)
+    return f"{value:.{digits}g}"
+
+
 def report_markdown(
     report: dict[str, Any], names: list[str], fbeta: dict[str, float] | None, score_name: str
 ) -> str:
-    """A markdown table of a ``classification_report`` dict; its first entries are the classes."""
+    """A markdown table of a ``classification_report`` dict; its first entries are the classes.
+
+    The scores are shown to 4 decimals and the support as :func:`_support` writes it.
+    """
     headers = ["class", "precision", "recall", "f1-score"]
     if fbeta is not None:
         headers.append(f"{score_name}-score")
@@ -53,5 +73,5 @@ def report_markdown(
             if fbeta is not None:
                 cells.append(_number(fbeta[key]) if key in fbeta else "")
             support = float(entry["support"])
-        lines.append("| " + " | ".join([display, *cells, str(round(support))]) + " |")
+        lines.append("| " + " | ".join([display, *cells, _support(support)]) + " |")
     return "\n".join(lines)

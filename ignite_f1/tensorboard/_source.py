@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 from ignite_f1 import _bootstrap, _validation
@@ -22,7 +23,8 @@ class F1SummarySource(Protocol):
     private state: any object with these members can be logged (``confusion_matrix()`` is needed
     only for the image, ``report()`` only for the table). Every method reads counts summed over
     processes (in a distributed run, those kept by the last ``compute()``, so that one process can
-    write alone) and raises Ignite's ``NotComputableError`` before any sample.
+    write alone; in a single process, the live counts) and raises Ignite's ``NotComputableError``
+    before any sample.
 
     With ``confidence_level``, the summary also calls ``confidence_interval(level=..., seed=0)``,
     which must return two floats (the binary and multi-class metrics have it): it is not part of
@@ -85,6 +87,24 @@ def check_source(metric: Any, confusion_matrix: bool, report: bool) -> None:
         )
 
 
+def image_flag(metric: Any, confusion_matrix: Any) -> bool:
+    """Resolve ``confusion_matrix``: ``None`` draws the image when the metric keeps a matrix, ``True``
+    is refused for a metric built with ``keep_confusion_matrix=False`` (it has none to draw)."""
+    keeps = getattr(metric, "keep_confusion_matrix", True)
+    if confusion_matrix is None:
+        return bool(keeps)
+    if not isinstance(confusion_matrix, (bool, np.bool_)):
+        raise TypeError(f"Argument `confusion_matrix` must be None, True or False, got {confusion_matrix!r}.")
+    if confusion_matrix and not keeps:
+        raise ValueError(
+            f"Argument `confusion_matrix` must be None or False for a {type(metric).__name__} built with "
+            f"keep_confusion_matrix=False (the default above {_validation.KEEP_CONFUSION_MATRIX_UP_TO} "
+            "classes): it keeps per-class counts only, no matrix to draw (None skips the image; build "
+            "the metric with keep_confusion_matrix=True to draw it), got True."
+        )
+    return bool(confusion_matrix)
+
+
 def clean_name(name: str) -> str:
     """A class name as one tag level: TensorBoard's cleaning, then ``/`` -> ``_``."""
     return _validation.TAG_CHARACTERS.sub("_", name).replace("/", "_")
@@ -124,7 +144,13 @@ def check_confidence_level(value: Any) -> float | None:
 
 
 def check_band_source(metric: Any, level: float) -> None:
-    """Refuse, for a confidence band, a metric that cannot give the interval of one averaged score."""
+    """Refuse, for a confidence band, a metric that cannot give the interval of one averaged score.
+
+    These are the cases in which ``confidence_interval()`` raises (no method: multilabel metrics;
+    ``keep_confusion_matrix=False``, ``sample_weight=True``, ``multidim_average="samplewise"``), read
+    from the metric's public attributes, plus ``average=None`` (per-class bounds, not one score), so
+    that the handler refuses them when it is built rather than at its first write.
+    """
     name = type(metric).__name__
     if not callable(getattr(metric, "confidence_interval", None)):
         why = (
@@ -143,6 +169,19 @@ def check_band_source(metric: Any, level: float) -> None:
             "keep_confusion_matrix=False: its per-class counts do not hold the joint distribution of "
             "(true, predicted) pairs that the bootstrap resamples (build it with "
             f"keep_confusion_matrix=True), got {level!r}."
+        )
+    if getattr(metric, "sample_weight", False):
+        raise ValueError(
+            f"Argument `confidence_level` must be None for a {name} built with sample_weight=True: its "
+            "counts are sums of weights, and the bootstrap of weighted samples depends on each weight, "
+            f"which the sums do not keep (build it with sample_weight=False), got {level!r}."
+        )
+    if getattr(metric, "multidim_average", "global") == "samplewise":
+        raise ValueError(
+            f"Argument `confidence_level` must be None for a {name} built with "
+            "multidim_average='samplewise': its score is a mean of per-image scores, which the pooled "
+            "confusion matrix cannot resample (build it with multidim_average='global'), "
+            f"got {level!r}."
         )
     if getattr(metric, "average", _bootstrap.BINARY) is None:
         raise ValueError(

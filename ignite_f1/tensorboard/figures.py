@@ -149,7 +149,9 @@ _CARD_CLASSES = 20
 _CARD_SIDE = 3.0  # inches
 _MAX_SIDE = 13.5  # inches
 _MAX_PIXELS = 2000
-_TWO_LINE_CELL = 17.0  # points: from this cell size on, a cell shows its count above its share
+# points: from this cell size on, a cell shows its count above its share; a side of _CARD_SIDE
+# inches (216 points) holds such cells up to 12 classes, as confusion_matrix_figure's docstring says
+_TWO_LINE_CELL = 17.0
 
 
 def _sizes(grid: _Grid) -> _Sizes:
@@ -233,10 +235,10 @@ def confusion_matrix_figure(
 ) -> Any:
     """A labelled heatmap of a confusion matrix, as a matplotlib ``Figure`` (Agg canvas, no window).
 
-    Up to 10 classes every cell shows its count and, below it, its share of the row (the recall of
-    the true class on the diagonal); from 11 to 40 classes, the share in percent only; empty cells
-    off the diagonal stay blank so the mistakes stand out. From 41 classes on, the colours alone
-    carry the information.
+    Up to 12 classes (or labels) every cell shows its count and, below it, its share of the row (the
+    recall of the true class on the diagonal); from 13 to 40, the share in percent only (a cell is
+    then under 17 points wide, too small for two lines); empty cells off the diagonal stay blank so
+    the mistakes stand out. From 41 classes on, the colours alone carry the information.
 
     Sized for TensorBoard's Images tab, which shows a picture about 280 px wide until it is
     expanded: up to 20 classes the figure keeps about the same size (5 by 4 inches) and the class

@@ -24,6 +24,8 @@ from ignite_f1.tensorboard._source import (
     check_band_source,
     check_confidence_level,
     check_source,
+    clean_name,
+    image_flag,
     tag_class_names,
 )
 from ignite_f1.tensorboard.figures import confusion_matrix_image
@@ -51,7 +53,17 @@ _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weak
 
 
 def _score_name(beta: float) -> str:
-    return "f1" if beta == 1.0 else f"f{beta:g}"
+    """``f1``, ``f2``, ``f0.5``...: the shortest number that is ``beta`` (``f1.0000001``, not ``f1``),
+    cleaned as TensorBoard cleans tags (``f1e+06`` -> ``f1e_06``), for the tags, charts and table.
+
+    Examples:
+        >>> [_score_name(beta) for beta in (1.0, 2.0, 0.5, 1.0000001, 1e6, 1 / 3)]
+        ['f1', 'f2', 'f0.5', 'f1.0000001', 'f1e_06', 'f0.3333333333333333']
+    """
+    text = f"{beta:g}"
+    if float(text) != beta:  # :g keeps 6 digits: 1.0000001 would read as 1
+        text = repr(float(beta))
+    return clean_name(f"f{text}")
 
 
 # --------------------------------------------------------------------------- summary writing
@@ -59,8 +71,8 @@ def _score_name(beta: float) -> str:
 
 def _per_class_charts(tag: str, score: str, names: Sequence[str], tag_names: Sequence[str]) -> dict[str, str]:
     """``{title: regex}`` of the custom-scalars charts of one tag: one chart, or up to 20 classes,
-    charts of at most 5 classes (in class order, as even as can be), titled by their first and
-    last class."""
+    charts of at most 5 classes (in the order given, as even as can be), titled by their first and
+    last class. ``names`` and ``tag_names`` are those of the logged (scored) classes only."""
     prefix = f"^{re.escape(tag)}/{re.escape(score)}/"
     title = f"{tag}: {score} per class"
     if len(tag_names) <= _MARKERS or len(tag_names) > _MAX_SPLIT:
@@ -108,14 +120,14 @@ class _Summary:
         tag: Any,
         class_names: Any,
         per_class: bool,
-        confusion_matrix: bool,
+        confusion_matrix: bool | None,
         report: bool,
         pr_curve: bool,
         confidence_level: Any = None,
         score_name: Any = None,
     ) -> None:
         self.per_class = _validation.check_bool("per_class", per_class)
-        self.confusion_matrix = _validation.check_bool("confusion_matrix", confusion_matrix)
+        self.confusion_matrix = image_flag(metric, confusion_matrix)
         self.report = _validation.check_bool("report", report)
         self.pr_curve = _validation.check_bool("pr_curve", pr_curve)
         check_source(metric, self.confusion_matrix, self.report)
@@ -148,7 +160,8 @@ class _Summary:
                 writer.add_scalar(f"{tag}/{self.score}/{name}", float(fbeta[c]), step)
                 writer.add_scalar(f"{tag}/precision/{name}", float(precision[c]), step)
                 writer.add_scalar(f"{tag}/recall/{name}", float(recall[c]), step)
-            charts = _per_class_charts(tag, self.score, self.names, self.tag_names)
+            logged = [self.names[c] for c in scored], [self.tag_names[c] for c in scored]
+            charts = _per_class_charts(tag, self.score, *logged)  # no chart of a class never logged
             _layout_charts(writer, {title: ["Multiline", [regex]] for title, regex in charts.items()})
         if self.confusion_matrix:
             image = confusion_matrix_image(metric.confusion_matrix(), self.names, normalize="true")
@@ -233,7 +246,7 @@ def log_f1_summary(
     step: int,
     class_names: Sequence[str] | None = None,
     per_class: bool = True,
-    confusion_matrix: bool = True,
+    confusion_matrix: bool | None = None,
     report: bool = True,
     pr_curve: bool = True,
     *,
@@ -254,7 +267,10 @@ def log_f1_summary(
         class_names: names of the classes (2 for a binary metric); default: the metric's
             ``class_names``, else ``0..C-1``.
         per_class: write the per-class scalars and their custom-scalars chart.
-        confusion_matrix: write the confusion-matrix image.
+        confusion_matrix: write the confusion-matrix image: ``None`` (default) when the metric
+            keeps a confusion matrix (not for a multi-class metric built with
+            ``keep_confusion_matrix=False``, the default above 1024 classes), ``True`` always,
+            ``False`` never.
         report: write the classification report as a markdown table.
         pr_curve: write the PR curve(s) of a metric built with ``num_thresholds``.
         confidence_level: None (no band), or a level in (0, 1) such as 0.95: also write the
@@ -274,9 +290,11 @@ def log_f1_summary(
         TypeError: a metric without the members of :class:`F1SummarySource`; with
             ``confidence_level``, a metric without ``confidence_interval()`` (multilabel metrics:
             their per-label counts do not hold what the bootstrap resamples).
-        ValueError: class names that collide once cleaned; a ``confidence_level`` outside (0, 1),
-            or given for a multi-class metric built with ``keep_confusion_matrix=False`` or with
-            ``average=None``.
+        ValueError: class names that collide once cleaned; ``confusion_matrix=True`` for a metric
+            built with ``keep_confusion_matrix=False``; a ``confidence_level`` outside (0, 1), or
+            given for a metric that cannot give the interval of one averaged score: built with
+            ``keep_confusion_matrix=False``, ``sample_weight=True``,
+            ``multidim_average="samplewise"`` or ``average=None``.
         NotComputableError: the metric has no sample.
         RuntimeError: in a distributed run, a metric not computed since its last update.
 
@@ -319,9 +337,11 @@ class F1TensorboardHandler(BaseHandler):
     """Ignite logger handler: per-class F-scores, confusion-matrix image, report table and PR curves.
 
     Attach it with ``TensorboardLogger.attach(evaluator, log_handler=..., event_name=Events.COMPLETED)``.
-    It reads the counts the metric kept at its last ``compute()`` (Ignite computes attached metrics
-    at ``EPOCH_COMPLETED``, before ``COMPLETED``), so in a distributed run it can be attached on one
-    process only and never starts a collective call. See :mod:`ignite_f1.tensorboard` for the tags.
+    It reads the metric's counts as :mod:`ignite_f1.tensorboard` describes: in a single process the
+    live counts, in a distributed run the sums kept by the last ``compute()`` (so it can be attached
+    on one process only and never starts a collective call). Attached at ``COMPLETED``, after
+    Ignite's ``compute()`` at ``EPOCH_COMPLETED`` and before any new update, it logs what
+    ``compute()`` returned. See :mod:`ignite_f1.tensorboard` for the tags.
 
     Args:
         metric: a binary, multi-class or multilabel F1 / F-beta metric of this package, attached to
@@ -334,9 +354,13 @@ class F1TensorboardHandler(BaseHandler):
             ``global_step_from_engine(trainer)`` on an evaluator so the points land on the
             trainer's epochs. Default: the engine's own counter for the event.
         per_class: write ``{tag}/{f1|fbeta}/{class}``, ``{tag}/precision/{class}``,
-            ``{tag}/recall/{class}`` and custom-scalars charts of the F-scores (one, or from 6
-            to 20 classes one per group of at most 5 classes, so that each has its own marker).
-        confusion_matrix: write the image ``{tag}/confusion_matrix``.
+            ``{tag}/recall/{class}`` of the scored classes and custom-scalars charts of their
+            F-scores (one, or from 6 to 20 of them one per group of at most 5, so that each has
+            its own marker).
+        confusion_matrix: write the image ``{tag}/confusion_matrix``: ``None`` (default) when the
+            metric keeps a confusion matrix, that is not for a multi-class metric built with
+            ``keep_confusion_matrix=False`` (the default above 1024 classes), which is logged without
+            the image; ``True`` always (refused for such a metric); ``False`` never.
         report: write the text ``{tag}/classification_report`` (listed by TensorBoard as
             ``{tag}/classification_report/text_summary``).
         pr_curve: write ``{tag}/pr_curve`` (per label: ``{tag}/pr_curve/{label}``) for a metric built
@@ -359,9 +383,12 @@ class F1TensorboardHandler(BaseHandler):
             ``global_step_transform``; with ``confidence_level``, a metric without
             ``confidence_interval()`` (multilabel metrics: their per-label counts do not hold what
             the bootstrap resamples).
-        ValueError: class names of the wrong number, repeated, or colliding once cleaned; a
-            ``confidence_level`` outside (0, 1), or given for a multi-class metric built with
-            ``keep_confusion_matrix=False`` or with ``average=None``.
+        ValueError: class names of the wrong number, repeated, or colliding once cleaned;
+            ``confusion_matrix=True`` for a metric built with ``keep_confusion_matrix=False``; a
+            ``confidence_level`` outside (0, 1), or given for a metric that cannot give the interval
+            of one averaged score: built with ``keep_confusion_matrix=False``, ``sample_weight=True``,
+            ``multidim_average="samplewise"`` or ``average=None`` (``confidence_interval()`` would
+            raise at the first write).
 
     Notes:
         TensorBoard shows only the last custom-scalars layout written to a run, so the handlers that
@@ -399,7 +426,7 @@ class F1TensorboardHandler(BaseHandler):
         class_names: Sequence[str] | None = None,
         global_step_transform: Callable[[Engine, str | Events], int] | None = None,
         per_class: bool = True,
-        confusion_matrix: bool = True,
+        confusion_matrix: bool | None = None,
         report: bool = True,
         pr_curve: bool = True,
         *,
@@ -427,7 +454,7 @@ class F1TensorboardHandler(BaseHandler):
         self.global_step_transform = global_step_transform
 
     def __call__(self, engine: Engine, logger: Any, event_name: str | Events) -> None:
-        """Write the summary of the metric's last ``compute()`` at the step of ``event_name``.
+        """Write the summary of the metric's counts at the step of ``event_name``.
 
         ``TensorboardLogger.attach`` makes this call on each ``event_name`` of the engine; call it
         yourself to write one summary now.

@@ -377,3 +377,86 @@ def test_confidence_level_refused_for_a_multilabel_metric_before_anything_is_mad
             confidence_level=0.95,
         )
     assert os.listdir(tmp_path) == []
+
+
+def _binary(**kwargs: Any) -> Any:
+    from ignite_f1 import BinaryF1Score
+
+    return BinaryF1Score(from_logits=False, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        pytest.param(
+            lambda: MulticlassF1Score(3, sample_weight=True),
+            "a MulticlassF1Score built with sample_weight=True: its counts are sums of weights",
+            id="multiclass-weighted",
+        ),
+        pytest.param(
+            lambda: _binary(sample_weight=True),
+            "a BinaryF1Score built with sample_weight=True: its counts are sums of weights",
+            id="binary-weighted",
+        ),
+        pytest.param(
+            lambda: _binary(multidim_average="samplewise"),
+            "a BinaryF1Score built with multidim_average='samplewise': its score is a mean of per-image",
+            id="binary-samplewise",
+        ),
+    ],
+)
+def test_confidence_level_refused_for_metrics_whose_interval_raises_before_anything_is_made(
+    tmp_path: Path, make: Any, rule: str
+) -> None:
+    """confidence_interval() raises for these metrics: refused at setup, not at epoch 1 of training."""
+    pytest.importorskip("ignite_f1.tensorboard")
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    make().attach(evaluator, "f1")
+    with pytest.raises(
+        ValueError, match=rf"^Argument `confidence_level` must be None for {rule}.*got 0\.95\.$"
+    ):
+        setup_f1_monitoring(
+            trainer,
+            evaluator,
+            "f1",
+            {"model": torch.nn.Linear(2, 3)},
+            tmp_path / "ckpt",
+            log_dir=tmp_path / "tb",
+            confidence_level=0.95,
+        )
+    assert os.listdir(tmp_path) == []
+
+
+def test_log_dir_above_1024_classes_logs_everything_but_the_confusion_matrix(tmp_path: Path) -> None:
+    """keep_confusion_matrix is False by default above 1024 classes: no matrix, so no image, and
+    training goes on (it stopped at epoch 1 with a RuntimeError)."""
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    pytest.importorskip("ignite_f1.tensorboard")
+    num_classes = 1025
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    metric = MulticlassF1Score(num_classes=num_classes)
+    assert not metric.keep_confusion_matrix
+    metric.attach(evaluator, "f1")
+    y = torch.tensor([0, 1, 2, 3])
+    predictions = [torch.tensor([0, 1, 1, 0]), torch.tensor([0, 1, 2, 0])]
+    trainer.add_event_handler(
+        Events.EPOCH_COMPLETED, lambda e: evaluator.run([(predictions[e.state.epoch - 1], y)])
+    )
+    monitoring = setup_f1_monitoring(
+        trainer, evaluator, "f1", {"model": torch.nn.Linear(2, 2)}, tmp_path / "ckpt", log_dir=tmp_path / "tb"
+    )
+    state = trainer.run([0], max_epochs=2)
+    assert state.epoch == 2
+    assert monitoring.tensorboard is not None
+    monitoring.tensorboard.close()
+    events = event_accumulator.EventAccumulator(
+        str(tmp_path / "tb"), size_guidance={"scalars": 0, "images": 0, "tensors": 0}
+    )
+    events.Reload()
+    assert events.Tags()["images"] == []
+    scalars = events.Tags()["scalars"]
+    assert len([tag for tag in scalars if tag.startswith("validation/f1/")]) == num_classes
+    assert [e.step for e in events.Scalars("validation/f1/2")] == [1, 2]
+    assert [e.value for e in events.Scalars("validation/f1/2")] == [0.0, 1.0]
+    reports = events.Tensors("validation/best/classification_report/text_summary")
+    assert [e.step for e in reports] == [1, 2]  # the best summary: the report, without the image

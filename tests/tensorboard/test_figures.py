@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +99,23 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         confusion_matrix_figure(torch.eye(2))
     with pytest.raises(ImportError, match="`tensorboard` extra"):
         confusion_matrix_image(torch.eye(2))
+
+
+def test_the_docs_say_up_to_how_many_classes_a_cell_shows_two_lines():
+    """The cell text switches by cell size: the class counts the docstring and the guide give are
+    the ones at which it switches (they said 10 and 11; it is 12 and 13)."""
+    doc = " ".join((confusion_matrix_figure.__doc__ or "").split())
+    found = re.search(
+        r"Up to (\d+) classes(?: \(or labels\))? every cell shows its count.*?from (\d+) to 40", doc
+    )
+    assert found is not None
+    two_lines, one_line = (int(n) for n in found.groups())
+    assert one_line == two_lines + 1
+    for n, expected in ((two_lines, True), (one_line, False)):
+        square = torch.ones(n, n, dtype=torch.int64) + 4 * torch.eye(n, dtype=torch.int64)
+        stacked = torch.ones(n, 2, 2, dtype=torch.int64)
+        for cm in (square, stacked):
+            texts = [t.get_text() for t in confusion_matrix_figure(cm, normalize="true").axes[0].texts]
+            assert texts and all(("\n" in text) == expected for text in texts), (n, cm.shape, texts[:2])
+    guide = (Path(__file__).parents[2] / "docs" / "guides" / "tensorboard.md").read_text()
+    assert f"up to {two_lines} classes; from {one_line} to 40 classes" in " ".join(guide.split())

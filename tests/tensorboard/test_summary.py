@@ -987,3 +987,185 @@ def test_band_score_equals_compute(zero_division):
         )
         [value] = [args[1] for args, _ in writer.calls["add_scalar"] if args[0] == "val/f1"]
         assert value == pytest.approx(expected, nan_ok=True)
+
+
+# --------------------------------------------------------------------------- weights, no matrix, labels, beta
+
+
+def _support_column(markdown: str) -> dict[str, str]:
+    """The support cell of each row of a report table, by the row's first cell."""
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in markdown.splitlines()[2:]]
+    return {cells[0]: cells[-1] for cells in rows}
+
+
+def test_weighted_support_is_logged_as_the_report_gives_it(tmp_path):
+    """With sample_weight=True the support is a sum of weights: 0.4 stays 0.4 (it was rounded to 0)."""
+    from tensorboardX import SummaryWriter
+
+    y_pred, y = torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 2, 1])
+    weighted = MulticlassF1Score(3, sample_weight=True)
+    # float32 weights: class 0 holds 0.4, class 1 0.3 + 0.2, class 2 2.5
+    weighted.update((y_pred, y, torch.tensor([0.4, 0.3, 2.5, 0.2])))
+    counted = MulticlassF1Score(3)
+    counted.update((y_pred, y))  # supports 1, 2, 1
+    for metric in (weighted, counted):
+        metric.compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, weighted, "weighted", 1, per_class=False, confusion_matrix=False)
+        log_f1_summary(writer, counted, "counted", 1, per_class=False, confusion_matrix=False)
+    acc = _accumulator(tmp_path)
+    support = {
+        tag: _support_column(_text(acc, f"{tag}/classification_report")[0]) for tag in ("weighted", "counted")
+    }
+    report = weighted.report()
+    assert [report[key]["support"] for key in ("0", "1", "2")] == pytest.approx([0.4, 0.5, 2.5])
+    averages = ("**accuracy**", "**macro avg**", "**weighted avg**")
+    assert support["weighted"] == {"0": "0.4", "1": "0.5", "2": "2.5", **dict.fromkeys(averages, "3.4")}
+    assert support["counted"] == {"0": "1", "1": "2", "2": "1", **dict.fromkeys(averages, "4")}
+
+
+def test_a_metric_without_a_matrix_is_logged_without_the_image(tmp_path):
+    """keep_confusion_matrix=False (the default above 1024 classes): everything but the image is
+    written (the first write raised RuntimeError, after the scalars), and an image asked for
+    explicitly is refused when the handler is built."""
+    from tensorboardX import SummaryWriter
+
+    light = MulticlassF1Score(4, keep_confusion_matrix=False)
+    light.update((torch.tensor([0, 1, 2, 3, 3]), torch.tensor([0, 1, 2, 2, 3])))
+    light.compute()
+    handler = F1TensorboardHandler(light, "val", global_step_transform=lambda engine, event: 1)
+    with SummaryWriter(str(tmp_path)) as writer:
+        handler(Engine(lambda engine, batch: batch), writer, Events.COMPLETED)
+        log_f1_summary(writer, light, "plain", 1)
+    acc = _accumulator(tmp_path)
+    assert acc.Tags()["images"] == []
+    for tag in ("val", "plain"):
+        [event] = acc.Scalars(f"{tag}/f1/2")  # class 2: tp 1, predicted 1, actual 2
+        assert _close(event.value, 2 / 3)
+        assert len(_text(acc, f"{tag}/classification_report")) == 1
+    expected = re.escape(
+        "Argument `confusion_matrix` must be None or False for a MulticlassF1Score built with "
+        "keep_confusion_matrix=False (the default above 1024 classes)"
+    )
+    with pytest.raises(ValueError, match=expected + r".*, got True\.$"):
+        F1TensorboardHandler(light, "val", confusion_matrix=True)
+    with pytest.raises(ValueError, match=expected):
+        log_f1_summary(_NullWriter(), light, "val", 1, confusion_matrix=True)
+    with pytest.raises(
+        TypeError, match=r"^Argument `confusion_matrix` must be None, True or False, got 'yes'\.$"
+    ):
+        F1TensorboardHandler(light, "val", confusion_matrix="yes")  # type: ignore[arg-type]
+    many = MulticlassF1Score(1025)  # the default keeps no matrix above 1024 classes
+    assert not F1TensorboardHandler(many, "val")._summary.confusion_matrix
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        pytest.param(
+            lambda: BinaryF1Score(from_logits=False, sample_weight=True),
+            "a BinaryF1Score built with sample_weight=True: its counts are sums of weights",
+            id="binary-weighted",
+        ),
+        pytest.param(
+            lambda: MulticlassF1Score(3, sample_weight=True),
+            "a MulticlassF1Score built with sample_weight=True: its counts are sums of weights",
+            id="multiclass-weighted",
+        ),
+        pytest.param(
+            lambda: BinaryF1Score(from_logits=False, multidim_average="samplewise"),
+            "a BinaryF1Score built with multidim_average='samplewise': its score is a mean of per-image",
+            id="binary-samplewise",
+        ),
+    ],
+)
+def test_band_refused_for_metrics_whose_interval_raises(make, rule):
+    """confidence_interval() raises for these metrics: refused when built, not at the first write."""
+    metric = make()
+    with pytest.raises(RuntimeError):  # what the first write met
+        metric.confidence_interval()
+    expected = rf"^Argument `confidence_level` must be None for {re.escape(rule)}.*, got 0\.95\.$"
+    with pytest.raises(ValueError, match=expected):
+        F1TensorboardHandler(metric, "val", confidence_level=0.95)
+    with pytest.raises(ValueError, match=expected):
+        log_f1_summary(_NullWriter(), metric, "val", 1, confidence_level=0.95)
+    F1TensorboardHandler(metric, "val")  # without a level, logged as before
+
+
+@pytest.mark.parametrize(
+    ("num_classes", "labels", "groups"),
+    [(10, [0, 1, 2], [3]), (12, [11, 0, 5, 6, 7, 8, 9], [4, 3])],
+    ids=["3-of-10", "7-of-12"],
+)
+def test_per_class_charts_cover_the_logged_classes_only(tmp_path, num_classes, labels, groups):
+    """With ``labels`` only the scored classes are logged: the charts hold those, split by their count."""
+    from tensorboardX import SummaryWriter
+
+    metric = MulticlassF1Score(num_classes, labels=labels)
+    metric.update((torch.arange(num_classes), torch.arange(num_classes)))
+    metric.compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "val", 1, confusion_matrix=False, report=False)
+    acc = _accumulator(tmp_path)
+    logged = [f"val/f1/{c}" for c in labels]
+    assert sorted(t for t in acc.Tags()["scalars"] if t.startswith("val/f1/")) == sorted(logged)
+    [category] = _layout(acc).category
+    regexes = [regex for chart in category.chart for regex in chart.multiline.tag]
+    matched = [[t for t in logged if re.match(regex, t)] for regex in regexes]
+    assert [len(m) for m in matched] == groups  # no chart of classes never logged
+    assert [t for m in matched for t in m] == logged
+
+
+@pytest.mark.parametrize(
+    ("beta", "score"),
+    [(1e6, "f1e_06"), (1.0000001, "f1.0000001"), (0.5, "f0.5"), (2.0, "f2")],
+    ids=["1e6", "near-1", "half", "two"],
+)
+def test_the_score_name_is_one_cleaned_name_everywhere(tmp_path, beta, score):
+    """The per-class scalars, their chart, the band and its chart, and the table header say the same
+    name; ``beta=1e6`` gives ``f1e_06`` (the chart and band said ``f1e+06``), ``beta=1.0000001`` is
+    not called ``f1``."""
+    from tensorboardX import SummaryWriter
+
+    metric = MulticlassFBetaScore(beta, 3)
+    metric.update((torch.tensor([0, 1, 2, 1, 1, 0]), torch.tensor([0, 1, 2, 2, 1, 0])))
+    metric.compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "val", 1, confusion_matrix=False, confidence_level=0.9)
+    acc = _accumulator(tmp_path)
+    scalars = set(acc.Tags()["scalars"])
+    per_class = {f"val/{score}/{c}" for c in "012"}
+    band = [f"val/{score}", f"val/{score}_ci_low", f"val/{score}_ci_high"]
+    assert scalars == per_class | {f"val/{k}/{c}" for k in ("precision", "recall") for c in "012"} | set(band)
+    categories = {category.title: category for category in _layout(acc).category}
+    [chart] = categories["F-scores per class"].chart
+    [regex] = chart.multiline.tag
+    assert chart.title == f"val: {score} per class"
+    assert {t for t in scalars if re.match(regex, t)} == per_class
+    [margin] = categories["F-score confidence bands"].chart
+    [series] = margin.margin.series
+    assert margin.title == f"val/{score} with its 90% bootstrap band"
+    assert [series.value, series.lower, series.upper] == band
+    header = _text(acc, "val/classification_report")[0].splitlines()[0]
+    assert header == f"| class | precision | recall | f1-score | {score}-score | support |"
+
+
+def test_in_one_process_the_summary_reads_the_live_counts_as_documented(tmp_path):
+    """The docs said "the counts kept at the last compute()": in one process it is the live counts."""
+    from tensorboardX import SummaryWriter
+
+    metric = MulticlassF1Score(3)
+    metric.update((torch.tensor([0, 1, 2]), torch.tensor([0, 1, 2])))
+    assert metric.compute() == 1.0
+    metric.update((torch.tensor([1, 2, 0]), torch.tensor([0, 1, 2])))  # after compute()
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "val", 1, confusion_matrix=False, report=False, confidence_level=0.95)
+    acc = _accumulator(tmp_path)
+    [event] = acc.Scalars("val/f1")
+    assert _close(event.value, 0.5) and metric.compute() == 0.5  # the live counts, not 1.0
+    module_doc = " ".join((tb.__doc__ or "").split())
+    guide = " ".join((Path(__file__).parents[2] / "docs" / "guides" / "tensorboard.md").read_text().split())
+    assert "In a single process they read the live counts" in module_doc
+    assert "In a single process it reads the live counts" in guide
+    for doc in (module_doc, guide):
+        assert "kept at its last" not in doc
