@@ -115,7 +115,7 @@ def binary(
     ``count_nonzero`` of booleans (predicted, actual, both), several times cheaper than a
     ``bincount`` of ``2 * target + prediction``.
     """
-    batch = _binary_bools(output, cut, from_logits, validate)
+    batch = _binary_bools(output, cut, from_logits, validate, images=False)
     if batch is None:
         return None
     pred, target, in_unit_interval = batch
@@ -137,7 +137,7 @@ def binary_images(
     (N, 1)), and the int64 (N, 3) true positives, predicted and actual positives of each image."""
     if not images_of(output) or output[1].shape == (output[1].shape[0], 1):  # (N, 1): a column
         return None
-    batch = _binary_bools(output, cut, from_logits, validate)  # y_pred of y's shape, as y is no column
+    batch = _binary_bools(output, cut, from_logits, validate, images=True)  # y_pred of y's shape
     if batch is None:
         return None
     pred, target, in_unit_interval = batch
@@ -160,15 +160,16 @@ IMAGE_ROW_LOOP = 1 << 12
 
 
 def _binary_bools(
-    output: Any, cut: float, from_logits: bool, validate: bool
+    output: Any, cut: float, from_logits: bool, validate: bool, images: bool
 ) -> tuple[np.ndarray, np.ndarray, bool | None] | None:
     """Flat predictions and targets of a usual binary batch (see :func:`binary`), as bools or 0/1
-    integers, and its score flag, or ``None``."""
+    integers, and its score flag, or ``None``; (N, 2) targets only if they are ``images`` (else
+    the general path refuses them: a two-class output, or two binary outputs per sample)."""
     pair = _pair(output)
     if pair is None:
         return None
     y_pred, y = pair
-    if y.ndim == 0 or y.numel() == 0:
+    if y.ndim == 0 or y.numel() == 0 or (not images and y.shape[1:] == (2,)):
         return None
     if y_pred.shape != y.shape:
         n = y.shape[0]

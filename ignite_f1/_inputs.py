@@ -168,8 +168,18 @@ def score_threshold(threshold: float, from_logits: bool) -> float:
     return logit_threshold(threshold) if from_logits else threshold
 
 
+_TWO_COLUMNS = (
+    "Arguments `y_pred` and `y` of a binary metric must not both have shape (N, 2), got {shape}: "
+    "a two-class output with one-hot targets and two binary outputs per sample both look like this, "
+    "and their F1 differ. For a two-class output keep the positive class's column: y_pred[:, 1] "
+    "(softmax probabilities, from_logits=False) or y_pred[:, 1] - y_pred[:, 0] (two-class logits), "
+    "with y[:, 1]. For two binary outputs per sample use MultilabelF1Score(num_labels=2) with "
+    'average="micro" (the counts of both pooled) or "samples" (per sample).'
+)
+
+
 def format_binary(
-    y_pred: Any, y: Any, from_logits: bool, validate: bool = True
+    y_pred: Any, y: Any, from_logits: bool, validate: bool = True, images: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
     """Check a binary batch and return flat (y_pred, y) and a score flag.
 
@@ -181,6 +191,9 @@ def format_binary(
 
     The flag tells whether every float score of the batch lies in [0, 1], read from the reduction
     validation makes anyway; it is ``None`` for labels, an empty batch or ``validate=False``.
+
+    Both of shape (N, 2) are refused, unless they are ``images`` (per-image scores): a two-class
+    output with one-hot targets, or two binary outputs per sample.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -205,6 +218,8 @@ def format_binary(
                 f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
             )
         y_pred, y = squeezed, target
+    elif y.ndim == 2 and y.shape[1] == 2 and not images:
+        raise ValueError(_TWO_COLUMNS.format(shape=tuple(y.shape)))
     if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
         y_pred, y = y_pred.reshape(-1), y.reshape(-1)
     # counted as floats (large batches): converted here, so that validation reads the floats

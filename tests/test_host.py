@@ -255,8 +255,11 @@ def test_the_usual_batches_take_the_host_path() -> None:
     assert _host.multiclass((y_pred.t().contiguous().t(), y), 10) is None
     assert _host.multiclass([y_pred, y, torch.ones(16)], 10) is None
     assert (
-        _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4, 2))), 0.5, False, True) is not None
+        _host.binary((torch.rand(4, 3), torch.randint(0, 2, (4, 3))), 0.5, False, True) is not None
     )  # masks
+    two_columns = (torch.rand(4, 2), torch.randint(0, 2, (4, 2)))  # refused by the general path
+    assert _host.binary(two_columns, 0.5, False, True) is None
+    assert _host.binary_images(two_columns, 0.5, False, True) is not None  # images of 2 pixels
     assert _host.binary((torch.rand(4, 2), torch.randint(0, 2, (4,))), 0.5, False, True) is None
     with_grad, ones = torch.rand(8).requires_grad_(), torch.ones(8, dtype=torch.int64)
     counted, detached = (_host.binary((x, ones), 0.5, False, True) for x in (with_grad, with_grad.detach()))

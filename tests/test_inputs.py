@@ -886,9 +886,37 @@ def test_a_pair_as_a_list_is_accepted() -> None:
 
 
 def test_binary_extra_dimensions_stay_allowed() -> None:
-    """Segmentation masks (N, H, W) and a (N, 2) target of the same shape are per-element binary."""
+    """Segmentation masks (N, H, W) and (N, d) targets of the same shape are per-element binary."""
     metric, reference = _binary_prob(), _binary_prob()
-    y_pred, y = torch.rand(3, 2), torch.randint(0, 2, (3, 2))
+    y_pred, y = torch.rand(3, 3), torch.randint(0, 2, (3, 3))
     metric.update((y_pred, y))
     reference.update((y_pred.reshape(-1), y.reshape(-1)))
     assert_same(_snapshot(metric), _snapshot(reference))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.int64])  # NumPy path or not
+def test_binary_two_columns_are_refused_and_the_suggested_routes_count_them(dtype: torch.dtype) -> None:
+    """(N, 2) scores with (N, 2) targets: softmax with one-hot targets (the positive class's F1 is
+    wanted) or two binary outputs per sample (the pooled F1): refused, the two routes named."""
+    probabilities = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6]])
+    one_hot = torch.tensor([[1, 0], [1, 0], [0, 1], [0, 1]])
+    y_pred = probabilities.to(dtype) if dtype.is_floating_point else (probabilities >= 0.5).to(dtype)
+    metric = _binary_prob()
+    with pytest.raises(
+        ValueError, match=r"must not both have shape \(N, 2\), got \(4, 2\): .* y_pred\[:, 1\]"
+    ):
+        metric.update((y_pred, one_hot))
+    with pytest.raises(NotComputableError):  # nothing counted
+        metric.compute()
+    metric.update((y_pred[:, 1], one_hot[:, 1]))  # the positive class
+    hard = (probabilities >= 0.5).long().numpy()
+    assert metric.compute() == f1_score(y_true=one_hot[:, 1].numpy(), y_pred=hard[:, 1])
+    pooled = MultilabelF1Score(2, average="micro", from_logits=False, zero_division=0.0)
+    pooled.update((y_pred, one_hot))  # two outputs per sample
+    assert pooled.compute() == f1_score(y_true=one_hot.numpy().reshape(-1), y_pred=hard.reshape(-1))
+    per_image = BinaryF1Score(from_logits=False, multidim_average="samplewise", zero_division=0.0)
+    per_image.update((y_pred, one_hot))  # images of 2 pixels: no doubt
+    expected = [
+        f1_score(y_true=t, y_pred=p, zero_division=0.0) for t, p in zip(one_hot.numpy(), hard, strict=True)
+    ]
+    assert per_image.compute() == pytest.approx(sum(expected) / 4, rel=1e-15)

@@ -169,7 +169,7 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
     ) -> tuple[dict[str, Addition], bool | None]:
         pred, target, in_unit_interval = _inputs.format_binary(
-            y_pred, y, self.from_logits, self.validate_args
+            y_pred, y, self.from_logits, self.validate_args, images=self.multidim_average == "samplewise"
         )
         cut = self._cut if pred.is_floating_point() else None
         counts = _counts.binary_counts(pred, target, cut)
