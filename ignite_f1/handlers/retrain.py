@@ -118,9 +118,8 @@ class RetrainOnPlateau(Serializable):
         score survives a retrain and the count restarts after one. When no checkpoint file exists
         yet, ``"restore_best"`` warns and counts the retrain without loading anything. When
         another handler (``EarlyStopping``) already asked the trainer to terminate, a due retrain
-        is skipped. ``lr_factor`` scales the learning rates cumulatively (``lr_factor ** n`` after
-        ``n`` retrains): each retrain multiplies the rates training ran with until then, also when
-        ``to_load`` restores the optimizer (whose saved rates are those of the best epoch); a
+        is skipped. ``lr_factor`` scales the learning rates training ran with, cumulatively
+        (``lr_factor ** n`` after ``n`` retrains, also when ``to_load`` restores the optimizer); a
         learning-rate scheduler attached to the trainer may override it. In a
         distributed run every process loads the best file, so its directory must be shared.
 
@@ -280,9 +279,8 @@ class RetrainOnPlateau(Serializable):
     def _retrain(self) -> None:
         self.retrain_count += 1
         self.counter = 0
-        # the rates training ran with: loading a saved optimizer brings back those of the best
-        # epoch, which would undo the earlier retrains' factors
-        rates = [] if self.optimizer is None else [group["lr"] for group in self.optimizer.param_groups]
+        # the rates of training so far, not those a loaded optimizer brings back (the best epoch's)
+        rates = [g["lr"] for g in self.optimizer.param_groups] if self.optimizer is not None else []
         if self.strategy == "restore_best":
             path = self.best_checkpoint_path()
             if path is None:

@@ -448,16 +448,11 @@ class CountingMetric(ProbabilityWarning, Metric):
         ranks = idist.all_gather(state) if idist.get_world_size() > 1 else [state]
         return OrderedDict([(_state.PER_RANK, ranks), (_state.SETTINGS, self._counting_settings())])
 
-    _COUNTING_SETTINGS: tuple[str, ...] = ()
-    """The arguments the counts depend on, beyond the shapes of the states (see load_state_dict)."""
+    _COUNTING_SETTINGS: tuple[str, ...] = ()  # the arguments the counts depend on (see load_state_dict)
 
     def _counting_settings(self) -> dict[str, Any]:
-        """``{argument: value}`` of the arguments the counts depend on: :attr:`_COUNTING_SETTINGS`,
-        and per image (``multidim_average="samplewise"``) those of the per-image scores summed."""
-        names = self._COUNTING_SETTINGS
-        if vars(self).get("multidim_average") == "samplewise":
-            names += ("beta", "average", "labels", "zero_division")
-        return {name: _state.plain(getattr(self, name)) for name in names if name in vars(self)}
+        """Those arguments, and per image those of the per-image scores summed: ``{name: value}``."""
+        return _state.counting_settings(vars(self), self._COUNTING_SETTINGS)
 
     def _configuration(self) -> str:
         names = ("num_classes", "num_labels", "num_thresholds")
@@ -497,28 +492,8 @@ class CountingMetric(ProbabilityWarning, Metric):
                 f"got {type(state_dict).__name__}."
             )
         current = {name: getattr(self, name) for name in self._states}
-        entries = _state.entries_of_this_rank(state_dict, idist.get_rank(), idist.get_world_size())
-        if entries is None:
-            raise ValueError(
-                f"Argument `state_dict` must be a state dict from {type(self).__name__}.state_dict() of a "
-                f"metric configured like this one ({self._configuration()}): {{{_state.PER_RANK!r}: "
-                f"[one mapping per process ({idist.get_world_size()})]}}, got keys {list(state_dict)}."
-            )
-        missing = [name for name in current if name not in entries]
-        if missing:
-            raise ValueError(
-                f"Argument `state_dict` must hold the entries {list(current)} of this "
-                f"{type(self).__name__} ({self._configuration()}), got {list(entries)} (missing {missing})."
-            )
-        saved, own = state_dict.get(_state.SETTINGS), self._counting_settings()
-        if saved is not None and saved != own:
-            raise ValueError(
-                f"Argument `state_dict` must come from a {type(self).__name__} that counts with the same "
-                f"settings as this one ({own}), got counts made with {saved}: build the metric with "
-                "those settings to load them."
-            )
-        loaded = {name: entries[name] for name in current}
-        _state.check_loaded(entries, loaded, current, f"this {type(self).__name__} ({self._configuration()})")
+        who = f"{type(self).__name__} ({self._configuration()})"
+        loaded = _state.checked_entries(state_dict, current, self._counting_settings(), who)
         for name in self._states:
             setattr(self, name, loaded[name].detach().to(self._counts_device, copy=True))
         self._reduced_state = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import ignite.distributed as idist
 import torch
 
 
@@ -36,6 +37,45 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
+
+
+def counting_settings(attributes: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """``{name: value}`` of the ``names`` among a metric's ``attributes`` (its ``vars``), and per
+    image (``multidim_average="samplewise"``) those of the per-image scores summed, as saved."""
+    if attributes.get("multidim_average") == "samplewise":
+        names += ("beta", "average", "labels", "zero_division")
+    return {name: plain(attributes[name]) for name in names if name in attributes}
+
+
+def checked_entries(
+    state_dict: Mapping[str, Any], current: dict[str, torch.Tensor], settings: dict[str, Any], who: str
+) -> dict[str, Any]:
+    """The entries of this process in ``state_dict``, by state name, checked against the
+    ``current`` states and counting ``settings`` of the metric ``who`` (a ValueError otherwise)."""
+    world_size = idist.get_world_size()
+    entries = entries_of_this_rank(state_dict, idist.get_rank(), world_size)
+    if entries is None:
+        raise ValueError(
+            f"Argument `state_dict` must be a state dict from the state_dict() of a metric configured "
+            f"like this {who}: {{{PER_RANK!r}: [one mapping per process ({world_size})]}}, got keys "
+            f"{list(state_dict)}."
+        )
+    missing = [name for name in current if name not in entries]
+    if missing:
+        raise ValueError(
+            f"Argument `state_dict` must hold the entries {list(current)} of this {who}, got "
+            f"{list(entries)} (missing {missing})."
+        )
+    saved = state_dict.get(SETTINGS)
+    if saved is not None and saved != settings:
+        raise ValueError(
+            f"Argument `state_dict` must come from a metric that counts with the same settings as this "
+            f"{who} ({settings}), got counts made with {saved}: build the metric with those settings "
+            "to load them."
+        )
+    loaded = {name: entries[name] for name in current}
+    check_loaded(entries, loaded, current, f"this {who}")
+    return loaded
 
 
 def entries_of_this_rank(

@@ -58,7 +58,9 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
 
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N,), (N, 1) or (N, ...), or integer / bool 0-1 labels.
-        ``y``: 0/1 targets (integer, bool or integral float) of the same shape.
+        ``y``: 0/1 targets (integer, bool or integral float) of the same shape. Both (N, 2) are
+        refused with global counts (two-class scores with one-hot targets, or two outputs per
+        sample? the error says what to pass for each).
 
     Returns:
         ``compute()`` returns a Python float.

@@ -60,10 +60,8 @@ def _score_name(beta: float) -> str:
         >>> [_score_name(beta) for beta in (1.0, 2.0, 0.5, 1.0000001, 1e6, 1 / 3)]
         ['f1', 'f2', 'f0.5', 'f1.0000001', 'f1e_06', 'f0.3333333333333333']
     """
-    text = f"{beta:g}"
-    if float(text) != beta:  # :g keeps 6 digits: 1.0000001 would read as 1
-        text = repr(float(beta))
-    return clean_name(f"f{text}")
+    text = f"{beta:g}"  # 6 digits: 1.0000001 would read as 1, so then repr's shortest exact form
+    return clean_name(f"f{text if float(text) == beta else repr(float(beta))}")
 
 
 # --------------------------------------------------------------------------- summary writing
@@ -358,9 +356,8 @@ class F1TensorboardHandler(BaseHandler):
             F-scores (one, or from 6 to 20 of them one per group of at most 5, so that each has
             its own marker).
         confusion_matrix: write the image ``{tag}/confusion_matrix``: ``None`` (default) when the
-            metric keeps a confusion matrix, that is not for a multi-class metric built with
-            ``keep_confusion_matrix=False`` (the default above 1024 classes), which is logged without
-            the image; ``True`` always (refused for such a metric); ``False`` never.
+            metric keeps a confusion matrix (not with ``keep_confusion_matrix=False``, the default
+            above 1024 classes); ``True`` always (refused for such a metric); ``False`` never.
         report: write the text ``{tag}/classification_report`` (listed by TensorBoard as
             ``{tag}/classification_report/text_summary``).
         pr_curve: write ``{tag}/pr_curve`` (per label: ``{tag}/pr_curve/{label}``) for a metric built

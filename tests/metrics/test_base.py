@@ -934,7 +934,7 @@ def test_load_state_dict_refuses_counts_made_with_other_settings(
     metric.update(batch)
     before = {"state": copy.deepcopy(metric.state_dict()), "results": _results(metric)}
     with pytest.raises(
-        ValueError, match=r"must come from a \w+ that counts with the same settings as this one"
+        ValueError, match=r"must come from a metric that counts with the same settings as this \w+ \("
     ):
         metric.load_state_dict(source.state_dict())
     assert_same(_entries(metric.state_dict()), _entries(before["state"]))
