@@ -90,10 +90,10 @@ class CountingMetric(ProbabilityWarning, Metric):
     :meth:`per_class_counts`, :meth:`scored_classes`, :meth:`class_display_names` and
     :meth:`threshold_histogram`.
 
-    In a distributed run ``compute()`` is the one collective call (every process makes it, as Ignite
-    does at ``EPOCH_COMPLETED``): it sums the counts across processes and keeps the sums on the CPU.
-    ``confusion_matrix()``, ``report()``, the threshold curves and the protocol read what it kept,
-    so a handler that runs on one process only never starts a collective call. In a single process
+    In a distributed run ``compute()`` and ``state_dict()`` are the collective calls (every process
+    makes them, as Ignite does at ``EPOCH_COMPLETED`` and in ``Checkpoint``). ``compute()`` keeps
+    the sums on the CPU; ``confusion_matrix()``, ``report()``, the threshold curves and the protocol
+    read them, so a handler on one process only never starts a collective call. In a single process
     they read the live counts.
 
     Examples:
@@ -432,6 +432,8 @@ class CountingMetric(ProbabilityWarning, Metric):
     def state_dict(self) -> OrderedDict[str, Any]:
         """Ignite's state dict of the counts, holding copies: a later update does not change it.
 
+        In a distributed run it gathers every process's counts: call it on every process.
+
         Examples:
             >>> import torch
             >>> from ignite_f1 import MulticlassF1Score
@@ -463,13 +465,11 @@ class CountingMetric(ProbabilityWarning, Metric):
 
         The counts are checked against this metric's configuration (their names, shapes and dtypes;
         counts are int64 >= 0, sums finite and >= 0) and copied, so one dict loaded into two
-        metrics gives each its own counts. The state also records the arguments the counts depend
-        on, which must equal this metric's: ``threshold`` and ``from_logits`` (binary and
-        multilabel), ``ignore_index`` (multi-class), ``multidim_average``, ``beta`` (multilabel:
-        its per-sample sums), and per image also ``beta``, ``average``, ``labels`` and
-        ``zero_division``. Arguments that act at ``compute()`` only (``average``, ``labels``,
-        ``beta``, ``zero_division`` of the pooled scores) may differ. A state without that record
-        (saved by Ignite's own ``Metric.state_dict`` or an earlier ignite_f1) is checked as before.
+        metrics gives each its own counts. The arguments the counts depend on, recorded in the
+        state, must equal this metric's (``threshold``, ``from_logits``, ``ignore_index``,
+        ``multidim_average``, multilabel ``beta``; per image also ``beta``, ``average``, ``labels``,
+        ``zero_division``); those acting at ``compute()`` only may differ. A state without the
+        record (Ignite's own ``Metric.state_dict``, an earlier ignite_f1) is checked as before.
 
         Raises:
             TypeError: ``state_dict`` is not a mapping.
