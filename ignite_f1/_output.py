@@ -13,6 +13,35 @@ from typing import Any
 
 import torch
 
+WEIGHTED_KEYS = ("y_pred", "y", "sample_weight")
+"""The keys a metric built with ``sample_weight=True`` reads from a dict engine output (Ignite's
+``required_output_keys``; unweighted metrics read Ignite's default ``("y_pred", "y")``)."""
+
+
+class DictOutputs:
+    """Mixin of the metrics: Ignite's ``iteration_completed``, refusing a dict engine output whose
+    ``"sample_weight"`` the metric would drop (Ignite hands ``update`` the ``required_output_keys``
+    of a dict only). Read when the metric has no ``output_transform`` (``_output_as_is``)."""
+
+    _output_as_is = True
+    sample_weight = False
+
+    def iteration_completed(self, engine: Any) -> None:
+        output = engine.state.output
+        if (
+            self._output_as_is
+            and not self.sample_weight
+            and isinstance(output, Mapping)
+            and "sample_weight" in output
+        ):
+            raise ValueError(
+                f"Argument `output` (the engine's output, a dict) holds 'sample_weight', which a metric "
+                f"built with sample_weight=False does not count and would drop, got keys {list(output)}: "
+                "build the metric with sample_weight=True to weight the samples, or pass an "
+                "output_transform that returns (y_pred, y) to leave the weights out."
+            )
+        super().iteration_completed(engine)  # type: ignore[misc]
+
 
 def unpack(output: Any, weighted: bool) -> tuple[Any, Any, Any]:
     """``(y_pred, y, sample_weight)``: :func:`unpack_weighted` when ``weighted``, else the pair and None.

@@ -10,6 +10,7 @@ for indicator matrices: it has no weight per (sample, label) element.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -40,7 +41,7 @@ def check_sample_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> 
         raise ValueError(
             f"Argument `sample_weight` must have the shape of `y` {allowed}, got {tuple(weight.shape)}."
         )
-    _check_values(weight, validate)
+    _check_values(weight, validate, math.prod(y.shape[1:]) if per_image else 1)
     if per_image:
         weight = weight.reshape(-1, *([1] * (y.ndim - 1))).expand(y.shape)
     flat: torch.Tensor = weight.reshape(-1).to(device=y.device, dtype=torch.float64)
@@ -95,11 +96,32 @@ def _check_type(weight: Any) -> None:
         )
 
 
-def _check_values(weight: torch.Tensor, validate: bool) -> None:
+def finite_total(total: torch.Tensor, who: str) -> torch.Tensor:
+    """``total``, the sum of the weights a metric counted since its reset, refused when it is past
+    float64's range (each batch's sum was finite, but they add up across batches)."""
+    if not bool(torch.isfinite(total)):
+        raise ValueError(
+            f"Argument `sample_weight` must hold weights whose sums stay finite float64: the weights "
+            f"{who} counted since its reset sum to {float(total)!r}; scale them down (a common factor "
+            "changes no score)."
+        )
+    return total
+
+
+def _check_values(weight: torch.Tensor, validate: bool, spread: int = 1) -> None:
+    """Finite weights >= 0 whose float64 sum (each weight counted ``spread`` times: the pixels of
+    its image) is finite, so that the counts, sums of weights, stay finite (one host sync)."""
     if validate and weight.numel() > 0:
         bad = ~torch.isfinite(weight) | (weight < 0)
-        if bool(bad.any()):
+        found, total = torch.stack([bad.any().double(), weight.sum(dtype=torch.float64)]).tolist()
+        if found:
             value = weight[bad][0].item()
             raise ValueError(
                 f"Argument `sample_weight` must hold finite weights >= 0, got a weight of {value!r}."
+            )
+        if not math.isfinite(total * spread):
+            raise ValueError(
+                "Argument `sample_weight` must hold weights whose sum is a finite float64 (the counts "
+                f"are sums of weights), got weights summing to {total * spread!r}: scale them down "
+                "(a common factor changes no score)."
             )

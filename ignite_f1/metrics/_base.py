@@ -82,7 +82,7 @@ def attached_metric(engine: Engine, name: str) -> CountingMetric | None:
     return metric if metric.is_attached(engine, usage) else None
 
 
-class CountingMetric(ProbabilityWarning, Metric):
+class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
     """The base of the F1 / F-beta metrics: int64 counts on ``device``, summed across processes.
 
     Not built directly: use one of the metric classes below. It holds what they share, and the
@@ -131,8 +131,8 @@ class CountingMetric(ProbabilityWarning, Metric):
         self.validate_args = _validation.check_bool("validate_args", validate_args)
         self._reduced_state: State | None = None
         self._counts_device = device  # as given: Ignite checks it (after output_transform) in __init__
-        # "named": a per-class dict stays under the metric's name in engine.state.metrics; spread
-        # into it (Ignite's default), a class called like another metric would overwrite that one.
+        self._output_as_is = output_transform is identity
+        # "named": a per-class dict stays under its name (spread, a class could overwrite a metric)
         super().__init__(output_transform=output_transform, device=device, metrics_result_mode="named")
 
     def __getattr__(self, name: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ignite_f1 import _counts, _host, _inputs, _scores, _validation, _weights
+from ignite_f1 import _counts, _host, _inputs, _output, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, Result, State, identity
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
@@ -128,6 +128,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         self.average = _validation.check_average(average, _validation.AVERAGES_MULTILABEL)
         self.class_names = _validation.check_class_names(class_names, self.num_labels, "num_labels")
         self.sample_weight = _validation.check_bool("sample_weight", sample_weight)
+        if self.sample_weight:
+            self.required_output_keys = _output.WEIGHTED_KEYS  # of a dict engine output
         counts = torch.float64 if self.sample_weight else torch.int64
         # tp, predicted and actual positives (sums of weights with sample_weight=True)
         self._declare("_label_counts", 3, self.num_labels, dtype=counts)
@@ -150,7 +152,9 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         return self.num_labels
 
     def _sample_count(self, state: State) -> torch.Tensor:
-        return state["_weight_sum"] if self.sample_weight else state["_num_samples"]
+        if self.sample_weight:
+            return _weights.finite_total(state["_weight_sum"], type(self).__name__)
+        return state["_num_samples"]
 
     def _weights(self, state: State) -> _scores.SampleWeights | None:
         """The sums of weights of the "samples" average (``sample_weight=True``), else ``None``."""

@@ -14,8 +14,15 @@ from _reference import assert_close, sklearn_fbeta, sklearn_report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ignite.exceptions import NotComputableError
+from sklearn.metrics import f1_score
 
-from ignite_f1 import BinaryF1Score, BinaryFBetaScore, MulticlassF1Score, MulticlassFBetaScore
+from ignite_f1 import (
+    BinaryF1Score,
+    BinaryFBetaScore,
+    MulticlassF1Score,
+    MulticlassFBetaScore,
+    MultilabelF1Score,
+)
 
 ZERO_DIVISIONS = [0.0, 1.0, math.nan]
 
@@ -207,6 +214,12 @@ BAD_WEIGHTS = [
     pytest.param(torch.tensor([1, 1, 1]), TypeError, "float torch.Tensor", id="int"),
     pytest.param([1.0, 1.0, 1.0], TypeError, "float torch.Tensor", id="list"),
     pytest.param(None, TypeError, "float torch.Tensor, got NoneType", id="none"),  # multi-class counted it
+    pytest.param(
+        torch.full((3,), 1e308, dtype=torch.float64),  # each finite, their sum not: the counts held inf
+        ValueError,
+        r"weights whose sum is a finite float64 .* got weights summing to inf",
+        id="sum-overflows",
+    ),
 ]
 
 
@@ -270,3 +283,69 @@ def test_state_dict_round_trip(keep: bool) -> None:
     with pytest.raises(ValueError, match="state_dict"):
         unweighted.load_state_dict(source.state_dict())
     assert np.isfinite(_quiet(restored.compute).numpy()).all()
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_sums_of_weights_past_float64_are_refused_at_compute(kind: str) -> None:
+    """Batches whose own sums are finite may add up to inf: compute() (and report()) refuse the
+    counts, naming sample_weight, rather than hand scikit-learn infinite weights; 1e300 is exact."""
+    if kind == "multilabel":
+        metric: Any = MultilabelF1Score(3, from_logits=False, sample_weight=True)
+        batch: tuple[torch.Tensor, ...] = (
+            torch.tensor([[1, 0, 1], [0, 1, 1]]),
+            torch.tensor([[1, 1, 0], [0, 1, 1]]),
+        )
+    else:
+        metric = _fresh(kind)
+        batch = (torch.tensor([1, 0, 1]), torch.tensor([1, 1, 0]))
+    rows = batch[1].shape[0]
+    weights = torch.full((rows,), 1e300, dtype=torch.float64)
+    metric.update((*batch, weights))
+    expected = metric.compute()
+    assert expected == metric.compute()  # an exact score with huge weights
+    for _ in range(2):
+        metric.update((*batch, torch.full((rows,), 1.6e308 / rows, dtype=torch.float64)))  # sum finite...
+    with pytest.raises(
+        ValueError, match=r"Argument `sample_weight` must hold weights whose sums stay finite"
+    ):
+        metric.compute()  # ... their sum is not
+    metric.reset()
+    metric.update((*batch, weights))
+    assert metric.compute() == expected
+
+
+def test_per_image_weights_are_summed_over_their_pixels_in_the_check() -> None:
+    metric = BinaryF1Score(from_logits=False, sample_weight=True)
+    masks = (torch.tensor([[1, 1, 0, 1]]), torch.tensor([[1, 0, 0, 1]]))
+    metric.update((*masks, torch.tensor([1e307], dtype=torch.float64)))  # 4 pixels: 4e307, finite
+    with pytest.raises(ValueError, match=r"got weights summing to inf"):
+        metric.update((*masks, torch.tensor([1e308], dtype=torch.float64)))  # 4e308
+    assert metric.confusion_matrix().sum() == pytest.approx(4e307, rel=1e-15)  # the first batch only
+
+
+def test_a_dict_engine_output_carries_its_weights() -> None:
+    """A weighted metric reads 'sample_weight' from a dict output (Ignite's required_output_keys); an
+    unweighted one refuses such a dict rather than drop the weights, unless an output_transform
+    picks what it counts."""
+    from ignite.engine import Engine
+
+    batch = {
+        "y_pred": torch.tensor([0.9, 0.2, 0.7]),
+        "y": torch.tensor([1, 0, 0]),
+        "sample_weight": torch.tensor([1.0, 2.0, 3.0]),
+    }
+    expected = f1_score(y_true=[1, 0, 0], y_pred=[1, 0, 1], sample_weight=[1.0, 2.0, 3.0])
+    weighted = BinaryF1Score(from_logits=False, sample_weight=True)
+    engine = Engine(lambda engine, b: b)
+    weighted.attach(engine, "f1")
+    assert engine.run([batch]).metrics["f1"] == expected
+    engine = Engine(lambda engine, b: b)
+    BinaryF1Score(from_logits=False).attach(engine, "f1")
+    with pytest.raises(
+        ValueError, match=r"holds 'sample_weight', which a metric built with sample_weight=False"
+    ):
+        engine.run([batch])
+    engine = Engine(lambda engine, b: b)
+    picked = BinaryF1Score(from_logits=False, output_transform=lambda out: (out["y_pred"], out["y"]))
+    picked.attach(engine, "f1")
+    assert engine.run([batch]).metrics["f1"] == f1_score(y_true=[1, 0, 0], y_pred=[1, 0, 1])
