@@ -35,8 +35,9 @@ def check_log_dir(
         metric = attached_metric(evaluator, metric_name)
     if metric is None:
         raise ValueError(
-            f"Argument `metric_name` must name a metric attached to the evaluator for TensorBoard logging, "
-            f"got {metric_name!r}; pass the metric object as `metric=`."
+            f"Argument `metric_name` must name an ignite_f1 metric attached to the evaluator for TensorBoard "
+            f"logging (its F1 summary reads the metric's counts), got {metric_name!r}: attach an ignite_f1 "
+            "metric under that name before this call, or pass the metric object as `metric=`."
         )
     _check_tensorboard_extra()
     return metric

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
+from ignite.metrics import Metric
 
 from ignite_f1 import _bootstrap, _validation
 
@@ -76,8 +77,8 @@ ALWAYS = ("per_class_counts", "scored_classes", "class_display_names", "threshol
 def check_source(metric: Any, confusion_matrix: bool, report: bool) -> None:
     """Refuse a metric that lacks a member of :class:`F1SummarySource` that the flags need."""
     methods = [*ALWAYS, *(["confusion_matrix"] if confusion_matrix else []), *(["report"] if report else [])]
-    missing = [f"{name}()" for name in methods if not callable(getattr(metric, name, None))]
-    missing += [name for name in ("beta", "zero_division") if not hasattr(metric, name)]
+    missing = [f"{name}()" for name in methods if not callable(_member(metric, name))]
+    missing += [name for name in ("beta", "zero_division") if _member(metric, name) is None]
     if missing:
         raise TypeError(
             "Argument `metric` must be an F1 / F-beta metric of ignite_f1, or provide what the summary "
@@ -87,10 +88,19 @@ def check_source(metric: Any, confusion_matrix: bool, report: bool) -> None:
         )
 
 
+def _member(metric: Any, name: str, default: Any = None) -> Any:
+    """``metric``'s own member ``name``, or ``default``. Ignite's ``Metric`` answers any other name
+    with a ``MetricsLambda`` factory, which is callable: its members are looked up on the object's
+    own attributes and on its class instead."""
+    if isinstance(metric, Metric):
+        return vars(metric)[name] if name in vars(metric) else getattr(type(metric), name, default)
+    return getattr(metric, name, default)
+
+
 def image_flag(metric: Any, confusion_matrix: Any) -> bool:
     """Resolve ``confusion_matrix``: ``None`` draws the image when the metric keeps a matrix, ``True``
     is refused for a metric built with ``keep_confusion_matrix=False`` (it has none to draw)."""
-    keeps = getattr(metric, "keep_confusion_matrix", True)
+    keeps = _member(metric, "keep_confusion_matrix", True)
     if confusion_matrix is None:
         return bool(keeps)
     if not isinstance(confusion_matrix, (bool, np.bool_)):
@@ -152,7 +162,7 @@ def check_band_source(metric: Any, level: float) -> None:
     that the handler refuses them when it is built rather than at its first write.
     """
     name = type(metric).__name__
-    if not callable(getattr(metric, "confidence_interval", None)):
+    if not callable(_member(metric, "confidence_interval")):
         why = (
             "its per-label counts do not hold the joint distribution of the labels that resampling "
             "the samples draws from"
@@ -163,27 +173,27 @@ def check_band_source(metric: Any, level: float) -> None:
             f"Argument `confidence_level` must be None for {name}: {why} (the band needs the exact "
             f"bootstrap of a binary or multi-class metric's confusion matrix), got {level!r}."
         )
-    if not getattr(metric, "keep_confusion_matrix", True):
+    if not _member(metric, "keep_confusion_matrix", True):
         raise ValueError(
             f"Argument `confidence_level` must be None for a {name} built with "
             "keep_confusion_matrix=False: its per-class counts do not hold the joint distribution of "
             "(true, predicted) pairs that the bootstrap resamples (build it with "
             f"keep_confusion_matrix=True), got {level!r}."
         )
-    if getattr(metric, "sample_weight", False):
+    if _member(metric, "sample_weight", False):
         raise ValueError(
             f"Argument `confidence_level` must be None for a {name} built with sample_weight=True: its "
             "counts are sums of weights, and the bootstrap of weighted samples depends on each weight, "
             f"which the sums do not keep (build it with sample_weight=False), got {level!r}."
         )
-    if getattr(metric, "multidim_average", "global") == "samplewise":
+    if _member(metric, "multidim_average", "global") == "samplewise":
         raise ValueError(
             f"Argument `confidence_level` must be None for a {name} built with "
             "multidim_average='samplewise': its score is a mean of per-image scores, which the pooled "
             "confusion matrix cannot resample (build it with multidim_average='global'), "
             f"got {level!r}."
         )
-    if getattr(metric, "average", _bootstrap.BINARY) is None:
+    if _member(metric, "average", _bootstrap.BINARY) is None:
         raise ValueError(
             f"Argument `confidence_level` must be None for a {name} with average=None: the band is "
             "that of one averaged score (per-class bounds: metric.confidence_interval()), "

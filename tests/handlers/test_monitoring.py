@@ -167,7 +167,7 @@ def _setup_error_cases(tmp_path: Path) -> list[Any]:
         (
             {"log_dir": tmp_path / "runs", "metric_name": "other"},
             ValueError,
-            r"Argument `metric_name` must name a metric attached",
+            r"Argument `metric_name` must name an ignite_f1 metric attached",
         ),
         (
             {"confidence_level": 0.95},
@@ -460,3 +460,25 @@ def test_log_dir_above_1024_classes_logs_everything_but_the_confusion_matrix(tmp
     assert [e.value for e in events.Scalars("validation/f1/2")] == [0.0, 1.0]
     reports = events.Tensors("validation/best/classification_report/text_summary")
     assert [e.step for e in reports] == [1, 2]  # the best summary: the report, without the image
+
+
+def test_an_ignite_metric_under_metric_name_gets_the_right_advice(tmp_path: Path) -> None:
+    """With Ignite's own Fbeta attached as "f1", log_dir needs an ignite_f1 metric: the message says
+    so (it said no metric was attached), and passing the Fbeta as metric= is refused (it hung)."""
+    from ignite.metrics import Fbeta
+
+    run = Scripted([0.5])
+    fbeta = Fbeta(1.0)
+    fbeta.attach(run.evaluator, "f1")
+    common: dict[str, Any] = {"log_dir": tmp_path / "runs"}
+    with pytest.raises(
+        ValueError, match=r"must name an ignite_f1 metric attached .* got 'f1': attach an ignite_f1"
+    ):
+        setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c", **common)
+    with pytest.raises(
+        TypeError, match=r"must be an F1 / F-beta metric of ignite_f1.* got MetricsLambda, which lacks"
+    ):
+        setup_f1_monitoring(
+            run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c", metric=fbeta, **common
+        )
+    assert not (tmp_path / "c").exists() and not (tmp_path / "runs").exists()

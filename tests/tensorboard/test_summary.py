@@ -781,6 +781,23 @@ def test_an_object_without_the_protocol_is_refused_naming_what_it_lacks():
         log_f1_summary(_NullWriter(), no_histogram, "val", 1, confusion_matrix=False, report=False)
 
 
+def test_an_ignite_metric_is_refused_not_taken_for_the_protocol():
+    """Ignite's Metric answers any unknown attribute with a callable (a MetricsLambda factory): the
+    protocol check must not take that for the members, or building the handler walked an endless
+    MetricsLambda (setup_f1_monitoring never returned, its memory growing)."""
+    from ignite.metrics import Fbeta, Precision
+
+    from ignite_f1.tensorboard._source import check_source
+
+    for metric in (Fbeta(1.0), Precision()):
+        with pytest.raises(
+            TypeError, match=rf"got {type(metric).__name__}, which lacks per_class_counts\(\), "
+        ):
+            check_source(metric, confusion_matrix=True, report=True)
+        with pytest.raises(TypeError, match=r"must be an F1 / F-beta metric of ignite_f1"):
+            F1TensorboardHandler(metric, "val")  # type: ignore[arg-type]
+
+
 # --------------------------------------------------------------------------- the confidence band (issue 13)
 
 
