@@ -27,7 +27,7 @@ from typing import Any
 import ignite.distributed as idist
 import torch
 from ignite.engine import Engine
-from ignite.handlers import Checkpoint, global_step_from_engine
+from ignite.handlers import Checkpoint, DiskSaver, global_step_from_engine
 from ignite.handlers.checkpoint import BaseSaveHandler
 
 from ignite_f1.handlers.scoring import ScoreFunction
@@ -432,3 +432,43 @@ def prepare_checkpoint_dir(checkpoint_dir: Any, require_empty: bool) -> Path:
                 "are this run's own, restored with the checkpoint's load_state_dict when resuming)."
             )
     return path
+
+
+def check_restorable(checkpoint: Any, to_load: Mapping[str, Any]) -> None:
+    """Check that ``restore_best`` can load ``to_load`` from the best file of ``checkpoint``: an
+    Ignite ``Checkpoint`` that saves to disk every object named, each with ``load_state_dict``."""
+    if checkpoint is None:
+        raise ValueError(
+            "Argument `checkpoint` must be an ignite Checkpoint for strategy='restore_best', got None."
+        )
+    if not isinstance(checkpoint, Checkpoint):
+        raise TypeError(f"Argument `checkpoint` must be an ignite Checkpoint, got {checkpoint!r}.")
+    handler = checkpoint.save_handler
+    if not isinstance(handler, DiskSaver) and getattr(handler, "dirname", None) is None:
+        raise ValueError(
+            "Argument `checkpoint` must save to disk for strategy='restore_best' (its save_handler a "
+            f"DiskSaver or an object with a `dirname`), got a save_handler {type(handler).__name__}."
+        )
+    saved = checkpoint.to_save
+    missing = [name for name in to_load if name not in saved]
+    if missing:
+        raise ValueError(
+            f"Argument `to_load` must name objects that `checkpoint` saves ({sorted(saved)}), got "
+            f"{missing} that it does not."
+        )
+    _check_loadable(to_load)
+
+
+def _check_loadable(objects: Any) -> None:
+    """Every object of ``to_load`` (inside lists, tuples and mappings too) has ``load_state_dict``.
+
+    The check ``Checkpoint.load_objects`` makes, done at construction rather than at the first retrain.
+    """
+    if isinstance(objects, Mapping):
+        for obj in objects.values():
+            _check_loadable(obj)
+    elif isinstance(objects, list | tuple):
+        for obj in objects:
+            _check_loadable(obj)
+    elif not hasattr(objects, "load_state_dict"):
+        raise TypeError(f"Object {type(objects)} should have `load_state_dict` method")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import ignite.distributed as idist
 import torch
 from ignite.base.mixins import Serializable
 from ignite.engine import Engine, EventEnum, Events
@@ -22,7 +23,7 @@ from ignite.utils import setup_logger
 
 from ignite_f1._validation import check_bool, check_choice, check_count, check_real, is_real
 from ignite_f1.handlers._plateau import PlateauTracker, check_state_dict
-from ignite_f1.handlers.checkpoint import _ExclusiveSaver
+from ignite_f1.handlers.checkpoint import _ExclusiveSaver, check_restorable
 from ignite_f1.handlers.scoring import ScoreFunction
 
 __all__ = ["RetrainEvents", "RetrainOnPlateau"]
@@ -121,7 +122,8 @@ class RetrainOnPlateau(Serializable):
         is skipped. ``lr_factor`` scales the learning rates training ran with, cumulatively
         (``lr_factor ** n`` after ``n`` retrains, also when ``to_load`` restores the optimizer); a
         learning-rate scheduler attached to the trainer may override it. In a
-        distributed run every process loads the best file, so its directory must be shared.
+        distributed run every process loads the best file (once rank 0, which writes it, is there),
+        so its directory must be shared; ``"reinitialize"`` gives every process rank 0's new weights.
 
         :meth:`state_dict` holds the patience count, the best score and the number of retrains:
         save it with the trainer (``Checkpoint(to_save={"retrain": handler, ...})``) so that a
@@ -282,6 +284,8 @@ class RetrainOnPlateau(Serializable):
         # the rates of training so far, not those a loaded optimizer brings back (the best epoch's)
         rates = [g["lr"] for g in self.optimizer.param_groups] if self.optimizer is not None else []
         if self.strategy == "restore_best":
+            if idist.get_world_size() > 1:  # rank 0 may be writing that file in this very evaluation
+                idist.barrier()
             path = self.best_checkpoint_path()
             if path is None:
                 warnings.warn(
@@ -293,8 +297,7 @@ class RetrainOnPlateau(Serializable):
             else:
                 Checkpoint.load_objects(to_load=self.to_load, checkpoint=path)
         else:
-            for reset_parameters in _modules_with_reset(self.to_load):
-                reset_parameters()
+            _reinitialize(self.to_load)
         if self.optimizer is not None:
             if self.reset_optimizer:
                 self.optimizer.state.clear()
@@ -411,6 +414,21 @@ class RetrainOnPlateau(Serializable):
         self._publish_count()
 
 
+def _reinitialize(objects: Mapping[str, Any]) -> None:
+    """``reset_parameters()`` of the modules in ``objects``; in a distributed run every process then
+    takes rank 0's new weights (each draws from its own random state, and DDP copies weights only
+    when it is built)."""
+    for reset_parameters in _modules_with_reset(objects):
+        reset_parameters()
+    if idist.get_world_size() > 1:
+        with torch.no_grad():
+            for module in (obj for obj in objects.values() if isinstance(obj, torch.nn.Module)):
+                for tensor in module.state_dict().values():
+                    synced = idist.broadcast(tensor, src=0)
+                    if synced is not tensor:
+                        tensor.copy_(synced)
+
+
 def _modules_with_reset(objects: Mapping[str, Any]) -> list[Callable[[], object]]:
     """The ``reset_parameters`` of every module (at any depth) in ``objects`` that has one, each once."""
     found: dict[int, Callable[[], object]] = {}
@@ -451,7 +469,7 @@ def _check_arguments(
                 f"lr_factor={lr_factor!r} with optimizer=None."
             )
     if strategy == "restore_best":
-        _check_checkpoint(checkpoint, to_load)
+        check_restorable(checkpoint, to_load)
     elif not _modules_with_reset(to_load):
         raise ValueError(
             "Argument `to_load` must hold a torch module with reset_parameters() (at any depth) "
@@ -459,41 +477,3 @@ def _check_arguments(
         )
     elif checkpoint is not None and not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"Argument `checkpoint` must be an ignite Checkpoint or None, got {checkpoint!r}.")
-
-
-def _check_checkpoint(checkpoint: Any, to_load: Mapping[str, Any]) -> None:
-    if checkpoint is None:
-        raise ValueError(
-            "Argument `checkpoint` must be an ignite Checkpoint for strategy='restore_best', got None."
-        )
-    if not isinstance(checkpoint, Checkpoint):
-        raise TypeError(f"Argument `checkpoint` must be an ignite Checkpoint, got {checkpoint!r}.")
-    handler = checkpoint.save_handler
-    if not isinstance(handler, DiskSaver) and getattr(handler, "dirname", None) is None:
-        raise ValueError(
-            "Argument `checkpoint` must save to disk for strategy='restore_best' (its save_handler a "
-            f"DiskSaver or an object with a `dirname`), got a save_handler {type(handler).__name__}."
-        )
-    saved = checkpoint.to_save
-    missing = [name for name in to_load if name not in saved]
-    if missing:
-        raise ValueError(
-            f"Argument `to_load` must name objects that `checkpoint` saves ({sorted(saved)}), got "
-            f"{missing} that it does not."
-        )
-    _check_loadable(to_load)
-
-
-def _check_loadable(objects: Any) -> None:
-    """Every object of ``to_load`` (inside lists, tuples and mappings too) has ``load_state_dict``.
-
-    The check ``Checkpoint.load_objects`` makes, done at construction rather than at the first retrain.
-    """
-    if isinstance(objects, Mapping):
-        for obj in objects.values():
-            _check_loadable(obj)
-    elif isinstance(objects, list | tuple):
-        for obj in objects:
-            _check_loadable(obj)
-    elif not hasattr(objects, "load_state_dict"):
-        raise TypeError(f"Object {type(objects)} should have `load_state_dict` method")
