@@ -133,13 +133,20 @@ def attach_tensorboard(
     tag: str,
     checkpoint: Checkpoint,
     retrain: RetrainOnPlateau | None,
+    per_class: bool,
 ) -> None:
-    """Log the F1 scalar and summary at each evaluation, the best summary at each new best-F1
-    checkpoint, and the retrains, at the trainer's epoch."""
+    """Log the F1 scalar (unless ``per_class``) and summary at each evaluation, the best summary at
+    each new best-F1 checkpoint, and the retrains, at the trainer's epoch.
+
+    Per-class scores are not given to Ignite's ``OutputHandler``: it writes them by position,
+    ``{tag}/{metric_name}/{i}``, where the summary writes each class's curve under its name (with
+    ``labels`` the i-th score is not class i's, and with ``metric_name`` "f1" the tags are the same).
+    """
     step = global_step_from_engine(trainer)
-    logger.attach_output_handler(
-        evaluator, Events.COMPLETED, tag=tag, metric_names=[metric_name], global_step_transform=step
-    )
+    if not per_class:
+        logger.attach_output_handler(
+            evaluator, Events.COMPLETED, tag=tag, metric_names=[metric_name], global_step_transform=step
+        )
     every, best = summaries
     logger.attach(evaluator, log_handler=every, event_name=Events.COMPLETED)
     best_summary = _BestSummary(best, logger, checkpoint)

@@ -232,7 +232,8 @@ def setup_f1_monitoring(
             ``checkpoint`` are set here.
         log_dir: TensorBoard directory, or None for no TensorBoard logging. With a directory, a
             ``TensorboardLogger`` (the ``tensorboard`` extra) writes at each evaluation, at the
-            trainer's epoch: the scalar ``{tag}/{metric_name}`` and the
+            trainer's epoch: the scalar ``{tag}/{metric_name}`` (of an averaged score; per-class
+            scores are the summary's curves) and the
             :class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary of the metric (per-class
             curves, confusion matrix, report); each time the best-F1 checkpoint saves a new best,
             the confusion matrix and report again under ``{tag}/best`` (TensorBoard shows 10
@@ -386,8 +387,17 @@ def setup_f1_monitoring(
     if retrain_handler is not None:
         retrain_handler.attach(evaluator)
     if tensorboard is not None and summaries is not None:
+        per_class = getattr(metric, "average", "binary") is None  # the summary writes its curves
         _tensorboard.attach_tensorboard(
-            tensorboard, summaries, trainer, evaluator, metric_name, tag, checkpoint, retrain_handler
+            tensorboard,
+            summaries,
+            trainer,
+            evaluator,
+            metric_name,
+            tag,
+            checkpoint,
+            retrain_handler,
+            per_class,
         )
     return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
 

@@ -244,6 +244,40 @@ def test_setup_with_log_dir_logs_f1_and_retrains(tmp_path: Path) -> None:
     assert [(e.step, e.value) for e in events.Scalars("retrain/retrain_count")] == [(4, 1.0)]
 
 
+def test_per_class_scores_are_logged_once_under_their_class(tmp_path: Path) -> None:
+    """A per-class metric with labels: each scored class's curve holds that class's F1, once per
+    step. Ignite's OutputHandler wrote the scores by position under the same tags (class 2's F1
+    as class 1's), so it is left out for per-class metrics."""
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    pytest.importorskip("ignite_f1.tensorboard")
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    MulticlassF1Score(num_classes=3, average=None, labels=[0, 2]).attach(evaluator, "f1")
+    y = torch.tensor([0, 0, 1, 2, 2, 2])
+    predictions = [torch.tensor([0, 1, 1, 2, 0, 2]), torch.tensor([0, 0, 1, 2, 2, 1])]
+    trainer.add_event_handler(
+        Events.EPOCH_COMPLETED, lambda e: evaluator.run([(predictions[e.state.epoch - 1], y)])
+    )
+    monitoring = setup_f1_monitoring(
+        trainer,
+        evaluator,
+        "f1",
+        {"model": torch.nn.Linear(2, 2)},
+        tmp_path / "ckpt",
+        log_dir=tmp_path / "tb",
+        reduce="mean",
+    )
+    trainer.run([0], max_epochs=2)
+    assert monitoring.tensorboard is not None
+    monitoring.tensorboard.close()
+    events = event_accumulator.EventAccumulator(str(tmp_path / "tb"), size_guidance={"scalars": 0})
+    events.Reload()
+    for label in (0, 2):
+        expected = [f1_score(y.numpy(), p.numpy(), labels=[label], average=None)[0] for p in predictions]
+        logged = [(e.step, e.value) for e in events.Scalars(f"validation/f1/{label}")]
+        assert logged == [(step, pytest.approx(v, rel=1e-6)) for step, v in enumerate(expected, start=1)]
+    assert "validation/f1/1" not in events.Tags()["scalars"]
+
+
 def test_only_rank_0_writes_tensorboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("ignite_f1.tensorboard")
     import ignite.distributed as idist
