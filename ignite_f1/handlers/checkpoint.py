@@ -363,6 +363,20 @@ class _BestF1Checkpoint(Checkpoint):
         Checkpoint.load_state_dict(self, {"_saved": kept})
 
 
+_NAME_MAX = 255  # bytes in a file name: ext4, XFS, APFS, NTFS (in UTF-16 units there)
+
+
+def _check_file_name(longest: str) -> None:
+    """Refuse at setup a file name the first save could not write: ``longest`` is the name at
+    epoch 10**9 with the widest score."""
+    if "\0" in longest or len(os.fsencode(longest)) > _NAME_MAX:
+        raise ValueError(
+            f"Arguments `filename_prefix`, `metric_name` and the name in `to_save` must make file names "
+            f"of at most {_NAME_MAX} bytes without NUL characters, got names such as {longest!r} "
+            f"({len(os.fsencode(longest))} bytes): shorten them."
+        )
+
+
 def _safe_name(name: str) -> str:
     """``name`` with path separators replaced by ``_``, so that it stays one file name."""
     return name.replace("/", "_").replace("\\", "_")
@@ -389,6 +403,15 @@ def best_f1_checkpoint(
         "}", "}}"
     )
     pattern += "_{global_step}_{score_name}={score}.{ext}"
+    _check_file_name(
+        pattern.format(
+            filename_prefix=prefix,
+            global_step=10**9,
+            score_name=_safe_name(metric_name),
+            score="-inf",
+            ext="pt",
+        )
+    )
     return _BestF1Checkpoint(
         to_save,
         _ExclusiveSaver(directory),

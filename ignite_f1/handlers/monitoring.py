@@ -248,7 +248,7 @@ def setup_f1_monitoring(
         tag: the first level of the TensorBoard tags.
         reduce: ``"min"`` or ``"mean"`` for a per-class metric (see :func:`score_function`).
         min_delta: an improvement must exceed the best score by more than this (>= 0).
-        filename_prefix: first part of the file names.
+        filename_prefix: first part of the file names (each name must fit in 255 bytes).
         confidence_level: with ``log_dir``, None (no band) or a level in (0, 1) such as 0.95: the
             TensorBoard summary also writes the bootstrap bounds of the F1,
             ``{tag}/{metric_name}_ci_low`` and ``{tag}/{metric_name}_ci_high`` (those of

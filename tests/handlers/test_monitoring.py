@@ -150,6 +150,18 @@ def _setup_error_cases(tmp_path: Path) -> list[Any]:
         ),
         ({"retrain": [2]}, TypeError, r"Argument `retrain` must be a dict"),
         (
+            {"filename_prefix": "x" * 300},  # failed at the first save (OSError: File name too long)
+            ValueError,
+            r"Arguments `filename_prefix`, `metric_name` and the name in `to_save` must make file names of "
+            r"at most 255 bytes without NUL characters, got names such as 'x+_model_1000000000_f1=-inf\.pt' "
+            r"\(328 bytes\)",
+        ),
+        (
+            {"filename_prefix": "a\0b"},
+            ValueError,
+            r"without NUL characters, got names such as 'a\\x00b_model",
+        ),
+        (
             {"retrain": {"patience": 2, "strategy": "x"}},
             ValueError,
             r"Argument `retrain\['strategy'\]` must be",
