@@ -28,7 +28,7 @@ even at C = 32; at C = 64 the dense count is already slower, 10.9 against 9.8 us
 _CONSTANTS: dict[tuple[object, ...], torch.Tensor] = {}
 
 
-def _constant(
+def constant(
     key: tuple[object, ...], values: object, dtype: torch.dtype, device: torch.device
 ) -> torch.Tensor:
     """A small constant tensor, made once per (key, device) instead of once per batch."""
@@ -97,10 +97,10 @@ def binary_counts(pred: torch.Tensor, target: torch.Tensor, cut: float | None = 
     # pp, ap, tp: each sum is exact in its dtype; combining them is not (-pp - ap passes 2^24, where
     # float32 stops holding every integer, for batches over 2^23), so it is done in int64
     sums = torch.stack([pred.sum(), target.sum(), torch.dot(pred, target)]).to(torch.int64)
-    cells = _constant(("binary cells",), _BINARY_CELLS, torch.int64, sums.device)
+    cells = constant(("binary cells",), _BINARY_CELLS, torch.int64, sums.device)
     # CUDA has no integer matrix products
     counts = torch.mv(cells, sums) if sums.device.type == "cpu" else (cells * sums).sum(1)
-    first = _constant(("first cell",), (1, 0, 0, 0), torch.int64, sums.device)
+    first = constant(("first cell",), (1, 0, 0, 0), torch.int64, sums.device)
     return counts.add_(first, alpha=n).view(2, 2)
 
 
@@ -242,7 +242,7 @@ def multilabel_counts(
     smallest = min(1.0, beta2) / 2  # a positive denominator is at least min(1, b^2)
     if smallest == 0:  # b^2 underflows to 0: F-beta's denominator is pp alone, and may be 0
         return label_counts, *_sample_sums_underflow(per_sample, beta2)
-    weights = _constant(("sample ratios", beta2), ratio_weights(beta2), torch.float64, per_sample.device)
+    weights = constant(("sample ratios", beta2), ratio_weights(beta2), torch.float64, per_sample.device)
     numerators, denominators = torch.mm(weights, per_sample).view(2, 4, -1).unbind(0)
     sums = torch.div(numerators, denominators.clamp(min=smallest)).sum(1)
     defined = torch.count_nonzero(denominators[:3], dim=1)  # the F-beta row is defined with F1's

@@ -54,6 +54,21 @@ def score_boundaries(num_thresholds: int, from_logits: bool) -> torch.Tensor:
 _GUESS_MAX_THRESHOLDS = 1 << 20
 
 
+_CONVERTED: dict[tuple[int, torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _converted(boundaries: torch.Tensor, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """``boundaries`` in ``dtype`` on ``device``, converted once, not once per batch (a copy to an
+    accelerator waits for it). Kept with the tensor it came from, so that a recycled id misses."""
+    key = (id(boundaries), dtype, device)
+    cached = _CONVERTED.get(key)
+    if cached is None or cached[0] is not boundaries:
+        if len(_CONVERTED) >= 64:
+            _CONVERTED.clear()
+        cached = _CONVERTED[key] = (boundaries, boundaries.to(device=device, dtype=dtype))
+    return cached[1]
+
+
 def bin_index(scores: torch.Tensor, boundaries: torch.Tensor, from_logits: bool) -> torch.Tensor:
     """For each score, the index of the highest threshold it reaches (int64, in [0, T-1]).
 
@@ -67,7 +82,7 @@ def bin_index(scores: torch.Tensor, boundaries: torch.Tensor, from_logits: bool)
     last = boundaries.numel() - 1
     if not scores.is_floating_point():
         return torch.where(scores != 0, last, 0).to(torch.int64)
-    cuts = boundaries.to(device=scores.device, dtype=scores.dtype)
+    cuts = _converted(boundaries, scores.dtype, scores.device)
     if scores.dtype not in (torch.float32, torch.float64) or last + 1 > _GUESS_MAX_THRESHOLDS:
         return (torch.searchsorted(cuts, scores.contiguous(), right=True) - 1).clamp_(0, last)
     wide = scores.to(torch.float64)

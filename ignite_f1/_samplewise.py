@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import torch
 
+from ignite_f1 import _counts
 from ignite_f1._validation import ZeroDivision
 
 BINARY = "binary"
@@ -234,14 +235,13 @@ def image_fbeta(
     if average == BINARY:
         labels = [1]
     beta2 = beta**2
-    if labels is not None:
-        columns = torch.as_tensor(list(labels), dtype=torch.int64, device=counts.device)
+    if labels is not None:  # the columns: a constant per labels and device (no copy per batch)
+        columns = _counts.constant(("labels", *labels), list(labels), torch.int64, counts.device)
         tp, pp, ap = tp[:, columns], pp[:, columns], ap[:, columns]
         scored = has_pixels.unsqueeze(1).expand_as(tp)
     else:
         scored = (seen[:, 1] + seen[:, 2] > 0) & has_pixels.unsqueeze(1)
     zero = _zero_division_value(zero_division)
-    nan = torch.tensor(math.nan, dtype=torch.float64, device=counts.device)
     if average in ("micro", BINARY):
         tp, pp, ap = (torch.where(scored, x, 0.0).sum(1) for x in (tp, pp, ap))
         scored = has_pixels
@@ -249,13 +249,13 @@ def image_fbeta(
     fbeta = torch.where(denom > 0, (1 + beta2) * tp / denom, zero)
     undefined = scored & (denom == 0)
     undefined = undefined.sum(1) if undefined.ndim == 2 else undefined.to(torch.int64)
-    fbeta = torch.where(scored, fbeta, nan)
+    fbeta = torch.where(scored, fbeta, math.nan)
     if average in (None, "micro", BINARY):
         return fbeta, undefined
     kept = ~torch.isnan(fbeta)
     values = torch.where(kept, fbeta, 0.0)
     number = kept.sum(1)
-    mean = torch.where(number > 0, values.sum(1) / number.clamp(min=1), nan)
+    mean = torch.where(number > 0, values.sum(1) / number.clamp(min=1), math.nan)
     if average == "macro":
         return mean, undefined
     weights = torch.where(kept, ap, 0.0)

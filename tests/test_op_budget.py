@@ -8,9 +8,10 @@ counted separately: ``aten._local_scalar_dense`` (``.item()``, ``float(t)``) and
 
 On the CPU a read waits for nothing; on an accelerator validation gathers its values into one tensor
 and reads it once (``_inputs._host_values``), so "reads" below are one host synchronisation there,
-and none without validation. The only read without validation is the CPU arg-max's exactness
-check (a path never taken off the CPU). Multi-class budgets include the confusion-matrix
-accumulation of :func:`ignite_f1._counts.add_confusion`.
+and none without validation (``tests/test_device_syncs.py`` counts them on the ``meta`` device).
+The only read without validation is the CPU arg-max's exactness check (a path never taken off the
+CPU). Multi-class budgets include the confusion-matrix accumulation of
+:func:`ignite_f1._counts.add_confusion`.
 """
 
 from __future__ import annotations

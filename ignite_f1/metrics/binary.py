@@ -37,9 +37,9 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             prediction): ``"warn"`` (0.0 with an ``UndefinedMetricWarning``), 0.0, 1.0 or ``nan``.
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
-        validate_args: check every batch (one host synchronisation per batch). ``False`` skips the
-            checks and that synchronisation; it is **unsafe**: invalid input then gives wrong
-            counts silently.
+        validate_args: check every batch (one host synchronisation per batch, two with
+            ``sample_weight=True``). ``False`` skips the checks and those; it is **unsafe**:
+            invalid input then gives wrong counts silently.
         num_thresholds: ``None``, or an integer T >= 2: also keep, for the T evenly spaced
             probability thresholds ``i / (T - 1)`` (0 and 1 included), the counts of positive and
             negative samples scored at or above each one, for :meth:`curve` and

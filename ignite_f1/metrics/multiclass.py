@@ -46,7 +46,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             :meth:`report` is keyed by them.
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
-        validate_args: check every batch (one host synchronisation per batch); ``False`` is unsafe:
+        validate_args: check every batch (one host synchronisation per batch, two with
+            ``sample_weight=True``); ``False`` is unsafe:
             invalid input then gives wrong counts or an indexing error.
         keep_confusion_matrix: ``True`` keeps the C x C matrix (8 C^2 bytes, for
             :meth:`confusion_matrix` and the TensorBoard heatmap); ``False`` keeps only the per-class

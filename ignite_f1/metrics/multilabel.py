@@ -42,7 +42,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         class_names: L distinct label names; ``average=None`` then returns a dict.
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
-        validate_args: check every batch (one host synchronisation); ``False`` is unsafe.
+        validate_args: check every batch (one host synchronisation, two with ``sample_weight=True``);
+            ``False`` is unsafe.
         num_thresholds: ``None``, or an integer T >= 2: also keep, per label and for the T evenly
             spaced probability thresholds ``i / (T - 1)``, the counts of positive and negative
             samples scored at or above each one, for :meth:`curve` and :meth:`best_threshold`
