@@ -52,18 +52,21 @@ def _check_tensor(name: str, value: Any) -> torch.Tensor:
     return value
 
 
-def _host_values(parts: list[torch.Tensor]) -> list[float]:
+def _host_values(parts: list[torch.Tensor], extra: Any = None) -> list[float]:
     """Read the scalars validation needs: one synchronisation on an accelerator, none on the CPU.
 
-    On an accelerator the scalars are gathered into one tensor and read at once; on the CPU there is
-    nothing to wait for, and reading each value costs less than gathering them.
-    """
+    On an accelerator they are read at once, with those of ``extra`` (the weights' check, a
+    :class:`ignite_f1._weights.WeightCheck`: its ``parts``, read into its ``values``); on the CPU
+    reading each value costs less than gathering them."""
     if not parts:
         return []
     if parts[0].device.type == "cpu":
         return [p.item() for p in parts]
-    values: list[float] = torch.stack([p.to(torch.float64) for p in parts]).tolist()
-    return values
+    more = [] if extra is None else extra.parts(parts[0].device)
+    values: list[float] = torch.stack([p.to(torch.float64) for p in parts + more]).tolist()
+    if more:
+        extra.values = values[len(parts) :]
+    return values[: len(parts)]
 
 
 def _fmt(value: float) -> str:
@@ -121,7 +124,7 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
 
 
 def _check_zero_one_batch(
-    y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None = None
+    y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None, extra: Any
 ) -> bool | None:
     """Check a non-empty binary or multilabel batch with one host synchronisation.
 
@@ -148,7 +151,7 @@ def _check_zero_one_batch(
         pred_parts = _score_parts(y_pred)
     else:
         pred_parts = _target_parts(y_pred)
-    values = _host_values(pred_parts + _target_parts(y, target))
+    values = _host_values(pred_parts + _target_parts(y, target), extra)
     pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
     in_unit_interval = None
     if pred_values and y_pred.is_floating_point():
@@ -179,7 +182,7 @@ _TWO_COLUMNS = (
 
 
 def format_binary(
-    y_pred: Any, y: Any, from_logits: bool, validate: bool = True, images: bool = False
+    y_pred: Any, y: Any, from_logits: bool, validate: bool = True, images: bool = False, extra: Any = None
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
     """Check a binary batch and return flat (y_pred, y) and a score flag.
 
@@ -189,12 +192,10 @@ def format_binary(
     counts floats (:func:`ignite_f1._counts.binary_target`), which validation then reads instead
     (``aminmax`` reads floats several times faster than int64).
 
-    The flag tells whether every float score of the batch lies in [0, 1], read from the reduction
-    validation makes anyway; it is ``None`` for labels, an empty batch or ``validate=False``.
-
-    Both of shape (N, 2) are refused, unless they are ``images`` (per-image scores): a two-class
-    output with one-hot targets, or two binary outputs per sample.
-    """
+    The flag tells whether every float score lies in [0, 1], read from validation's reduction; it is
+    ``None`` for labels, an empty batch or ``validate=False``. Both of shape (N, 2) are refused
+    unless they are ``images`` (per-image scores): a two-class output with one-hot targets, or two
+    binary outputs per sample. ``extra``: read with validation's values (:func:`_host_values`)."""
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
     if y_pred.ndim == 0:
@@ -226,16 +227,16 @@ def format_binary(
     target = _counts.binary_target(y)
     in_unit_interval = None
     if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target, extra)
     return y_pred, y if target is None else target, in_unit_interval
 
 
 def format_multilabel(
-    y_pred: Any, y: Any, num_labels: int, from_logits: bool, validate: bool = True
+    y_pred: Any, y: Any, num_labels: int, from_logits: bool, validate: bool = True, extra: Any = None
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
     """Check a multilabel batch and return (y_pred, y) of shape (N, L), ``y`` as 0/1 floats.
 
-    The rules and the score flag are those of :func:`format_binary`, label by label.
+    The rules, the score flag and ``extra`` are those of :func:`format_binary`, label by label.
     """
     y_pred = _check_tensor("y_pred", y_pred)
     y = _check_tensor("y", y)
@@ -255,7 +256,7 @@ def format_multilabel(
     target = _counts.multilabel_target(y)  # counted as floats: validation reads them
     in_unit_interval = None
     if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target)
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target, extra)
     return y_pred, target, in_unit_interval
 
 
@@ -267,7 +268,7 @@ def _kept_range(target: torch.Tensor, keep: torch.Tensor | None) -> tuple[float,
 
 
 def format_multiclass(
-    y_pred: Any, y: Any, num_classes: int, ignore_index: int | None, validate: bool = True
+    y_pred: Any, y: Any, num_classes: int, ignore_index: int | None, validate: bool = True, extra: Any = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Check a multi-class batch and return flat int64 (targets, predictions).
 
@@ -308,7 +309,7 @@ def format_multiclass(
         target_parts = [lo, hi]
         if target.is_floating_point():
             target_parts.append((target != target.trunc()).any())
-        values = _host_values(pred_parts + target_parts)
+        values = _host_values(pred_parts + target_parts, extra)
         pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
         _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
     if target.dtype != torch.int64:

@@ -16,14 +16,41 @@ from typing import Any
 import torch
 
 
-def check_sample_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> torch.Tensor:
+class WeightCheck:
+    """The values the weights' check reads (any weight < 0 or not finite; their float64 sum), read
+    in validation's one host synchronisation off the CPU (:func:`ignite_f1._inputs._host_values`
+    asks for :meth:`parts` and stores ``values``). ``values`` stays None when validation read
+    nothing there (on the CPU, an empty batch): the check then reads them itself."""
+
+    def __init__(self, weight: Any) -> None:
+        self.weight = weight
+        self.values: list[float] | None = None
+
+    def parts(self, device: torch.device) -> list[torch.Tensor]:
+        weight = self.weight
+        if not isinstance(weight, torch.Tensor) or not weight.is_floating_point() or weight.numel() == 0:
+            return []  # refused by the check, with its message
+        if weight.device != device:
+            return []  # moved by the check, which reads them then
+        return _value_parts(weight)
+
+
+def _value_parts(weight: torch.Tensor) -> list[torch.Tensor]:
+    bad = ~torch.isfinite(weight) | (weight < 0)
+    return [bad.any().double(), weight.sum(dtype=torch.float64)]
+
+
+def check_sample_weight(
+    weight: Any, y: torch.Tensor, validate: bool = True, read: list[float] | None = None
+) -> torch.Tensor:
     """``weight`` flattened as ``y.reshape(-1)`` is, as float64, or a ``TypeError`` / ``ValueError``.
 
     Args:
         weight: a float tensor of the shape of ``y``, or (N,) for ``y`` of shape (N, d1, ...).
         y: the batch's targets (already checked to be a tensor).
-        validate: check the values too (finite and >= 0, one host synchronisation); the type and
-            the shape are always checked.
+        validate: check the values too (finite and >= 0, one host synchronisation, none when
+            ``read`` holds them: :class:`WeightCheck`); the type and the shape are always checked.
+        read: the values of :class:`WeightCheck`, or None.
 
     Examples:
         >>> import torch
@@ -41,14 +68,16 @@ def check_sample_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> 
         raise ValueError(
             f"Argument `sample_weight` must have the shape of `y` {allowed}, got {tuple(weight.shape)}."
         )
-    _check_values(weight, validate, math.prod(y.shape[1:]) if per_image else 1)
+    _check_values(weight, validate, math.prod(y.shape[1:]) if per_image else 1, read)
     if per_image:
         weight = weight.reshape(-1, *([1] * (y.ndim - 1))).expand(y.shape)
     flat: torch.Tensor = weight.reshape(-1).to(device=y.device, dtype=torch.float64)
     return flat
 
 
-def check_multilabel_weight(weight: Any, y: torch.Tensor, validate: bool = True) -> torch.Tensor:
+def check_multilabel_weight(
+    weight: Any, y: torch.Tensor, validate: bool = True, read: list[float] | None = None
+) -> torch.Tensor:
     """``weight`` of multilabel targets ``y`` (N, L): one per sample, (N,), as float64.
 
     scikit-learn's ``sample_weight`` weighs the rows of an indicator matrix; a weight per element
@@ -78,7 +107,7 @@ def check_multilabel_weight(weight: Any, y: torch.Tensor, validate: bool = True)
             f"Argument `sample_weight` must have shape (N,) = {tuple(y.shape[:1])} for multilabel "
             f"targets of shape {tuple(y.shape)} (one weight per sample), got {tuple(weight.shape)}{why}."
         )
-    _check_values(weight, validate)
+    _check_values(weight, validate, 1, read)
     flat: torch.Tensor = weight.to(device=y.device, dtype=torch.float64)
     return flat
 
@@ -108,13 +137,14 @@ def finite_total(total: torch.Tensor, who: str) -> torch.Tensor:
     return total
 
 
-def _check_values(weight: torch.Tensor, validate: bool, spread: int = 1) -> None:
+def _check_values(weight: torch.Tensor, validate: bool, spread: int, read: list[float] | None) -> None:
     """Finite weights >= 0 whose float64 sum (each weight counted ``spread`` times: the pixels of
-    its image) is finite, so that the counts, sums of weights, stay finite (one host sync)."""
+    its image) is finite, so that the counts, sums of weights, stay finite: the values ``read``
+    with validation's, or one host read here."""
     if validate and weight.numel() > 0:
-        bad = ~torch.isfinite(weight) | (weight < 0)
-        found, total = torch.stack([bad.any().double(), weight.sum(dtype=torch.float64)]).tolist()
+        found, total = read if read is not None else torch.stack(_value_parts(weight)).tolist()
         if found:
+            bad = ~torch.isfinite(weight) | (weight < 0)
             value = weight[bad][0].item()
             raise ValueError(
                 f"Argument `sample_weight` must hold finite weights >= 0, got a weight of {value!r}."

@@ -5,8 +5,8 @@ host (``tolist``, ``item``, ``bool``...) and every copy from the host (``torch.t
 device=...)``, ``.to(device)`` of a CPU tensor) shows as a call, counted by a ``TorchFunctionMode``
 (a read is answered with zeros, so that validation goes on). On CUDA each of them waits for the
 device. The promise: no crossing without validation; with it, one read per batch (validation's
-values gathered into one tensor), two with sample weights (the weights' check is a second read).
-A constant made per batch on the host (a label index, a NaN, the thresholds) would show here.
+values gathered into one tensor, the sample weights' check among them). A constant made per
+batch on the host (a label index, a NaN, the thresholds) would show here.
 """
 
 from __future__ import annotations
@@ -107,6 +107,5 @@ def test_an_update_crosses_to_the_host_once_at_most(name: str, validate: bool) -
             metric.update(batch)  # the first batch may make the cached constants
         with _Crossings() as crossings:
             metric.update(batch)
-    weighted = len(batch) == 3
     assert crossings.copies == 0
-    assert crossings.reads == ((2 if weighted else 1) if validate else 0)
+    assert crossings.reads == (1 if validate else 0)

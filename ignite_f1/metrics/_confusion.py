@@ -53,8 +53,11 @@ class ConfusionMatrixMetric(CountingMetric):
         if self.sample_weight:
             raise ValueError(f"Argument `{argument}` must be {value!r} with sample_weight=True ({why}).")
 
-    def _check_weights(self, weight: Any, y: torch.Tensor) -> torch.Tensor:
-        return _weights.check_sample_weight(weight, y, self.validate_args)
+    def _check_weights(
+        self, weight: Any, y: torch.Tensor, check: _weights.WeightCheck | None
+    ) -> torch.Tensor:
+        read = None if check is None else check.values  # read with validation's values
+        return _weights.check_sample_weight(weight, y, self.validate_args, read)
 
     def _present(self, state: State) -> np.ndarray | None:
         """The classes seen (as target or prediction, any weight) with ``sample_weight=True``, else None."""

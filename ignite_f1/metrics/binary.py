@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation
+from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, identity
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
@@ -37,9 +37,9 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             prediction): ``"warn"`` (0.0 with an ``UndefinedMetricWarning``), 0.0, 1.0 or ``nan``.
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
-        validate_args: check every batch (one host synchronisation per batch, two with
-            ``sample_weight=True``). ``False`` skips the checks and those; it is **unsafe**:
-            invalid input then gives wrong counts silently.
+        validate_args: check every batch (one host synchronisation per batch). ``False`` skips the
+            checks and that synchronisation; it is **unsafe**: invalid input then gives wrong
+            counts silently.
         num_thresholds: ``None``, or an integer T >= 2: also keep, for the T evenly spaced
             probability thresholds ``i / (T - 1)`` (0 and 1 included), the counts of positive and
             negative samples scored at or above each one, for :meth:`curve` and
@@ -170,13 +170,15 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
     def _count(
         self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
     ) -> tuple[dict[str, Addition], bool | None]:
+        check = _weights.WeightCheck(weight) if self.sample_weight else None
+        per_image = self.multidim_average == "samplewise"
         pred, target, in_unit_interval = _inputs.format_binary(
-            y_pred, y, self.from_logits, self.validate_args, images=self.multidim_average == "samplewise"
+            y_pred, y, self.from_logits, self.validate_args, per_image, check
         )
         cut = self._cut if pred.is_floating_point() else None
         counts = _counts.binary_counts(pred, target, cut)
         if self.sample_weight:
-            flat = self._check_weights(weight, y)
+            flat = self._check_weights(weight, y, check)
             weighted = _counts.binary_weighted_counts(pred, target, flat, cut)
             images = self._image_additions(pred, target, y, cut, weight, flat)
             return {

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from ignite.metrics.metric import reinit__is_reduced
 
-from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation
+from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, Result, identity
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
 
@@ -46,8 +46,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             :meth:`report` is keyed by them.
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
-        validate_args: check every batch (one host synchronisation per batch, two with
-            ``sample_weight=True``); ``False`` is unsafe:
+        validate_args: check every batch (one host synchronisation per batch); ``False`` is unsafe:
             invalid input then gives wrong counts or an indexing error.
         keep_confusion_matrix: ``True`` keeps the C x C matrix (8 C^2 bytes, for
             :meth:`confusion_matrix` and the TensorBoard heatmap); ``False`` keeps only the per-class
@@ -218,10 +217,11 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     def _count(
         self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
     ) -> tuple[dict[str, Addition], bool | None]:
+        check = _weights.WeightCheck(weight) if self.sample_weight else None
         target, pred = _inputs.format_multiclass(
-            y_pred, y, self.num_classes, self.ignore_index, self.validate_args
+            y_pred, y, self.num_classes, self.ignore_index, self.validate_args, check
         )
-        flat = self._check_weights(weight, y) if self.sample_weight else None  # refuses None
+        flat = self._check_weights(weight, y, check) if self.sample_weight else None  # refuses None
         # added in place, O(batch): no C x C matrix nor C-sized tensor per batch (see _counts)
         pooled: dict[str, Addition] = (
             {"_cm": functools.partial(_counts.add_confusion, target=target, pred=pred, weight=flat)}

@@ -42,8 +42,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         class_names: L distinct label names; ``average=None`` then returns a dict.
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
-        validate_args: check every batch (one host synchronisation, two with ``sample_weight=True``);
-            ``False`` is unsafe.
+        validate_args: check every batch (one host synchronisation); ``False`` is unsafe.
         num_thresholds: ``None``, or an integer T >= 2: also keep, per label and for the T evenly
             spaced probability thresholds ``i / (T - 1)``, the counts of positive and negative
             samples scored at or above each one, for :meth:`curve` and :meth:`best_threshold`
@@ -167,12 +166,13 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
     def _count(
         self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
     ) -> tuple[dict[str, Addition], bool | None]:
+        check = _weights.WeightCheck(weight) if self.sample_weight else None
         pred, target, in_unit_interval = _inputs.format_multilabel(
-            y_pred, y, self.num_labels, self.from_logits, self.validate_args
+            y_pred, y, self.num_labels, self.from_logits, self.validate_args, check
         )
         flat = None
-        if self.sample_weight:
-            flat = _weights.check_multilabel_weight(weight, target, self.validate_args)
+        if check is not None:
+            flat = _weights.check_multilabel_weight(weight, target, self.validate_args, check.values)
         if pred.shape[0] == 0:
             return {}, None
         cut = self._cut if pred.is_floating_point() else None

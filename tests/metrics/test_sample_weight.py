@@ -349,3 +349,29 @@ def test_a_dict_engine_output_carries_its_weights() -> None:
     picked = BinaryF1Score(from_logits=False, output_transform=lambda out: (out["y_pred"], out["y"]))
     picked.attach(engine, "f1")
     assert engine.run([batch]).metrics["f1"] == f1_score(y_true=[1, 0, 0], y_pred=[1, 0, 1])
+
+
+@pytest.mark.parametrize(
+    ("weight", "match"),
+    [
+        (torch.tensor([1.0, -0.5, 1.0]), "finite weights >= 0, got a weight of -0.5"),
+        (torch.tensor([1.0, math.nan, 1.0]), "finite weights >= 0, got a weight of nan"),
+        (torch.full((3,), 1e308, dtype=torch.float64), "got weights summing to inf"),
+    ],
+)
+def test_the_weights_check_read_with_validations_values_refuses_the_same(
+    weight: torch.Tensor, match: str
+) -> None:
+    """Off the CPU the weights' check is read in validation's one synchronisation
+    (_weights.WeightCheck); its values, read here directly, refuse what the check's own read does."""
+    from ignite_f1 import _weights
+
+    y = torch.tensor([1, 0, 1])
+    read = torch.stack(_weights.WeightCheck(weight).parts(weight.device)).tolist()
+    for values in (read, None):
+        with pytest.raises(ValueError, match=match):
+            _weights.check_sample_weight(weight, y, True, values)
+    good = torch.tensor([0.5, 2.0, 1.0])
+    read = torch.stack(_weights.WeightCheck(good).parts(good.device)).tolist()
+    assert torch.equal(_weights.check_sample_weight(good, y, True, read), good.double())
+    assert _weights.WeightCheck([1.0, 2.0, 3.0]).parts(good.device) == []  # refused by the check itself
