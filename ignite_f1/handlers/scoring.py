@@ -47,6 +47,15 @@ class MissingMetricError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+def _one_number(value: Any) -> bool:
+    """A per-class score: a real number (not a bool, not a string), or a tensor / array of one."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 1 and value.dtype != torch.bool
+    if isinstance(value, np.ndarray):
+        return value.size == 1 and value.dtype.kind in "iuf"
+    return is_real(value)
+
+
 def _as_score(value: Any, metric_name: str, reduce: str | None) -> float:
     """One float from a metric result: a number, or per-class scores reduced by ``reduce``."""
     if is_real(value):
@@ -59,8 +68,10 @@ def _as_score(value: Any, metric_name: str, reduce: str | None) -> float:
         values = array.ravel()
         kind = f"a tensor of shape {tuple(array.shape)}"
     elif isinstance(value, Mapping):
-        try:
-            values = np.array([float(v) for v in value.values()], dtype=np.float64)
+        try:  # numbers, as a single score must be (a string such as "0.5" is not one)
+            values = np.array([float(v) for v in value.values() if _one_number(v)], dtype=np.float64)
+            if values.size != len(value):
+                raise TypeError
         except (TypeError, ValueError, RuntimeError):
             raise TypeError(
                 f"Metric {metric_name!r} must map class names to numbers to be used as a score, "

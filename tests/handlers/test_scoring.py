@@ -97,6 +97,16 @@ def test_score_function_arguments(metric_name: Any, reduce: Any, error: type, ma
         pytest.param(
             {"cat": "x"}, TypeError, r"Metric 'f1' must map class names to numbers", id="dict-of-strings"
         ),
+        pytest.param(  # float("0.5") reads a number where a single "0.5" is refused
+            {"cat": "0.5"},
+            TypeError,
+            r"Metric 'f1' must map class names to numbers",
+            id="dict-of-numeric-strings",
+        ),
+        pytest.param(
+            {"cat": 0.5, "dog": True}, TypeError, r"must map class names to numbers", id="dict-with-a-bool"
+        ),
+        pytest.param({"cat": [0.5]}, TypeError, r"must map class names to numbers", id="dict-of-lists"),
         pytest.param(
             torch.zeros(0), ValueError, r"must hold at least one per-class score", id="empty-tensor"
         ),
