@@ -15,6 +15,7 @@ batches come back as given, for :mod:`ignite_f1._counts` to threshold and count.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -319,8 +320,8 @@ def format_multiclass(
     return target, pred if pred.dtype == torch.int64 else pred.to(torch.int64)
 
 
-def _represents(dtype: torch.dtype, value: int) -> bool:
-    """Whether tensors of ``dtype`` (integer or float) hold the integer ``value`` exactly."""
+@functools.lru_cache(maxsize=64)  # per batch with ignore_index: a few (dtype, value) pairs per run
+def _represents(dtype: torch.dtype, value: int) -> bool:  # whether ``dtype`` holds ``value`` exactly
     if dtype.is_floating_point:
         return float(torch.tensor(value, dtype=torch.float64).to(dtype)) == value
     info = torch.iinfo(dtype)

@@ -13,18 +13,23 @@ from typing import Any
 
 import torch
 
-WEIGHTED_KEYS = ("y_pred", "y", "sample_weight")
-"""The keys a metric built with ``sample_weight=True`` reads from a dict engine output (Ignite's
-``required_output_keys``; unweighted metrics read Ignite's default ``("y_pred", "y")``)."""
-
 
 class DictOutputs:
-    """Mixin of the metrics: Ignite's ``iteration_completed``, refusing a dict engine output whose
-    ``"sample_weight"`` the metric would drop (Ignite hands ``update`` the ``required_output_keys``
-    of a dict only). Read when the metric has no ``output_transform`` (``_output_as_is``)."""
+    """Mixin of the metrics, for a dict engine output, of which Ignite hands ``update`` the
+    ``required_output_keys`` only: ``"sample_weight"`` among them with ``sample_weight=True``; and
+    ``iteration_completed`` refuses such a dict that holds weights the metric would drop (read
+    when the metric has no ``output_transform``: ``_output_as_is``)."""
 
     _output_as_is = True
     sample_weight = False
+
+    @property
+    def required_output_keys(self) -> tuple[str, ...] | None:
+        return ("y_pred", "y", "sample_weight") if self.sample_weight else ("y_pred", "y")
+
+    @required_output_keys.setter
+    def required_output_keys(self, value: tuple[str, ...] | None) -> None:
+        raise AttributeError("required_output_keys follows sample_weight: pass an output_transform instead")
 
     def iteration_completed(self, engine: Any) -> None:
         output = engine.state.output

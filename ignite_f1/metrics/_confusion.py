@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import UndefinedMetricWarning
 
-from ignite_f1 import _bootstrap, _counts, _output, _samplewise, _scores, _validation, _weights
+from ignite_f1 import _bootstrap, _counts, _samplewise, _scores, _validation, _weights
 from ignite_f1.metrics import _state
 from ignite_f1.metrics._base import Addition, CountingMetric, Result, State
 
@@ -45,7 +45,6 @@ class ConfusionMatrixMetric(CountingMetric):
         self.sample_weight = _validation.check_bool("sample_weight", sample_weight)
         if not self.sample_weight:
             return torch.int64
-        self.required_output_keys = _output.WEIGHTED_KEYS  # of a dict engine output
         self._declare("_seen", 3, num_classes)
         return torch.float64
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ignite_f1 import _counts, _host, _inputs, _output, _scores, _validation, _weights
+from ignite_f1 import _counts, _host, _inputs, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, Result, State, identity
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
@@ -128,8 +128,6 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         self.average = _validation.check_average(average, _validation.AVERAGES_MULTILABEL)
         self.class_names = _validation.check_class_names(class_names, self.num_labels, "num_labels")
         self.sample_weight = _validation.check_bool("sample_weight", sample_weight)
-        if self.sample_weight:
-            self.required_output_keys = _output.WEIGHTED_KEYS  # of a dict engine output
         counts = torch.float64 if self.sample_weight else torch.int64
         # tp, predicted and actual positives (sums of weights with sample_weight=True)
         self._declare("_label_counts", 3, self.num_labels, dtype=counts)

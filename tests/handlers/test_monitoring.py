@@ -410,19 +410,24 @@ def test_confidence_level_refused_for_a_multilabel_metric_before_anything_is_mad
     pytest.importorskip("ignite_f1.tensorboard")
     from ignite_f1 import MultilabelF1Score
 
-    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
-    MultilabelF1Score(3, from_logits=True).attach(evaluator, "f1")
     with pytest.raises(TypeError, match="must be None for MultilabelF1Score: its per-label counts"):
-        setup_f1_monitoring(
-            trainer,
-            evaluator,
-            "f1",
-            {"model": torch.nn.Linear(2, 3)},
-            tmp_path / "ckpt",
-            log_dir=tmp_path / "tb",
-            confidence_level=0.95,
-        )
+        _setup_with_a_band(tmp_path, MultilabelF1Score(3, from_logits=True))
     assert os.listdir(tmp_path) == []
+
+
+def _setup_with_a_band(tmp_path: Path, metric: Any) -> None:
+    """setup_f1_monitoring with log_dir and confidence_level 0.95, ``metric`` attached as "f1"."""
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    metric.attach(evaluator, "f1")
+    setup_f1_monitoring(
+        trainer,
+        evaluator,
+        "f1",
+        {"model": torch.nn.Linear(2, 3)},
+        tmp_path / "ckpt",
+        log_dir=tmp_path / "tb",
+        confidence_level=0.95,
+    )
 
 
 def _binary(**kwargs: Any) -> Any:
@@ -456,20 +461,10 @@ def test_confidence_level_refused_for_metrics_whose_interval_raises_before_anyth
 ) -> None:
     """confidence_interval() raises for these metrics: refused at setup, not at epoch 1 of training."""
     pytest.importorskip("ignite_f1.tensorboard")
-    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
-    make().attach(evaluator, "f1")
     with pytest.raises(
         ValueError, match=rf"^Argument `confidence_level` must be None for {rule}.*got 0\.95\.$"
     ):
-        setup_f1_monitoring(
-            trainer,
-            evaluator,
-            "f1",
-            {"model": torch.nn.Linear(2, 3)},
-            tmp_path / "ckpt",
-            log_dir=tmp_path / "tb",
-            confidence_level=0.95,
-        )
+        _setup_with_a_band(tmp_path, make())
     assert os.listdir(tmp_path) == []
 
 
