@@ -7,6 +7,7 @@ canvas and never opens a window.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ __all__ = ["confusion_matrix_figure", "confusion_matrix_image"]
 _NORMALIZE = (None, "true", "pred", "all")
 _ANNOTATE_MAX = 40  # classes (or labels) up to which every cell gets its numbers
 _MAX_NAME = 24  # characters of a class name shown on an axis
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")  # line breaks, tabs...: one line per name
 _COLOUR_LABELS = {
     None: "count",
     "true": "row share (recall)",
@@ -75,6 +77,9 @@ def _normalized(cm: np.ndarray, how: str) -> np.ndarray:
 
 
 def _short(name: str) -> str:
+    """A class name as one line of an axis label: line breaks and other control characters as
+    spaces (a label of two lines runs into its neighbour), cut to ``_MAX_NAME``, ``$`` escaped."""
+    name = _CONTROL.sub(" ", name)
     name = name if len(name) <= _MAX_NAME else name[: _MAX_NAME - 1] + "…"
     return name.replace("$", r"\$")  # no mathtext
 

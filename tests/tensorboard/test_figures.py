@@ -65,6 +65,19 @@ def test_class_names_read_at_tensorboards_card_width(num_classes):
         assert texts and all(re.fullmatch(r"<1|\d+", text) for text in texts)  # share in %, bar in %
 
 
+@pytest.mark.parametrize("num_classes", [4, 10, 50])
+def test_class_names_with_line_breaks_are_drawn_on_one_line(num_classes):
+    """A name of two lines ran into its neighbour's rotated label; every control character is a space."""
+    names = [f"class {i}" for i in range(num_classes)]
+    names[1], names[2] = "two\nlines", "tab\there\r\n\x85\u2028end"
+    cm = torch.arange(num_classes * num_classes).reshape(num_classes, num_classes)
+    ax = confusion_matrix_figure(cm, names, normalize="true").axes[0]
+    for labels in (ax.get_yticklabels(), ax.get_xticklabels()):
+        shown = [label.get_text() for label in labels]
+        assert shown[1:3] == ["two lines", "tab here    end"]
+        assert shown[3:] == names[3:]
+
+
 def test_bad_arguments():
     cm = torch.tensor([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
     with pytest.raises(ValueError, match="Argument `normalize` must be one of"):
