@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from ignite_f1 import _argmax, _counts
+from ignite_f1 import _argmax, _counts, _validation
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
@@ -76,11 +76,7 @@ def _fmt(value: float) -> str:
 
 def _check_binary_target(name: str, lo: float, hi: float, integral: bool) -> None:
     if not integral or math.isnan(lo) or lo < 0 or hi > 1:
-        raise ValueError(
-            f"Argument `{name}` must hold only 0 and 1, got values in [{_fmt(lo)}, {_fmt(hi)}]"
-            + ("" if integral else " including non-integral values")
-            + "."
-        )
+        raise ValueError(_validation.not_zero_one(name, _fmt(lo), _fmt(hi), integral))
 
 
 def _target_parts(y: torch.Tensor, converted: torch.Tensor | None = None) -> list[torch.Tensor]:
@@ -118,10 +114,7 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
     if math.isnan(lo) or math.isnan(hi):
         raise ValueError(_NAN_SCORES)
     if not from_logits and (lo < 0 or hi > 1):
-        raise ValueError(
-            "Argument `y_pred` must hold probabilities in [0, 1] when from_logits=False, "
-            f"got values in [{lo!r}, {hi!r}]."
-        )
+        raise ValueError(_validation.not_probabilities(lo, hi))
 
 
 def _check_zero_one_batch(
@@ -342,11 +335,7 @@ def _multiclass_predictions(
     _check_not_one_hot(y_pred, y, num_classes)
     if y_pred.is_floating_point():
         if y_pred.ndim != y.ndim + 1:
-            raise ValueError(
-                "Argument `y_pred` of float scores must have one more dimension than `y`: "
-                "(N, num_classes, ...) with y (N, ...), "
-                f"got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)}."
-            )
+            raise ValueError(_validation.float_scores_rank(tuple(y_pred.shape), tuple(y.shape)))
         if y_pred.shape[1] != num_classes:
             raise ValueError(
                 f"Argument `y_pred` must have num_classes={num_classes} scores in dimension 1, "

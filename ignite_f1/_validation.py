@@ -3,7 +3,8 @@
 Each check names the argument, the rule and the value given ("Argument `beta` must be a finite real
 number > 0, got 0."), raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value,
 and returns the value normalised (``float``, ``int``, ``list``). Batch checks are in
-:mod:`ignite_f1._inputs`.
+:mod:`ignite_f1._inputs`; the messages of its common mistakes, which also say what to do, are here
+(:func:`not_probabilities`, :func:`not_zero_one`, :func:`float_scores_rank`).
 """
 
 from __future__ import annotations
@@ -277,3 +278,43 @@ def check_tag(tag: Any) -> str:
     if not cleaned:
         raise ValueError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
     return cleaned
+
+
+# --------------------------------------------------------------------------- batch messages
+
+
+def not_probabilities(lo: float, hi: float) -> str:
+    """The message for scores outside [0, 1] with ``from_logits=False``: most often logits."""
+    return (
+        "Argument `y_pred` must hold probabilities in [0, 1] when from_logits=False, "
+        f"got values in [{lo!r}, {hi!r}]: if these are logits (raw model outputs, before a sigmoid), "
+        "build the metric with from_logits=True."
+    )
+
+
+def not_zero_one(name: str, lo: str, hi: str, integral: bool) -> str:
+    """The message for binary or multilabel targets (or integer predictions) other than 0 and 1."""
+    got = f"got values in [{lo}, {hi}]" + ("" if integral else " including non-integral values")
+    if name != "y":
+        fix = "integer y_pred is read as predicted labels; pass scores as a float tensor"
+    elif integral:
+        fix = "map the targets to 0 and 1 first, e.g. (y > 0).long() for -1/+1 targets"
+    else:
+        fix = "map the targets to 0 and 1 first, e.g. (y >= 0.5).long() for soft (smoothed) targets"
+    return f"Argument `{name}` must hold only 0 and 1, {got}: {fix}."
+
+
+def float_scores_rank(pred_shape: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """The message for float multi-class ``y_pred`` without one dimension more than ``y``.
+
+    Of ``y``'s shape, it holds float labels or one score per sample: the message says what to do."""
+    fix = ""
+    if pred_shape == shape:
+        fix = (
+            ": predicted class labels must be an integer tensor (pass y_pred.long()), and for one "
+            "probability or logit per sample (two classes) use BinaryF1Score or BinaryFBetaScore"
+        )
+    return (
+        "Argument `y_pred` of float scores must have one more dimension than `y`: "
+        f"(N, num_classes, ...) with y (N, ...), got y_pred {pred_shape} and y {shape}{fix}."
+    )

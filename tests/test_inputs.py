@@ -920,3 +920,112 @@ def test_binary_two_columns_are_refused_and_the_suggested_routes_count_them(dtyp
         f1_score(y_true=t, y_pred=p, zero_division=0.0) for t, p in zip(one_hot.numpy(), hard, strict=True)
     ]
     assert per_image.compute() == pytest.approx(sum(expected) / 4, rel=1e-15)
+
+
+# --------------------------------------------------------------------------- messages that say what to do
+
+_LOGITS = torch.tensor([2.3, -1.7, 0.4, -0.2])
+_PLUS_MINUS = torch.tensor([1, -1, 1, -1])
+
+COMMON_MISTAKES = [
+    pytest.param(
+        _binary_prob,
+        (_LOGITS, torch.tensor([1, 0, 1, 0])),
+        r"^Argument `y_pred` must hold probabilities in \[0, 1\] when from_logits=False, "
+        r"got values in \[-1\.7\d*, 2\.(3|29\d*)\]: if these are logits .*"
+        r"build the metric with from_logits=True\.$",
+        lambda y_pred, y: (torch.sigmoid(y_pred), y),
+        id="binary-logits_as_probabilities",
+    ),
+    pytest.param(
+        _multilabel_prob,
+        (_ML_LOGITS, _ML_Y),
+        r"^Argument `y_pred` must hold probabilities .*got values in \[-2\.0, 2\.0\]: "
+        r"if these are logits .*from_logits=True\.$",
+        lambda y_pred, y: (torch.sigmoid(y_pred), y),
+        id="multilabel-logits_as_probabilities",
+    ),
+    pytest.param(
+        _binary,
+        (_LOGITS, _PLUS_MINUS),
+        r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: map the targets to 0 and 1 "
+        r"first, e\.g\. \(y > 0\)\.long\(\) for -1/\+1 targets\.$",
+        lambda y_pred, y: (y_pred, (y > 0).long()),
+        id="binary-plus_minus_one_targets",
+    ),
+    pytest.param(
+        _binary,
+        (_LOGITS, _PLUS_MINUS.float()),  # float targets: the general path, not the usual batch's
+        r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: .*\(y > 0\)\.long\(\)",
+        lambda y_pred, y: (y_pred, (y > 0).long()),
+        id="binary-plus_minus_one_float_targets",
+    ),
+    pytest.param(
+        _multilabel,
+        (_ML_LOGITS, _ML_Y * 2 - 1),
+        r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: .*\(y > 0\)\.long\(\)",
+        lambda y_pred, y: (y_pred, (y > 0).long()),
+        id="multilabel-plus_minus_one_targets",
+    ),
+    pytest.param(
+        _binary,
+        (_LOGITS, torch.tensor([0.95, 0.05, 0.95, 0.05])),
+        r"^Argument `y` must hold only 0 and 1, got values in \[0\.05\d*, 0\.9(5|49)\d*\] including "
+        r"non-integral values: map the targets to 0 and 1 first, e\.g\. \(y >= 0\.5\)\.long\(\)",
+        lambda y_pred, y: (y_pred, (y >= 0.5).long()),
+        id="binary-soft_targets",
+    ),
+    pytest.param(
+        _binary,
+        (torch.tensor([0, 2, 1, 0]), torch.tensor([0, 1, 1, 0])),
+        r"^Argument `y_pred` must hold only 0 and 1, got values in \[0, 2\]: integer y_pred is read as "
+        r"predicted labels; pass scores as a float tensor\.$",
+        lambda y_pred, y: (y_pred.float(), y),
+        id="binary-integer_scores",
+    ),
+    pytest.param(
+        _multiclass,
+        (torch.tensor([0.0, 2.0, 1.0, 1.0]), _Y_3),
+        r"^Argument `y_pred` of float scores must have one more dimension than `y`: .*"
+        r"got y_pred \(4,\) and y \(4,\): predicted class labels must be an integer tensor "
+        r"\(pass y_pred\.long\(\)\), and for one probability or logit per sample \(two classes\) "
+        r"use BinaryF1Score or BinaryFBetaScore\.$",
+        lambda y_pred, y: (y_pred.long(), y),
+        id="multiclass-float_labels",
+    ),
+    pytest.param(
+        lambda: MulticlassF1Score(2),
+        (torch.sigmoid(_LOGITS), torch.tensor([1, 0, 1, 1])),
+        r"got y_pred \(4,\) and y \(4,\): .*use BinaryF1Score or BinaryFBetaScore\.$",
+        lambda y_pred, y: (torch.stack([1 - y_pred, y_pred], dim=1), y),
+        id="multiclass2-one_probability_per_sample",
+    ),
+    pytest.param(
+        _multiclass_ignore(255),
+        (torch.randint(0, 3, (2, 4, 4)).float(), torch.randint(0, 3, (2, 4, 4))),
+        r"got y_pred \(2, 4, 4\) and y \(2, 4, 4\): predicted class labels must be an integer tensor",
+        lambda y_pred, y: (y_pred.long(), y),
+        id="segmentation-float_labels",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "batch", "match", "fix"), COMMON_MISTAKES)
+def test_a_common_mistake_is_refused_with_what_to_do_and_the_fix_works(
+    make: Callable[[], Any],
+    batch: tuple[torch.Tensor, torch.Tensor],
+    match: str,
+    fix: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
+) -> None:
+    """The message keeps the argument, the rule and the value, and says what to do; the state
+    (``state_dict()``) is untouched, and the batch mended as the message says is counted."""
+    metric = make()
+    before = copy.deepcopy(metric.state_dict())
+    with pytest.raises(ValueError, match=match):
+        metric.update(batch)
+    assert_same(metric.state_dict(), before)
+    mended = fix(*batch)
+    metric.update(mended)
+    reference = make()
+    reference.update(mended)
+    assert_same(_snapshot(metric), _snapshot(reference))
