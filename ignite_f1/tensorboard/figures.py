@@ -40,7 +40,9 @@ def _matplotlib() -> tuple[Any, Any]:
     except ImportError as error:
         raise ImportError(
             "Confusion-matrix images need matplotlib, which comes with the `tensorboard` extra: "
-            "pip install ignite_f1[tensorboard]"
+            'pip install -e ".[tensorboard]" in the clone of the repository (see the installation '
+            "page), or pip install matplotlib. log_f1_summary and F1TensorboardHandler write no "
+            "image with confusion_matrix=False."
         ) from error
     return Figure, FigureCanvasAgg
 

@@ -108,10 +108,26 @@ def test_matplotlib_is_imported_lazily_and_pyplot_never(monkeypatch):
 def test_missing_matplotlib_names_the_extra(monkeypatch):
     for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
         monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(ImportError, match=re.escape("pip install ignite_f1[tensorboard]")):
+    with pytest.raises(ImportError, match=re.escape('pip install -e ".[tensorboard]"')):
         confusion_matrix_figure(torch.eye(2))
     with pytest.raises(ImportError, match="`tensorboard` extra"):
         confusion_matrix_image(torch.eye(2))
+
+
+def test_missing_matplotlib_gives_the_installation_pages_command_and_the_way_around(monkeypatch):
+    """The install hint is the installation page's (from a clone, brackets quoted for zsh), not a
+    PyPI name, and it names the argument that does without images."""
+    for name in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError) as raised:
+        confusion_matrix_image(torch.eye(2))
+    message = str(raised.value)
+    assert 'pip install -e ".[tensorboard]" in the clone of the repository' in message
+    assert "pip install matplotlib" in message
+    assert "confusion_matrix=False" in message
+    assert "ignite_f1[tensorboard]" not in message  # unquoted, and not what the docs install
+    page = (Path(__file__).resolve().parents[2] / "docs" / "installation.md").read_text()
+    assert 'pip install -e ".[' in page and "-e ." in page
 
 
 def test_the_docs_say_up_to_how_many_classes_a_cell_shows_two_lines():
