@@ -24,7 +24,7 @@ from ignite.metrics import Metric
 from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
 
 from ignite_f1 import _output, _validation
-from ignite_f1.metrics import _state
+from ignite_f1.metrics import _collective, _state
 from ignite_f1.metrics._probabilities import ProbabilityWarning
 
 PerClass = torch.Tensor | dict[str, float]
@@ -94,7 +94,8 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
     makes them, as Ignite does at ``EPOCH_COMPLETED`` and in ``Checkpoint``). ``compute()`` keeps
     the sums on the CPU; ``confusion_matrix()``, ``report()``, the threshold curves and the protocol
     read them, so a handler on one process only never starts a collective call. In a single process
-    they read the live counts.
+    they read the live counts. Before summing, ``compute()`` raises a ValueError on every process
+    when the processes built the metric with different arguments.
 
     Examples:
         A handler written once for every metric kind, through the protocol:
@@ -256,24 +257,20 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
         Single process: the live counts (a CPU copy of counts on another device), not cloned: read
         only, and dropped by the next update. Distributed: with ``collective`` (``compute()``), every
         process sums the counts and keeps the sums; without it, the sums kept by the last
-        ``compute()``, which must have come after the last update.
+        ``compute()``, which must have come after the last update, ``reset()`` or ``load_state_dict()``
+        (a RuntimeError otherwise: one process alone cannot know whether the sum holds a sample).
         """
         if idist.get_world_size() == 1:
             if self._reduced_state is None:
                 self._reduced_state = {name: getattr(self, name).detach().cpu() for name in self._states}
         elif collective:
-            summed = {}
-            for name in self._states:
-                total = idist.all_reduce(getattr(self, name).detach().clone())
-                assert isinstance(total, torch.Tensor)
-                summed[name] = total.cpu()
-            self._reduced_state = summed
+            self._reduced_state = _collective.summed(self)  # refused if the processes built it differently
         elif self._reduced_state is None:
             raise RuntimeError(
-                f"{type(self).__name__} has not been computed since its last update. In a distributed "
-                "run every process must call compute() first (Ignite does it for an attached metric); "
-                "confusion_matrix(), report() and the curves read the counts summed then and never "
-                "start a collective call themselves."
+                f"{type(self).__name__} has not been computed since its last update, reset() or "
+                "load_state_dict(): in a distributed run, call compute() first on every process (Ignite "
+                "does it for an attached metric); confusion_matrix(), report() and the curves read the "
+                "counts summed then and never start a collective call themselves."
             )
         return self._reduced_state
 
@@ -326,6 +323,8 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
 
         Raises:
             NotComputableError: no sample since the last :meth:`reset`.
+            RuntimeError: distributed, no ``compute()`` since the last update, ``reset()`` or
+                ``load_state_dict()``.
 
         Examples:
             >>> import torch
@@ -375,6 +374,7 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
 
         Raises:
             NotComputableError: built with ``num_thresholds`` but no sample since the last :meth:`reset`.
+            RuntimeError: as :meth:`per_class_counts`.
 
         Examples:
             >>> import torch

@@ -53,13 +53,20 @@ def checked_entries(
     """The entries of this process in ``state_dict``, by state name, checked against the
     ``current`` states and counting ``settings`` of the metric ``who`` (a ValueError otherwise)."""
     world_size = idist.get_world_size()
-    entries = entries_of_this_rank(state_dict, idist.get_rank(), world_size)
-    if entries is None:
+    ranks = per_rank_entries(state_dict)
+    if ranks is None:
         raise ValueError(
             f"Argument `state_dict` must be a state dict from the state_dict() of a metric configured "
-            f"like this {who}: {{{PER_RANK!r}: [one mapping per process ({world_size})]}}, got keys "
-            f"{list(state_dict)}."
+            f"like this {who}: {{{PER_RANK!r}: [one mapping per process]}}, got keys {list(state_dict)}."
         )
+    if len(ranks) != world_size:
+        where = "one process" if len(ranks) == 1 else f"a run of {len(ranks)} processes, each calling it"
+        raise ValueError(
+            f"Argument `state_dict` must come from a run with as many processes as this one, got a "
+            f"state saved by {len(ranks)} process{'es' if len(ranks) > 1 else ''}, loaded in "
+            f"{world_size}: it holds the counts of each process apart, so load it in {where}."
+        )
+    entries = ranks[idist.get_rank()]
     missing = [name for name in current if name not in entries]
     if missing:
         raise ValueError(
@@ -78,16 +85,14 @@ def checked_entries(
     return loaded
 
 
-def entries_of_this_rank(
-    state_dict: Mapping[str, Any], rank: int, world_size: int
-) -> Mapping[str, Any] | None:
-    """The counts of process ``rank`` in a state dict of :data:`PER_RANK` layout, or None if it is not one."""
+def per_rank_entries(state_dict: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The counts of each process in a state dict of :data:`PER_RANK` layout (one mapping per
+    process that saved it), or None if it is not one."""
     expected = {PER_RANK, SETTINGS} if SETTINGS in state_dict else {PER_RANK}
     ranks = state_dict.get(PER_RANK) if set(state_dict) == expected else None
-    if not isinstance(ranks, (list, tuple)) or len(ranks) != world_size:
+    if not isinstance(ranks, (list, tuple)) or not ranks or not all(isinstance(e, Mapping) for e in ranks):
         return None
-    entries = ranks[rank]
-    return entries if isinstance(entries, Mapping) else None
+    return list(ranks)
 
 
 def holds_entry(state_dict: Any, name: str) -> bool:

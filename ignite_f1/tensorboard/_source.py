@@ -25,7 +25,9 @@ class F1SummarySource(Protocol):
     only for the image, ``report()`` only for the table). Every method reads counts summed over
     processes (in a distributed run, those kept by the last ``compute()``, so that one process can
     write alone; in a single process, the live counts) and raises Ignite's ``NotComputableError``
-    before any sample.
+    before any sample. In a distributed run a method called with no ``compute()`` since the last
+    update, ``reset()`` or ``load_state_dict()`` raises ``RuntimeError`` instead: one process alone
+    cannot know whether the counts summed over the processes hold a sample.
 
     With ``confidence_level``, the summary also calls ``confidence_interval(level=..., seed=0)``,
     which must return two floats (the binary and multi-class metrics have it): it is not part of
