@@ -14,6 +14,9 @@ counts).
   array (and at least 1): for float sums of sample weights, whose order of summation differs.
 - ``assert_same``: bit-for-bit equality of two results (type, dtype, shape and value; NaN equal to NaN).
 - ``assert_unit_interval``: every score in [0, 1] (NaN only where ``zero_division=nan`` allows it).
+- ``assert_sklearn_on_all_zero_weights``: what the installed scikit-learn does with sample weights
+  that are all 0, which changed in 1.9 (``SKLEARN_REFUSES_ALL_ZERO_WEIGHTS``); the metrics refuse
+  them (``NotComputableError``) with every version.
 
 Test modules import these names directly (``pythonpath = ["tests"]`` in ``pyproject.toml``)::
 
@@ -28,7 +31,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pytest
+import sklearn
 import torch
+from packaging.version import Version
 from sklearn.metrics import (
     classification_report,
     confusion_matrix,
@@ -38,11 +44,13 @@ from sklearn.metrics import (
 )
 
 __all__ = [
+    "SKLEARN_REFUSES_ALL_ZERO_WEIGHTS",
     "TOL",
     "Caught",
     "assert_close",
     "assert_close_relative",
     "assert_same",
+    "assert_sklearn_on_all_zero_weights",
     "assert_unit_interval",
     "is_nan",
     "record_warnings",
@@ -55,6 +63,11 @@ __all__ = [
 ]
 
 TOL = 1e-12
+
+# scikit-learn 1.9 raises ValueError("Sample weights must contain at least one non-zero number.")
+# for sample weights that are all 0; 1.5 to 1.8 (the floor is 1.5) score them as if no sample had
+# been seen: every score is the zero_division value, 0.0 for "warn".
+SKLEARN_REFUSES_ALL_ZERO_WEIGHTS = Version(sklearn.__version__).release[:2] >= (1, 9)
 
 
 def is_nan(value: Any) -> bool:
@@ -173,7 +186,7 @@ def sklearn_samplewise_fbeta(
     ``sample_weight`` (float64, of ``y_true``'s shape, or (N,) one per image): each image is scored
     with ``fbeta_score(..., sample_weight=<its kept pixels' weights>)`` and the means are weighted
     by each image's weight, the mean weight of its kept pixels (an image of weight 0 is left out:
-    scikit-learn refuses weights that are all 0).
+    with every weight 0 its score is undefined; scikit-learn 1.9 refuses such weights).
     """
     per_image, image_weights = [], []
     for target, predicted, weight in _images(y_true, y_pred, ignore_index, sample_weight):
@@ -434,3 +447,26 @@ def assert_unit_interval(value: Any, allow_nan: bool, path: str = "result") -> N
     nan = np.isnan(a)
     assert allow_nan or not nan.any(), f"{path}: NaN without zero_division=nan: {a.tolist()}"
     assert ((a[~nan] >= 0) & (a[~nan] <= 1 + TOL)).all(), f"{path}: outside [0, 1]: {a.tolist()}"
+
+
+def assert_sklearn_on_all_zero_weights(score: Callable[[], Any], zero_division: Any) -> None:
+    """What the installed scikit-learn does with sample weights that are all 0.
+
+    ``score`` calls scikit-learn with such weights (e.g. ``sklearn_fbeta(..., sample_weight=zeros)``);
+    its result may be a float, an array or a dict of them. scikit-learn >= 1.9 refuses the weights
+    (``ValueError``: "at least one non-zero"); 1.5 to 1.8 return the ``zero_division`` value for
+    every score (0.0 for "warn"), with warnings, which are not checked here. The metrics refuse such
+    weights with ``NotComputableError`` whatever the version: F-beta of no weight is undefined.
+    """
+    if SKLEARN_REFUSES_ALL_ZERO_WEIGHTS:
+        with pytest.raises(ValueError, match="at least one non-zero"):
+            score()
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = score()
+    values = _to_float_array(list(result.values()) if isinstance(result, dict) else result).ravel()
+    expected = 0.0 if zero_division == "warn" else float(zero_division)
+    assert values.size > 0, result
+    same = np.isnan(values) if math.isnan(expected) else values == expected
+    assert same.all(), f"scikit-learn {sklearn.__version__}: {result!r}, not every score {expected}"

@@ -277,7 +277,8 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
     def _check_computable(self, num_samples: torch.Tensor) -> None:
         if not bool(num_samples > 0):  # a float sum of weights with sample_weight=True
             weights = (
-                " (with a weight > 0: scikit-learn refuses weights that are all 0)"
+                " (with a weight > 0: with every weight 0 the score is undefined; scikit-learn 1.9 "
+                "refuses such weights too)"
                 if self.sample_weight
                 else ""
             )

@@ -17,6 +17,7 @@ from _cases import multilabel_batch, n_examples
 from _reference import (
     assert_close,
     assert_close_relative,
+    assert_sklearn_on_all_zero_weights,
     record_warnings,
     sklearn_confusion_matrix,
     sklearn_fbeta,
@@ -265,15 +266,20 @@ def test_empty_batch_checks_its_weights_and_adds_nothing() -> None:
         metric.compute()
 
 
+@pytest.mark.parametrize("zero_division", ZERO_DIVISIONS, ids=str)
 @pytest.mark.parametrize("average", AVERAGES, ids=str)
-def test_all_zero_weights_are_not_computable_as_sklearn_refuses_them(average: str | None) -> None:
-    metric = _metric(average=average)
+def test_all_zero_weights_are_not_computable(average: str | None, zero_division: Any) -> None:
+    """F-beta of no weight is undefined: refused whatever scikit-learn does (1.9 refuses too, 1.5 to
+    1.8 return the zero_division value)."""
+    metric = _metric(average=average, zero_division=zero_division)
     metric.update((PRED, Y, torch.zeros(4)))
-    with pytest.raises(ValueError, match="at least one non-zero"):
-        sklearn_fbeta(
+    assert_sklearn_on_all_zero_weights(
+        lambda: sklearn_fbeta(
             y_true=Y.numpy(), y_pred=PRED.numpy(), beta=1.0, kind="multilabel", average=average,
-            sample_weight=np.zeros(4),
-        )  # fmt: skip
+            zero_division=zero_division, sample_weight=np.zeros(4),
+        ),
+        zero_division,
+    )  # fmt: skip
     for method in (metric.compute, metric.report, metric.confusion_matrix, metric.per_class_counts):
         with pytest.raises(NotComputableError, match="weight > 0"):
             method()

@@ -85,6 +85,7 @@ def test_binary_curve_matches_precision_recall_curve(binary_data):
     metric = BinaryF1Score(from_logits=False, num_thresholds=51)
     metric.update((probs, y))
     curve = metric.curve()
+    # y_score=: the keyword since scikit-learn 1.5, the floor (before it, probas_pred=)
     precision, recall, cuts = precision_recall_curve(y_true=y.numpy(), y_score=probs.numpy())
     checked = 0
     for t, p, r in zip(
