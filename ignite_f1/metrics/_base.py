@@ -277,8 +277,7 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
     def _check_computable(self, num_samples: torch.Tensor) -> None:
         if not bool(num_samples > 0):  # a float sum of weights with sample_weight=True
             weights = (
-                " (with a weight > 0: with every weight 0 the score is undefined; scikit-learn 1.9 "
-                "refuses such weights too)"
+                " (with a weight > 0: every weight 0 leaves F-beta undefined; scikit-learn 1.9 refuses them)"
                 if self.sample_weight
                 else ""
             )
