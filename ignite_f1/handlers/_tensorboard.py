@@ -31,8 +31,18 @@ def check_log_dir(
     if not isinstance(log_dir, str | os.PathLike):
         raise TypeError(f"Argument `log_dir` must be a path or None, got {log_dir!r}.")
     check_tag(tag)
+    attached = attached_metric(evaluator, metric_name)
+    other = attached is not None or not metric.is_attached(evaluator) if isinstance(metric, Metric) else False
+    if metric is not None and attached is not metric and other:  # another engine's metric
+        raise ValueError(
+            "Argument `metric` must be the metric attached to `evaluator` as `metric_name` (the "
+            f"summary logs its counts beside the score {metric_name!r}), got a "
+            f"{type(metric).__name__} that is not attached to `evaluator`"
+            + ("" if attached is None else f" as {metric_name!r}, where another metric is")
+            + ": pass the evaluator's own metric, or leave `metric` out to use it."
+        )
     if metric is None:
-        metric = attached_metric(evaluator, metric_name)
+        metric = attached
     if metric is None:
         raise ValueError(
             f"Argument `metric_name` must name an ignite_f1 metric attached to the evaluator for TensorBoard "
@@ -61,7 +71,8 @@ def _check_tensorboard_extra() -> None:
     if missing:
         raise ModuleNotFoundError(
             f"Argument `log_dir` needs {' and '.join(missing)} for TensorBoard logging, got "
-            'log_dir with them not installed. Install the extra: pip install "ignite_f1[tensorboard]", '
+            'log_dir with them not installed. Install the extra: pip install -e ".[tensorboard]" in the '
+            "clone of the repository (see the installation page), "
             "or pass log_dir=None."
         )
 
@@ -77,16 +88,26 @@ def f1_summary_handlers(
     (see :func:`attach_tensorboard`), at the same steps, and their margin chart. Building the
     handlers checks, before anything is made, that the metric can give that interval (not with
     ``sample_weight=True``, ``multidim_average="samplewise"``, ``keep_confusion_matrix=False``,
-    ``average=None`` or a multilabel metric). Both draw the confusion matrix only when the metric
-    keeps one (not with ``keep_confusion_matrix=False``, the default above 1024 classes), so
-    ``log_dir`` works with any number of classes.
+    ``average=None`` or a multilabel metric), and that ``{tag}/{metric_name}`` is not the tag of a
+    class's score (``"f1/macro"`` beside a class named "macro"). Both draw the confusion matrix
+    only when the metric keeps one (not with ``keep_confusion_matrix=False``, the default above
+    1024 classes), so ``log_dir`` works with any number of classes.
     """
     from ignite_f1.tensorboard import F1TensorboardHandler
+    from ignite_f1.tensorboard._source import check_outside_classes, check_source, tag_class_names
+    from ignite_f1.tensorboard.summary import _score_name
 
     step = global_step_from_engine(trainer)
     band: dict[str, Any] = {}
     if confidence_level is not None:
         band = {"confidence_level": confidence_level, "score_name": metric_name}
+    # first the protocol: an Ignite metric answers any name with a MetricsLambda factory, and
+    # listing its "class names" below would never end
+    check_source(metric, confusion_matrix=False, report=False)
+    if getattr(metric, "average", "binary") is not None:  # OutputHandler writes {tag}/{metric_name}
+        tag_names = tag_class_names(metric, None)[1]
+        score = _score_name(metric.beta)
+        check_outside_classes("metric_name", metric_name, score, tag_names, confidence_level is not None)
     every = F1TensorboardHandler(metric, tag, global_step_transform=step, **band)
     best = F1TensorboardHandler(
         metric, f"{tag}/best", global_step_transform=step, per_class=False, pr_curve=False

@@ -143,6 +143,23 @@ def tag_class_names(metric: F1SummarySource, class_names: Any) -> tuple[list[str
     return names, cleaned
 
 
+def check_outside_classes(argument: str, name: str, score: str, tag_names: list[str], band: bool) -> None:
+    """Refuse the name of a scalar written beside the per-class scores (``{tag}/{name}``, and with
+    ``band`` its bounds ``{name}_ci_low`` and ``_ci_high``) that is the tag of a class's score, such
+    as ``"f1/macro"`` beside a class named "macro": TensorBoard would show two series as one."""
+    cleaned = _validation.TAG_CHARACTERS.sub("_", name)
+    classes = set(tag_names)
+    for kind in (score, "precision", "recall"):
+        for scalar in (cleaned, f"{cleaned}_ci_low", f"{cleaned}_ci_high")[: 3 if band else 1]:
+            if scalar.startswith(f"{kind}/") and scalar[len(kind) + 1 :] in classes:
+                raise ValueError(
+                    f"Argument `{argument}` must not name a scalar under `{kind}/`, where the summary "
+                    f"writes each class's {kind}: {scalar!r} is the tag of class "
+                    f"{scalar[len(kind) + 1 :]!r} (choose another name, such as "
+                    f"{cleaned.replace('/', '_')!r}), got {name!r}."
+                )
+
+
 def check_confidence_level(value: Any) -> float | None:
     """Check ``confidence_level``: None (no band) or a real number in (0, 1)."""
     if value is None:

@@ -267,7 +267,8 @@ def confusion_matrix_figure(
         A ``matplotlib.figure.Figure``; ``fig.savefig(path)`` writes it.
 
     Raises:
-        ImportError: matplotlib is missing (``pip install ignite_f1[tensorboard]``).
+        ImportError: matplotlib is missing (the ``tensorboard`` extra: ``pip install -e ".[tensorboard]"``
+            in the clone).
         ValueError: a bad shape, negative counts, a bad ``normalize`` or a wrong number of names.
 
     Examples:
@@ -322,7 +323,8 @@ def confusion_matrix_image(
         A ``numpy.uint8`` array (H, W, 3).
 
     Raises:
-        ImportError: matplotlib is missing (``pip install ignite_f1[tensorboard]``).
+        ImportError: matplotlib is missing (the ``tensorboard`` extra: ``pip install -e ".[tensorboard]"``
+            in the clone).
 
     Examples:
         >>> import torch

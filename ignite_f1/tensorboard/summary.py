@@ -5,10 +5,7 @@ See :mod:`ignite_f1.tensorboard` for the tags written.
 
 from __future__ import annotations
 
-import math
-import re
 import warnings
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,11 +15,13 @@ from ignite.handlers import TensorboardLogger
 from ignite.handlers.base_logger import BaseHandler
 
 from ignite_f1 import _bootstrap, _curves, _scores, _validation
+from ignite_f1.tensorboard._charts import BAND_CATEGORY, layout_charts, per_class_charts
 from ignite_f1.tensorboard._markdown import report_markdown
 from ignite_f1.tensorboard._source import (
     F1SummarySource,
     check_band_source,
     check_confidence_level,
+    check_outside_classes,
     check_source,
     clean_name,
     image_flag,
@@ -32,23 +31,9 @@ from ignite_f1.tensorboard.figures import confusion_matrix_image
 
 __all__ = ["F1SummarySource", "F1TensorboardHandler", "log_f1_summary"]
 
-_LAYOUT_CATEGORY = "F-scores per class"
-_BAND_CATEGORY = "F-score confidence bands"
 # The bootstrap behind the band: confidence_interval()'s default number of resamples, and a fixed
 # seed, so that the same counts always draw the same band (a rerun or a resumed run matches).
 BAND_SEED = 0
-# TensorBoard's custom-scalars chart draws every curve of a run in the run's colour and tells them
-# apart by the marker on each point: square, diamond, triangle, star, cross, in that order, then
-# again. A chart of at most 5 classes gives each class its own marker (listed under "Matches" below
-# the chart); up to _MAX_SPLIT classes the classes are split into such charts, beyond that one
-# chart holds them all.
-_MARKERS = 5
-_MAX_SPLIT = 20
-
-# The merged custom-scalars layout of each writer: {category: {title: ["Multiline", [regex]]}}.
-_LAYOUTS: weakref.WeakKeyDictionary[Any, dict[str, dict[str, list[Any]]]] = weakref.WeakKeyDictionary()
-
-
 # --------------------------------------------------------------------------- names and tags
 
 
@@ -65,38 +50,6 @@ def _score_name(beta: float) -> str:
 
 
 # --------------------------------------------------------------------------- summary writing
-
-
-def _per_class_charts(tag: str, score: str, names: Sequence[str], tag_names: Sequence[str]) -> dict[str, str]:
-    """``{title: regex}`` of the custom-scalars charts of one tag: one chart, or up to 20 classes,
-    charts of at most 5 classes (in the order given, as even as can be), titled by their first and
-    last class. ``names`` and ``tag_names`` are those of the logged (scored) classes only."""
-    prefix = f"^{re.escape(tag)}/{re.escape(score)}/"
-    title = f"{tag}: {score} per class"
-    if len(tag_names) <= _MARKERS or len(tag_names) > _MAX_SPLIT:
-        return {title: prefix + "[^/]+$"}
-    count = math.ceil(len(tag_names) / _MARKERS)
-    size = math.ceil(len(tag_names) / count)
-    charts = {}
-    for start in range(0, len(tag_names), size):
-        part = range(start, min(start + size, len(tag_names)))
-        alternatives = "|".join(re.escape(tag_names[i]) for i in part)
-        charts[f"{title}, {names[part[0]]} to {names[part[-1]]}"] = f"{prefix}({alternatives})$"
-    return charts
-
-
-def _layout_charts(writer: Any, charts: dict[str, list[Any]], category_name: str = _LAYOUT_CATEGORY) -> None:
-    """Add charts (``{title: ["Multiline", [regex]]}`` or ``{title: ["Margin", [value, low, high]]}``)
-    to a category of the writer's merged custom-scalars layout, and write the layout if it changed."""
-    layout = _LAYOUTS.setdefault(writer, {})
-    category = layout.setdefault(category_name, {})
-    changed = False
-    for title, chart in charts.items():
-        if category.get(title) != chart:
-            category[title] = chart
-            changed = True
-    if changed:
-        writer.add_custom_scalars({name: dict(c) for name, c in layout.items()})
 
 
 def _writer_of(logger: Any) -> Any:
@@ -136,6 +89,8 @@ class _Summary:
         self.level = check_confidence_level(confidence_level)
         if score_name is not None:
             _validation.check_string("score_name", score_name)
+            if self.per_class and self.level is not None:  # the band's scalars, beside the classes'
+                check_outside_classes("score_name", score_name, self.score, self.tag_names, band=True)
         if self.level is not None:
             check_band_source(metric, self.level)
         # the averaged score's scalar: written here, or by another handler under `score_name`
@@ -159,8 +114,8 @@ class _Summary:
                 writer.add_scalar(f"{tag}/precision/{name}", float(precision[c]), step)
                 writer.add_scalar(f"{tag}/recall/{name}", float(recall[c]), step)
             logged = [self.names[c] for c in scored], [self.tag_names[c] for c in scored]
-            charts = _per_class_charts(tag, self.score, *logged)  # no chart of a class never logged
-            _layout_charts(writer, {title: ["Multiline", [regex]] for title, regex in charts.items()})
+            charts = per_class_charts(tag, self.score, *logged)  # no chart of a class never logged
+            layout_charts(writer, {title: ["Multiline", [regex]] for title, regex in charts.items()})
         if self.confusion_matrix:
             image = confusion_matrix_image(metric.confusion_matrix(), self.names, normalize="true")
             writer.add_image(f"{tag}/confusion_matrix", image, step, dataformats="HWC")
@@ -200,10 +155,12 @@ class _Summary:
         writer.add_scalar(low_tag, float(low), step)
         writer.add_scalar(high_tag, float(high), step)
         title = f"{value_tag} with its {level * 100:g}% bootstrap band"
-        _layout_charts(writer, {title: ["Margin", list(self.band_tags)]}, _BAND_CATEGORY)
+        layout_charts(writer, {title: ["Margin", list(self.band_tags)]}, BAND_CATEGORY)
 
     def _report_table(self, scored_counts: torch.Tensor) -> str:
-        """The report as markdown, with an F-beta column (whole and averaged) when beta is not 1."""
+        """The report as markdown, with an F-beta column when beta is not 1: per class and the micro,
+        macro and weighted averages (not the samples average, a mean over samples that the per-label
+        counts cannot give: its cell is empty)."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # compute() gave the UndefinedMetricWarnings already
             report = self.metric.report()
@@ -294,7 +251,10 @@ def log_f1_summary(
             ``keep_confusion_matrix=False``, ``sample_weight=True``,
             ``multidim_average="samplewise"`` or ``average=None``.
         NotComputableError: the metric has no sample.
-        RuntimeError: in a distributed run, a metric not computed since its last update.
+        RuntimeError: in a distributed run, a metric not computed since its last update,
+            ``reset()`` or ``load_state_dict()``.
+        ImportError: matplotlib is missing while the image is drawn (``confusion_matrix`` None or
+            True): install the ``tensorboard`` extra, or pass ``confusion_matrix=False``.
 
     Examples:
         >>> import tempfile, torch
@@ -466,6 +426,8 @@ class F1TensorboardHandler(BaseHandler):
             TypeError: ``logger`` is neither a ``TensorboardLogger`` nor a ``SummaryWriter``, or the
                 step is not an integer.
             NotComputableError: the metric has no sample.
+            RuntimeError: in a distributed run, a metric not computed since its last update,
+                ``reset()`` or ``load_state_dict()``.
 
         Examples:
             >>> import tempfile, torch

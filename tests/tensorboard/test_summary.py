@@ -314,6 +314,42 @@ def test_per_class_charts_hold_at_most_5_classes_up_to_20(num_classes, groups):
         assert next(iter(charts)) == f"val: f1 per class, c0 to c{groups[0] - 1}"
 
 
+@pytest.mark.parametrize("num_classes", [3, 25])
+def test_per_class_charts_match_the_classes_scalars_only(num_classes):
+    """A band named under ``{tag}/f1/`` (Ignite's ``OutputHandler`` with metric name "f1/macro") is
+    no class: the chart held its scalars as class curves, below 6 and above 20 classes."""
+    names = [f"c{i}" for i in range(num_classes)]
+    metric = MulticlassF1Score(num_classes, class_names=names)
+    metric.update((torch.arange(num_classes).roll(1), torch.arange(num_classes)))
+    metric.compute()
+    writer = _RecordingWriter()
+    log_f1_summary(writer, metric, "val", 1, report=False, confidence_level=0.9, score_name="f1/macro")
+    scalars = [args[0] for args, _ in writer.calls["add_scalar"]]
+    assert {"val/f1/macro_ci_low", "val/f1/macro_ci_high"} <= set(scalars)
+    layouts = [layout for (layout,), _ in writer.calls["add_custom_scalars"]]
+    [regex] = [regex for _, [regex] in layouts[-1]["F-scores per class"].values()]
+    assert [t for t in [*scalars, "val/f1/macro"] if re.match(regex, t)] == [f"val/f1/{n}" for n in names]
+
+
+@pytest.mark.parametrize("score_name", ["f1/macro", "precision/macro", "recall/macro", "f1/dog"])
+def test_a_band_named_as_a_class_score_is_refused(score_name):
+    """With class "macro" (or "macro_ci_low"), ``val/f1/macro`` would hold two series at one step."""
+    metric = MulticlassF1Score(3, class_names=["macro", "dog_ci_low", "owl"])
+    metric.update((torch.tensor([0, 1, 2, 1]), torch.tensor([0, 1, 2, 2])))
+    metric.compute()
+    clash = score_name.replace("dog", "dog_ci_low")
+    expected = rf"^Argument `score_name` must not name a scalar under .* {re.escape(repr(clash))} is the tag "
+    with pytest.raises(ValueError, match=expected):
+        F1TensorboardHandler(metric, "val", confidence_level=0.9, score_name=score_name)
+    writer = _RecordingWriter()
+    with pytest.raises(ValueError, match=expected):
+        log_f1_summary(writer, metric, "val", 1, confidence_level=0.9, score_name=score_name)
+    assert writer.calls == {}
+    log_f1_summary(writer, metric, "val", 1, score_name=score_name)  # no band: the name is not written
+    log_f1_summary(writer, metric, "val", 1, per_class=False, confidence_level=0.9, score_name=score_name)
+    F1TensorboardHandler(metric, "val", confidence_level=0.9, score_name="f1_macro")
+
+
 def test_pr_curves(run):
     acc, records = run["acc"], run["records"]
     tensor_tags = set(acc.Tags()["tensors"])
