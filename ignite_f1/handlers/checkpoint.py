@@ -44,6 +44,7 @@ _LEDGER_NAME = re.compile(r"\.ignite_f1-run-(?P<run_id>[0-9a-f]{32})\.json")
 _HOST = re.sub(r"[^A-Za-z0-9]", "_", socket.gethostname()) or "host"
 _TEMP_NAME = re.compile(r"\.ignite_f1-(?P<host>[A-Za-z0-9_]+)-(?P<pid>[0-9]+)-[0-9a-f]{16}\.tmp")
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
+_FILE_MODE = 0o666  # as open() makes files, less the umask (os.open's default 0o777 made them executable)
 # Temporary files this process is writing now: never stale, whatever the next setup finds.
 _WRITING: set[str] = set()
 
@@ -110,6 +111,12 @@ class _ExclusiveSaver(BaseSaveHandler):
         """``{name: [size, mtime_ns]}`` of the files among ``names`` that this run owns."""
         return {name: list(self._owned[name][1]) for name in names if name in self._owned}
 
+    def start_new_run(self) -> None:
+        """Forget the files written so far (``Checkpoint.reset()``): they stay on disk, listed by this
+        run's ledger for a resume, and are neither replaced nor deleted by the new run's saves."""
+        self.run_id, self.continues = uuid.uuid4().hex, None
+        self._owned, self._pending, self._leftovers = {}, [], []
+
     def begin(self) -> None:
         """Start a save (or forget a failed one): nothing written yet, nothing to remove."""
         self.written = False
@@ -169,7 +176,8 @@ class _ExclusiveSaver(BaseSaveHandler):
         temp = self.dirname / f"{_OWN_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(8)}.tmp"
         _WRITING.add(str(temp))
         try:
-            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0))
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            descriptor = os.open(temp, flags, _FILE_MODE)
             with os.fdopen(descriptor, "wb") as file:
                 write(file)
                 file.flush()
@@ -191,7 +199,7 @@ class _ExclusiveSaver(BaseSaveHandler):
         except OSError:  # no hard links on this file system: reserve the name, then move onto it
             pass
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE))
         except FileExistsError:
             raise self._exists_error(path) from None
         try:
@@ -298,8 +306,12 @@ class _ExclusiveSaver(BaseSaveHandler):
                 continue
             pid = int(match["pid"])
             if pid == os.getpid() or not _pid_alive(pid):
-                with contextlib.suppress(FileNotFoundError):
+                try:
                     os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass
+                except OSError:  # another user's, in a shared (sticky) directory: theirs to remove
+                    continue
                 removed.append(entry.name)
         return removed
 
@@ -341,6 +353,12 @@ class _BestF1Checkpoint(Checkpoint):
                 Checkpoint.load_state_dict(self, before)
                 self.saver.begin()
             raise
+
+    def reset(self) -> None:
+        """Start again from no file, as Ignite's ``Checkpoint.reset()``; the files saved so far stay
+        on disk and are no longer this handler's: a new save never replaces nor deletes them."""
+        super().reset()
+        self.saver.start_new_run()
 
     def state_dict(self) -> OrderedDict[str, Any]:
         state = super().state_dict()
@@ -424,39 +442,6 @@ def best_f1_checkpoint(
     )
 
 
-def prepare_checkpoint_dir(checkpoint_dir: Any, require_empty: bool) -> Path:
-    if not isinstance(checkpoint_dir, str | os.PathLike):
-        raise TypeError(f"Argument `checkpoint_dir` must be a path, got {checkpoint_dir!r}.")
-    path = Path(checkpoint_dir).expanduser()
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"Argument `checkpoint_dir` must be a directory, got the file {str(path)!r}.")
-    nearest = path.absolute()  # the directory itself, or the closest existing folder above it
-    while not nearest.exists() and nearest.parent != nearest:
-        nearest = nearest.parent
-    if not nearest.is_dir():
-        raise ValueError(
-            f"Argument `checkpoint_dir` must be a directory or a path where one can be made, got "
-            f"{str(path)!r}, inside the file {str(nearest)!r}. Choose another directory."
-        )
-    if idist.get_rank() == 0 and not os.access(nearest, os.W_OK | os.X_OK):
-        made = "" if nearest == path.absolute() else f" (to make it in {str(nearest)!r})"
-        raise PermissionError(
-            f"Argument `checkpoint_dir` must be a directory this process can write to, got "
-            f"{str(path)!r}, where it may not create files{made}. Fix the permissions, or choose "
-            "another directory."
-        )
-    if require_empty and path.is_dir():
-        existing = sorted(name for name in os.listdir(path) if name.endswith(".pt"))
-        if existing:
-            raise ValueError(
-                f"Argument `checkpoint_dir` must hold no checkpoint (*.pt) file when require_empty=True, got "
-                f"{str(path)!r} holding {existing}. Use a new directory, or pass require_empty=False to "
-                "keep them there: files already present are never overwritten nor deleted (unless they "
-                "are this run's own, restored with the checkpoint's load_state_dict when resuming)."
-            )
-    return path
-
-
 def check_restorable(checkpoint: Any, to_load: Mapping[str, Any]) -> None:
     """Check that ``restore_best`` can load ``to_load`` from the best file of ``checkpoint``: an
     Ignite ``Checkpoint`` that saves to disk every object named, each with ``load_state_dict``."""
@@ -471,6 +456,11 @@ def check_restorable(checkpoint: Any, to_load: Mapping[str, Any]) -> None:
         raise ValueError(
             "Argument `checkpoint` must save to disk for strategy='restore_best' (its save_handler a "
             f"DiskSaver or an object with a `dirname`), got a save_handler {type(handler).__name__}."
+        )
+    if checkpoint.score_function is None:  # its last_checkpoint is the newest file, not the best
+        raise ValueError(
+            "Argument `checkpoint` must rank its files by score for strategy='restore_best' (built with "
+            "a `score_function`, such as score_function(metric_name)), got a Checkpoint without one."
         )
     saved = checkpoint.to_save
     missing = [name for name in to_load if name not in saved]

@@ -23,9 +23,11 @@ from ignite.metrics import Metric
 
 from ignite_f1._validation import check_bool, check_count, check_real
 from ignite_f1.handlers import _tensorboard
-from ignite_f1.handlers.checkpoint import best_f1_checkpoint, prepare_checkpoint_dir
+from ignite_f1.handlers._directory import prepare_checkpoint_dir
+from ignite_f1.handlers.checkpoint import best_f1_checkpoint
 from ignite_f1.handlers.retrain import RetrainOnPlateau, check_engine
 from ignite_f1.handlers.scoring import ScoreFunction, score_function
+from ignite_f1.metrics import attached_metric
 
 __all__ = ["F1Monitoring", "setup_f1_monitoring"]
 
@@ -348,6 +350,12 @@ def setup_f1_monitoring(
     """
     _check_setup_arguments(trainer, evaluator, to_save, patience, n_saved, filename_prefix, require_empty)
     score = score_function(metric_name, reduce)
+    if attached_metric(evaluator, metric_name) is None and attached_metric(trainer, metric_name) is not None:
+        raise ValueError(  # the handlers would act at the trainer's end only: no stop, no checkpoint
+            f"Argument `evaluator` must be the engine that computes the F1 score: the metric {metric_name!r} "
+            "is attached to `trainer`, not to `evaluator`, got them in the wrong order? The call is "
+            "setup_f1_monitoring(trainer, evaluator, metric_name, ...)."
+        )
     min_delta = check_real("min_delta", min_delta, 0)
     retrain_kwargs = None if retrain is None else _retrain_kwargs(retrain, to_save, patience, min_delta)
     if log_dir is None and confidence_level is not None:

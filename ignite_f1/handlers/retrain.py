@@ -93,7 +93,8 @@ class RetrainOnPlateau(Serializable):
         trainer: the engine to retrain or stop; :class:`RetrainEvents` are registered on it by
             :meth:`attach` (or at the first call), not at construction.
         checkpoint: the Ignite ``Checkpoint`` whose best file ``restore_best`` loads (its
-            ``last_checkpoint``; its ``save_handler`` must be a ``DiskSaver`` or have a ``dirname``).
+            ``last_checkpoint``; built with a ``score_function``, without which that is the newest
+            file; its ``save_handler`` a ``DiskSaver`` or an object with a ``dirname``).
             Unused, and may be None, with ``"reinitialize"``.
         to_load: ``{name: object}`` to restore, with names as in the checkpoint's ``to_save``
             (usually the model; add the optimizer to restore its state too), or the modules to
@@ -306,7 +307,13 @@ class RetrainOnPlateau(Serializable):
                     group["lr"] = rate * self.lr_factor
         self._publish_count()
         self.logger.info("RetrainOnPlateau: retrain %i (%s)", self.retrain_count, self.strategy)
-        self.trainer.fire_event(RetrainEvents.RETRAIN_TRIGGERED)
+        # fired inside the trainer's EPOCH_COMPLETED: the handlers after this one must still see that
+        # event (global_step_from_engine(trainer) reads it: it would give the retrain count as step)
+        previous = self.trainer.last_event_name
+        try:
+            self.trainer.fire_event(RetrainEvents.RETRAIN_TRIGGERED)
+        finally:
+            self.trainer.last_event_name = previous
 
     def best_checkpoint_path(self) -> Path | None:
         """The file ``restore_best`` loads: the best one ``checkpoint`` saved, or None before any.

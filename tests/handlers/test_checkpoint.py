@@ -10,6 +10,7 @@ import copy
 import importlib.util
 import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ from ignite_f1 import MulticlassF1Score
 from ignite_f1.handlers import (
     setup_f1_monitoring,
 )
+from ignite_f1.handlers.checkpoint import _HOST
 
 HERE = Path(__file__).resolve().parent
 
@@ -404,6 +406,64 @@ def test_setup_removes_the_temporary_files_of_a_killed_save_and_only_those(tmp_p
     run = Scripted([0.5])
     setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
     assert listing(tmp_path) == sorted(kept)
+
+
+def test_another_users_stale_temporary_file_is_left_to_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a shared (sticky) directory another user's temporary file cannot be removed: setup failed
+    with PermissionError, and nobody could use the directory until its owner cleaned it."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    theirs = tmp_path / f".ignite_f1-{_HOST}-{dead.stdout.strip()}-{'d' * 16}.tmp"
+    theirs.write_bytes(b"")
+    real_unlink = os.unlink
+
+    def unlink(path: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(path) == theirs:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    run = Scripted([0.5, 0.7])
+    monitoring = setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+    run.run()
+    assert theirs.exists() and monitoring.best_checkpoint == tmp_path / "best_model_2_f1=0.7000.pt"
+
+
+def test_files_are_made_readable_not_executable(tmp_path: Path) -> None:
+    """``os.open`` without a mode makes files 0o777 less the umask: checkpoints were executable."""
+    umask = os.umask(0o022)
+    try:
+        run = Scripted([0.5])
+        setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path)
+        run.run()
+    finally:
+        os.umask(umask)
+    modes = {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in os.listdir(tmp_path)}
+    assert len(modes) == 2 and set(modes.values()) == {0o644}, modes  # the file and the run's ledger
+
+
+def test_reset_starts_a_run_that_never_replaces_the_previous_runs_files(tmp_path: Path) -> None:
+    """Ignite's ``Checkpoint.reset()`` (to run the trainer again from scratch) forgot the names but
+    the saver still owned the files: a new best file of the same name replaced the first run's."""
+    run = Scripted([0.5, 0.8, 0.6, 0.6])
+    monitoring = setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path, patience=2
+    )
+    run.trainer.run([0], max_epochs=4)
+    first = monitoring.best_checkpoint
+    assert first is not None and first.name == "best_model_2_f1=0.8000.pt"
+    saved = first.read_bytes()
+    monitoring.early_stopping.reset()
+    monitoring.checkpoint.reset()
+    run.scores = [0.3, 0.8, 0.9, 0.1]
+    with pytest.raises(FileExistsError, match=r"best_model_2_f1=0\.8000\.pt' already exists"):
+        run.trainer.run([0], max_epochs=4)  # from epoch 1: 0.3, then 0.8 at epoch 2 again
+    assert first.read_bytes() == saved
+    assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.3000.pt"  # the new run's
+    assert pt_files(tmp_path) == ["best_model_1_f1=0.3000.pt", "best_model_2_f1=0.8000.pt"]
 
 
 def test_an_unwritable_checkpoint_dir_is_refused_at_setup(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -94,7 +96,7 @@ def test_log_dir_without_the_tensorboard_extra_is_refused_at_setup(
         monkeypatch.setitem(sys.modules, module, None)  # `import module` now fails
     run = Scripted([0.5])
     MulticlassF1Score(num_classes=2).attach(run.evaluator, "f1")
-    expected = rf"Argument `log_dir` needs {named} .*pip install \"ignite_f1\[tensorboard\]\""
+    expected = rf"Argument `log_dir` needs {named} .*pip install -e \"\.\[tensorboard\]\" in the clone"
     with pytest.raises(ModuleNotFoundError, match=expected):
         setup_f1_monitoring(
             run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c", log_dir=tmp_path / "runs"
@@ -128,6 +130,7 @@ def _setup_error_cases(tmp_path: Path) -> list[Any]:
             r"Argument `checkpoint_dir` must be a directory, got the file",
         ),
         ({"checkpoint_dir": 3}, TypeError, r"Argument `checkpoint_dir` must be a path, got 3"),
+        ({"checkpoint_dir": ""}, ValueError, r"Argument `checkpoint_dir` must be a non-empty path, got ''"),
         (
             {"retrain": {}},
             ValueError,
@@ -217,6 +220,78 @@ def test_setup_argument_errors(tmp_path: Path) -> None:
             setup_f1_monitoring(**kwargs)
         assert not (tmp_path / "ckpt").exists(), change  # checked before anything is made
         assert not (tmp_path / "runs").exists(), change
+
+
+def test_a_metric_name_that_is_the_tag_of_a_class_score_is_refused(tmp_path: Path) -> None:
+    """Ignite's OutputHandler writes ``val/f1/macro`` for a metric named "f1/macro", where the summary
+    writes the F1 of a class named "macro" (with a band, also ``macro_ci_low`` and ``_ci_high``)."""
+    pytest.importorskip("ignite_f1.tensorboard")
+    cases = [
+        (["macro", "b", "c"], "macro", None, "'f1/macro' is the tag of class 'macro'"),
+        (["a", "macro_ci_low", "c"], "macro", 0.9, "'f1/macro_ci_low' is the tag of class 'macro_ci_low'"),
+        (["a", "macro_ci_low", "c"], "macro", None, None),  # no band: no `_ci_low` scalar
+        (["macro", "b", "c"], None, None, None),  # average=None: no OutputHandler, the classes' own tags
+    ]
+    for names, average, level, clash in cases:
+        run = Scripted([0.5])
+        MulticlassF1Score(3, average=average, class_names=names).attach(run.evaluator, "f1/macro")
+        kwargs: dict[str, Any] = {"log_dir": tmp_path / "runs", "tag": "val", "confidence_level": level}
+        setup = functools.partial(
+            setup_f1_monitoring, run.trainer, run.evaluator, "f1/macro", {"model": run.model}, tmp_path / "c"
+        )
+        if clash is None:
+            setup(**kwargs)
+            continue
+        expected = rf"^Argument `metric_name` must not name a scalar under `f1/`.*{re.escape(clash)}"
+        with pytest.raises(ValueError, match=expected):
+            setup(**kwargs)
+        assert not (tmp_path / "c").exists() and not (tmp_path / "runs").exists()
+
+
+def test_engines_in_the_wrong_order_are_refused_at_setup(tmp_path: Path) -> None:
+    """``setup_f1_monitoring(evaluator, trainer, ...)`` was accepted: its handlers ran once, at the end
+    of the whole training, which then failed with no early stop and no checkpoint."""
+    run = Scripted([0.5, 0.7])
+    MulticlassF1Score(num_classes=2).attach(run.evaluator, "f1")
+    with pytest.raises(ValueError, match=r"the metric 'f1' is attached to `trainer`, not to `evaluator`"):
+        setup_f1_monitoring(run.evaluator, run.trainer, "f1", {"model": run.model}, tmp_path / "c")
+    assert not (tmp_path / "c").exists()
+    setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c")
+
+
+def test_metric_must_be_the_evaluators_own(tmp_path: Path) -> None:
+    """``metric=`` of another evaluator logged that evaluator's per-class curves, matrix and report
+    beside this evaluator's score."""
+    pytest.importorskip("ignite_f1.tensorboard")
+    run = Scripted([0.5])
+    own, other, loose = MulticlassF1Score(2), MulticlassF1Score(2), MulticlassF1Score(2)
+    own.attach(run.evaluator, "f1")
+    other.attach(Engine(lambda engine, batch: None), "f1")  # a train-set evaluator's
+    setup = functools.partial(
+        setup_f1_monitoring, run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c"
+    )
+    for metric in (other, loose):
+        with pytest.raises(
+            ValueError, match=r"^Argument `metric` must be the metric attached to `evaluator`"
+        ):
+            setup(log_dir=tmp_path / "runs", metric=metric)
+        assert not (tmp_path / "c").exists() and not (tmp_path / "runs").exists()
+    setup(log_dir=tmp_path / "runs", metric=own)
+    with pytest.raises(ValueError, match=r"not attached to `evaluator` as 'f1', where another metric is"):
+        counts = MulticlassF1Score(2)
+        counts.attach(run.evaluator, "counts")  # the evaluator's, but not the one scored as "f1"
+        setup(log_dir=tmp_path / "runs", metric=counts)
+    bare = Scripted([0.5])  # "f1" set by hand: a metric attached under another name is the one
+    counts.attach(bare.evaluator, "counts")
+    setup_f1_monitoring(
+        bare.trainer,
+        bare.evaluator,
+        "f1",
+        {"model": bare.model},
+        tmp_path / "c2",
+        log_dir=tmp_path / "r2",
+        metric=counts,
+    )
 
 
 def test_setup_with_log_dir_logs_f1_and_retrains(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 import torch
 from _scripted import NAN, Scripted, state_equal
 from ignite.engine import Engine, Events, State
-from ignite.handlers import Checkpoint, DiskSaver, EarlyStopping, TensorboardLogger
+from ignite.handlers import Checkpoint, DiskSaver, EarlyStopping, TensorboardLogger, global_step_from_engine
 
 from ignite_f1.handlers import (
     RetrainEvents,
@@ -163,6 +163,31 @@ def test_no_retrain_when_early_stopping_ends_the_run(tmp_path: Path) -> None:
     assert monitoring.retrain is not None and monitoring.retrain.retrain_count == 1
 
 
+def test_the_trainers_later_handlers_still_see_its_epoch_event_after_a_retrain(tmp_path: Path) -> None:
+    """The retrain event is fired inside the trainer's EPOCH_COMPLETED: Ignite's own Checkpoint of
+    the trainer, attached after the evaluation and named by ``global_step_from_engine(trainer)``,
+    took the retrain count as its step, and the retrains' files replaced those of epochs 1 and 2."""
+    run = Scripted([0.5, 0.7, 0.6, 0.6, 0.6, 0.6, 0.6])
+    setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "best", retrain={"patience": 2}
+    )
+    resume = Checkpoint(
+        {"model": run.model, "trainer": run.trainer},
+        DiskSaver(tmp_path / "resume"),
+        n_saved=None,
+        global_step_transform=global_step_from_engine(run.trainer),
+    )
+    seen: list[Any] = []
+    run.trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda t: seen.append(t.last_event_name))
+    run.trainer.add_event_handler(Events.EPOCH_COMPLETED, resume)
+    assert run.run().retrain_count == 2  # at epochs 4 and 6
+    assert seen == [Events.EPOCH_COMPLETED] * 7
+    files = sorted((tmp_path / "resume").iterdir(), key=lambda path: path.stat().st_mtime_ns)
+    assert [path.name for path in files] == [f"checkpoint_{epoch}.pt" for epoch in range(1, 8)]
+    for epoch, path in enumerate(files, start=1):
+        assert torch.load(path, weights_only=True)["trainer"]["iteration"] == epoch  # one per epoch
+
+
 def test_retrain_event_reaches_tensorboard_logger_with_filters(tmp_path: Path) -> None:
     event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     run = Scripted(RETRAIN_SCORES)
@@ -199,7 +224,7 @@ def test_retrain_event_reaches_tensorboard_logger_with_filters(tmp_path: Path) -
 
 def test_restore_best_without_a_checkpoint_warns_and_counts(tmp_path: Path) -> None:
     run = Scripted([0.5, 0.4, 0.4, 0.4])
-    saved_nothing = Checkpoint({"model": run.model}, DiskSaver(tmp_path))  # never attached
+    saved_nothing = Checkpoint({"model": run.model}, DiskSaver(tmp_path), score_function=score_function("f1"))
     retrain = RetrainOnPlateau(score_function("f1"), 2, run.trainer, saved_nothing, {"model": run.model})
     retrain.attach(run.evaluator)
     with pytest.warns(UserWarning, match=r"retrain 1 of 3 is counted but loads nothing"):
@@ -280,8 +305,11 @@ def test_state_dict_round_trip(tmp_path: Path) -> None:
 def _retrain_error_cases(
     model: torch.nn.Module, optimizer: torch.optim.Optimizer, directory: Path
 ) -> list[Any]:
-    memory_saver = Checkpoint({"model": model}, lambda checkpoint, filename, metadata=None: None)
-    disk = Checkpoint({"model": model}, DiskSaver(directory, require_empty=False))
+    score = score_function("f1")
+    memory_saver = Checkpoint(
+        {"model": model}, lambda checkpoint, filename, metadata=None: None, score_function=score
+    )
+    disk = Checkpoint({"model": model}, DiskSaver(directory, require_empty=False), score_function=score)
     return [
         ({"score_function": 0.5}, TypeError, r"Argument `score_function` must be callable, got 0.5"),
         ({"patience": 0}, ValueError, r"Argument `patience` must be an integer >= 1, got 0"),
@@ -291,6 +319,15 @@ def _retrain_error_cases(
         ({"checkpoint": None}, ValueError, r"Argument `checkpoint` must be an ignite Checkpoint .* got None"),
         ({"checkpoint": "dir"}, TypeError, r"Argument `checkpoint` must be an ignite Checkpoint, got 'dir'"),
         ({"checkpoint": memory_saver}, ValueError, r"Argument `checkpoint` must save to disk"),
+        (  # its last_checkpoint is its newest file: the retrain would load the latest weights
+            {
+                "checkpoint": Checkpoint(
+                    {"model": model}, DiskSaver(directory, require_empty=False), n_saved=3
+                )
+            },
+            ValueError,
+            r"Argument `checkpoint` must rank its files by score for strategy='restore_best' .*without one",
+        ),
         (
             {"to_load": {"net": model}},
             ValueError,
@@ -329,7 +366,11 @@ def test_retrain_argument_errors(tmp_path: Path) -> None:
             "score_function": score_function("f1"),
             "patience": 2,
             "trainer": Engine(lambda e, b: None),
-            "checkpoint": Checkpoint({"model": model}, DiskSaver(tmp_path, require_empty=False)),
+            "checkpoint": Checkpoint(
+                {"model": model},
+                DiskSaver(tmp_path, require_empty=False),
+                score_function=score_function("f1"),
+            ),
             "to_load": {"model": model},
         }
         kwargs.update(change)
