@@ -254,17 +254,16 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
     def _reduced(self, collective: bool = False) -> State:
         """The counts summed over all processes, as CPU tensors.
 
-        Single process: the live counts (a CPU copy of counts on another device), not cloned: read
-        only, and dropped by the next update. Distributed: with ``collective`` (``compute()``), every
-        process sums the counts and keeps the sums; without it, the sums kept by the last
-        ``compute()``, which must have come after the last update, ``reset()`` or ``load_state_dict()``
-        (a RuntimeError otherwise: one process alone cannot know whether the sum holds a sample).
-        """
+        Single process: the live counts (a CPU copy of counts on another device), read only. In a
+        distributed run, with ``collective`` (``compute()``), every process checks that all built it
+        alike, then sums and keeps the sums; without it, those kept by the last ``compute()``, after
+        the last update, ``reset()`` or ``load_state_dict()`` (else a RuntimeError)."""
         if idist.get_world_size() == 1:
             if self._reduced_state is None:
                 self._reduced_state = {name: getattr(self, name).detach().cpu() for name in self._states}
         elif collective:
-            self._reduced_state = _collective.summed(self)  # refused if the processes built it differently
+            kept = _collective.Layout(self._states, self._counting_settings(), self._counts_device)
+            self._reduced_state = _collective.summed(self, kept)
         elif self._reduced_state is None:
             raise RuntimeError(
                 f"{type(self).__name__} has not been computed since its last update, reset() or "

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import ignite.distributed as idist
 import torch
@@ -46,19 +47,28 @@ _ABSENT = object()  # a key that a process's fingerprint lacks (a state it does 
 _PIECE = (1 << 21) - 1  # the digest travels as three pieces of 21 bits
 
 
-def summed(metric: Any) -> dict[str, torch.Tensor]:
+class Layout(NamedTuple):
+    """What a metric counts with, given by the metric itself: its states ``{name: (shape, dtype)}``,
+    its counting settings (as its state dict records them) and the device of its counts."""
+
+    states: Mapping[str, tuple[tuple[int, ...], torch.dtype]]
+    settings: dict[str, Any]
+    device: Any
+
+
+def summed(metric: Any, layout: Layout) -> dict[str, torch.Tensor]:
     """The count states of ``metric`` (a :class:`~ignite_f1.metrics.CountingMetric`) summed over the
     processes, as CPU tensors, after :func:`check`. A collective call: every process makes it."""
-    check(metric)
+    check(metric, layout)
     sums = {}
-    for name in metric._states:
+    for name in layout.states:
         total = idist.all_reduce(getattr(metric, name).detach().clone())
         assert isinstance(total, torch.Tensor)
         sums[name] = total.cpu()
     return sums
 
 
-def fingerprint(metric: Any) -> list[tuple[str, Any]]:
+def fingerprint(metric: Any, layout: Layout) -> list[tuple[str, Any]]:
     """``[(key, value)]``: what must be equal on every process for ``metric``'s counts to be summed.
 
     ``metric`` is a :class:`~ignite_f1.metrics.CountingMetric`: its class, the arguments above and
@@ -69,10 +79,10 @@ def fingerprint(metric: Any) -> list[tuple[str, Any]]:
     kind = type(metric)
     pairs: list[tuple[str, Any]] = [("metric", f"{kind.__module__}.{kind.__qualname__}")]
     settings = {name: attributes[name] for name in _ARGUMENTS if name in attributes}
-    settings |= metric._counting_settings()
+    settings |= layout.settings
     pairs += sorted(settings.items())
-    pairs.append(("states", list(metric._states)))
-    for name, (shape, dtype) in metric._states.items():
+    pairs.append(("states", list(layout.states)))
+    for name, (shape, dtype) in layout.states.items():
         pairs.append((f"state `{name}`", f"{tuple(shape)} {dtype}"))
     return pairs
 
@@ -92,7 +102,7 @@ def digest(text: str) -> list[int]:
     return [(bits >> shift) & _PIECE for shift in (42, 21, 0)]
 
 
-def check(metric: Any) -> None:
+def check(metric: Any, layout: Layout) -> None:
     """Refuse, on every process, a ``metric`` that the processes built differently (a ValueError).
 
     A collective call: every process makes it, before summing the counts. One all-gather of the
@@ -100,12 +110,12 @@ def check(metric: Any) -> None:
     digests, so every process raises or none does. Only then are the fingerprints gathered (two
     more collective calls, on every process) to say what differs.
     """
-    pieces = digest(canonical(fingerprint(metric)))
-    digests = idist.all_gather(torch.tensor(pieces, dtype=torch.int64, device=metric._counts_device))
+    pieces = digest(canonical(fingerprint(metric, layout)))
+    digests = idist.all_gather(torch.tensor(pieces, dtype=torch.int64, device=layout.device))
     assert isinstance(digests, torch.Tensor)
     if len({tuple(row) for row in digests.reshape(-1, 3).tolist()}) == 1:
         return
-    gathered = idist.all_gather(canonical(fingerprint(metric)))
+    gathered = idist.all_gather(canonical(fingerprint(metric, layout)))
     assert isinstance(gathered, list)
     fingerprints = [json.loads(str(text)) for text in gathered]
     raise ValueError(

@@ -22,8 +22,12 @@ from ignite_f1 import BinaryF1Score, MulticlassF1Score, MultilabelFBetaScore
 from ignite_f1.metrics import _collective, _state
 
 
+def _layout(metric: Any) -> _collective.Layout:
+    return _collective.Layout(metric._states, metric._counting_settings(), metric._counts_device)
+
+
 def _text(metric: Any) -> str:
-    return _collective.canonical(_collective.fingerprint(metric))
+    return _collective.canonical(_collective.fingerprint(metric, _layout(metric)))
 
 
 def _differences(*metrics: Any) -> str:
@@ -33,7 +37,7 @@ def _differences(*metrics: Any) -> str:
 
 def test_the_fingerprint_holds_the_class_the_arguments_and_the_states() -> None:
     metric = MulticlassF1Score(5, ignore_index=255, sample_weight=True)
-    pairs = dict(_collective.fingerprint(metric))
+    pairs = dict(_collective.fingerprint(metric, _layout(metric)))
     assert pairs["metric"] == "ignite_f1.metrics.multiclass.MulticlassF1Score"
     assert pairs["num_classes"] == 5 and pairs["ignore_index"] == 255 and pairs["sample_weight"] is True
     assert pairs["validate_args"] is True and pairs["keep_confusion_matrix"] is True
@@ -79,7 +83,9 @@ def test_the_digest_is_the_same_in_another_process() -> None:
     # Python's hash() of a string differs between processes (PYTHONHASHSEED): the digest must not
     code = (
         "from ignite_f1 import MulticlassF1Score; from ignite_f1.metrics import _collective as c; "
-        "print(c.digest(c.canonical(c.fingerprint(MulticlassF1Score(7, ignore_index=-1)))))"
+        "m = MulticlassF1Score(7, ignore_index=-1); "
+        "layout = c.Layout(m._states, m._counting_settings(), m._counts_device); "
+        "print(c.digest(c.canonical(c.fingerprint(m, layout))))"
     )
     here = _collective.digest(_text(MulticlassF1Score(7, ignore_index=-1)))
     other = subprocess.run(
