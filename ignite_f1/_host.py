@@ -53,11 +53,20 @@ def _pair(
     """``(y_pred, y)`` when ``output`` is the pair of CPU tensors that NumPy can read: float scores or
     integer labels, and targets of a dtype in ``targets``. A tensor that requires grad (the scores
     of a model in training, as a metric on the trainer gets them) is read through ``detach()``:
-    only its values are counted, as on the general path."""
+    only its values are counted, as on the general path.
+
+    A sparse, mkldnn or nested tensor, which ``.numpy()`` cannot read, gives ``None`` (the general path
+    refuses it by name). A view with torch's negative bit (``z.conj().imag``: real values stored
+    negated), which ``.numpy()`` refuses too, is read through its resolved copy (``resolve_neg()``),
+    so it is counted exactly as that copy. (The conjugate bit, the other lazy bit, is only ever set
+    on complex tensors, which the dtype check sends away.) Reading the layout and the bit
+    dispatches no torch operation."""
     if not (type(output) is tuple or type(output) is list) or len(output) != 2:
         return None
     y_pred, y = output
     if not (type(y_pred) is torch.Tensor and type(y) is torch.Tensor):
+        return None
+    if y_pred.layout is not torch.strided or y.layout is not torch.strided or y_pred.is_nested or y.is_nested:
         return None
     if (y_pred.dtype not in _FLOATS and y_pred.dtype not in _LABELS) or y.dtype not in targets:
         return None
@@ -67,6 +76,10 @@ def _pair(
         y_pred = y_pred.detach()
     if y.requires_grad:
         y = y.detach()
+    if y_pred.is_neg():
+        y_pred = y_pred.resolve_neg()
+    if y.is_neg():
+        y = y.resolve_neg()
     return y_pred, y
 
 
@@ -296,7 +309,9 @@ def images_of(output: Any) -> bool:
     if not (type(output) is tuple or type(output) is list) or len(output) != 2:
         return False
     y = output[1]
-    return type(y) is torch.Tensor and y.ndim >= 2 and y.shape[0] > 0
+    if type(y) is not torch.Tensor or y.is_nested:  # a nested tensor has no shape
+        return False
+    return y.ndim >= 2 and y.shape[0] > 0
 
 
 def image_confusion(cells: np.ndarray, num_images: int, num_classes: int) -> np.ndarray | None:
@@ -379,8 +394,8 @@ def multilabel(
     y_pred, y = pair
     if y_pred.ndim != 2 or y_pred.shape != y.shape or y_pred.shape[1] != num_labels:
         return None
-    if not 0 < y_pred.numel() <= MULTILABEL_MAX or not min(1.0, beta * beta) > 0:
-        return None
+    if not 0 < y_pred.numel() <= MULTILABEL_MAX or not min(1.0, beta * beta) / 2 > 0:
+        return None  # beta ** 2 of 5e-324: no positive floor below it, the general path's own case
     target = _zero_ones(y)
     if target is None:
         return None

@@ -46,6 +46,8 @@ _NAN_SCORES = "Argument `y_pred` must not contain NaN scores, got NaN."
 def _check_tensor(name: str, value: Any) -> torch.Tensor:
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"Argument `{name}` must be a torch.Tensor, got {type(value).__name__}.")
+    if value.layout is not torch.strided or value.is_nested:  # else torch's errors, from deep inside
+        raise TypeError(_validation.not_dense(name, value))
     if value.dtype not in _FLOAT_DTYPES and value.dtype not in _INT_DTYPES:
         raise TypeError(
             f"Argument `{name}` must have a floating point, integer or bool dtype, got {value.dtype}."
@@ -391,6 +393,9 @@ def _usual_multiclass_batch(
         ignore_index is None
         and isinstance(y_pred, torch.Tensor)
         and isinstance(y, torch.Tensor)
+        and y_pred.layout is torch.strided  # else refused by the general path's check, by name
+        and y.layout is torch.strided
+        and not (y_pred.is_nested or y.is_nested)
         and y_pred.ndim == 2
         and y.ndim == 1
         and y.dtype == torch.int64
@@ -476,12 +481,13 @@ def _check_multiclass_values(
             f"Argument `y` must hold integer class labels, got non-integral float values in [{lo!r}, {hi!r}]."
         )
     extra = "" if ignore_index is None else f" or ignore_index={ignore_index}"
-    hint = ""
-    if ignore_index is None:
-        seen = _fmt(lo if lo < 0 else hi)
+    hint, seen = "", lo if lo < 0 else hi
+    if not (math.isfinite(lo) and math.isfinite(hi)):  # no ignore_index is inf: it is an integer
+        hint = ": class labels are finite, and ignore_index is an integer; check how the targets are made"
+    elif ignore_index is None and -(2**63) <= seen < 2**63:  # an ignore_index the constructor takes
         hint = (
-            f": if {seen} marks targets to skip (padding, void pixels), pass ignore_index={seen}; "
-            "otherwise check num_classes and the labels"
+            f": if {_fmt(seen)} marks targets to skip (padding, void pixels), pass "
+            f"ignore_index={_fmt(seen)}; otherwise check num_classes and the labels"
         )
     raise ValueError(
         f"Argument `y` must hold class labels in [0, {num_classes}){extra} "

@@ -76,17 +76,24 @@ def check_count(name: str, value: Any, minimum: int = 2) -> int:
 
 
 def check_beta(beta: Any) -> float:
-    """Check ``beta``: a finite real > 0 whose square is finite (the score weighs recall by beta**2)."""
+    """Check ``beta``: a finite real > 0 whose square is a positive finite float64 (the score weighs
+    recall by beta**2). A square that overflows is inf; one that underflows is 0, which makes
+    F-beta precision: scikit-learn then leaves undefined a sample with true labels and no predicted
+    one, which every beta whose square is > 0 scores 0."""
     value = check_real("beta", beta, 0, open_low=True)
-    if value > _LARGEST_BETA:
+    square = value * value
+    if not 0 < square < math.inf:
         raise ValueError(
-            f"Argument `beta` must be a finite real number > 0 whose square is finite (beta <= "
-            f"{_LARGEST_BETA:.6g}: the score weighs recall by beta ** 2), got {beta!r}."
+            "Argument `beta` must be a finite real number > 0 whose square is a positive finite float64 "
+            f"({_SMALLEST_BETA:.6g} <= beta <= {_LARGEST_BETA:.6g}: the score weighs recall by beta ** 2), "
+            f"got {beta!r}."
         )
     return value
 
 
 _LARGEST_BETA = math.sqrt(sys.float_info.max)
+_SMALLEST_BETA = 1.5717277847026288e-162
+"""The smallest float64 whose square is not 0 (``tests/test_validation.py`` checks it)."""
 
 
 def check_threshold(threshold: Any) -> float:
@@ -302,6 +309,17 @@ def not_zero_one(name: str, lo: str, hi: str, integral: bool) -> str:
     else:
         fix = "map the targets to 0 and 1 first, e.g. (y >= 0.5).long() for soft (smoothed) targets"
     return f"Argument `{name}` must hold only 0 and 1, {got}: {fix}."
+
+
+def not_dense(name: str, value: torch.Tensor, where: str = "") -> str:
+    """The message for a tensor that is not dense: sparse (COO, CSR, CSC, BSR, BSC), mkldnn or nested."""
+    rule = f"Argument `{name}`{where} must be a dense (strided) tensor"
+    if value.is_nested:  # padding would count the pads: the samples of the batch are its tensors
+        return (
+            f"{rule}, got a nested tensor (layout {value.layout}): pass its tensors joined into one, "
+            f"such as torch.cat({name}.unbind())."
+        )
+    return f"{rule}, got layout {value.layout}: pass {name}.to_dense()."
 
 
 def float_scores_rank(pred_shape: tuple[int, ...], shape: tuple[int, ...]) -> str:

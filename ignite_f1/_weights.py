@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from ignite_f1 import _validation
+
 
 class WeightCheck:
     """The values the weights' check reads (any weight < 0 or not finite; their float64 sum), read
@@ -28,7 +30,13 @@ class WeightCheck:
 
     def parts(self, device: torch.device) -> list[torch.Tensor]:
         weight = self.weight
-        if not isinstance(weight, torch.Tensor) or not weight.is_floating_point() or weight.numel() == 0:
+        if (
+            not isinstance(weight, torch.Tensor)
+            or weight.layout is not torch.strided
+            or weight.is_nested
+            or not weight.is_floating_point()
+            or weight.numel() == 0
+        ):
             return []  # refused by the check, with its message
         if weight.device != device:
             return []  # moved by the check, which reads them then
@@ -113,6 +121,8 @@ def check_multilabel_weight(
 
 
 def _check_type(weight: Any) -> None:
+    if isinstance(weight, torch.Tensor) and (weight.layout is not torch.strided or weight.is_nested):
+        raise TypeError(_validation.not_dense("sample_weight", weight, " (the third element of `output`)"))
     if not isinstance(weight, torch.Tensor) or not weight.is_floating_point():
         got = (
             f"a torch.Tensor of dtype {weight.dtype}"

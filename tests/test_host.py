@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from _cases import n_examples
+from _reference import assert_close, assert_same, sklearn_fbeta, sklearn_report, sklearn_samplewise_fbeta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,7 +63,8 @@ def _assert_same(fast: Any, slow: Any, batches: list[tuple[torch.Tensor, torch.T
                 if name == "_sample_sums":  # float sums of per-sample ratios, added in another order:
                     # a few ulps per batch, which add up over the batches (a soak run found 6 ulps,
                     # 1.3e-15, after 3 batches), far inside the 1e-12 the samples average is held to
-                    torch.testing.assert_close(state[name], value, rtol=1e-14, atol=0)
+                    # (NaN in both: unvalidated garbage, such as -1 targets with a tiny beta)
+                    torch.testing.assert_close(state[name], value, rtol=1e-14, atol=0, equal_nan=True)
                 else:
                     assert torch.equal(state[name], value), name
 
@@ -357,8 +359,10 @@ def multilabel_batches(draw: Any) -> dict[str, Any]:
     return {"num_labels": num_labels, "from_logits": from_logits, "batches": batches}
 
 
+# 1e-160: beta ** 2 is subnormal; 2e-162: beta ** 2 is 5e-324, the smallest float, half of which
+# is 0 (a beta whose square underflows to 0 is refused by the constructor)
 @settings(max_examples=n_examples(1), deadline=None)
-@given(multilabel_batches(), st.booleans(), st.sampled_from([1.0, 0.5, 2.0, 1e-200]))
+@given(multilabel_batches(), st.booleans(), st.sampled_from([1.0, 0.5, 2.0, 1e-160, 2e-162]))
 def test_multilabel_host_path_counts_as_the_general_path(
     case: dict[str, Any], validate: bool, beta: float
 ) -> None:
@@ -476,3 +480,122 @@ def test_few_classes_argmax_reuses_temporaries_only_within_a_thread() -> None:
     for thread in threads:
         thread.join()
     assert not failures
+
+
+# --------------------------------------------------------------------------- views with torch's negative bit
+
+
+def _negated(t: torch.Tensor) -> torch.Tensor:
+    """``t``'s values in a contiguous view with torch's negative bit set (as ``z.conj().imag`` gives),
+    which every torch op reads and ``.numpy()`` refuses."""
+    view = torch._neg_view(-t)
+    assert view.is_neg() and torch.equal(view.resolve_neg(), t)
+    return view
+
+
+def _neg_bit_cases() -> list[Any]:
+    gen = torch.Generator().manual_seed(5)
+    probs, labels = torch.rand(24, generator=gen), torch.randint(0, 2, (24,), generator=gen)
+    masks, mask_y = torch.rand(3, 4, 4, generator=gen), torch.randint(0, 2, (3, 4, 4), generator=gen)
+    ml_probs, ml_y = (
+        torch.rand(8, 3, generator=gen, dtype=torch.float64),
+        torch.randint(0, 2, (8, 3), generator=gen),
+    )
+    scores, y = torch.randn(16, 4, generator=gen), torch.randint(0, 4, (16,), generator=gen)
+    maps, map_y = torch.randn(2, 4, 3, 3, generator=gen), torch.randint(0, 4, (2, 3, 3), generator=gen)
+    imag = torch.complex(torch.zeros(24), -probs).conj().imag  # the public way to such a view
+    binary = {"from_logits": False, "zero_division": 0.0}
+    multiclass = {"num_classes": 4, "average": "macro", "zero_division": 0.0}
+    multilabel = {"num_labels": 3, "from_logits": False, "average": "samples", "zero_division": 0.0}
+    return [
+        pytest.param(BinaryF1Score, binary, _negated(probs), labels, id="binary-scores"),
+        pytest.param(BinaryF1Score, binary, imag, labels, id="binary-conj_imag"),
+        pytest.param(BinaryF1Score, binary, probs, _negated(labels), id="binary-int_targets"),
+        pytest.param(BinaryF1Score, binary, probs, _negated(labels.double()), id="binary-float_targets"),
+        pytest.param(BinaryF1Score, binary, _negated(1 - labels), labels, id="binary-labels"),
+        pytest.param(
+            BinaryF1Score,
+            {**binary, "multidim_average": "samplewise"},
+            _negated(masks),
+            mask_y,
+            id="binary-images",
+        ),
+        pytest.param(
+            MultilabelFBetaScore, {"beta": 2.0, **multilabel}, _negated(ml_probs), ml_y, id="multilabel"
+        ),
+        pytest.param(
+            MultilabelFBetaScore,
+            {"beta": 2.0, **multilabel},
+            ml_probs,
+            _negated(ml_y.float()),
+            id="multilabel-y",
+        ),
+        pytest.param(MulticlassF1Score, multiclass, _negated(scores), y, id="multiclass-rows"),
+        pytest.param(MulticlassF1Score, multiclass, _negated(maps), map_y, id="multiclass-maps"),
+        pytest.param(MulticlassF1Score, multiclass, maps, _negated(map_y), id="multiclass-targets"),
+        pytest.param(MulticlassF1Score, multiclass, _negated(y.flip(0)), y, id="multiclass-labels"),
+        pytest.param(
+            MulticlassF1Score,
+            {**multiclass, "multidim_average": "samplewise"},
+            _negated(maps),
+            map_y,
+            id="images",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "y_pred", "y"), _neg_bit_cases())
+def test_a_view_with_the_negative_bit_is_counted_as_its_resolved_copy(
+    cls: Any, kwargs: dict[str, Any], y_pred: torch.Tensor, y: torch.Tensor
+) -> None:
+    """A real view with torch's negative bit (``z.conj().imag``) is a valid input that ``.numpy()``
+    refuses: the NumPy path reads its resolved copy (it raised torch's RuntimeError before), so the
+    state is exactly that copy's, and the score is scikit-learn's."""
+    pair = _host._pair((y_pred, y), _host._LABELS_AND_FLOATS)
+    assert pair is not None and not pair[0].is_neg() and not pair[1].is_neg()
+    metric, resolved = cls(**kwargs), cls(**kwargs)
+    metric.update((y_pred, y))
+    resolved.update((y_pred.resolve_neg(), y.resolve_neg()))
+    state, expected_state = metric.state_dict(), resolved.state_dict()
+    assert_same(state, expected_state)
+    pred, target = y_pred.resolve_neg(), y.resolve_neg().long()
+    if cls is MulticlassF1Score:
+        pred = pred.argmax(1) if pred.is_floating_point() else pred
+    else:
+        pred = (pred >= 0.5).long()
+    if kwargs.get("multidim_average") == "samplewise":
+        average = "binary" if cls is BinaryF1Score else "macro"
+        expected = sklearn_samplewise_fbeta(
+            y_true=target.numpy(), y_pred=pred.numpy(), beta=1.0, average=average, zero_division=0.0
+        )
+    else:
+        kind = {BinaryF1Score: "binary", MulticlassF1Score: "multiclass", MultilabelFBetaScore: "multilabel"}[
+            cls
+        ]
+        expected = sklearn_fbeta(
+            y_true=target.reshape(-1).numpy() if kind != "multilabel" else target.numpy(),
+            y_pred=pred.reshape(-1).numpy() if kind != "multilabel" else pred.numpy(),
+            beta=kwargs.get("beta", 1.0),
+            kind=kind,
+            average=kwargs.get("average"),
+            zero_division=0.0,
+        )
+    assert_close(metric.compute(), expected)
+
+
+@pytest.mark.parametrize("beta", [1.5717277847026288e-162, 2e-162, 1e-160])
+def test_a_beta_whose_square_is_the_smallest_float_counts_as_the_general_path(beta: float) -> None:
+    """beta ** 2 = 5e-324 left the NumPy path no positive floor for its denominators (half of it is
+    0): 0 / 0 made the precision and recall sums NaN and their defined counts -2 ** 63. Now such a
+    batch takes the general path; the report's sample averages are scikit-learn's."""
+    y = torch.tensor([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+    p = torch.tensor([[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    metric = MultilabelFBetaScore(beta, 3, from_logits=False, average="samples", zero_division=1.0)
+    general = _general(MultilabelFBetaScore(beta, 3, from_logits=False, average="samples", zero_division=1.0))
+    _assert_same(metric, general, [(p, y)])
+    report = sklearn_report(y_true=y.numpy(), y_pred=p.numpy(), labels=range(3), zero_division=1.0)
+    assert_close(metric.report()["samples avg"], report["samples avg"])
+    expected = sklearn_fbeta(
+        y_true=y.numpy(), y_pred=p.numpy(), beta=beta, kind="multilabel", average="samples", zero_division=1.0
+    )
+    assert_close(metric.compute(), expected)

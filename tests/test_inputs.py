@@ -5,6 +5,7 @@ the argument, the rule and the value given, and a rejected batch leaves the metr
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,8 @@ from ignite_f1 import (
     BinaryF1Score,
     MulticlassF1Score,
     MultilabelF1Score,
+    _host,
+    _weights,
 )
 
 NAN = float("nan")
@@ -584,6 +587,174 @@ BAD_BATCHES = [
 ]
 
 
+# ---- a tensor that is not dense (sparse, mkldnn, nested) is refused by name: torch failed on it
+# deep inside (.numpy(), aminmax, argmax, is_contiguous) with its own message, or no message at all
+
+
+def _not_dense(name: str, layout: str) -> str:
+    return (
+        rf"^Argument `{name}` must be a dense \(strided\) tensor, got layout torch\.{layout}: "
+        rf"pass {name}\.to_dense\(\)\.$"
+    )
+
+
+def _nested(name: str, layout: str) -> str:
+    return (
+        rf"^Argument `{name}` must be a dense \(strided\) tensor, got a nested tensor "
+        rf"\(layout torch\.{layout}\): pass its tensors joined into one, "
+        rf"such as torch\.cat\({name}\.unbind\(\)\)\.$"
+    )
+
+
+def _nest(t: torch.Tensor, layout: torch.layout = torch.strided) -> torch.Tensor:
+    """The rows of ``t`` as a nested tensor: its first row, then the others."""
+    return torch.nested.nested_tensor([t[:1], t[1:]], layout=layout)
+
+
+_BIN_LOGITS, _BIN_Y = _valid_binary()
+_BIN_PROBS = _valid_binary_prob()[0]
+NOT_DENSE = [
+    pytest.param(
+        "binary", (_BIN_LOGITS.to_sparse(), _BIN_Y), TypeError, _not_dense("y_pred", "sparse_coo"), id="coo"
+    ),
+    pytest.param(
+        "binary", (_BIN_LOGITS.to_mkldnn(), _BIN_Y), TypeError, _not_dense("y_pred", "_mkldnn"), id="mkl"
+    ),
+    pytest.param(
+        "binary", (_BIN_LOGITS, _BIN_Y.to_sparse()), TypeError, _not_dense("y", "sparse_coo"), id="y_coo"
+    ),
+    pytest.param(
+        "binary", (_nest(_BIN_LOGITS), _BIN_Y), TypeError, _nested("y_pred", "strided"), id="nested"
+    ),
+    pytest.param(
+        "binary_prob",
+        (_BIN_PROBS[:, None].to_sparse_csr(), _BIN_Y),
+        TypeError,
+        _not_dense("y_pred", "sparse_csr"),
+        id="binary_prob-csr",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3.to_sparse(), _Y_3),
+        TypeError,
+        _not_dense("y_pred", "sparse_coo"),
+        id="mc-coo",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3.to_sparse_csr(), _Y_3),
+        TypeError,
+        _not_dense("y_pred", "sparse_csr"),
+        id="mc-csr",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3.to_sparse_bsr((1, 1)), _Y_3),
+        TypeError,
+        _not_dense("y_pred", "sparse_bsr"),
+        id="mc-bsr",
+    ),
+    pytest.param(
+        "multiclass", (_Y_3, _Y_3.to_sparse()), TypeError, _not_dense("y", "sparse_coo"), id="mc-y_coo"
+    ),
+    pytest.param(
+        "multiclass", (_SCORES_3, _nest(_Y_3)), TypeError, _nested("y", "strided"), id="mc-y_nested"
+    ),
+    pytest.param(
+        "multiclass_ignore255",
+        (_SCORES_3, _Y_3.to_sparse()),
+        TypeError,
+        _not_dense("y", "sparse_coo"),
+        id="ig-coo",
+    ),
+    pytest.param(
+        "multiclass_ignore-1",
+        (_SCORES_3.to_mkldnn(), _Y_3),
+        TypeError,
+        _not_dense("y_pred", "_mkldnn"),
+        id="ig-mkl",
+    ),
+    pytest.param(
+        "segmentation",
+        _seg(y_pred=_SEG_SCORES.to_sparse()),
+        TypeError,
+        _not_dense("y_pred", "sparse_coo"),
+        id="seg",
+    ),
+    pytest.param(
+        "multilabel",
+        (_ML_LOGITS.to_sparse_csr(), _ML_Y),
+        TypeError,
+        _not_dense("y_pred", "sparse_csr"),
+        id="ml-csr",
+    ),
+    pytest.param(
+        "multilabel", (_ML_LOGITS, _ML_Y.to_sparse()), TypeError, _not_dense("y", "sparse_coo"), id="ml-y_coo"
+    ),
+    pytest.param(
+        "multilabel", (_ML_LOGITS.to_mkldnn(), _ML_Y), TypeError, _not_dense("y_pred", "_mkldnn"), id="ml-mkl"
+    ),
+    pytest.param(
+        "multilabel",
+        (_nest(_ML_LOGITS, torch.jagged), _ML_Y),
+        TypeError,
+        _nested("y_pred", "jagged"),
+        id="ml-jagged",
+    ),
+    pytest.param(
+        "multilabel_prob",
+        (_ML_PROBS.to_sparse_csc(), _ML_Y),
+        TypeError,
+        _not_dense("y_pred", "sparse_csc"),
+        id="ml-csc",
+    ),
+]
+
+# ---- a non-finite target: no ignore_index can mark it (the constructor takes integers of int64 only)
+_NO_IGNORE_INDEX = (
+    r": class labels are finite, and ignore_index is an integer; check how the targets are made\.$"
+)
+NOT_FINITE_TARGETS = [
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0.0, 1.0, math.inf, 2.0])),
+        ValueError,
+        r"^Argument `y` must hold class labels in \[0, 3\) \(num_classes=3\), got values in \[0, inf\]"
+        + _NO_IGNORE_INDEX,
+        id="multiclass-y_inf",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([-1.0, 1.0, -math.inf, 2.0])),
+        ValueError,
+        r"got values in \[-inf, 2\]" + _NO_IGNORE_INDEX,
+        id="multiclass-y_minus_inf",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([-1.0, 1.0, math.inf, 2.0], dtype=torch.float64)),
+        ValueError,
+        r"got values in \[-1, inf\]" + _NO_IGNORE_INDEX,  # not "pass ignore_index=-1": inf stays
+        id="multiclass-y_minus_1_and_inf",
+    ),
+    pytest.param(
+        "multiclass_ignore255",
+        (_SCORES_3, torch.tensor([0.0, 255.0, math.inf, 2.0])),
+        ValueError,
+        r"or ignore_index=255 \(num_classes=3\), got values in \[0, inf\]" + _NO_IGNORE_INDEX,
+        id="multiclass_ignore255-y_inf",
+    ),
+    pytest.param(
+        "multiclass",
+        (_SCORES_3, torch.tensor([0.0, 1.0, 1e30, 2.0], dtype=torch.float64)),
+        ValueError,
+        r"got values in \[0, 1000000000000000019884624838656\]\.$",  # no ignore_index: past int64
+        id="multiclass-y_past_int64",
+    ),
+]
+BAD_BATCHES += NOT_DENSE + NOT_FINITE_TARGETS
+
+
 @pytest.mark.parametrize(("family", "batch", "error", "match"), BAD_BATCHES)
 def test_bad_batch_is_rejected_and_leaves_state_unchanged(
     family: str, batch: tuple[Any, Any], error: type[Exception], match: str
@@ -1029,3 +1200,64 @@ def test_a_common_mistake_is_refused_with_what_to_do_and_the_fix_works(
     reference = make()
     reference.update(mended)
     assert_same(_snapshot(metric), _snapshot(reference))
+
+
+# --------------------------------------------------------------------------- weights that are not dense
+
+
+def _weighted(kind: str) -> tuple[Any, tuple[torch.Tensor, torch.Tensor]]:
+    if kind == "binary":
+        return BinaryF1Score(from_logits=True, sample_weight=True), _valid_binary()
+    if kind == "samplewise":
+        metric = BinaryF1Score(from_logits=True, sample_weight=True, multidim_average="samplewise")
+        logits, y = _valid_binary()
+        return metric, (logits.view(2, 2), y.view(2, 2))
+    if kind == "multiclass":
+        return MulticlassF1Score(3, sample_weight=True), _valid_multiclass()
+    return MultilabelF1Score(3, from_logits=True, sample_weight=True, average="samples"), _valid_multilabel()
+
+
+@pytest.mark.parametrize("kind", ["binary", "samplewise", "multiclass", "multilabel"])
+@pytest.mark.parametrize(
+    ("make", "got"),
+    [
+        pytest.param(
+            lambda w: w.to_sparse(),
+            r"got layout torch\.sparse_coo: pass sample_weight\.to_dense\(\)",
+            id="coo",
+        ),
+        pytest.param(
+            lambda w: w.to_mkldnn(), r"got layout torch\._mkldnn: pass sample_weight\.to_dense\(\)", id="mkl"
+        ),
+        pytest.param(
+            lambda w: torch.nested.nested_tensor([w[:1], w[1:]]),
+            r"got a nested tensor \(layout torch\.strided\): pass its tensors joined into one, "
+            r"such as torch\.cat\(sample_weight\.unbind\(\)\)",
+            id="nested",
+        ),
+    ],
+)
+def test_sample_weight_that_is_not_dense_is_refused_by_name(kind: str, make: Any, got: str) -> None:
+    """Sparse, mkldnn and nested weights failed deep inside torch; now the weights' type check names
+    them, and the weights' values are not read with validation's (``WeightCheck.parts``, the one
+    synchronisation on an accelerator) before that check."""
+    metric, (y_pred, y) = _weighted(kind)
+    weight = torch.full((y.shape[0],), 0.5)
+    metric.update((y_pred, y, weight))
+    before = copy.deepcopy(metric.state_dict())
+    bad = make(weight)
+    assert _weights.WeightCheck(bad).parts(torch.device("cpu")) == []
+    match = (
+        r"^Argument `sample_weight` \(the third element of `output`\) must be a dense \(strided\) tensor, "
+    )
+    with pytest.raises(TypeError, match=match + got + r"\.$"):
+        metric.update((y_pred, y, bad))
+    assert_same(metric.state_dict(), before)
+
+
+def test_the_numpy_path_leaves_a_tensor_that_is_not_dense_to_the_check() -> None:
+    """``_host`` returns None (its general path then refuses by name) for what ``.numpy()`` cannot read."""
+    y = torch.tensor([[0, 1], [1, 0]])
+    for other in (y.to_sparse(), y.to_sparse_csr(), torch.nested.nested_tensor([y[0], y[1]])):
+        assert _host._pair((y, other)) is None and _host._pair((other, y)) is None
+    assert not _host.images_of((y, torch.nested.nested_tensor([y[0], y[1]])))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from _reference import assert_same
+from _reference import assert_close, assert_same, record_warnings, sklearn_fbeta
 from sklearn.metrics import classification_report, f1_score
 
 from ignite_f1 import (
@@ -46,6 +46,11 @@ def _ml(**kwargs: Any) -> Callable[[], Any]:
 def _bin(**kwargs: Any) -> Callable[[], Any]:
     return lambda: BinaryFBetaScore(**{"beta": 1.0, "from_logits": True, **kwargs})
 
+
+BETA_SQUARE = (
+    r"^Argument `beta` must be a finite real number > 0 whose square is a positive finite float64 "
+    r"\(1\.57173e-162 <= beta <= 1\.34078e\+154: the score weighs recall by beta \*\* 2\), "
+)
 
 BAD_ARGUMENTS = [
     # ---- num_classes / num_labels
@@ -131,13 +136,22 @@ BAD_ARGUMENTS = [
         r"Argument `beta` must be a finite real number > 0, got nan\.",
         id="beta-nan",
     ),
+    pytest.param(_ml(beta=1e200), ValueError, BETA_SQUARE + r"got 1e\+200\.", id="beta-square-overflows"),
+    # a square that underflows to 0 is F-beta's limit, precision, whose per-sample definedness differs
+    # (scikit-learn's samples average leaves a sample without a predicted label undefined): it gave a
+    # wrong number without a warning; refused for every F-beta class as the overflow is
+    pytest.param(_ml(beta=1e-170), ValueError, BETA_SQUARE + r"got 1e-170\.", id="beta-square-underflows"),
+    pytest.param(_bin(beta=1e-170), ValueError, BETA_SQUARE + r"got 1e-170\.", id="binary-beta-underflows"),
     pytest.param(
-        _ml(beta=1e200),
-        ValueError,
-        r"Argument `beta` must be a finite real number > 0 whose square is finite \(beta <= 1\.34078e\+154: "
-        r"the score weighs recall by beta \*\* 2\), got 1e\+200\.",
-        id="beta-square-overflows",
+        _mc(beta=1e-200), ValueError, BETA_SQUARE + r"got 1e-200\.", id="multiclass-beta-underflows"
     ),
+    pytest.param(
+        _ml(beta=1.5717277847026285e-162, average="samples"),
+        ValueError,
+        BETA_SQUARE + r"got 1\.5717277847026285e-162\.",
+        id="beta-one_ulp_below_the_smallest",
+    ),
+    pytest.param(_bin(beta=5e-324), ValueError, BETA_SQUARE + r"got 5e-324\.", id="beta-smallest_float"),
     pytest.param(
         _bin(beta=float("inf")),
         ValueError,
@@ -680,3 +694,49 @@ def test_check_tag_refuses_what_is_empty_once_cleaned(tag: Any, error: type[Exce
         error, match=rf"^Argument `tag` must be a non-empty string, got {re.escape(repr(tag))}\.$"
     ):
         _validation.check_tag(tag)
+
+
+def test_the_bounds_of_beta_are_the_last_floats_whose_square_is_positive_and_finite() -> None:
+    smallest, largest = _validation._SMALLEST_BETA, _validation._LARGEST_BETA
+    below, above = math.nextafter(smallest, 0), math.nextafter(largest, math.inf)
+    assert smallest * smallest > 0 and below * below == 0
+    assert math.isfinite(largest * largest) and above * above == math.inf
+    for beta in (smallest, largest):
+        for cls in (BinaryFBetaScore, MulticlassFBetaScore, MultilabelFBetaScore):
+            kwargs = {"num_classes": 3} if cls is MulticlassFBetaScore else {"from_logits": False}
+            kwargs |= {"num_labels": 3} if cls is MultilabelFBetaScore else {}
+            assert cls(beta, **kwargs).beta == beta
+
+
+@pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, NAN], ids=str)
+@pytest.mark.parametrize("sample_weight", [False, True], ids=["counts", "weighted"])
+def test_the_smallest_beta_gives_scikit_learns_samples_average_and_warnings(
+    zero_division: Any, sample_weight: bool
+) -> None:
+    """At the smallest beta allowed (beta ** 2 = 5e-324, subnormal) a sample with true labels and
+    none predicted stays undefined, as in scikit-learn: the score and the warnings are its own."""
+    beta = _validation._SMALLEST_BETA
+    y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+    p = np.array([[1, 0, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    metric = MultilabelFBetaScore(
+        beta,
+        3,
+        from_logits=False,
+        average="samples",
+        zero_division=zero_division,
+        sample_weight=sample_weight,
+    )
+    batch = (torch.from_numpy(p), torch.from_numpy(y))
+    metric.update((*batch, torch.ones(4)) if sample_weight else batch)
+    got, caught = record_warnings(metric.compute)
+    expected, expected_caught = record_warnings(
+        sklearn_fbeta,
+        y_true=y,
+        y_pred=p,
+        beta=beta,
+        kind="multilabel",
+        average="samples",
+        zero_division=zero_division,
+    )
+    assert_close(got, expected)
+    assert [kind for kind, _ in caught] == [kind for kind, _ in expected_caught]
