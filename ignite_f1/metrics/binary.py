@@ -29,7 +29,8 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
     scikit-learn compute the score from it at the end of the epoch.
 
     Args:
-        beta: weight of recall against precision, a finite real > 0 (``beta=1`` is F1).
+        beta: weight of recall against precision, a real whose square is a positive finite float64
+            (about 1.6e-162 to 1.3e154; ``beta=1`` is F1).
         threshold: a sample is positive when its probability is ``>= threshold`` (in [0, 1]).
         from_logits: float ``y_pred`` are logits (compared with ``logit(threshold)``, no sigmoid
             is computed) when True, probabilities in [0, 1] when False.

@@ -33,7 +33,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     at the end of the epoch.
 
     Args:
-        beta: weight of recall against precision, a finite real > 0.
+        beta: weight of recall against precision, a real whose square is a positive finite float64
+            (about 1.6e-162 to 1.3e154).
         num_classes: number of classes C (>= 2).
         average: ``"micro"``, ``"macro"`` (default), ``"weighted"`` or ``None`` (one score per class).
         labels: classes to score and average over (class indices). ``None`` follows scikit-learn:

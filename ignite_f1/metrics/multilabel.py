@@ -33,7 +33,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
     another order (per batch, per process) and agree to 1e-12 (relative).
 
     Args:
-        beta: weight of recall against precision, a finite real > 0.
+        beta: weight of recall against precision, a real whose square is a positive finite float64
+            (about 1.6e-162 to 1.3e154).
         num_labels: number of labels L (>= 2).
         threshold: a label is predicted when its probability is ``>= threshold``.
         from_logits: float ``y_pred`` are logits when True, probabilities in [0, 1] when False.
