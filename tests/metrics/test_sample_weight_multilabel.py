@@ -166,16 +166,17 @@ def test_unit_weights_give_the_unweighted_results() -> None:
         assert torch.equal(weighted.per_class_counts(), plain.per_class_counts().double())
 
 
-def test_tiny_beta_whose_square_underflows_equals_sklearn() -> None:
-    # beta^2 == 0.0: the per-sample F-beta is precision, undefined without a predicted label
+def test_tiny_beta_whose_square_is_subnormal_equals_sklearn() -> None:
+    # beta^2 == 1e-320 (a beta whose square underflows to 0 is refused: tests/test_validation.py):
+    # the per-sample F-beta is about precision
     y_pred, y = multilabel_batch(n=40, num_labels=3, seed=8)
     w = torch.linspace(0.0, 2.0, 40, dtype=torch.float64)
     metric = MultilabelFBetaScore(
-        1e-200, 3, average="samples", zero_division=1.0, from_logits=True, sample_weight=True
+        1e-160, 3, average="samples", zero_division=1.0, from_logits=True, sample_weight=True
     )
     metric.update((y_pred, y, w))
     expected = sklearn_fbeta(
-        y_true=y.numpy(), y_pred=(y_pred >= 0).long().numpy(), beta=1e-200, kind="multilabel",
+        y_true=y.numpy(), y_pred=(y_pred >= 0).long().numpy(), beta=1e-160, kind="multilabel",
         average="samples", zero_division=1.0, sample_weight=w.numpy(),
     )  # fmt: skip
     assert_close_relative(metric.compute(), expected)
