@@ -72,7 +72,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         divide weighted counts), so with ``zero_division="warn"`` it raises the same
         ``UndefinedMetricWarning`` as scikit-learn, and ``nan`` scores are left out of the mean
         with their weights. Weights that are all 0 make ``compute()`` raise
-        ``NotComputableError``, as scikit-learn refuses them (``ValueError``).
+        ``NotComputableError`` (the score of no weight is undefined; scikit-learn 1.9 refuses them).
 
     Examples:
         >>> import torch
