@@ -32,8 +32,12 @@ def check_log_dir(
         raise TypeError(f"Argument `log_dir` must be a path or None, got {log_dir!r}.")
     check_tag(tag)
     attached = attached_metric(evaluator, metric_name)
-    other = attached is not None or not metric.is_attached(evaluator) if isinstance(metric, Metric) else False
-    if metric is not None and attached is not metric and other:  # another engine's metric
+    # an Ignite metric given must be the one attached as `metric_name`, or else attached to `evaluator`
+    if (
+        isinstance(metric, Metric)
+        and metric is not attached
+        and (attached is not None or not metric.is_attached(evaluator))
+    ):
         raise ValueError(
             "Argument `metric` must be the metric attached to `evaluator` as `metric_name` (the "
             f"summary logs its counts beside the score {metric_name!r}), got a "
