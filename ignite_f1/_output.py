@@ -2,7 +2,8 @@
 
 A third element (sample weights, unless the metric takes them: ``sample_weight=True``) must
 never be dropped silently, and an engine's output that is not the pair (the default trainer
-returns the loss) is refused with the way out; :func:`unpack_weighted` reads the triple.
+returns the loss) is refused with the way out; :func:`unpack_weighted` reads the triple, and
+:func:`per_sample` Ignite's per-sample lists.
 """
 
 from __future__ import annotations
@@ -12,40 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-
-
-class DictOutputs:
-    """Mixin of the metrics, for a dict engine output, of which Ignite hands ``update`` the
-    ``required_output_keys`` only: ``"sample_weight"`` among them with ``sample_weight=True``; and
-    ``iteration_completed`` refuses such a dict that holds weights the metric would drop (read
-    when the metric has no ``output_transform``: ``_output_as_is``)."""
-
-    _output_as_is = True
-    sample_weight = False
-
-    @property
-    def required_output_keys(self) -> tuple[str, ...] | None:
-        return ("y_pred", "y", "sample_weight") if self.sample_weight else ("y_pred", "y")
-
-    @required_output_keys.setter
-    def required_output_keys(self, value: tuple[str, ...] | None) -> None:
-        raise AttributeError("required_output_keys follows sample_weight: pass an output_transform instead")
-
-    def iteration_completed(self, engine: Any) -> None:
-        output = engine.state.output
-        if (
-            self._output_as_is
-            and not self.sample_weight
-            and isinstance(output, Mapping)
-            and "sample_weight" in output
-        ):
-            raise ValueError(
-                f"Argument `output` (the engine's output, a dict) holds 'sample_weight', which a metric "
-                f"built with sample_weight=False does not count and would drop, got keys {list(output)}: "
-                "build the metric with sample_weight=True to weight the samples, or pass an "
-                "output_transform that returns (y_pred, y) to leave the weights out."
-            )
-        super().iteration_completed(engine)  # type: ignore[misc]
 
 
 def unpack(output: Any, weighted: bool) -> tuple[Any, Any, Any]:
@@ -125,3 +92,41 @@ def unpack_output(output: Any) -> tuple[Any, Any]:
         f"{expected}, got {type(output).__name__}: use output_transform to turn the engine's output "
         "into (y_pred, y)."
     )
+
+
+def per_sample(output: Any, weighted: bool) -> list[tuple[torch.Tensor, ...]] | None:
+    """One batch per sample of Ignite's per-sample lists, or ``None`` when ``output`` is not that form.
+
+    Ignite documents ``y_pred`` and ``y`` as "torch tensors or list of tensors/numbers": a tuple or
+    list whose elements are all lists of tensors or numbers holds one entry per sample (each a
+    sample's scores and target, in any shape, images of different sizes too), and with
+    ``sample_weight=True`` a third list holds the weights. Each sample becomes a batch of one as
+    Ignite makes it (a tensor gains a leading dimension; a number becomes a 1-element tensor, on
+    the device of the sample's ``y_pred`` after the first), for ``update`` to check them all
+    before counting any. A count of lists other than 2 (3 when weighted) is left to :func:`unpack`
+    and its messages.
+    """
+    if not isinstance(output, (tuple, list)) or len(output) != (3 if weighted else 2):
+        return None
+    if not all(isinstance(o, list) and all(isinstance(v, _SAMPLE) for v in o) for o in output):
+        return None
+    lengths = [len(o) for o in output]
+    if len(set(lengths)) > 1:
+        names = ("y_pred", "y", "sample_weight")
+        raise ValueError(
+            "Argument `output` of per-sample lists must hold one entry per sample in each list, got "
+            + ", ".join(f"{n} {name}" for n, name in zip(lengths, names, strict=False))
+            + ": give every list the same length, or pass tensors (y_pred, y) of whole batches."
+        )
+    batches = []
+    for sample in zip(*output, strict=True):
+        first = _batched(sample[0], None)
+        batches.append((first, *(_batched(x, first.device) for x in sample[1:])))
+    return batches
+
+
+_SAMPLE = (torch.Tensor, numbers.Number)
+
+
+def _batched(x: Any, device: torch.device | None) -> torch.Tensor:
+    return x.unsqueeze(0) if isinstance(x, torch.Tensor) else torch.tensor([x], device=device)

@@ -25,6 +25,7 @@ from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
 
 from ignite_f1 import _output, _validation
 from ignite_f1.metrics import _collective, _state
+from ignite_f1.metrics._engine import EngineSide
 from ignite_f1.metrics._probabilities import ProbabilityWarning
 
 PerClass = torch.Tensor | dict[str, float]
@@ -32,20 +33,6 @@ Result = float | PerClass
 State = dict[str, torch.Tensor]
 # what a batch adds to one count state: a tensor or int added to it, or a function adding in place
 Addition = torch.Tensor | int | Callable[[torch.Tensor], None]
-
-_THRESHOLD_NAMES = frozenset({"num_thresholds", "curve", "best_threshold"})
-_NO_INTERVAL = (
-    ": a multilabel metric keeps per-label counts, which do not hold the joint distribution of the "
-    "labels over the samples, so resampling the samples cannot be reproduced from them (the exact "
-    "bootstrap of confidence_interval() needs a binary or multi-class confusion matrix; for one "
-    "label's interval, count that label with a BinaryF1Score)"
-)
-
-
-def identity(output: Any) -> Any:
-    """The default ``output_transform``: the engine's output is ``(y_pred, y)``."""
-    return output
-
 
 # engine -> {name: (metric, usage)} of the metrics attached by CountingMetric.attach (weak: an engine
 # that is garbage collected takes its entries with it; a metric holds no reference to its engine)
@@ -82,7 +69,7 @@ def attached_metric(engine: Engine, name: str) -> CountingMetric | None:
     return metric if metric.is_attached(engine, usage) else None
 
 
-class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
+class CountingMetric(ProbabilityWarning, EngineSide, Metric):
     """The base of the F1 / F-beta metrics: int64 counts on ``device``, summed across processes.
 
     Not built directly: use one of the metric classes below. It holds what they share, and the
@@ -132,23 +119,9 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
         self.validate_args = _validation.check_bool("validate_args", validate_args)
         self._reduced_state: State | None = None
         self._counts_device = device  # as given: Ignite checks it (after output_transform) in __init__
-        self._output_as_is = output_transform is identity
+        self._transform = output_transform  # applied by EngineSide.iteration_completed
         # "named": a per-class dict stays under its name (spread, a class could overwrite a metric)
         super().__init__(output_transform=output_transform, device=device, metrics_result_mode="named")
-
-    def __getattr__(self, name: str) -> Any:
-        # Ignite answers any unknown attribute with a MetricsLambda factory, and building one
-        # resets this metric: a typo such as ``metric.reprot()`` would silently wipe the counts.
-        if name.startswith("__") and name.endswith("__"):
-            return super().__getattr__(name)
-        hint = (
-            ": threshold curves belong to the binary and multilabel metrics (built with `num_thresholds`)"
-            if name in _THRESHOLD_NAMES
-            else _NO_INTERVAL
-            if name == "confidence_interval"
-            else ""
-        )
-        raise AttributeError(f"{type(self).__name__} has no `{name}`{hint}.")
 
     # ---- the count states: declared once, zeroed by reset, added to by update
 
@@ -210,7 +183,9 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
 
         Args:
             output: ``(y_pred, y)`` as described under "Inputs" in the class docstring; for a metric
-                built with ``sample_weight=True``, ``(y_pred, y, sample_weight)``.
+                built with ``sample_weight=True``, ``(y_pred, y, sample_weight)``. Ignite's per-sample
+                lists (``([y_pred_0, y_pred_1, ...], [y_0, y_1, ...])``, of tensors or numbers) count
+                each sample as a batch of one, all checked before any is counted.
 
         Raises:
             TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as
@@ -232,12 +207,13 @@ class CountingMetric(ProbabilityWarning, _output.DictOutputs, Metric):
         if self._host_update is not None and self._host_update(output):
             self._reduced_state = None
             return
-        y_pred, y, weight = _output.unpack(output, self.sample_weight)
-        additions, in_unit_interval = self._count(y_pred, y, weight)  # checks everything first
-        if not additions:
-            return
-        self._add(additions, in_unit_interval)
-        self._reduced_state = None  # the one place an update invalidates the kept sums
+        samples = _output.per_sample(output, self.sample_weight)  # Ignite's lists: a batch of one each
+        batches: list[Any] = [output] if samples is None else samples
+        counted = [self._count(*_output.unpack(b, self.sample_weight)) for b in batches]  # all checked first
+        for additions, in_unit_interval in counted:
+            if additions:
+                self._add(additions, in_unit_interval)
+                self._reduced_state = None  # the one place an update invalidates the kept sums
 
     def _add(self, additions: dict[str, Addition], in_unit_interval: bool | None) -> None:
         """Add a checked batch's ``additions`` to the state, and note its score flag."""

@@ -15,8 +15,9 @@ from typing import Any
 import torch
 
 from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation, _weights
-from ignite_f1.metrics._base import Addition, identity
+from ignite_f1.metrics._base import Addition
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
+from ignite_f1.metrics._engine import identity
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
 __all__ = ["BinaryF1Score", "BinaryFBetaScore"]

@@ -18,8 +18,9 @@ import torch
 from ignite.metrics.metric import reinit__is_reduced
 
 from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation, _weights
-from ignite_f1.metrics._base import Addition, Result, identity
+from ignite_f1.metrics._base import Addition, Result
 from ignite_f1.metrics._confusion import ConfusionMatrixMetric
+from ignite_f1.metrics._engine import identity
 
 __all__ = ["MulticlassF1Score", "MulticlassFBetaScore"]
 

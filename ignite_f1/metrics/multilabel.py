@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from ignite_f1 import _counts, _host, _inputs, _scores, _validation, _weights
-from ignite_f1.metrics._base import Addition, Result, State, identity
+from ignite_f1.metrics._base import Addition, Result, State
+from ignite_f1.metrics._engine import identity
 from ignite_f1.metrics._thresholds import ThresholdCurveMetric
 
 __all__ = ["MultilabelF1Score", "MultilabelFBetaScore"]
