@@ -49,7 +49,7 @@ def _value_parts(weight: torch.Tensor) -> list[torch.Tensor]:
 
 
 def check_sample_weight(
-    weight: Any, y: torch.Tensor, validate: bool = True, read: list[float] | None = None
+    weight: Any, y: torch.Tensor, validate: bool = True, read: list[float] | None = None, factor: float = 1.0
 ) -> torch.Tensor:
     """``weight`` flattened as ``y.reshape(-1)`` is, as float64, or a ``TypeError`` / ``ValueError``.
 
@@ -59,6 +59,9 @@ def check_sample_weight(
         validate: check the values too (finite and >= 0, one host synchronisation, none when
             ``read`` holds them: :class:`WeightCheck`); the type and the shape are always checked.
         read: the values of :class:`WeightCheck`, or None.
+        factor: the sum of the weights times ``factor`` must be finite too: ``1 + beta**2`` for
+            per-image scores, whose numerator and denominator are at most that times an image's sum
+            (an infinite one would make the image's score NaN, and leave it out of the mean).
 
     Examples:
         >>> import torch
@@ -76,7 +79,7 @@ def check_sample_weight(
         raise ValueError(
             f"Argument `sample_weight` must have the shape of `y` {allowed}, got {tuple(weight.shape)}."
         )
-    _check_values(weight, validate, math.prod(y.shape[1:]) if per_image else 1, read)
+    _check_values(weight, validate, math.prod(y.shape[1:]) if per_image else 1, read, factor)
     if per_image:
         weight = weight.reshape(-1, *([1] * (y.ndim - 1))).expand(y.shape)
     flat: torch.Tensor = weight.reshape(-1).to(device=y.device, dtype=torch.float64)
@@ -147,7 +150,9 @@ def finite_total(total: torch.Tensor, who: str) -> torch.Tensor:
     return total
 
 
-def _check_values(weight: torch.Tensor, validate: bool, spread: int, read: list[float] | None) -> None:
+def _check_values(
+    weight: torch.Tensor, validate: bool, spread: int, read: list[float] | None, factor: float = 1.0
+) -> None:
     """Finite weights >= 0 whose float64 sum (each weight counted ``spread`` times: the pixels of
     its image) is finite, so that the counts, sums of weights, stay finite: the values ``read``
     with validation's, or one host read here."""
@@ -159,9 +164,10 @@ def _check_values(weight: torch.Tensor, validate: bool, spread: int, read: list[
             raise ValueError(
                 f"Argument `sample_weight` must hold finite weights >= 0, got a weight of {value!r}."
             )
-        if not math.isfinite(total * spread):
+        if not math.isfinite(total * spread * factor):
+            times = "" if factor == 1.0 else f" times 1 + beta**2 = {factor!r} (per-image scores multiply it)"
             raise ValueError(
-                "Argument `sample_weight` must hold weights whose sum is a finite float64 (the counts "
-                f"are sums of weights), got weights summing to {total * spread!r}: scale them down "
+                f"Argument `sample_weight` must hold weights whose sum{times} is a finite float64 (the "
+                f"counts are sums of weights), got weights summing to {total * spread!r}: scale them down "
                 "(a common factor changes no score)."
             )

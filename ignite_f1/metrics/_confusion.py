@@ -56,7 +56,8 @@ class ConfusionMatrixMetric(CountingMetric):
         self, weight: Any, y: torch.Tensor, check: _weights.WeightCheck | None
     ) -> torch.Tensor:
         read = None if check is None else check.values  # read with validation's values
-        return _weights.check_sample_weight(weight, y, self.validate_args, read)
+        factor = 1.0 + self.beta**2 if self.multidim_average == "samplewise" else 1.0
+        return _weights.check_sample_weight(weight, y, self.validate_args, read, factor)
 
     def _present(self, state: State) -> np.ndarray | None:
         """The classes seen (as target or prediction, any weight) with ``sample_weight=True``, else None."""

@@ -110,7 +110,7 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         tensor([[1, 1],
                 [1, 2]])
 
-        Per-image Dice of two 2 x 2 masks (F1 2/3 and 1), against the pooled 4/5:
+        Per-image Dice of two 2 x 2 masks (F1 1/2 and 1), against the pooled 2/3:
 
         >>> masks = torch.tensor([[[1, 0], [1, 0]], [[0, 0], [0, 1]]])
         >>> truth = torch.tensor([[[1, 1], [0, 0]], [[0, 0], [0, 1]]])
@@ -269,7 +269,8 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
         return _scores.binary_fbeta(state["_cm"], self.beta, self.zero_division)
 
     def confusion_matrix(self) -> torch.Tensor:
-        """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes).
+        """The counts ``[[tn, fp], [fn, tp]]`` as an int64 CPU tensor (summed over processes; float64
+        sums of weights with ``sample_weight=True``).
 
         Raises:
             NotComputableError: no sample since the last :meth:`reset` (as :meth:`compute`).

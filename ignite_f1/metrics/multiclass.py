@@ -304,7 +304,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         return result if isinstance(result, float) else self._per_class(result)
 
     def confusion_matrix(self) -> torch.Tensor:
-        """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor.
+        """The C x C counts (rows: true class, columns: predicted) as an int64 CPU tensor (float64
+        sums of weights with ``sample_weight=True``).
 
         Raises:
             RuntimeError: the metric keeps no matrix (``keep_confusion_matrix`` is False, the default

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -465,3 +466,36 @@ def test_two_processes_equal_the_oracle_on_the_union(tmp_path: Path) -> None:
             assert_relative(seen[name]["first"], expected)
             assert_same(seen[name]["second"], seen[name]["first"])
             assert_same(seen[name]["restored"], seen[name]["first"])
+
+
+@pytest.mark.parametrize(
+    ("make", "beta"),
+    [
+        (lambda: BinaryF1Score(from_logits=False, multidim_average="samplewise", sample_weight=True), 1.0),
+        (lambda: MulticlassF1Score(2, multidim_average="samplewise", sample_weight=True), 1.0),
+        (
+            lambda: BinaryFBetaScore(
+                2.0, from_logits=False, multidim_average="samplewise", sample_weight=True
+            ),
+            2.0,
+        ),
+    ],
+)
+def test_weights_whose_per_image_products_overflow_are_refused(make: Callable[[], Any], beta: float) -> None:
+    """An image's score divides (1 + beta**2) tp by beta**2 ap + pp, both at most (1 + beta**2) times
+    its sum of weights: past float64 they made the score inf / inf = NaN, and the image (here the
+    perfect one, weighing all but nothing) silently dropped out of the mean. Such weights are refused
+    as an infinite sum is; scaled down, the same batch gives the per-image oracle's mean."""
+    masks, truth = torch.tensor([[[1, 0]], [[1, 1]]]), torch.tensor([[[1, 1]], [[1, 1]]])
+    huge = 0.75 * sys.float_info.max / (1 + beta**2)  # an image's sum (2 huge) finite, times 1 + beta**2 not
+    metric = make()
+    empty = metric.state_dict()["__metric_state_per_rank"][0]
+    with pytest.raises(ValueError, match=r"whose sum times 1 \+ beta\*\*2 = .* is a finite float64"):
+        metric.update((masks, truth, torch.tensor([1.0, huge], dtype=torch.float64)))
+    for name, value in metric.state_dict()["__metric_state_per_rank"][0].items():
+        assert torch.equal(value, empty[name]), name
+    weights = [1e-300, huge * 1e-300]
+    metric.update((masks, truth, torch.tensor(weights, dtype=torch.float64)))
+    pairs = zip(truth, masks, strict=True)
+    scores = [fbeta_score(t.flatten().numpy(), m.flatten().numpy(), beta=beta) for t, m in pairs]
+    assert math.isclose(metric.compute(), float(np.average(scores, weights=weights)), rel_tol=1e-12)
