@@ -31,7 +31,8 @@ BINARY = "binary"
 """The ``average`` of the binary metrics: the F-beta of class 1 of a 2 x 2 matrix."""
 
 CHUNK_CELLS = 1 << 23
-"""Most resampled cells drawn at once (64 MiB of int64): resamples are drawn in blocks of this size."""
+"""Most cells of a block of resamples (64 MiB of int64): a block of R resamples holds R x M drawn
+cells (M non-zero cells in the matrix) and R x 3 x K per-class counts, each at most this many."""
 
 
 def check_interval_args(level: Any, num_resamples: Any, seed: Any) -> tuple[float, int, int | None]:
@@ -185,7 +186,7 @@ def fbeta_interval(
     """Percentile bootstrap bounds of the F-beta of the confusion matrix ``cm`` (K x K, rows: true).
 
     Draws ``num_resamples`` matrices (:func:`resample`, in blocks of at most :data:`CHUNK_CELLS`
-    cells), scores them (:func:`fbeta`, same arguments) and returns :func:`interval`'s bounds. The
+    drawn cells and per-class counts), scores them (:func:`fbeta`, same arguments) and returns :func:`interval`'s bounds. The
     same ``seed`` gives the same bounds; ``None`` draws fresh entropy.
 
     Examples:
@@ -200,7 +201,8 @@ def fbeta_interval(
     matrix = cm.cpu().numpy() if isinstance(cm, torch.Tensor) else np.asarray(cm)
     num_classes = matrix.shape[0]
     rng = np.random.default_rng(seed)
-    num_cells = max(1, int(np.count_nonzero(matrix)))
+    # a block holds (R, M) draws and (R, 3, K) per-class counts (and float copies of those)
+    num_cells = max(1, int(np.count_nonzero(matrix)), 3 * num_classes)
     block = max(1, CHUNK_CELLS // num_cells)
     scores = []
     for start in range(0, num_resamples, block):  # blocks of resamples, each drawn and scored at once

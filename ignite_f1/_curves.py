@@ -8,8 +8,8 @@ samples at or above each threshold, which are the true and false positives of th
 when the probability is >= t_i". With sample weights (``sample_weight=True``) each sample adds its
 weight instead of 1: the histogram holds float64 sums of weights, and the curves are scikit-learn's
 with ``sample_weight``. Memory is constant (2 x T, or 2 x L x T for L labels) and a batch
-costs O(batch): a bin guessed from each probability and corrected by exact comparisons, then one
-scatter-add.
+costs O(batch + T): a bin guessed from each probability and corrected by exact comparisons, one
+scatter-add into a histogram of the batch, and that histogram added to the kept one.
 
 Thresholds are compared with the scores exactly as the metric compares them with its own
 ``threshold``: in the dtype of ``y_pred``, and for logits against ``logit(t_i)`` (a sigmoid only

@@ -94,6 +94,17 @@ def unpack_output(output: Any) -> tuple[Any, Any]:
     )
 
 
+def several_per_sample(output: Any) -> bool:
+    """Whether the targets of ``output`` (its second element) hold several elements per sample:
+    (N, d1, ...) with more than one element in d1 x ..., or per-sample lists of such targets."""
+    if not isinstance(output, (tuple, list)) or len(output) < 2:
+        return False
+    y = output[1]
+    if isinstance(y, list):
+        return any(isinstance(v, torch.Tensor) and v.numel() > 1 for v in y)
+    return isinstance(y, torch.Tensor) and y.ndim > 1 and y.numel() > y.shape[0]
+
+
 def per_sample(output: Any, weighted: bool) -> list[tuple[torch.Tensor, ...]] | None:
     """One batch per sample of Ignite's per-sample lists, or ``None`` when ``output`` is not that form.
 

@@ -152,6 +152,7 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
         for name, (shape, dtype) in self._states.items():
             setattr(self, name, torch.zeros(shape, dtype=dtype, device=self._counts_device))
         self._scores_in_unit_interval = None
+        self._images_counted = False  # see ConfusionMatrixMetric.update: not in the state dict
         self._reduced_state = None
         on_cpu = torch.device(self._counts_device).type == "cpu"
         self._host_update = self._host_path() if on_cpu else None
@@ -473,3 +474,4 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
             setattr(self, name, loaded[name].detach().to(self._counts_device, copy=True))
         self._reduced_state = None
         self._scores_in_unit_interval = None
+        self._images_counted = False  # see ConfusionMatrixMetric.update: not in the state dict

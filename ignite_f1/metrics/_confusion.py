@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from ignite.metrics.metric import reinit__is_reduced
 from sklearn.exceptions import UndefinedMetricWarning
 
-from ignite_f1 import _bootstrap, _counts, _samplewise, _scores, _validation, _weights
+from ignite_f1 import _bootstrap, _counts, _output, _samplewise, _scores, _validation, _weights
 from ignite_f1.metrics import _state
 from ignite_f1.metrics._base import Addition, CountingMetric, Result, State
 
@@ -32,6 +33,14 @@ class ConfusionMatrixMetric(CountingMetric):
 
     keep_confusion_matrix: bool = True  # the binary metrics always keep their 2 x 2 matrix
     multidim_average: str = "global"
+    _images_counted = False  # targets of several elements per sample counted since the last reset
+
+    @reinit__is_reduced
+    def update(self, output: Any) -> None:
+        super().update(output)
+        # noted for confidence_interval(): the pixels of an image are no independent samples
+        if not self._images_counted and _output.several_per_sample(output):
+            self._images_counted = True
 
     # ---- sample_weight=True: float64 sums of weights, and the int64 counts of the classes seen
 
@@ -199,8 +208,11 @@ class ConfusionMatrixMetric(CountingMetric):
             TypeError, ValueError: an argument is not as described above.
             RuntimeError: the metric was built with ``keep_confusion_matrix=False`` (its per-class
                 counts do not hold the joint distribution a resample needs), with
-                ``sample_weight=True`` (a weighted bootstrap is not the multinomial one); in a
-                distributed run, no ``compute()`` since the last update (as ``confusion_matrix()``).
+                ``sample_weight=True`` (a weighted bootstrap is not the multinomial one); it counted
+                targets of several elements per sample since its last ``reset()`` (pixels of images,
+                which are not independent samples; a state loaded by ``load_state_dict`` does not
+                record it); in a distributed run, no ``compute()`` since the last update (as
+                ``confusion_matrix()``).
             NotComputableError: no sample since the last :meth:`reset`.
 
         Notes:
@@ -251,6 +263,15 @@ class ConfusionMatrixMetric(CountingMetric):
                 "this metric was built with multidim_average='samplewise': its compute() is a mean of "
                 "per-image scores, which the pooled matrix cannot resample. Resample the images instead, "
                 "or build the metric with multidim_average='global'."
+            )
+        if self._images_counted:
+            raise RuntimeError(
+                f"{type(self).__name__}.confidence_interval() resamples the counted elements as "
+                "independent samples, and since its reset this metric counted targets of several "
+                "elements per sample (the pixels of images), which are not independent: resampling them "
+                "gives a band far narrower than resampling the images would. Bootstrap the images "
+                "yourself (their per-image scores: multidim_average='samplewise'), or count one element "
+                "per sample."
             )
         if not self.keep_confusion_matrix:
             raise RuntimeError(
