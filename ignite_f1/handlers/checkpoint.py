@@ -3,8 +3,9 @@
 :func:`best_f1_checkpoint` makes Ignite's ``Checkpoint`` over :class:`_ExclusiveSaver`, this
 package's own ``BaseSaveHandler`` (Ignite's public saver interface): each file is written whole to a
 temporary file, then given its name only if no file has it; a ledger per process that saves
-(``.ignite_f1-run-{id}.json``) lists the files it owns and the run it continues, if resumed, so that
-a resumed run recognises the files of the run it resumes, and only those.
+(``.ignite_f1-run-{id}.json``) lists the files it owns (written before each save's file appears, so it
+may still list a file that save then removed) and the run it continues, if resumed, so that a resumed
+run recognises the files of the run it resumes that are still on disk unchanged, and only those.
 """
 
 from __future__ import annotations

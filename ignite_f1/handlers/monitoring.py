@@ -223,8 +223,10 @@ def setup_f1_monitoring(
         checkpoint_dir: directory of the best-F1 files; created when missing. It must be
             writable (checked here). Besides the best files it holds one small hidden file per
             run (a resumed run writes its own), ``.ignite_f1-run-{id}.json``, listing the files
-            the run owns and the run it continues, so that a resumed run recognises them: keep
-            them while the run may be resumed.
+            the run owned at its last save (a file it removed after that stays listed until the
+            next save; a resumed run takes only listed files still on disk unchanged) and the run
+            it continues, so that a resumed run recognises them: keep them while the run may be
+            resumed.
         patience: evaluations without improvement before early stopping (an integer >= 1).
         n_saved: how many best files to keep (an integer >= 1), or None for all.
         retrain: keyword arguments of :class:`RetrainOnPlateau`, or None for no retraining.
