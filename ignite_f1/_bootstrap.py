@@ -186,8 +186,8 @@ def fbeta_interval(
     """Percentile bootstrap bounds of the F-beta of the confusion matrix ``cm`` (K x K, rows: true).
 
     Draws ``num_resamples`` matrices (:func:`resample`, in blocks of at most :data:`CHUNK_CELLS`
-    drawn cells and per-class counts), scores them (:func:`fbeta`, same arguments) and returns :func:`interval`'s bounds. The
-    same ``seed`` gives the same bounds; ``None`` draws fresh entropy.
+    drawn cells and per-class counts), scores them (:func:`fbeta`, same arguments) and returns
+    :func:`interval`'s bounds. The same ``seed`` gives the same bounds; ``None`` draws fresh entropy.
 
     Examples:
         >>> import numpy as np

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from ignite.metrics.metric import reinit__is_reduced
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ignite_f1 import _bootstrap, _counts, _output, _samplewise, _scores, _validation, _weights
@@ -35,8 +34,7 @@ class ConfusionMatrixMetric(CountingMetric):
     multidim_average: str = "global"
     _images_counted = False  # targets of several elements per sample counted since the last reset
 
-    @reinit__is_reduced
-    def update(self, output: Any) -> None:
+    def update(self, output: Any) -> None:  # CountingMetric.update's (@reinit__is_reduced) and a note
         super().update(output)
         # noted for confidence_interval(): the pixels of an image are no independent samples
         if not self._images_counted and _output.several_per_sample(output):
