@@ -191,11 +191,14 @@ def multilabel_confusion(label_counts: torch.Tensor, num_samples: torch.Tensor) 
     """Per-label (L, 2, 2) ``[[tn, fp], [fn, tp]]`` from (3, L) tp, predicted and actual positives.
 
     ``num_samples``: the number of samples, or the float64 sum of their weights. Cells of float
-    sums of weights are differences of sums, which rounding may leave a few ulps below 0 where the
-    true cell is 0: they are clamped at 0 (a count is never negative).
+    sums of weights are differences of sums, in scikit-learn's order (``tn = W - tp - fp - fn``:
+    ``W - pp - ap + tp`` cancels catastrophically, 0.5 for a true 0 beside a weight of 1e16), which
+    rounding may leave a few ulps below 0 where the true cell is 0: they are clamped at 0 (a count
+    is never negative).
     """
     tp, pp, ap = label_counts
-    cells = torch.stack([num_samples - pp - ap + tp, pp - tp, ap - tp, tp], dim=1).reshape(-1, 2, 2)
+    fp, fn = pp - tp, ap - tp
+    cells = torch.stack([num_samples - tp - fp - fn, fp, fn, tp], dim=1).reshape(-1, 2, 2)
     return cells.clamp_(min=0) if cells.is_floating_point() else cells
 
 

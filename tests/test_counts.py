@@ -131,3 +131,31 @@ def test_multilabel_counts_bit_for_bit(n: int, num_labels: int, beta: float) -> 
             for value, reference in zip(got, expected, strict=True):
                 assert value.dtype == reference.dtype
                 assert torch.equal(value, reference), (dtype, rate_pred, rate_target)
+
+
+def test_weighted_multilabel_true_negatives_are_summed_in_sklearns_order() -> None:
+    """tn = W - pp - ap + tp cancelled catastrophically: label 0 has no negative sample (tn 0), but
+    beside a weight of 1e16 the metric showed 0.5 (confusion_matrix() and TensorBoard). It is
+    W - tp - fp - fn, as scikit-learn's multilabel_confusion_matrix computes it; random dyadic
+    weights (exact sums) give scikit-learn's matrices bit for bit."""
+    import numpy as np
+    from sklearn.metrics import multilabel_confusion_matrix
+
+    from ignite_f1 import MultilabelF1Score
+
+    cases = [
+        (
+            torch.tensor([[0, 0], [1, 1]]),
+            torch.tensor([[1, 0], [1, 1]]),
+            torch.tensor([1e16, 0.5], dtype=torch.float64),
+        )
+    ]
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        pred, true = (torch.randint(0, 2, (12, 4), generator=generator) for _ in range(2))
+        cases.append((pred, true, torch.randint(0, 64, (12,), generator=generator).double() / 8))
+    for pred, true, weight in cases:
+        metric = MultilabelF1Score(pred.shape[1], from_logits=False, sample_weight=True)
+        metric.update((pred, true, weight))
+        expected = multilabel_confusion_matrix(true.numpy(), pred.numpy(), sample_weight=weight.numpy())
+        assert np.array_equal(metric.confusion_matrix().numpy(), expected)
