@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,15 +21,56 @@ if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
 
+SEED_LIMIT = 2**32  # NumPy's and scikit-learn's seeds are integers from 0 to 2**32 - 1
+
+
+def _integer(text: str, rule: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}") from None
+
+
+def epochs_flag(text: str) -> int:
+    """``--epochs``: an integer >= 1 (no epoch leaves nothing to evaluate nor to checkpoint)."""
+    rule = "an integer >= 1"
+    value = _integer(text, rule)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
+    return value
+
+
+def seed_flag(text: str) -> int:
+    """``--seed``: an integer from 0 to 2**32 - 1, the seeds NumPy and scikit-learn accept."""
+    rule = f"an integer from 0 to 2**32 - 1 = {SEED_LIMIT - 1}"
+    value = _integer(text, rule)
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
+    return value
+
+
 def parser(description: str, epochs: int) -> argparse.ArgumentParser:
-    """An argument parser with the flags every example takes."""
+    """An argument parser with the flags every example takes.
+
+    A value out of a flag's range is refused by argparse while it reads the flags, before anything
+    is imported, made or trained: its usage line and ``<script>: error: argument --<flag>: must be
+    <the rule>, got <the value>``, exit status 2.
+    """
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--epochs", type=int, default=epochs, help=f"training epochs (default: {epochs})")
-    p.add_argument("--seed", type=int, default=0, help="random seed; results are reproducible for a seed")
+    p.add_argument(
+        "--epochs", type=epochs_flag, default=epochs, help=f"training epochs, >= 1 (default: {epochs})"
+    )
+    p.add_argument(
+        "--seed",
+        type=seed_flag,
+        default=0,
+        help="random seed, from 0 to 2**32 - 1; results are reproducible for a seed (default: 0)",
+    )
     p.add_argument(
         "--output-dir",
         default="runs",
-        help="each run writes into a new folder ./<output-dir>/<example>/<date-time> (default: runs)",
+        help="each run writes into a new folder OUTPUT_DIR/<example>/<date-time>; a relative "
+        "OUTPUT_DIR is taken from the current directory (default: runs)",
     )
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
     return p
@@ -115,10 +156,10 @@ def loader(
 
 
 def progress_bar(trainer: Any) -> Any:
-    """Ignite's progress bar on the trainer when the output is a terminal; None otherwise.
+    """Ignite's progress bar on the trainer when the error output is a terminal; None otherwise.
 
     In a log file or a pipe (CI, ``| tee``) the bar's carriage returns pile up into one huge line,
-    so there the scripts print their one line per few epochs only.
+    so there is none there; the lines a script prints per epoch (or every few) come in both cases.
     """
     if not sys.stderr.isatty():
         return None
@@ -167,16 +208,36 @@ def report_table(report: dict[str, dict[str, float] | float]) -> str:
 
 
 def run_directory(output_dir: str, example: str) -> Path:
-    """A new directory ``output_dir/example/<date-time>`` for one run (earlier runs are kept)."""
+    """A new directory ``output_dir/example/<date-time>`` for one run (earlier runs are kept).
+
+    When it cannot be made (``--output-dir`` names a file, or a folder this user cannot write), the
+    script ends here, before any training, with one line in argparse's style (exit status 2) instead
+    of an ``OSError`` traceback.
+    """
     base = Path(output_dir) / example
-    base.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    for suffix in itertools.count(1):
-        run = base / (stamp if suffix == 1 else f"{stamp}-{suffix}")
-        try:
-            run.mkdir()  # fails if another run (even one started at the same second) has it
-        except FileExistsError:
-            continue
-        print(f"this run writes into {run}")
-        return run
-    raise AssertionError("unreachable")  # pragma: no cover
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        for suffix in itertools.count(1):
+            run = base / (stamp if suffix == 1 else f"{stamp}-{suffix}")
+            try:
+                run.mkdir()  # fails if another run (even one started at the same second) has it
+            except FileExistsError:
+                continue
+            print(f"this run writes into {run}")
+            return run
+    except OSError as error:
+        reason = str(error)
+    flag_error(
+        "--output-dir",
+        f"must be a folder where this script can make its run folder <output-dir>/{example}/<date-time>, "
+        f"got {output_dir!r} ({reason})",
+    )
+
+
+def flag_error(flag: str, message: str) -> NoReturn:
+    """End the script as argparse ends it for a bad flag, for a check made after the flags are read:
+    ``<script>: error: argument <flag>: <message>`` on standard error, exit status 2."""
+    prog = Path(sys.argv[0]).name or "example"
+    print(f"{prog}: error: argument {flag}: {message}", file=sys.stderr)
+    raise SystemExit(2)

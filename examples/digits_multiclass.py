@@ -25,6 +25,7 @@ Run ``python examples/digits_multiclass.py --help`` for the flags.
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,15 +142,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     low, high = f1.confidence_interval(level=0.95, seed=args.seed)
     print(f"\nbest checkpoint: accuracy {best['accuracy']:.4f}, macro F1 {best['f1']:.4f}")
     print(f"macro F1 95% bootstrap interval (this validation set): {low:.4f} to {high:.4f}\n")
-    print(report_table(f1.report()))
+    report = f1.report()  # once: scikit-learn's warnings for the rare digits come once too
+    print(report_table(report))
     print(f"\nbest-F1 checkpoint:  {best_file}")
     print(f"TensorBoard logs:    {run / 'tensorboard'}")
-    print(f"look at them with:   tensorboard --logdir {run / 'tensorboard'}")
+    print(f"look at them with:   tensorboard --logdir {shlex.quote(str(run / 'tensorboard'))}")
     results = {
         "accuracy": float(best["accuracy"]),
         "f1_macro": float(best["f1"]),
         "f1_macro_interval": [low, high],
-        "report": f1.report(),
+        "report": report,
         "checkpoint": str(best_file),
         "log_dir": str(run / "tensorboard"),
         "epochs": trainer.state.epoch,

@@ -14,6 +14,10 @@ as they come, those duplicates would bias the result. Each process therefore sco
 processes evaluate on the CPU, as the gloo backend sums CPU tensors. Each run writes its
 ``results.json`` into a new folder ``runs/distributed/<date-time>``.
 
+Interrupted while the 2 processes run (Ctrl-C, or ``kill -INT`` sent to this process alone), the
+script ends them before it removes the folder they read from, and exits within seconds; a process
+left waiting for the other gives up after ``WORKER_TIMEOUT_S`` seconds, not gloo's 30 minutes.
+
 Run ``python examples/distributed.py --help`` for the flags.
 """
 
@@ -32,6 +36,24 @@ if TYPE_CHECKING:
     from ignite.engine import Engine
 
 NUM_CLASSES = 10
+# How long a worker waits for the other at the rendezvous and in a collective (gloo's default: 30
+# minutes): a worker whose partner is gone gives up after this instead.
+WORKER_TIMEOUT_S = 120
+
+
+def stop_workers(grace_s: float = 5.0) -> None:
+    """End the processes this one started (the 2 workers) and wait for them: SIGTERM, then SIGKILL
+    for one still there after ``grace_s`` seconds."""
+    import multiprocessing
+
+    workers = multiprocessing.active_children()
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(grace_s)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
 
 
 def unpadded_evaluator(model: torch.nn.Module, num_real: int, device: str) -> Engine:
@@ -87,6 +109,8 @@ def evaluate_shard(local_rank: int, config: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser(__doc__.splitlines()[0], epochs=5).parse_args(argv)
     # Imported once the flags are read: `--help` answers at once, torch alone takes seconds.
+    import datetime
+
     import ignite.distributed as idist
     import torch
     from _common import check_device, loader, mlp, run_directory, seed_everything, standardize
@@ -122,8 +146,21 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         torch.save({**data, "model": weights}, Path(tmp) / "data.pt")
         config = {"data": str(Path(tmp) / "data.pt"), "result": str(out / "results.json")}
         init = f"file://{Path(tmp) / 'rendezvous'}"
-        with idist.Parallel(backend="gloo", nproc_per_node=2, init_method=init) as parallel:
-            parallel.run(evaluate_shard, config)
+        try:
+            with idist.Parallel(
+                backend="gloo",
+                nproc_per_node=2,
+                init_method=init,
+                timeout=datetime.timedelta(seconds=WORKER_TIMEOUT_S),
+                daemon=True,  # ended, not waited for, if this process exits before them
+            ) as parallel:
+                parallel.run(evaluate_shard, config)
+        except BaseException:
+            # Interrupted (Ctrl-C, or `kill -INT` sent to this process alone) or failed while the
+            # workers run: they would wait for each other (or for this folder, removed on the way
+            # out) and this process for them at exit. End them first; the folder goes after.
+            stop_workers()
+            raise
     result = json.loads((out / "results.json").read_text())
     same = all(result[k] == expected[k] for k in expected)
     print(f"2 processes:    {result}")

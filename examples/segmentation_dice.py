@@ -27,7 +27,9 @@ Run ``python examples/segmentation_dice.py --help`` for the flags.
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import sys
 from typing import TYPE_CHECKING
 
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
 CLASS_NAMES = ["background", "rectangle", "disc", "dark_rectangle"]
 INTENSITY = {1: 1.0, 2: 0.5, 3: -0.7}  # mean grey level of each shape class (background 0)
 SIZE = 64
+# The largest --boundary-weight: every sum of the weights stays far inside float64's range (1.8e308).
+MAX_BOUNDARY_WEIGHT_TEXT = "1e300"
+MAX_BOUNDARY_WEIGHT = float(MAX_BOUNDARY_WEIGHT_TEXT)
 
 
 def toy_segmentation(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,16 +84,42 @@ def tiny_net(num_classes: int) -> torch.nn.Module:
     )
 
 
-def boundary_weights(labels: torch.Tensor, weight: float) -> torch.Tensor:
-    """Per-pixel weights of ``labels`` (n, SIZE, SIZE): ``weight`` on a pixel whose 3x3 neighbourhood
-    holds another class (a boundary pixel), 1.0 elsewhere (float64)."""
-    import torch
+def boundary_mask(labels: torch.Tensor) -> torch.Tensor:
+    """The boundary pixels of ``labels`` (n, SIZE, SIZE), a bool tensor of that shape: True on a
+    pixel whose 3x3 neighbourhood (within the image) holds another class."""
     from torch.nn import functional
 
     padded = functional.pad(labels.unsqueeze(1).double(), (1, 1, 1, 1), mode="replicate")
     highest = functional.max_pool2d(padded, 3, stride=1)
     lowest = -functional.max_pool2d(-padded, 3, stride=1)
-    return torch.where((highest != lowest).squeeze(1), weight, 1.0).to(torch.float64)
+    return (highest != lowest).squeeze(1)
+
+
+def boundary_weights(labels: torch.Tensor, weight: float) -> torch.Tensor:
+    """Per-pixel weights of ``labels`` (n, SIZE, SIZE), float64: ``weight`` on a boundary pixel
+    (:func:`boundary_mask`), 1.0 elsewhere. Filled in float64, so that ``weight`` is used as given
+    (0.1 stays the float64 0.1, not float32's 0.10000000149011612) and any float64 fits."""
+    import torch
+
+    weights = torch.ones(labels.shape, dtype=torch.float64)
+    return weights.masked_fill_(boundary_mask(labels), weight)
+
+
+def boundary_weight_flag(text: str) -> float:
+    """``--boundary-weight``: a finite number from 0 to ``MAX_BOUNDARY_WEIGHT``.
+
+    A negative or non-finite weight has no meaning (the metric would refuse it, after training);
+    above the bound, a sum of the weights (of the 64 x 64 x 64 validation pixels, times 1 + beta**2
+    = 2 in the per-image scores) could leave float64's range.
+    """
+    rule = f"a finite number from 0 to {MAX_BOUNDARY_WEIGHT_TEXT}"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text!r}") from None
+    if not (math.isfinite(value) and 0.0 <= value <= MAX_BOUNDARY_WEIGHT):
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+    return value
 
 
 def weighted_dice(
@@ -121,9 +152,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     p = parser(__doc__.splitlines()[0], epochs=4)
     p.add_argument(
         "--boundary-weight",
-        type=float,
+        type=boundary_weight_flag,
         default=0.25,
-        help="weight of the boundary pixels in the weighted per-image Dice (default: 0.25)",
+        help="weight of the boundary pixels in the weighted per-image Dice, a finite number from 0 to "
+        f"{MAX_BOUNDARY_WEIGHT_TEXT}; the other pixels weigh 1 (default: 0.25)",
     )
     args = p.parse_args(argv)
     # Imported once the flags are read: `--help` answers at once, torch alone takes seconds.
@@ -186,10 +218,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     weights = boundary_weights(y_val, args.boundary_weight)
     weighted = weighted_dice(model, x_val, y_val, weights, device)
+    on_boundary = float(boundary_mask(y_val).double().mean())  # whatever their weight, 1 included
     print(
         f"\nmean per-image Dice, boundary pixels weighted {args.boundary_weight:g}: {weighted:.4f}"
-        f"  (unweighted {m['dice_per_image']:.4f}; {float((weights != 1).double().mean()):.1%} of the "
-        "pixels are on a boundary)"
+        f"  (unweighted {m['dice_per_image']:.4f}; {on_boundary:.1%} of the pixels are on a boundary)"
     )
 
     model.eval()

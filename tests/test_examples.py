@@ -8,17 +8,24 @@ documents the common flags, and that what the examples print can be run.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.metadata
 import importlib.util
 import io
 import json
+import os
 import re
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -313,7 +320,6 @@ def test_plain_pytorch_loop_twice_keeps_both_runs(tmp_path: Path) -> None:
 def test_segmentation_dice(tmp_path: Path) -> None:
     """The samplewise value equals the per-image oracle on the saved predictions, and differs from
     the pooled F1 (printed side by side)."""
-    import numpy as np
     from _reference import assert_close, sklearn_samplewise_fbeta
 
     result = run_example("segmentation_dice.py", tmp_path, "--epochs", "2")
@@ -341,6 +347,173 @@ def test_segmentation_dice(tmp_path: Path) -> None:
     assert f"mean per-image Dice (samplewise, macro): {dice:.4f}" in result.stdout
     assert f"pooled F1 of all pixels (macro):         {pooled:.4f}" in result.stdout
     assert f"this run writes into {run}" in result.stdout
+
+
+# --------------------------------------------------------------------------- segmentation_dice.py's weights
+
+
+def _example(name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    """examples/<name>, imported under another name (it imports ``_common`` from its folder)."""
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    spec = importlib.util.spec_from_file_location(f"examples_{Path(name).stem}", EXAMPLES / name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _boundary_oracle(labels: np.ndarray) -> np.ndarray:
+    """True on a pixel of ``labels`` (n, h, w) with a pixel of another class among its neighbours in
+    the image (8-connected): edge padding repeats an edge pixel, itself a neighbour."""
+    _, h, w = labels.shape
+    padded = np.pad(labels, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    found = np.zeros(labels.shape, dtype=bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            found |= padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] != labels
+    return found
+
+
+def test_boundary_mask_is_the_pixels_next_to_another_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    segmentation = _example("segmentation_dice.py", monkeypatch)
+    square = torch.zeros(1, 5, 5, dtype=torch.long)
+    square[0, :2, :2] = 2  # a 2x2 square in a corner: 3 of its pixels (not the corner) and 5 around
+    expected = torch.zeros(1, 5, 5, dtype=torch.bool)
+    expected[0, :3, :3] = True
+    expected[0, 0, 0] = False  # its neighbours are all in the square
+    assert torch.equal(segmentation.boundary_mask(square), expected)
+    _, labels = segmentation.toy_segmentation(8, torch.Generator().manual_seed(0))
+    mask = segmentation.boundary_mask(labels)
+    assert mask.dtype == torch.bool and mask.shape == labels.shape
+    assert np.array_equal(mask.numpy(), _boundary_oracle(labels.numpy()))
+    assert 0.0 < float(mask.double().mean()) < 0.5
+
+
+@pytest.mark.parametrize("weight", [0.1, 0.25, 1 / 3, 0.0, 1.0, 7.5, 1e-300, 1e300])
+def test_boundary_weights_are_the_weight_given_in_float64(
+    weight: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Filled in float64: 0.1 is the float64 0.1 (float32's 0.10000000149011612 put the printed
+    weighted Dice 1.6e-10 off, against the 1e-12 promised), and 1e300 fits (it crashed)."""
+    segmentation = _example("segmentation_dice.py", monkeypatch)
+    _, labels = segmentation.toy_segmentation(8, torch.Generator().manual_seed(0))
+    weights = segmentation.boundary_weights(labels, weight)
+    assert weights.dtype == torch.float64 and weights.shape == labels.shape
+    expected = np.where(_boundary_oracle(labels.numpy()), weight, 1.0)
+    assert np.array_equal(weights.numpy(), expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("weight", ["0.1", "1"])
+def test_segmentation_dice_boundary_weight_and_share(weight: str, tmp_path: Path) -> None:
+    """The weights saved and used are exactly ``--boundary-weight`` (float64), the weighted Dice is
+    scikit-learn's with them to 1e-12, and the share of boundary pixels printed is that of the
+    boundary itself, whatever the weight (``--boundary-weight 1`` printed 0.0%)."""
+    from _reference import assert_close, sklearn_samplewise_fbeta
+
+    result = run_example("segmentation_dice.py", tmp_path, "--epochs", "1", "--boundary-weight", weight)
+    results = json.loads((_only_run(tmp_path, "segmentation_dice") / "results.json").read_text())
+    saved = np.load(results["predictions"])
+    y_true, y_pred, weights = saved["y_true"], saved["y_pred"], saved["weights"]
+    boundary = _boundary_oracle(y_true)
+    assert weights.dtype == np.float64
+    assert np.array_equal(weights, np.where(boundary, float(weight), 1.0))
+    expected = sklearn_samplewise_fbeta(
+        y_true=y_true,
+        y_pred=y_pred,
+        beta=1.0,
+        average="macro",
+        sample_weight=np.where(boundary, float(weight), 1.0),
+    )
+    assert_close(results["dice_per_image_boundary_weighted"], expected)
+    share = float(boundary.mean())
+    assert 0.01 < share < 0.5
+    assert f"{share:.1%} of the pixels are on a boundary)" in result.stdout
+
+
+# --------------------------------------------------------------------------- distributed.py interrupted
+
+
+def _live_processes_in_group(pgid: int) -> list[int]:
+    """The processes of process group ``pgid`` that are not zombies (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended meanwhile
+            continue
+        state, _ppid, group = text[text.rindex(")") + 2 :].split()[:3]
+        if int(group) == pgid and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _default_sigint() -> None:  # in the child before exec: SIGINT handled, even if ignored here
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc")
+def test_distributed_ends_within_seconds_after_sigint_to_the_main_process_only(tmp_path: Path) -> None:
+    """SIGINT to the main process alone (``kill -INT <pid>``) while its 2 workers start: it used to
+    remove the folder of the data and of the rendezvous file on its way out, then wait at exit for
+    the workers, which waited for each other in ``init_process_group`` (30 minutes). Now the
+    workers are ended first and everything is gone within seconds."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-u",
+            str(EXAMPLES / "distributed.py"),
+            "--epochs",
+            "1",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,  # its own process group: the workers are found, and ended, by it
+        preexec_fn=_default_sigint,
+    )
+    group = process.pid
+    lines: list[str] = []
+    spawned = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Spawn function" in line:
+                spawned.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert spawned.wait(240), "".join(lines)
+        time.sleep(0.5)  # the workers run (importing torch, then at the rendezvous)
+        assert len(_live_processes_in_group(group)) >= 3, "".join(lines)  # the main one and 2 workers
+        os.kill(process.pid, signal.SIGINT)
+        started = time.monotonic()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("distributed.py still runs 30 s after SIGINT:\n" + "".join(lines))
+        assert process.returncode == -signal.SIGINT, "".join(lines)  # ended by the KeyboardInterrupt
+        while _live_processes_in_group(group) and time.monotonic() - started < 30:
+            time.sleep(0.1)
+        assert not _live_processes_in_group(group), "a worker outlived the main process"
+        assert time.monotonic() - started < 20
+    finally:
+        # Whatever happened, nothing this test started outlives it: the group is this test's own
+        # (its leader is the script, alive, or the group still has members, so its id is not reused).
+        if process.poll() is None or _live_processes_in_group(group):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        process.wait()
+        reader.join(10)
+        assert process.stdout is not None
+        process.stdout.close()
 
 
 # --------------------------------------------------------------------------- what the examples print works
@@ -423,3 +596,42 @@ def test_the_installation_page_lists_what_each_extra_installs() -> None:
     assert set(rows) == set(extras)
     for extra, distributions in extras.items():
         assert _listed(rows[extra], rows) == distributions, extra
+
+
+def test_digits_multiclass_computes_its_report_once() -> None:
+    """The report printed and the one in results.json are one ``report()`` call: two calls gave
+    scikit-learn's UndefinedMetricWarning about the rare digits twice."""
+    tree = ast.parse((EXAMPLES / "digits_multiclass.py").read_text())
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "report"
+    ]
+    assert len(calls) == 1
+
+
+@pytest.mark.slow
+def test_digits_multiclass_prints_a_tensorboard_command_a_shell_reads_back(tmp_path: Path) -> None:
+    """The printed ``tensorboard --logdir`` command is shell-quoted: a folder with a space and a
+    quote in its name is one argument, the log folder."""
+    output = tmp_path / "it's a folder"
+    output.mkdir()
+    result = run_example("digits_multiclass.py", output, "--epochs", "1")
+    run = _only_run(output, "digits_multiclass")
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("look at them with:")]
+    command = shlex.split(line.removeprefix("look at them with:"))
+    assert command == ["tensorboard", "--logdir", str(run / "tensorboard")]
+
+
+def test_the_examples_page_names_the_scripts_with_a_progress_bar() -> None:
+    """docs/examples.md said every script showed the bar on a terminal and printed "one line every
+    few epochs instead" elsewhere; two scripts have a bar, and the epoch lines come either way."""
+    with_bar = {
+        script.name for script in EXAMPLES.glob("*.py") if "progress_bar(trainer)" in script.read_text()
+    }
+    assert with_bar == {"digits_multiclass.py", "segmentation_dice.py"}
+    page = " ".join((ROOT / "docs" / "examples.md").read_text().split())
+    (sentence,) = [s for s in re.split(r"(?<=\.) ", page) if "progress bar" in s and "terminal" in s]
+    assert set(re.findall(r"`(\w+\.py)`", sentence)) == with_bar
+    assert "instead" not in sentence
+    assert "These lines come wherever the output goes." in page
