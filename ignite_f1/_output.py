@@ -113,9 +113,9 @@ def per_sample(output: Any, weighted: bool) -> list[tuple[torch.Tensor, ...]] | 
     sample's scores and target, in any shape, images of different sizes too), and with
     ``sample_weight=True`` a third list holds the weights. Each sample becomes a batch of one as
     Ignite makes it (a tensor gains a leading dimension; a number becomes a 1-element tensor, on
-    the device of the sample's ``y_pred`` after the first), for ``update`` to check them all
-    before counting any. A count of lists other than 2 (3 when weighted) is left to :func:`unpack`
-    and its messages.
+    the device of the sample's ``y_pred`` after the first; but a Python float becomes a float64,
+    not Ignite's float32), for ``update`` to check them all before counting any. A count of lists
+    other than 2 (3 when weighted) is left to :func:`unpack` and its messages.
     """
     if not isinstance(output, (tuple, list)) or len(output) != (3 if weighted else 2):
         return None
@@ -140,4 +140,8 @@ _SAMPLE = (torch.Tensor, numbers.Number)
 
 
 def _batched(x: Any, device: torch.device | None) -> torch.Tensor:
-    return x.unsqueeze(0) if isinstance(x, torch.Tensor) else torch.tensor([x], device=device)
+    if isinstance(x, torch.Tensor):
+        return x.unsqueeze(0)
+    # a Python float stays a float64: torch's default float32 would make 0.49999999999 a 0.5 (over
+    # a threshold of 0.5) and a weight of 0.1 a 0.10000000149
+    return torch.tensor([x], dtype=torch.float64 if isinstance(x, float) else None, device=device)

@@ -210,3 +210,18 @@ def test_forwarded_attributes_say_how_to_build_the_metrics_lambda() -> None:
     metric.update((torch.tensor([0, 1, 2, 1]), torch.tensor([0, 1, 1, 2])))
     expected = f1_score(y_true=[0, 1, 1, 2], y_pred=[0, 1, 2, 1], average=None).mean()
     assert_same(float(built.compute()), float(expected))
+
+
+def test_per_sample_python_floats_keep_their_float64_value() -> None:
+    """Ignite makes a number a tensor of torch's default dtype: 0.49999999999 became float32 0.5,
+    predicted positive at a threshold of 0.5, and a weight of 0.1 became 0.10000000149."""
+    scores, y = [0.49999999999, 0.9, 0.2], [1, 1, 0]
+    metric = BinaryF1Score(from_logits=False)
+    metric.update((scores, y))
+    assert metric.compute() == f1_score(y_true=y, y_pred=[int(s >= 0.5) for s in scores])
+    weights = [0.1, 0.7, 0.3]
+    weighted = MulticlassF1Score(3, average="macro", sample_weight=True)
+    weighted.update(([2, 1, 1], [2, 0, 1], weights))
+    expected = f1_score(y_true=[2, 0, 1], y_pred=[2, 1, 1], average="macro", sample_weight=weights)
+    assert weighted.compute() == expected
+    assert weighted.confusion_matrix()[2, 2].item() == 0.1
