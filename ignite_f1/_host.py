@@ -208,7 +208,7 @@ def _binary_bools(
 
 
 def multiclass(
-    output: Any, num_classes: int, ignore_index: int | None = None
+    output: Any, num_classes: int, ignore_index: int | None = None, images: bool = False
 ) -> tuple[np.ndarray, int] | None:
     """The flat cells ``target * C + prediction`` of a usual multi-class batch and the number of
     ignored samples among them, or ``None``.
@@ -219,7 +219,8 @@ def multiclass(
     outside [0, C)). A sample whose target is ``ignore_index`` gets
     a cell of at least ``C * C`` (:func:`add_cells` and :func:`add_class_counts` skip those). The
     prediction is the arg-max (see the module docstring), whose check also finds NaN scores:
-    validation needs no other read.
+    validation needs no other read. Integer labels (N, C) go to the general path unless they are
+    ``images`` (per-image scores): it refuses those of 0 and 1 (one-hot rows, or label maps?).
     """
     pair = _pair(output)
     if pair is None:
@@ -230,7 +231,11 @@ def multiclass(
     if ignore_index is not None and 0 <= ignore_index < num_classes:
         return None  # an ignored class inside [0, C): the general path drops its samples
     if y_pred.dtype not in _FLOATS:  # class labels, of the targets' shape
-        if y_pred.shape != y.shape or y_pred.dtype == torch.bool:
+        if (
+            y_pred.shape != y.shape
+            or y_pred.dtype == torch.bool
+            or (y.shape[1:] == (num_classes,) and not images)
+        ):
             return None
         pred = _labels(y_pred, num_classes - 1)  # at ignored targets too (else the general path)
         return None if pred is None else _cells(y, pred.reshape(-1), num_classes, ignore_index)

@@ -49,9 +49,7 @@ def _check_tensor(name: str, value: Any) -> torch.Tensor:
     if value.layout is not torch.strided or value.is_nested:  # else torch's errors, from deep inside
         raise TypeError(_validation.not_dense(name, value))
     if value.dtype not in _FLOAT_DTYPES and value.dtype not in _INT_DTYPES:
-        raise TypeError(
-            f"Argument `{name}` must have a floating point, integer or bool dtype, got {value.dtype}."
-        )
+        raise TypeError(_validation.bad_dtype(name, value.dtype))
     return value
 
 
@@ -77,7 +75,9 @@ def _fmt(value: float) -> str:
 
 
 def _check_binary_target(name: str, lo: float, hi: float, integral: bool) -> None:
-    if not integral or math.isnan(lo) or lo < 0 or hi > 1:
+    if math.isnan(lo) or math.isnan(hi):  # NaN propagates into both: only float targets hold it
+        raise ValueError(_validation.nan_targets(multiclass=False))
+    if not integral or lo < 0 or hi > 1:
         raise ValueError(_validation.not_zero_one(name, _fmt(lo), _fmt(hi), integral))
 
 
@@ -167,16 +167,6 @@ def score_threshold(threshold: float, from_logits: bool) -> float:
     return logit_threshold(threshold) if from_logits else threshold
 
 
-_TWO_COLUMNS = (
-    "Arguments `y_pred` and `y` of a binary metric must not both have shape (N, 2), got {shape}: "
-    "a two-class output with one-hot targets and two binary outputs per sample both look like this, "
-    "and their F1 differ. For a two-class output keep the positive class's column: y_pred[:, 1] "
-    "(softmax probabilities, from_logits=False) or y_pred[:, 1] - y_pred[:, 0] (two-class logits), "
-    "with y[:, 1]. For two binary outputs per sample use MultilabelF1Score(num_labels=2) with "
-    'average="micro" (the counts of both pooled) or "samples" (per sample).'
-)
-
-
 def format_binary(
     y_pred: Any, y: Any, from_logits: bool, validate: bool = True, images: bool = False, extra: Any = None
 ) -> tuple[torch.Tensor, torch.Tensor, bool | None]:
@@ -202,13 +192,7 @@ def format_binary(
         squeezed = y_pred.squeeze(1) if y_pred.ndim == 2 and y_pred.shape[1] == 1 else y_pred
         target = y.squeeze(1) if y.ndim == 2 and y.shape[1] == 1 else y
         if squeezed.shape != target.shape and y_pred.ndim == 2 and y_pred.shape[1] == 2 and target.ndim == 1:
-            raise ValueError(
-                "Argument `y_pred` of a binary metric must hold one score per sample, shape (N,) or (N, 1) "
-                f"like y, got y_pred {tuple(y_pred.shape)} and y {tuple(y.shape)} (two scores per sample): "
-                "for two-class outputs use MulticlassF1Score(num_classes=2), or keep the positive class's "
-                "column: y_pred[:, 1] for softmax probabilities (from_logits=False), "
-                "y_pred[:, 1] - y_pred[:, 0] for two-class logits (from_logits=True)."
-            )
+            raise ValueError(_validation.two_scores(tuple(y_pred.shape), tuple(y.shape)))
         if squeezed.shape != target.shape:
             raise ValueError(
                 "Arguments `y_pred` and `y` must have the same shape ((N,) and (N, 1) go together), "
@@ -216,7 +200,7 @@ def format_binary(
             )
         y_pred, y = squeezed, target
     elif y.ndim == 2 and y.shape[1] == 2 and not images:
-        raise ValueError(_TWO_COLUMNS.format(shape=tuple(y.shape)))
+        raise ValueError(_validation.TWO_COLUMNS.format(shape=tuple(y.shape)))
     if y.ndim != 1:  # a reshape is one more dispatched operation: flat input skips it
         y_pred, y = y_pred.reshape(-1), y.reshape(-1)
     # counted as floats (large batches): converted here, so that validation reads the floats
@@ -264,12 +248,21 @@ def _kept_range(target: torch.Tensor, keep: torch.Tensor | None) -> tuple[float,
 
 
 def format_multiclass(
-    y_pred: Any, y: Any, num_classes: int, ignore_index: int | None, validate: bool = True, extra: Any = None
+    y_pred: Any,
+    y: Any,
+    num_classes: int,
+    ignore_index: int | None,
+    validate: bool = True,
+    extra: Any = None,
+    images: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Check a multi-class batch and return flat int64 (targets, predictions).
 
     ``y_pred``: scores (N, C, d1, ...) (arg-max over dim 1, first index on ties) or integer labels
-    (N, d1, ...); ``y``: integer labels (N, d1, ...) (integral floats are accepted).
+    (N, d1, ...); ``y``: integer labels (N, d1, ...) (integral floats are accepted). Integer labels
+    both (N, C) and only 0 and 1 are refused unless they are ``images`` (per-image scores): one-hot
+    rows, or N label maps of C pixels (:func:`_validation.one_hot_pairs`); read from validation's
+    values, so not told apart with ``validate=False``.
 
     Targets equal to ``ignore_index`` come back as a value >= ``num_classes`` (``ignore_index``
     itself when it is one, else ``num_classes``) with the prediction 0, so that their cell lies past
@@ -308,6 +301,9 @@ def format_multiclass(
         values = _host_values(pred_parts + target_parts, extra)
         pred_values, target_values = values[: len(pred_parts)], values[len(pred_parts) :]
         _check_multiclass_values(pred_values, target_values, num_classes, ignore_index, target, keep)
+        pairs = not (y_pred.is_floating_point() or images) and y_pred.shape[1:] == (num_classes,)
+        if pairs and pred_values[1] <= 1 and target_values[1] <= 1:  # only 0 and 1 (all >= 0: checked)
+            raise ValueError(_validation.one_hot_pairs(tuple(y_pred.shape), num_classes))
     if target.dtype != torch.int64:
         target = target.to(torch.int64)
     if keep is not None and not _lands_past_the_matrix(ignore_index, num_classes, target.numel()):
@@ -339,10 +335,7 @@ def _multiclass_predictions(
         if y_pred.ndim != y.ndim + 1:
             raise ValueError(_validation.float_scores_rank(tuple(y_pred.shape), tuple(y.shape)))
         if y_pred.shape[1] != num_classes:
-            raise ValueError(
-                f"Argument `y_pred` must have num_classes={num_classes} scores in dimension 1, "
-                f"got shape {tuple(y_pred.shape)}."
-            )
+            raise ValueError(_validation.scores_per_class(num_classes, tuple(y_pred.shape)))
         if y_pred.shape[:1] + y_pred.shape[2:] != y.shape:
             raise ValueError(
                 "Arguments `y_pred` (N, num_classes, d1, ...) and `y` (N, d1, ...) must agree in N and "
@@ -475,6 +468,8 @@ def _check_multiclass_values(
     non_integral = len(target_values) == 3 and bool(target_values[2])
     if not non_integral and lo >= 0 and hi < num_classes:
         return
+    if math.isnan(lo) or math.isnan(hi):  # NaN propagates into both (kept: it is no ignore_index)
+        raise ValueError(_validation.nan_targets(multiclass=True))
     lo, hi = _kept_range(target, keep)
     if non_integral:
         raise ValueError(

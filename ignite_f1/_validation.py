@@ -4,7 +4,7 @@ Each check names the argument, the rule and the value given ("Argument `beta` mu
 number > 0, got 0."), raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value,
 and returns the value normalised (``float``, ``int``, ``list``). Batch checks are in
 :mod:`ignite_f1._inputs`; the messages of its common mistakes, which also say what to do, are here
-(:func:`not_probabilities`, :func:`not_zero_one`, :func:`float_scores_rank`).
+(:func:`not_probabilities`, :func:`not_zero_one`, :func:`float_scores_rank`, :func:`one_hot_pairs`...).
 """
 
 from __future__ import annotations
@@ -66,32 +66,65 @@ def check_from_logits(from_logits: Any, metric: str) -> bool:
     return check_bool("from_logits", from_logits)
 
 
+_ONE = {
+    "num_classes": "a yes/no task (one score or 0/1 label per sample) is binary: use BinaryF1Score or "
+    "BinaryFBetaScore",
+    "num_labels": "for a single label, use BinaryF1Score or BinaryFBetaScore (they take (N,) and (N, 1) "
+    "input)",
+}
+"""What to do instead of ``num_classes=1`` or ``num_labels=1`` (said by :func:`check_count`)."""
+
+
 def check_count(name: str, value: Any, minimum: int = 2) -> int:
     """Check an integer argument such as ``num_classes`` (an integer >= ``minimum``)."""
     if not is_int(value):
         raise TypeError(f"Argument `{name}` must be an integer >= {minimum}, got {value!r}.")
     if value < minimum:
-        raise ValueError(f"Argument `{name}` must be an integer >= {minimum}, got {value!r}.")
+        hint = _ONE.get(name) if value == 1 else None
+        raise ValueError(
+            f"Argument `{name}` must be an integer >= {minimum}, got {value!r}"
+            + (f": {hint}." if hint else ".")
+        )
     return int(value)
 
 
 def check_beta(beta: Any) -> float:
-    """Check ``beta``: a finite real > 0 whose square is a positive finite float64 (the score weighs
-    recall by beta**2). A square that overflows is inf; one that underflows is 0, which makes
-    F-beta precision: scikit-learn then leaves undefined a sample with true labels and no predicted
-    one, which every beta whose square is > 0 scores 0."""
+    """Check ``beta``: a finite real > 0 whose square is a positive float64, and small enough that
+    ``1 + beta**2`` times any int64 count (up to 2**63) is a finite float64: the score's numerator
+    ``(1 + beta**2) * tp`` and denominator ``beta**2 * (tp + fn) + tp + fp`` are at most that, and
+    an infinite one makes it NaN (sums of weights: :func:`ignite_f1._weights.finite_total`). A square
+    that underflows is 0, which makes F-beta precision: scikit-learn then leaves undefined a sample
+    with true labels and no predicted one, which every beta whose square is > 0 scores 0."""
     value = check_real("beta", beta, 0, open_low=True)
-    square = value * value
-    if not 0 < square < math.inf:
+    if not _beta_fits(value):
         raise ValueError(
-            "Argument `beta` must be a finite real number > 0 whose square is a positive finite float64 "
-            f"({_SMALLEST_BETA:.6g} <= beta <= {_LARGEST_BETA:.6g}: the score weighs recall by beta ** 2), "
-            f"got {beta!r}."
+            "Argument `beta` must be a finite real number > 0 whose square is a positive float64 and "
+            "small enough that (1 + beta ** 2) times any int64 count (2 ** 63) is a finite float64 "
+            f"({_SMALLEST_BETA:.6g} <= beta <= {_LARGEST_BETA:.6g}: the score weighs recall by beta ** 2, "
+            f"and a larger beta overflows its arithmetic), got {beta!r}: pass a beta in that range."
         )
     return value
 
 
-_LARGEST_BETA = math.sqrt(sys.float_info.max)
+MAX_COUNT = float(2**63)  # the largest int64 count, as a float64
+
+
+def _beta_fits(beta: float) -> bool:
+    return beta * beta > 0 and math.isfinite((1.0 + beta * beta) * MAX_COUNT)
+
+
+def _largest_beta() -> float:
+    """The largest float64 that :func:`_beta_fits`, found from ``sqrt(max / 2**63)`` ulp by ulp."""
+    beta = math.sqrt(sys.float_info.max / MAX_COUNT)
+    while _beta_fits(math.nextafter(beta, math.inf)):
+        beta = math.nextafter(beta, math.inf)
+    while not _beta_fits(beta):
+        beta = math.nextafter(beta, 0.0)
+    return beta
+
+
+_LARGEST_BETA = _largest_beta()
+"""About 4.4e144 (``tests/test_validation.py`` checks that the next float64 is refused)."""
 _SMALLEST_BETA = 1.5717277847026288e-162
 """The smallest float64 whose square is not 0 (``tests/test_validation.py`` checks it)."""
 
@@ -112,9 +145,10 @@ def check_zero_division(zero_division: Any) -> ZeroDivision:
 
 def check_average(average: Any, options: tuple[str | None, ...]) -> str | None:
     """Check ``average`` against the options of the metric."""
-    if average not in options or (average is not None and not isinstance(average, str)):
+    if average is not None and not isinstance(average, str):
         raise ValueError(f"Argument `average` must be one of {list(options)}, got {average!r}.")
-    return average
+    option: str | None = check_choice("average", average, options)  # a str, not a subclass such as np.str_
+    return option
 
 
 def check_labels(labels: Any, num_classes: int) -> list[int] | None:
@@ -195,7 +229,8 @@ def check_ignore_index(ignore_index: Any) -> int | None:
 
 
 MAX_CONFUSION_BYTES = 1 << 34
-"""Largest C x C int64 confusion matrix a metric allocates (16 GiB: num_classes up to 46,340)."""
+"""Largest count state a metric allocates: the C x C int64 confusion matrix (16 GiB: num_classes up
+to 46,340), or any other (:func:`state_too_large`)."""
 
 
 def check_confusion_size(num_classes: int) -> int:
@@ -217,6 +252,43 @@ def matrix_too_large(num_classes: int, why: str) -> str:
         "(for instance by grouping rare ones), or build the metric with keep_confusion_matrix=False, which "
         "keeps per-class counts only (O(num_classes) memory) and computes every score and report from them."
     )
+
+
+_FEWER = {
+    "num_classes": "reduce the number of classes (for instance by grouping rare ones)",
+    "num_labels": "reduce the number of labels (for instance by scoring groups of them in separate metrics)",
+    "num_thresholds": "use fewer thresholds (a few hundred already give a smooth curve)",
+}
+
+
+def check_state_size(settings: dict[str, Any], shape: tuple[int, ...], dtype: torch.dtype) -> None:
+    """Refuse a count state of ``shape`` larger than :data:`MAX_CONFUSION_BYTES` (:func:`state_too_large`)."""
+    if math.prod(shape) * dtype.itemsize > MAX_CONFUSION_BYTES:
+        why = f"more than the limit of {MAX_CONFUSION_BYTES:,} bytes"
+        raise ValueError(state_too_large(settings, shape, dtype, why))
+
+
+def state_too_large(settings: dict[str, Any], shape: tuple[int, ...], dtype: torch.dtype, why: str) -> str:
+    """The message for a count state of ``shape`` that does not fit: the size arguments among a
+    metric's ``settings`` that it comes from, its size, why, and what to do."""
+    matches = {name: settings[name] for name in _FEWER if settings.get(name) in shape}
+    arguments = {
+        name: value for name, value in matches.items() if value > 4
+    } or matches  # not a fixed 2, 3, 4
+    size = math.prod(shape) * dtype.itemsize
+    names = " and ".join(f"`{name}`" for name in arguments)
+    got = ", ".join(f"{name}={value}" for name, value in arguments.items())
+    return (
+        f"Argument{'s' if len(arguments) > 1 else ''} {names} must be small enough for the counts of "
+        f"shape {tuple(shape)} ({str(dtype).removeprefix('torch.')}, {size:,} bytes) this metric keeps, "
+        f"got {got} ({why}): {'; or '.join(_FEWER[name] for name in arguments)}."
+    )
+
+
+def allocator_refused(error: RuntimeError) -> bool:
+    """Whether ``error`` is an allocator's refusal (``torch.OutOfMemoryError`` on an accelerator)."""
+    text = str(error).lower()
+    return isinstance(error, torch.OutOfMemoryError) or "allocat" in text or "out of memory" in text
 
 
 KEEP_CONFUSION_MATRIX_UP_TO = 1024
@@ -267,10 +339,16 @@ def check_string(name: str, value: Any) -> str:
 
 
 def check_choice(name: str, value: Any, options: Sequence[Any]) -> Any:
-    """Check that ``value`` is one of ``options`` (compared by type and value: ``1`` is not ``True``)."""
-    if not any(type(value) is type(option) and value == option for option in options):
-        raise ValueError(f"Argument `{name}` must be one of {list(options)}, got {value!r}.")
-    return value
+    """Check that ``value`` is one of ``options`` and return that option.
+
+    Compared by type and value (``1`` is not ``True``), except that any string equal to a string
+    option is taken (a ``numpy.str_`` such as an element of a NumPy array of names), as the option.
+    """
+    for option in options:
+        same_type = type(value) is type(option) or (isinstance(option, str) and isinstance(value, str))
+        if same_type and value == option:
+            return option
+    raise ValueError(f"Argument `{name}` must be one of {list(options)}, got {value!r}.")
 
 
 TAG_CHARACTERS = re.compile(r"[^-/\w.]")
@@ -335,4 +413,82 @@ def float_scores_rank(pred_shape: tuple[int, ...], shape: tuple[int, ...]) -> st
     return (
         "Argument `y_pred` of float scores must have one more dimension than `y`: "
         f"(N, num_classes, ...) with y (N, ...), got y_pred {pred_shape} and y {shape}{fix}."
+    )
+
+
+_DTYPES = "float16, bfloat16, float32, float64, uint8, int8, int16, int32, int64 or bool"
+
+
+def bad_dtype(name: str, dtype: torch.dtype) -> str:
+    """The message for a tensor of a dtype that batches cannot have (uint16, float8, complex...)."""
+    if dtype.is_complex:
+        fix = "complex values have no order to threshold nor to take the arg-max of: pass real ones"
+    elif dtype.is_floating_point:
+        fix = f"pass {name}.float()"
+    else:
+        fix = f"pass {name}.long()"
+    return f"Argument `{name}` must have one of the dtypes {_DTYPES}, got {dtype}: {fix}."
+
+
+def nan_targets(multiclass: bool) -> str:
+    """The message for NaN among float targets (their range would read [nan, nan])."""
+    if multiclass:
+        return (
+            "Argument `y` must hold integer class labels, got NaN: drop the samples whose target is NaN, "
+            "or set their targets to a value passed as ignore_index (such as -100)."
+        )
+    return "Argument `y` must hold only 0 and 1, got NaN: drop the samples whose target is NaN first."
+
+
+def scores_per_class(num_classes: int, shape: tuple[int, ...]) -> str:
+    """The message for float multi-class ``y_pred`` without ``num_classes`` scores in dimension 1."""
+    fix = ": one probability or logit per sample is binary: use BinaryF1Score or BinaryFBetaScore"
+    return (
+        f"Argument `y_pred` must have num_classes={num_classes} scores in dimension 1, got shape {shape}"
+        f"{fix if shape[1] == 1 else ''}."
+    )
+
+
+def one_hot_pairs(shape: tuple[int, ...], num_classes: int) -> str:
+    """The message for integer ``y_pred`` and ``y`` both (N, num_classes) of 0 and 1: one-hot rows,
+    or label maps of num_classes pixels holding classes 0 and 1 only?"""
+    return (
+        f"Arguments `y_pred` and `y` must not both be (N, num_classes={num_classes}) integers holding only 0 "
+        f"and 1, got both {shape}: one-hot rows and N label maps of {num_classes} "
+        "pixels both look like this, and their F1 differ. For one-hot rows pass y_pred.argmax(1) and "
+        f"y.argmax(1); for label maps of width {num_classes}, add a dimension: y_pred.unsqueeze(1) and "
+        f"y.unsqueeze(1), of shape (N, 1, {num_classes})."
+    )
+
+
+TWO_COLUMNS = (
+    "Arguments `y_pred` and `y` of a binary metric must not both have shape (N, 2), got {shape}: "
+    "a two-class output with one-hot targets and two binary outputs per sample both look like this, "
+    "and their F1 differ. For a two-class output keep the positive class's column: y_pred[:, 1] "
+    "(softmax probabilities, from_logits=False) or y_pred[:, 1] - y_pred[:, 0] (two-class logits), "
+    "with y[:, 1]. For two binary outputs per sample use MultilabelF1Score(num_labels=2) with "
+    'average="micro" (the counts of both pooled) or "samples" (per sample).'
+)
+"""The message for binary (N, 2) ``y_pred`` and ``y`` (with ``shape``): what to pass for each reading."""
+
+
+def two_scores(pred_shape: tuple[int, ...], shape: tuple[int, ...]) -> str:
+    """The message for binary ``y_pred`` (N, 2) with ``y`` (N,): two-class outputs."""
+    return (
+        "Argument `y_pred` of a binary metric must hold one score per sample, shape (N,) or (N, 1) "
+        f"like y, got y_pred {pred_shape} and y {shape} (two scores per sample): "
+        "for two-class outputs use MulticlassF1Score(num_classes=2), or keep the positive class's "
+        "column: y_pred[:, 1] for softmax probabilities (from_logits=False), "
+        "y_pred[:, 1] - y_pred[:, 0] for two-class logits (from_logits=True)."
+    )
+
+
+def column_of_labels(shape: tuple[int, ...]) -> str:
+    """The message for multi-class targets (N, 1) with multidim_average='samplewise'."""
+    return (
+        f"Argument `y` of shape {shape} is ambiguous with multidim_average='samplewise': (N, 1) class labels "
+        "are N samples in a column (as multidim_average='global' reads them), or N images of one pixel, "
+        "each scored alone. Pass images as (N, d1, ...) with d1, ... the pixels (for one-pixel images, "
+        "y of shape (N, 1, 1) with y_pred (N, num_classes, 1, 1) or (N, 1, 1)), or use "
+        "multidim_average='global' for one score over all samples."
     )

@@ -17,6 +17,9 @@ import torch
 
 from ignite_f1 import _validation
 
+_FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+"""The dtypes of weights: float8 ones have no ``isfinite`` nor comparison in torch."""
+
 
 class WeightCheck:
     """The values the weights' check reads (any weight < 0 or not finite; their float64 sum), read
@@ -34,7 +37,7 @@ class WeightCheck:
             not isinstance(weight, torch.Tensor)
             or weight.layout is not torch.strided
             or weight.is_nested
-            or not weight.is_floating_point()
+            or weight.dtype not in _FLOATS
             or weight.numel() == 0
         ):
             return []  # refused by the check, with its message
@@ -136,18 +139,43 @@ def _check_type(weight: Any) -> None:
             "Argument `sample_weight` (the third element of `output`) must be a float torch.Tensor, "
             f"got {got}."
         )
+    if weight.dtype not in _FLOATS:
+        raise TypeError(
+            "Argument `sample_weight` (the third element of `output`) must be a float torch.Tensor of "
+            f"dtype float16, bfloat16, float32 or float64, got one of dtype {weight.dtype}: pass "
+            "sample_weight.float()."
+        )
 
 
-def finite_total(total: torch.Tensor, who: str) -> torch.Tensor:
-    """``total``, the sum of the weights a metric counted since its reset, refused when it is past
-    float64's range (each batch's sum was finite, but they add up across batches)."""
-    if not bool(torch.isfinite(total)):
+def finite_total(total: torch.Tensor, who: str, factor: float = 1.0, counted: str = "") -> torch.Tensor:
+    """``total``, a sum of the weights a metric counted since its reset, refused when it, or it times
+    ``factor``, is past float64's range (each batch's sum was finite, but they add up across batches).
+
+    ``factor``: ``1 + beta**2`` where an F-score of that beta is computed from sums up to ``total``:
+    its numerator ``(1 + beta**2) * tp`` and its denominator ``beta**2 * (tp + fn) + tp + fp`` are
+    at most that times ``total``, and an infinite one makes the score NaN. ``counted``: how the
+    weights were summed, when not once per sample.
+    """
+    value = float(total)
+    if not math.isfinite(value * factor):
+        times = f", times 1 + beta**2 = {factor!r} (an F-score's numerator and denominator are at most that),"
         raise ValueError(
-            f"Argument `sample_weight` must hold weights whose sums stay finite float64: the weights "
-            f"{who} counted since its reset sum to {float(total)!r}; scale them down (a common factor "
-            "changes no score)."
+            f"Argument `sample_weight` must hold weights whose sums{times if factor != 1.0 else ''} stay "
+            "finite float64: the "
+            f"weights {who} counted since its reset{counted} sum to {value!r}; scale them down (a common "
+            "factor changes no score)."
         )
     return total
+
+
+def score_total(counts: torch.Tensor, pooled: bool, labels: bool) -> tuple[torch.Tensor, str]:
+    """The largest sum of weights that an F-score from the per-class predicted and true ``counts``
+    (2, K) multiplies by ``1 + beta**2`` (for :func:`finite_total`), and how it was counted: a
+    class's, or ``pooled`` (the micro average) all classes' (for multilabel data, ``labels``, a
+    sample's weight once per label it is predicted or true for)."""
+    if not pooled:
+        return counts.max(), f", in its {'label' if labels else 'class'} with the most weight,"
+    return counts.sum(-1).max(), ", once per label predicted or true," if labels else ""
 
 
 def _check_values(

@@ -298,7 +298,7 @@ BAD_BATCHES = [
         "binary",
         (torch.randn(4, dtype=torch.complex64), torch.tensor([0, 1, 1, 0])),
         TypeError,
-        r"Argument `y_pred` must have a floating point, integer or bool dtype, got torch\.complex64",
+        r"Argument `y_pred` must have one of the dtypes float16, .* got torch\.complex64: complex values",
         id="binary-ypred_complex",
     ),
     pytest.param(
@@ -421,7 +421,7 @@ BAD_BATCHES = [
         "multiclass",
         (_SCORES_3, _Y_3.to(torch.complex64)),
         TypeError,
-        r"Argument `y` must have a floating point, integer or bool dtype, got torch\.complex64",
+        r"Argument `y` must have one of the dtypes float16, .* or bool, got torch\.complex64: complex values",
         id="multiclass-y_complex",
     ),
     pytest.param(
@@ -574,7 +574,7 @@ BAD_BATCHES = [
         "multilabel",
         (_ML_LOGITS.to(torch.complex128), _ML_Y),
         TypeError,
-        r"Argument `y_pred` must have a floating point, integer or bool dtype, got torch\.complex128",
+        r"Argument `y_pred` must have one of the dtypes float16, .* got torch\.complex128: complex values",
         id="multilabel-ypred_complex",
     ),
     pytest.param(

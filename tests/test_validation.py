@@ -48,8 +48,10 @@ def _bin(**kwargs: Any) -> Callable[[], Any]:
 
 
 BETA_SQUARE = (
-    r"^Argument `beta` must be a finite real number > 0 whose square is a positive finite float64 "
-    r"\(1\.57173e-162 <= beta <= 1\.34078e\+154: the score weighs recall by beta \*\* 2\), "
+    r"^Argument `beta` must be a finite real number > 0 whose square is a positive float64 and small "
+    r"enough that \(1 \+ beta \*\* 2\) times any int64 count \(2 \*\* 63\) is a finite float64 "
+    r"\(1\.57173e-162 <= beta <= 4\.41482e\+144: the score weighs recall by beta \*\* 2, and a larger "
+    r"beta overflows its arithmetic\), "
 )
 
 BAD_ARGUMENTS = [
@@ -57,7 +59,8 @@ BAD_ARGUMENTS = [
     pytest.param(
         _mc(num_classes=1),
         ValueError,
-        r"Argument `num_classes` must be an integer >= 2, got 1\.",
+        r"Argument `num_classes` must be an integer >= 2, got 1: a yes/no task .* is binary: use "
+        r"BinaryF1Score or BinaryFBetaScore\.",
         id="num_classes-1",
     ),
     pytest.param(
@@ -99,13 +102,14 @@ BAD_ARGUMENTS = [
     pytest.param(
         lambda: MulticlassF1Score(num_classes=1),
         ValueError,
-        r"Argument `num_classes` must be an integer >= 2, got 1\.",
+        r"Argument `num_classes` must be an integer >= 2, got 1: .* use BinaryF1Score or BinaryFBetaScore\.",
         id="num_classes-1-F1",
     ),
     pytest.param(
         _ml(num_labels=1),
         ValueError,
-        r"Argument `num_labels` must be an integer >= 2, got 1\.",
+        r"Argument `num_labels` must be an integer >= 2, got 1: for a single label, use BinaryF1Score or "
+        r"BinaryFBetaScore",
         id="num_labels-1",
     ),
     pytest.param(
@@ -136,22 +140,45 @@ BAD_ARGUMENTS = [
         r"Argument `beta` must be a finite real number > 0, got nan\.",
         id="beta-nan",
     ),
-    pytest.param(_ml(beta=1e200), ValueError, BETA_SQUARE + r"got 1e\+200\.", id="beta-square-overflows"),
+    pytest.param(
+        _ml(beta=1e200),
+        ValueError,
+        BETA_SQUARE + r"got 1e\+200: pass a beta in that range\.",
+        id="beta-square-overflows",
+    ),
     # a square that underflows to 0 is F-beta's limit, precision, whose per-sample definedness differs
     # (scikit-learn's samples average leaves a sample without a predicted label undefined): it gave a
     # wrong number without a warning; refused for every F-beta class as the overflow is
-    pytest.param(_ml(beta=1e-170), ValueError, BETA_SQUARE + r"got 1e-170\.", id="beta-square-underflows"),
-    pytest.param(_bin(beta=1e-170), ValueError, BETA_SQUARE + r"got 1e-170\.", id="binary-beta-underflows"),
     pytest.param(
-        _mc(beta=1e-200), ValueError, BETA_SQUARE + r"got 1e-200\.", id="multiclass-beta-underflows"
+        _ml(beta=1e-170),
+        ValueError,
+        BETA_SQUARE + r"got 1e-170: pass a beta in that range\.",
+        id="beta-square-underflows",
+    ),
+    pytest.param(
+        _bin(beta=1e-170),
+        ValueError,
+        BETA_SQUARE + r"got 1e-170: pass a beta in that range\.",
+        id="binary-beta-underflows",
+    ),
+    pytest.param(
+        _mc(beta=1e-200),
+        ValueError,
+        BETA_SQUARE + r"got 1e-200: pass a beta in that range\.",
+        id="multiclass-beta-underflows",
     ),
     pytest.param(
         _ml(beta=1.5717277847026285e-162, average="samples"),
         ValueError,
-        BETA_SQUARE + r"got 1\.5717277847026285e-162\.",
+        BETA_SQUARE + r"got 1\.5717277847026285e-162: pass a beta in that range\.",
         id="beta-one_ulp_below_the_smallest",
     ),
-    pytest.param(_bin(beta=5e-324), ValueError, BETA_SQUARE + r"got 5e-324\.", id="beta-smallest_float"),
+    pytest.param(
+        _bin(beta=5e-324),
+        ValueError,
+        BETA_SQUARE + r"got 5e-324: pass a beta in that range\.",
+        id="beta-smallest_float",
+    ),
     pytest.param(
         _bin(beta=float("inf")),
         ValueError,
@@ -696,11 +723,13 @@ def test_check_tag_refuses_what_is_empty_once_cleaned(tag: Any, error: type[Exce
         _validation.check_tag(tag)
 
 
-def test_the_bounds_of_beta_are_the_last_floats_whose_square_is_positive_and_finite() -> None:
+def test_the_bounds_of_beta_are_the_last_floats_whose_square_is_positive_and_counts_times_it_finite() -> None:
     smallest, largest = _validation._SMALLEST_BETA, _validation._LARGEST_BETA
     below, above = math.nextafter(smallest, 0), math.nextafter(largest, math.inf)
     assert smallest * smallest > 0 and below * below == 0
-    assert math.isfinite(largest * largest) and above * above == math.inf
+    # (1 + beta**2) times the largest int64 count (2**63, as a float64) stays finite up to the largest
+    assert math.isfinite((1 + largest * largest) * 2.0**63) and (1 + above * above) * 2.0**63 == math.inf
+    assert 4.41e144 < largest < 4.42e144
     for beta in (smallest, largest):
         for cls in (BinaryFBetaScore, MulticlassFBetaScore, MultilabelFBetaScore):
             kwargs = {"num_classes": 3} if cls is MulticlassFBetaScore else {"from_logits": False}

@@ -10,6 +10,7 @@ handlers read (:meth:`CountingMetric.per_class_counts` ...) and the registry of 
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,7 @@ from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
 from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
 
-from ignite_f1 import _output, _validation
+from ignite_f1 import _output, _validation, _weights
 from ignite_f1.metrics import _collective, _state
 from ignite_f1.metrics._engine import EngineSide
 from ignite_f1.metrics._probabilities import ProbabilityWarning
@@ -129,10 +130,16 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
         """Declare the count state ``name`` (before ``super().__init__``, which calls :meth:`reset`).
 
         The declared states are what :meth:`reset` zeroes, ``compute()`` sums across processes and
-        the state dict holds.
+        the state dict holds; one too large is refused (:func:`ignite_f1._validation.check_state_size`).
         """
+        _validation.check_state_size(vars(self), shape, dtype)
         states: dict[str, tuple[tuple[int, ...], torch.dtype]] = vars(self).setdefault("_states", {})
         states[name] = (shape, dtype)
+
+    def _allocation_refused(self, error: RuntimeError) -> str:
+        """The message for :meth:`reset`'s allocator refusal, of the largest state (see :meth:`_declare`)."""
+        shape, dtype = max(self._states.values(), key=lambda state: math.prod(state[0]) * state[1].itemsize)
+        return _validation.state_too_large(vars(self), shape, dtype, f"the allocator refused: {error}")
 
     @reinit__is_reduced
     def reset(self) -> None:
@@ -149,8 +156,14 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
                 ...
             ignite.exceptions.NotComputableError: BinaryFBetaScore must have at least one example ...
         """
-        for name, (shape, dtype) in self._states.items():
-            setattr(self, name, torch.zeros(shape, dtype=dtype, device=self._counts_device))
+        try:  # all allocated first: a refusal leaves the state as it was
+            device = self._counts_device
+            zeros = {name: torch.zeros(s, dtype=t, device=device) for name, (s, t) in self._states.items()}
+        except RuntimeError as error:  # an allocator's refusal (torch.OutOfMemoryError is one), by name
+            if not _validation.allocator_refused(error):
+                raise
+            raise ValueError(self._allocation_refused(error)) from None
+        vars(self).update(zeros)
         self._scores_in_unit_interval = None
         self._images_counted = False  # see ConfusionMatrixMetric.update: not in the state dict
         self._reduced_state = None
@@ -270,6 +283,14 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
     def _sample_count(self, state: State) -> torch.Tensor:
         """How many samples the counts ``state`` hold (0: not computable)."""
         raise NotImplementedError
+
+    def _check_score_sums(self, state: State, beta: float, pooled: bool, who: str = "") -> None:
+        """With ``sample_weight=True``, refuse sums of weights that F-beta scores from ``state`` overflow
+        (``pooled``: the classes' counts added up, as a micro average; :func:`_weights.score_total`)."""
+        if self.sample_weight:
+            counts = self._class_counts(state)[1:]
+            total, counted = _weights.score_total(counts, pooled, "num_labels" in vars(self))
+            _weights.finite_total(total, type(self).__name__ + who, 1.0 + beta * beta, counted)
 
     def _per_class(self, values: np.ndarray) -> PerClass:
         """Per-class scores of :meth:`scored_classes`: a float64 tensor, or a dict with ``class_names``."""

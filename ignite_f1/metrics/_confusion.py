@@ -166,6 +166,7 @@ class ConfusionMatrixMetric(CountingMetric):
 
     def _report(self) -> dict[str, Any]:
         state = self._kept()
+        self._check_score_sums(state, 1.0, True, " (whose report() gives F1: beta = 1)")
         labels = vars(self).get("labels")  # scored_classes(), as an array (no list of C ints)
         scored = np.arange(self._class_count()) if labels is None else np.asarray(labels, dtype=np.int64)
         names = self.class_names

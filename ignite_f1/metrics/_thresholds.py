@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from ignite_f1 import _curves, _validation
+from ignite_f1 import _curves, _validation, _weights
 from ignite_f1.metrics._base import CountingMetric
 
 
@@ -29,9 +29,11 @@ class ThresholdCurveMetric(CountingMetric):
         """
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
         if self.num_thresholds is not None:
-            self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
             dtype = torch.float64 if self.sample_weight else torch.int64
-            self._declare("_threshold_counts", 2, *labels, self.num_thresholds, dtype=dtype)
+            self._declare(
+                "_threshold_counts", 2, *labels, self.num_thresholds, dtype=dtype
+            )  # checks the size
+            self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
 
     def _histogram(
         self, scores: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
@@ -84,7 +86,17 @@ class ThresholdCurveMetric(CountingMetric):
 
     def _curve(self, average: str | None = None) -> dict[str, torch.Tensor]:
         average = _validation.check_average(average, _curves.CURVE_AVERAGES)
-        return _curves.curve(self._kept_histogram(), self.beta, average)
+        histogram = self._kept_histogram()
+        if self.sample_weight:  # F-beta's numerator and denominator: up to 1 + beta**2 times a curve's total
+            pooled = histogram.sum(1) if average == "micro" and histogram.ndim == 3 else histogram
+            counted = (
+                ", once per label (pooled by average='micro'),"
+                if pooled is not histogram
+                else (", per label," if histogram.ndim == 3 else "")
+            )
+            total = pooled.sum(0).sum(-1).max()  # the weight of a curve's samples, at threshold 0
+            _weights.finite_total(total, type(self).__name__, 1.0 + self.beta**2, counted)
+        return _curves.curve(histogram, self.beta, average)
 
     def _best_threshold(self, average: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         return _curves.best_threshold(self._curve(average))

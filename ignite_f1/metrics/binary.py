@@ -30,8 +30,9 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
     scikit-learn compute the score from it at the end of the epoch.
 
     Args:
-        beta: weight of recall against precision, a real whose square is a positive finite float64
-            (about 1.6e-162 to 1.3e154; ``beta=1`` is F1).
+        beta: weight of recall against precision, a real > 0 whose square is a positive float64 and
+            small enough that ``1 + beta**2`` times any int64 count is finite (about 1.6e-162 to
+            4.4e144; ``beta=1`` is F1).
         threshold: a sample is positive when its probability is ``>= threshold`` (in [0, 1]).
         from_logits: float ``y_pred`` are logits (compared with ``logit(threshold)``, no sigmoid
             is computed) when True, probabilities in [0, 1] when False.
@@ -266,6 +267,7 @@ class BinaryFBetaScore(ThresholdCurveMetric, ConfusionMatrixMetric):
             result = self._samplewise_result(state)
             assert isinstance(result, float)
             return result
+        self._check_score_sums(state, self.beta, pooled=False)
         return _scores.binary_fbeta(state["_cm"], self.beta, self.zero_division)
 
     def confusion_matrix(self) -> torch.Tensor:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from ignite.metrics.metric import reinit__is_reduced
 
 from ignite_f1 import _counts, _host, _inputs, _samplewise, _scores, _validation, _weights
 from ignite_f1.metrics._base import Addition, Result
@@ -34,8 +33,8 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     at the end of the epoch.
 
     Args:
-        beta: weight of recall against precision, a real whose square is a positive finite float64
-            (about 1.6e-162 to 1.3e154).
+        beta: weight of recall against precision, a real > 0 whose square is a positive float64 and
+            small enough that ``1 + beta**2`` times any int64 count is finite (about 1.6e-162 to 4.4e144).
         num_classes: number of classes C (>= 2).
         average: ``"micro"``, ``"macro"`` (default), ``"weighted"`` or ``None`` (one score per class).
         labels: classes to score and average over (class indices). ``None`` follows scikit-learn:
@@ -49,7 +48,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         output_transform: turns the engine's output into ``(y_pred, y)``.
         device: where the counts live.
         validate_args: check every batch (one host synchronisation per batch); ``False`` is unsafe:
-            invalid input then gives wrong counts or an indexing error.
+            invalid input then gives wrong counts or an indexing error, and integer ``y_pred`` and
+            ``y`` both (N, C) of 0 and 1 (one-hot rows? refused with validation, see Inputs) are
+            counted as N label maps of C pixels.
         keep_confusion_matrix: ``True`` keeps the C x C matrix (8 C^2 bytes, for
             :meth:`confusion_matrix` and the TensorBoard heatmap); ``False`` keeps only the per-class
             counts (24 C bytes), which give every score and :meth:`report`; ``None`` (default) keeps
@@ -67,6 +68,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
     Inputs (``update((y_pred, y))``):
         ``y_pred``: float scores (N, C) or (N, C, d1, ...) (the arg-max is taken, first index on
         ties), or integer labels of the shape of ``y``. ``y``: integer labels (N,) or (N, d1, ...).
+        Integer ``y_pred`` and ``y`` both (N, C) holding only 0 and 1 are refused with global counts
+        (one-hot rows, or label maps of C pixels? the error says what to pass for each), and
+        (N, 1) targets with ``"samplewise"`` (a column of samples, or one-pixel images?).
 
     Returns:
         ``compute()``: a Python float when averaged; with ``average=None`` a float64 tensor (one
@@ -189,29 +193,12 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
             validate_args=validate_args,
         )
 
-    @reinit__is_reduced
-    def reset(self) -> None:
-        """Set the counts to zero (Ignite calls it when each evaluation starts).
-
-        Examples:
-            >>> import torch
-            >>> from ignite_f1 import MulticlassFBetaScore
-            >>> metric = MulticlassFBetaScore(beta=1.0, num_classes=3)
-            >>> metric.update((torch.tensor([0, 1, 1]), torch.tensor([0, 1, 2])))
-            >>> metric.reset()
-            >>> metric.compute()  # the 3 samples are forgotten: nothing to compute from
-            Traceback (most recent call last):
-                ...
-            ignite.exceptions.NotComputableError: MulticlassFBetaScore must have at least one example ...
-        """
-        try:
-            super().reset()
-        except RuntimeError as error:  # the allocator's refusal (torch.OutOfMemoryError is one)
-            if not self.keep_confusion_matrix:
-                raise
-            raise ValueError(
-                _validation.matrix_too_large(self.num_classes, f"the allocator refused: {error}")
-            ) from None
+    def _allocation_refused(self, error: RuntimeError) -> str:
+        why = f"the allocator refused: {error}"
+        if self.keep_confusion_matrix:
+            return _validation.matrix_too_large(self.num_classes, why)
+        shape, dtype = self._states["_counts"]  # the largest state (C x 3)
+        return _validation.state_too_large(vars(self), shape, dtype, why)
 
     def _class_count(self) -> int:
         return self.num_classes
@@ -220,9 +207,12 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         self, y_pred: torch.Tensor, y: torch.Tensor, weight: Any = None
     ) -> tuple[dict[str, Addition], bool | None]:
         check = _weights.WeightCheck(weight) if self.sample_weight else None
+        samplewise = self.multidim_average == "samplewise"
         target, pred = _inputs.format_multiclass(
-            y_pred, y, self.num_classes, self.ignore_index, self.validate_args, check
+            y_pred, y, self.num_classes, self.ignore_index, self.validate_args, check, samplewise
         )
+        if samplewise and y.ndim == 2 and y.shape[1] == 1:  # as the binary metrics refuse it
+            raise ValueError(_validation.column_of_labels(tuple(y.shape)))
         flat = self._check_weights(weight, y, check) if self.sample_weight else None  # refuses None
         # added in place, O(batch): no C x C matrix nor C-sized tensor per batch (see _counts)
         pooled: dict[str, Addition] = (
@@ -234,7 +224,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         )
         if flat is not None:
             pooled["_seen"] = functools.partial(_counts.add_class_counts, target=target, pred=pred)
-        if self.multidim_average == "samplewise":
+        if samplewise:
             images = _samplewise.check_images(y, "(N, d1, ...) with y_pred (N, C, d1, ...) or (N, d1, ...)")
             if images == 0 or target.numel() == 0:
                 return {}, None
@@ -254,9 +244,9 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
 
     def _count_on_host(self, output: Any) -> bool:
         samplewise = self.multidim_average == "samplewise"
-        if samplewise and not _host.images_of(output):
-            return False
-        counted = _host.multiclass(output, self.num_classes, self.ignore_index)
+        if samplewise and (not _host.images_of(output) or output[1].shape[1:] == (1,)):
+            return False  # (N, 1): refused by the general path
+        counted = _host.multiclass(output, self.num_classes, self.ignore_index, images=samplewise)
         if counted is None:
             return False
         cells, ignored = counted
@@ -298,6 +288,7 @@ class MulticlassFBetaScore(ConfusionMatrixMetric):
         if self.multidim_average == "samplewise":
             return self._samplewise_result(state)
         counts = self._class_counts(state)
+        self._check_score_sums(state, self.beta, pooled=self.average == "micro")
         result = _scores.multiclass_fbeta(
             counts, self.beta, self.average, self.labels, self.zero_division, present=self._present(state)
         )

@@ -35,8 +35,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
     batch).
 
     Args:
-        beta: weight of recall against precision, a real whose square is a positive finite float64
-            (about 1.6e-162 to 1.3e154).
+        beta: weight of recall against precision, a real > 0 whose square is a positive float64 and
+            small enough that ``1 + beta**2`` times any int64 count is finite (about 1.6e-162 to 4.4e144).
         num_labels: number of labels L (>= 2).
         threshold: a label is predicted when its probability is ``>= threshold``.
         from_logits: float ``y_pred`` are logits when True, probabilities in [0, 1] when False.
@@ -237,6 +237,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
         """
         state = self._kept(collective=True)
         self._warn_if_probabilities()
+        if self.average != "samples":  # the samples average: a weighted mean of per-sample scores
+            self._check_score_sums(state, self.beta, pooled=self.average in ("micro", "weighted"))
         result = _scores.multilabel_fbeta(
             state["_label_counts"],
             state["_sample_sums"],
@@ -297,6 +299,7 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             True
         """
         state = self._kept()
+        self._check_score_sums(state, 1.0, True, " (whose report() gives F1: beta = 1)")
         return _scores.multilabel_report(
             state["_label_counts"],
             state["_sample_sums"],
