@@ -678,6 +678,10 @@ def multiclass_cases(
     if spatial:
         n = draw(st.integers(1, 4))
         dims = draw(st.lists(st.integers(1, 5), min_size=1, max_size=2).map(tuple))
+        if input == "labels" and dims == (c,):
+            # integer (N, C) pairs of 0 and 1 are refused (one-hot rows, or label maps?): the way
+            # out the message gives, (N, 1, C); tests/test_extremes.py checks the refusal
+            dims = (1, c)
     else:
         n, dims = draw(sizes), ()
     ignore_index = (
