@@ -28,9 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from _example_scripts import EXAMPLE_NAMES, EXAMPLES, ROOT, load_example, run_fresh
 
 # The programs the examples tell the user to run, and the distribution that installs each one.
 PRINTED_COMMANDS = {"tensorboard": "tensorboard"}
@@ -51,18 +49,6 @@ def run_example(
     return result
 
 
-EXAMPLE_NAMES = [
-    "digits_multiclass.py",
-    "breast_cancer_binary.py",
-    "multilabel.py",
-    "distributed.py",
-    "plain_pytorch_loop.py",
-    "segmentation_dice.py",
-]
-# What takes seconds to import; `--help` must answer before any of it is loaded.
-HEAVY_MODULES = ("torch", "numpy", "sklearn", "ignite", "ignite_f1", "matplotlib", "tensorboardX")
-
-
 def _common() -> types.ModuleType:
     """examples/_common.py, imported under its own name (not as a test helper)."""
     spec = importlib.util.spec_from_file_location("examples_common", EXAMPLES / "_common.py")
@@ -78,20 +64,11 @@ def test_help_answers_before_anything_heavy_is_imported(name: str) -> None:
     scikit-learn nor Ignite (they took 8-11 s before ``--help`` could answer)."""
     if not (EXAMPLES / name).exists():
         pytest.fail(f"examples/{name} is missing")
-    code = (
-        "import runpy, sys\n"
-        f"sys.path.insert(0, {str(EXAMPLES)!r}); sys.argv = [{str(EXAMPLES / name)!r}, '--help']\n"
-        "try:\n"
-        f"    runpy.run_path(sys.argv[0], run_name='__main__')\n"
-        "except SystemExit as exited:\n"
-        "    assert exited.code == 0, exited.code\n"
-        f"print('HEAVY', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    code, result, heavy = run_fresh(name, "--help", timeout=60)
+    assert code == 0, result.stderr
     for flag in ("--epochs", "--seed", "--output-dir", "--device"):
         assert flag in result.stdout
-    assert result.stdout.splitlines()[-1] == "HEAVY []"
+    assert heavy == []
 
 
 def test_every_example_writes_into_a_fresh_run_directory() -> None:
@@ -352,16 +329,6 @@ def test_segmentation_dice(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- segmentation_dice.py's weights
 
 
-def _example(name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """examples/<name>, imported under another name (it imports ``_common`` from its folder)."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(f"examples_{Path(name).stem}", EXAMPLES / name)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _boundary_oracle(labels: np.ndarray) -> np.ndarray:
     """True on a pixel of ``labels`` (n, h, w) with a pixel of another class among its neighbours in
     the image (8-connected): edge padding repeats an edge pixel, itself a neighbour."""
@@ -375,7 +342,7 @@ def _boundary_oracle(labels: np.ndarray) -> np.ndarray:
 
 
 def test_boundary_mask_is_the_pixels_next_to_another_class(monkeypatch: pytest.MonkeyPatch) -> None:
-    segmentation = _example("segmentation_dice.py", monkeypatch)
+    segmentation = load_example("segmentation_dice.py", monkeypatch)
     square = torch.zeros(1, 5, 5, dtype=torch.long)
     square[0, :2, :2] = 2  # a 2x2 square in a corner: 3 of its pixels (not the corner) and 5 around
     expected = torch.zeros(1, 5, 5, dtype=torch.bool)
@@ -395,7 +362,7 @@ def test_boundary_weights_are_the_weight_given_in_float64(
 ) -> None:
     """Filled in float64: 0.1 is the float64 0.1 (float32's 0.10000000149011612 put the printed
     weighted Dice 1.6e-10 off, against the 1e-12 promised), and 1e300 fits (it crashed)."""
-    segmentation = _example("segmentation_dice.py", monkeypatch)
+    segmentation = load_example("segmentation_dice.py", monkeypatch)
     _, labels = segmentation.toy_segmentation(8, torch.Generator().manual_seed(0))
     weights = segmentation.boundary_weights(labels, weight)
     assert weights.dtype == torch.float64 and weights.shape == labels.shape

@@ -10,26 +10,15 @@ about ``sample_weight`` after training, an ``--output-dir`` that is a file in ``
 from __future__ import annotations
 
 import errno
-import importlib.util
 import os
 import re
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
+from _example_scripts import EXAMPLE_NAMES, EXAMPLES, load_example, run_fresh
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-EXAMPLE_NAMES = [
-    "digits_multiclass.py",
-    "breast_cancer_binary.py",
-    "multilabel.py",
-    "distributed.py",
-    "plain_pytorch_loop.py",
-    "segmentation_dice.py",
-]
 # the folder each script makes under --output-dir
 RUN_FOLDERS = {
     "digits_multiclass.py": "digits_multiclass",
@@ -39,7 +28,6 @@ RUN_FOLDERS = {
     "plain_pytorch_loop.py": "plain_loop",
     "segmentation_dice.py": "segmentation_dice",
 }
-HEAVY_MODULES = ("torch", "numpy", "sklearn", "ignite", "ignite_f1", "matplotlib", "tensorboardX")
 
 SEED_RULE = "must be an integer from 0 to 2**32 - 1 = 4294967295"
 COMMON_CASES = [
@@ -59,40 +47,11 @@ BOUNDARY_CASES = [
 ]
 
 
-def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
-    """examples/<name>, imported under another name (it imports ``_common`` from its folder)."""
-    monkeypatch.syspath_prepend(str(EXAMPLES))
-    spec = importlib.util.spec_from_file_location(f"examples_{Path(name).stem}", EXAMPLES / name)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _run_with_flags(name: str, output_dir: Path, *flags: str) -> tuple[int, str, list[str]]:
     """Run examples/<name> with ``flags`` in a fresh interpreter: its exit status, its standard
     error, and the heavy modules it had imported when it exited."""
-    script = EXAMPLES / name
-    code = (
-        "import runpy, sys\n"
-        f"sys.path.insert(0, {str(EXAMPLES)!r})\n"
-        f"sys.argv = [{str(script)!r}, '--output-dir', {str(output_dir)!r}, *{list(flags)!r}]\n"
-        "try:\n"
-        "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
-        "    code = 0\n"
-        "except SystemExit as exited:\n"
-        "    code = exited.code\n"
-        f"print('HEAVY', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n"
-        "print('CODE', code)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=output_dir
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[-1].startswith("CODE ") and lines[-2].startswith("HEAVY "), result.stdout
-    heavy = [m.strip("'") for m in lines[-2].removeprefix("HEAVY [").removesuffix("]").split(", ") if m]
-    return int(lines[-1].removeprefix("CODE ")), result.stderr, heavy
+    code, result, heavy = run_fresh(name, "--output-dir", str(output_dir), *flags, cwd=output_dir)
+    return code, result.stderr, heavy
 
 
 @pytest.mark.parametrize(
@@ -113,7 +72,7 @@ def test_a_flag_out_of_range_is_one_argparse_error_before_anything_runs(
 
 
 def test_the_flags_take_the_ends_of_their_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
-    common = _load("_common.py", monkeypatch)
+    common = load_example("_common.py", monkeypatch)
     parser = common.parser("demo", epochs=7)
     defaults = parser.parse_args([])
     assert (defaults.epochs, defaults.seed, defaults.output_dir) == (7, 0, "runs")
@@ -121,7 +80,7 @@ def test_the_flags_take_the_ends_of_their_ranges(monkeypatch: pytest.MonkeyPatch
     assert (args.epochs, args.seed) == (1, 2**32 - 1)
     assert parser.parse_args(["--seed", "0"]).seed == 0
 
-    segmentation = _load("segmentation_dice.py", monkeypatch)
+    segmentation = load_example("segmentation_dice.py", monkeypatch)
     for text, value in [("0", 0.0), ("0.1", 0.1), ("1", 1.0), ("1e300", 1e300), ("0.25", 0.25)]:
         assert segmentation.boundary_weight_flag(text) == value
 
@@ -131,7 +90,7 @@ def test_the_help_states_the_ranges_and_an_absolute_output_dir(
 ) -> None:
     """``--help`` gives each range, and the run folder as ``OUTPUT_DIR/...`` (it said
     ``./<output-dir>/...``, wrong for an absolute ``--output-dir``)."""
-    common = _load("_common.py", monkeypatch)
+    common = load_example("_common.py", monkeypatch)
     with pytest.raises(SystemExit) as exited:
         common.parser("demo", epochs=7).parse_args(["--help"])
     assert exited.value.code == 0
@@ -148,7 +107,7 @@ def test_the_help_states_the_ranges_and_an_absolute_output_dir(
 def test_an_output_dir_that_cannot_hold_a_run_folder_is_one_line_and_status_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    common = _load("_common.py", monkeypatch)
+    common = load_example("_common.py", monkeypatch)
     monkeypatch.setattr(sys, "argv", ["multilabel.py"])
     a_file = tmp_path / "a file"
     a_file.write_text("")
