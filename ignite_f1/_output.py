@@ -114,16 +114,27 @@ def per_sample(output: Any, weighted: bool) -> list[tuple[torch.Tensor, ...]] | 
     ``sample_weight=True`` a third list holds the weights. Each sample becomes a batch of one as
     Ignite makes it (a tensor gains a leading dimension; a number becomes a 1-element tensor, on
     the device of the sample's ``y_pred`` after the first; but a Python float becomes a float64,
-    not Ignite's float32), for ``update`` to check them all before counting any. A count of lists
-    other than 2 (3 when weighted) is left to :func:`unpack` and its messages.
+    not Ignite's float32), for ``update`` to check them all before counting any. A list mixing
+    float and integer entries is refused: one by one, an integer is read as a label and a float as
+    a score, so a 0 among logits would be a negative label. A count of lists other than 2 (3 when
+    weighted) is left to :func:`unpack` and its messages.
     """
     if not isinstance(output, (tuple, list)) or len(output) != (3 if weighted else 2):
         return None
     if not all(isinstance(o, list) and all(isinstance(v, _SAMPLE) for v in o) for o in output):
         return None
+    names = ("y_pred", "y", "sample_weight")
+    for name, entries in zip(names, output, strict=False):
+        kinds = {_is_float(v) for v in entries}
+        if len(kinds) > 1:  # a batch of them is all floats; one by one, 0 would be a label, not a logit 0
+            raise ValueError(
+                f"Argument `{name}` of per-sample lists must hold entries of one kind, all floats or all "
+                "integers (or bools), got both: an integer entry is read as a label, a float one as a "
+                "score, so mixing them changes what a 0 or a 1 means; pass them all as floats or all as "
+                "integers."
+            )
     lengths = [len(o) for o in output]
     if len(set(lengths)) > 1:
-        names = ("y_pred", "y", "sample_weight")
         raise ValueError(
             "Argument `output` of per-sample lists must hold one entry per sample in each list, got "
             + ", ".join(f"{n} {name}" for n, name in zip(lengths, names, strict=False))
@@ -137,6 +148,13 @@ def per_sample(output: Any, weighted: bool) -> list[tuple[torch.Tensor, ...]] | 
 
 
 _SAMPLE = (torch.Tensor, numbers.Number)
+
+
+def _is_float(x: Any) -> bool:
+    """Whether a per-sample entry is a float (or complex) one: a tensor's dtype, a number's type."""
+    if isinstance(x, torch.Tensor):
+        return x.is_floating_point() or x.is_complex()
+    return not isinstance(x, numbers.Integral)
 
 
 def _batched(x: Any, device: torch.device | None) -> torch.Tensor:

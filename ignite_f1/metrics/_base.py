@@ -199,7 +199,8 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
             output: ``(y_pred, y)`` as described under "Inputs" in the class docstring; for a metric
                 built with ``sample_weight=True``, ``(y_pred, y, sample_weight)``. Ignite's per-sample
                 lists (``([y_pred_0, y_pred_1, ...], [y_0, y_1, ...])``, of tensors or numbers) count
-                each sample as a batch of one, all checked before any is counted.
+                each sample as a batch of one, all checked before any is counted (a list mixing
+                float and integer entries is refused).
 
         Raises:
             TypeError, ValueError: ``output`` is not a pair ``(y_pred, y)`` (a third element, such as

@@ -225,3 +225,23 @@ def test_per_sample_python_floats_keep_their_float64_value() -> None:
     expected = f1_score(y_true=[2, 0, 1], y_pred=[2, 1, 1], average="macro", sample_weight=weights)
     assert weighted.compute() == expected
     assert weighted.confusion_matrix()[2, 2].item() == 0.1
+
+
+@pytest.mark.parametrize(
+    ("output", "name"),
+    [
+        pytest.param(([0, 2.5], [0, 1]), "y_pred", id="int-and-float-numbers"),
+        pytest.param(([torch.tensor(0), torch.tensor(2.5)], [0, 1]), "y_pred", id="int-and-float-tensors"),
+        pytest.param(([0.1, 2.5], [0, 1.0]), "y", id="targets"),
+    ],
+)
+def test_per_sample_lists_of_mixed_kinds_are_refused(output: Any, name: str) -> None:
+    """One by one, an integer entry is a label and a float one a score: with from_logits=True a 0
+    among logits was a negative label, where as the logit 0 of a batch it is a probability of 0.5,
+    positive. A list mixing the two is refused, and nothing is counted."""
+    metric = BinaryF1Score(from_logits=True)
+    with pytest.raises(ValueError, match=rf"Argument `{name}` of per-sample lists must hold entries of one"):
+        metric.update(output)
+    assert metric.state_dict()["__metric_state_per_rank"][0]["_cm"].sum() == 0
+    metric.update(([0.0, 2.5], [0, 1]))  # all floats: logits, as a batch of them would be
+    assert metric.compute() == f1_score(y_true=[0, 1], y_pred=[1, 1])
