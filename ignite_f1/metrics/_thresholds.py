@@ -30,9 +30,7 @@ class ThresholdCurveMetric(CountingMetric):
         self.num_thresholds = _curves.check_num_thresholds(num_thresholds)
         if self.num_thresholds is not None:
             dtype = torch.float64 if self.sample_weight else torch.int64
-            self._declare(
-                "_threshold_counts", 2, *labels, self.num_thresholds, dtype=dtype
-            )  # checks the size
+            self._declare("_threshold_counts", 2, *labels, self.num_thresholds, dtype=dtype)  # size checked
             self._boundaries = _curves.score_boundaries(self.num_thresholds, self.from_logits)
 
     def _histogram(
