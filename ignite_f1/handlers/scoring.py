@@ -125,8 +125,10 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
     Notes:
         A NaN score (for instance F1 with ``zero_division=nan`` and nothing to score) becomes
         ``-inf``: it is never an improvement, so it never resets ``EarlyStopping``'s patience nor
-        replaces a saved best model (Ignite compares scores with ``>``, and every comparison with
-        NaN is False, which would count NaN as an improvement). When reducing per-class scores,
+        replaces a saved best model. (Every comparison with NaN is False: ``EarlyStopping``, which
+        sees no improvement when ``score <= best + min_delta``, would count NaN as one, and
+        ``Checkpoint``, which saves when ``score > best``, would never replace a NaN saved first.)
+        When reducing per-class scores,
         NaN classes are left out, as scikit-learn leaves them out of averages; if every class is
         NaN the score is ``-inf``.
 

@@ -9,7 +9,8 @@ arithmetic (:mod:`ignite_f1._scores`). One module per kind of metric (``binary``
 :func:`attached_metric` finds the metric attached to an engine under a name.
 """
 
-from ignite_f1.metrics._base import CountingMetric, attached_metric
+from ignite_f1.metrics._base import CountingMetric
+from ignite_f1.metrics._engine import attached_metric
 from ignite_f1.metrics.binary import BinaryF1Score, BinaryFBetaScore
 from ignite_f1.metrics.multiclass import MulticlassF1Score, MulticlassFBetaScore
 from ignite_f1.metrics.multilabel import MultilabelF1Score, MultilabelFBetaScore

@@ -4,14 +4,13 @@ A kind of metric (binary, multi-class, multilabel) declares its count states wit
 and says how a batch turns into additions to them (:meth:`_count`); everything else is here and
 written once: ``reset``, ``update`` (check everything, then add), the all-reduce kept for handlers,
 state dicts with checked copies, per-class results, the probability warning, the protocol that
-handlers read (:meth:`CountingMetric.per_class_counts` ...) and the registry of attached metrics
-(:func:`attached_metric`).
+handlers read (:meth:`CountingMetric.per_class_counts` ...). What an engine sees of a metric
+(attaching, the registry of :func:`~ignite_f1.metrics.attached_metric`) is in ``_engine.py``.
 """
 
 from __future__ import annotations
 
 import math
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,10 +18,9 @@ from typing import Any
 import ignite.distributed as idist
 import numpy as np
 import torch
-from ignite.engine import Engine
 from ignite.exceptions import NotComputableError
 from ignite.metrics import Metric
-from ignite.metrics.metric import EpochWise, MetricUsage, reinit__is_reduced
+from ignite.metrics.metric import reinit__is_reduced
 
 from ignite_f1 import _output, _validation, _weights
 from ignite_f1.metrics import _collective, _state
@@ -34,40 +32,6 @@ Result = float | PerClass
 State = dict[str, torch.Tensor]
 # what a batch adds to one count state: a tensor or int added to it, or a function adding in place
 Addition = torch.Tensor | int | Callable[[torch.Tensor], None]
-
-# engine -> {name: (metric, usage)} of the metrics attached by CountingMetric.attach (weak: an engine
-# that is garbage collected takes its entries with it; a metric holds no reference to its engine)
-_ATTACHED: weakref.WeakKeyDictionary[Engine, dict[str, tuple[CountingMetric, str | MetricUsage]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def attached_metric(engine: Engine, name: str) -> CountingMetric | None:
-    """The ignite_f1 metric attached to ``engine`` under ``name``, or ``None``.
-
-    Ignite keeps no public registry of attached metrics; the ignite_f1 metrics record themselves
-    in :meth:`CountingMetric.attach` (and forget in ``detach``), so handlers can find a metric by
-    the name its score has in ``engine.state.metrics``. A metric of another library, or one
-    attached under another name, gives ``None``.
-
-    Examples:
-        >>> from ignite.engine import Engine
-        >>> from ignite_f1 import MulticlassF1Score
-        >>> from ignite_f1.metrics import attached_metric
-        >>> evaluator = Engine(lambda engine, batch: batch)
-        >>> metric = MulticlassF1Score(3)
-        >>> metric.attach(evaluator, "f1")
-        >>> attached_metric(evaluator, "f1") is metric, attached_metric(evaluator, "accuracy")
-        (True, None)
-        >>> metric.detach(evaluator)
-        >>> attached_metric(evaluator, "f1") is None
-        True
-    """
-    entry = _ATTACHED.get(engine, {}).get(name)
-    if entry is None:
-        return None
-    metric, usage = entry
-    return metric if metric.is_attached(engine, usage) else None
 
 
 class CountingMetric(ProbabilityWarning, EngineSide, Metric):
@@ -85,7 +49,21 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
     they read the live counts. Before summing, ``compute()`` raises a ValueError on every process
     when the processes built the metric with different arguments.
 
+    Attributes:
+        beta, average, labels, zero_division, class_names, sample_weight, multidim_average,
+        keep_confusion_matrix, num_classes, num_labels, threshold, from_logits, num_thresholds,
+        ignore_index, validate_args: each argument of the metric's class, kept as the metric
+        resolved it (``keep_confusion_matrix=None`` is kept as the bool it chose, ``class_names``
+        as a list, ``beta`` as a float). Read them; to change one, build a new metric.
+
     Examples:
+        The resolved arguments:
+
+        >>> from ignite_f1 import MulticlassF1Score
+        >>> wide = MulticlassF1Score(2000)
+        >>> wide.keep_confusion_matrix, wide.num_classes, wide.beta, wide.sample_weight
+        (False, 2000, 1.0, False)
+
         A handler written once for every metric kind, through the protocol:
 
         >>> import torch
@@ -386,44 +364,6 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
             True
         """
         return None
-
-    # ---- attaching: recorded for attached_metric()
-
-    def attach(self, engine: Engine, name: str, usage: str | MetricUsage = EpochWise.usage_name) -> None:
-        """Attach to ``engine`` as Ignite's ``Metric.attach`` does, and record it for :func:`attached_metric`.
-
-        Examples:
-            >>> from ignite.engine import Engine
-            >>> from ignite_f1 import BinaryF1Score
-            >>> from ignite_f1.metrics import attached_metric
-            >>> evaluator = Engine(lambda engine, batch: batch)
-            >>> metric = BinaryF1Score(from_logits=False)
-            >>> metric.attach(evaluator, "f1")
-            >>> attached_metric(evaluator, "f1") is metric
-            True
-        """
-        super().attach(engine, name, usage)
-        _ATTACHED.setdefault(engine, {})[name] = (self, usage)
-
-    def detach(self, engine: Engine, usage: str | MetricUsage = EpochWise.usage_name) -> None:
-        """Detach from ``engine`` as Ignite's ``Metric.detach`` does, and forget the record of :meth:`attach`.
-
-        Examples:
-            >>> from ignite.engine import Engine
-            >>> from ignite_f1 import BinaryF1Score
-            >>> from ignite_f1.metrics import attached_metric
-            >>> evaluator = Engine(lambda engine, batch: batch)
-            >>> metric = BinaryF1Score(from_logits=False)
-            >>> metric.attach(evaluator, "f1")
-            >>> metric.detach(evaluator)
-            >>> attached_metric(evaluator, "f1") is None
-            True
-        """
-        super().detach(engine, usage)
-        names = _ATTACHED.get(engine, {})
-        for name, (metric, kept) in list(names.items()):
-            if metric is self and not self.is_attached(engine, kept):
-                del names[name]
 
     # ---- state: copies out, checked copies in
 
