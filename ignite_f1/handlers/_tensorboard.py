@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import uuid
 from typing import Any
 
 from ignite.engine import Engine, Events
@@ -95,23 +96,32 @@ def f1_summary_handlers(
     ``average=None`` or a multilabel metric), and that ``{tag}/{metric_name}`` is not the tag of a
     class's score (``"f1/macro"`` beside a class named "macro"). Both draw the confusion matrix
     only when the metric keeps one (not with ``keep_confusion_matrix=False``, the default above
-    1024 classes), so ``log_dir`` works with any number of classes.
+    1024 classes), and write the per-class scalars and the report only up to 1024 scored classes,
+    so ``log_dir`` works with any number of classes.
     """
     from ignite_f1.tensorboard import F1TensorboardHandler
-    from ignite_f1.tensorboard._source import check_outside_classes, check_source, tag_class_names
-    from ignite_f1.tensorboard.summary import _score_name
+    from ignite_f1.tensorboard._source import (
+        check_outside_classes,
+        check_source,
+        check_unchanged,
+        per_class_kinds,
+        tag_class_names,
+    )
+    from ignite_f1.tensorboard._writing import _score_name
 
     step = global_step_from_engine(trainer)
     band: dict[str, Any] = {}
     if confidence_level is not None:
         band = {"confidence_level": confidence_level, "score_name": metric_name}
+        check_unchanged("tag", tag)  # the band is drawn around the OutputHandler's scalar
+        check_unchanged("metric_name", metric_name)
     # first the protocol: an Ignite metric answers any name with a MetricsLambda factory, and
     # listing its "class names" below would never end
     check_source(metric, confusion_matrix=False, report=False)
     if getattr(metric, "average", "binary") is not None:  # OutputHandler writes {tag}/{metric_name}
         tag_names = tag_class_names(metric, None)[1]
-        score = _score_name(metric.beta)
-        check_outside_classes("metric_name", metric_name, score, tag_names, confidence_level is not None)
+        kinds = per_class_kinds(metric, _score_name(metric.beta))
+        check_outside_classes("metric_name", metric_name, kinds, tag_names, confidence_level is not None)
     every = F1TensorboardHandler(metric, tag, global_step_transform=step, **band)
     best = F1TensorboardHandler(
         metric, f"{tag}/best", global_step_transform=step, per_class=False, pr_curve=False
@@ -144,9 +154,17 @@ class _BestSummary:
 
 
 def tensorboard_logger(log_dir: str | os.PathLike[str]) -> Any:
+    """A ``TensorboardLogger`` on ``log_dir`` whose event file is this writer's alone.
+
+    tensorboardX names an event file ``events.out.tfevents.{seconds}.{hostname}``: two writers
+    opened on one directory in the same second (the user's own ``TensorboardLogger`` and this one)
+    would share one file and one would lose its events. The suffix (process id and random hex;
+    ``TensorboardLogger`` hands it to the ``SummaryWriter``) keeps the names apart.
+    """
     from ignite.handlers import TensorboardLogger
 
-    return TensorboardLogger(log_dir=os.fspath(log_dir))
+    suffix = f".{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    return TensorboardLogger(log_dir=os.fspath(log_dir), filename_suffix=suffix)
 
 
 def attach_tensorboard(

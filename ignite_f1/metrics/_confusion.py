@@ -133,11 +133,44 @@ class ConfusionMatrixMetric(CountingMetric):
                 UndefinedMetricWarning,
                 stacklevel=3,
             )
-        number = state["_sw_weight"] if self.sample_weight else state["_sw_defined"]
-        mean = _samplewise.mean_scores(state["_sw_sum"], number)
+        mean = self._image_means(state)
         if vars(self).get("average", _samplewise.BINARY) is None:
             return self._per_class(mean.numpy())
         return float(mean[0])
+
+    def _image_means(self, state: State) -> torch.Tensor:
+        number = state["_sw_weight"] if self.sample_weight else state["_sw_defined"]
+        return _samplewise.mean_scores(state["_sw_sum"], number)
+
+    def samplewise_scores(self) -> torch.Tensor:
+        """The mean per-image scores that ``compute()`` gives a ``multidim_average="samplewise"`` metric.
+
+        Read as :meth:`per_class_counts` reads the counts (the live sums in a single process, those
+        kept by the last ``compute()`` in a distributed run: no collective call), without warning:
+        float64, one per scored class with ``average=None``, else one (the averaged score); NaN
+        where no image had a score.
+
+        Raises:
+            ValueError: the metric was built with ``multidim_average="global"``.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> dice = MulticlassF1Score(2, average=None, multidim_average="samplewise", zero_division=0.0)
+            >>> y = torch.tensor([[[0, 1], [1, 1]], [[0, 0], [0, 1]]])  # two 2 x 2 label maps
+            >>> y_pred = torch.tensor([[[0, 1], [1, 0]], [[0, 0], [0, 0]]])
+            >>> dice.update((y_pred, y))
+            >>> dice.samplewise_scores()  # class 0: (2/3 + 6/7) / 2; class 1: (4/5 + 0) / 2
+            tensor([0.7619, 0.4000], dtype=torch.float64)
+            >>> dice.compute()
+            tensor([0.7619, 0.4000], dtype=torch.float64)
+        """
+        if self.multidim_average != "samplewise":
+            raise ValueError(
+                f"{type(self).__name__}.samplewise_scores() needs a metric built with "
+                f"multidim_average='samplewise', got multidim_average={self.multidim_average!r}."
+            )
+        return self._image_means(self._kept())
 
     def _sample_count(self, state: State) -> torch.Tensor:
         total = self._class_counts(state)[2].sum()  # the actual positives: one per sample

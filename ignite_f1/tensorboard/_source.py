@@ -1,8 +1,10 @@
 """What the TensorBoard summary reads from a metric: the protocol :class:`F1SummarySource` and its checks.
 
 A metric is read only through this protocol (per-class counts, scored classes, class names, the
-kept threshold histogram, and for the confidence band ``confidence_interval``), never through its
-type or private state.
+kept threshold histogram, and for the confidence band ``confidence_interval``) and the attributes
+``multidim_average`` and ``average``, and for the mean per-image scores of a samplewise metric
+with ``average=None`` its ``samplewise_scores()`` (which reads the kept sums as
+``per_class_counts()`` reads the counts), never through its type or private state.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ class F1SummarySource(Protocol):
 
     The methods are those :class:`ignite_f1.metrics.CountingMetric` documents for handlers, plus
     ``confusion_matrix()`` and ``report()``. The summary never looks at the metric's type or its
-    private state: any object with these members can be logged (``confusion_matrix()`` is needed
-    only for the image, ``report()`` only for the table). Every method reads counts summed over
+    private state (the per-image scores of a samplewise metric with ``average=None`` are its
+    ``samplewise_scores()``): any object with these members can be logged (``confusion_matrix()`` is
+    needed only for the image, ``report()`` only for the table). Every method reads counts summed over
     processes (in a distributed run, those kept by the last ``compute()``, so that one process can
     write alone; in a single process, the live counts) and raises Ignite's ``NotComputableError``
     before any sample. In a distributed run a method called with no ``compute()`` since the last
@@ -49,31 +52,89 @@ class F1SummarySource(Protocol):
     zero_division: str | float
 
     def per_class_counts(self) -> torch.Tensor:
-        """(3, K) true positives, predicted and actual positives per class (float64 with weights)."""
+        """(3, K) true positives, predicted and actual positives per class (float64 with weights).
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False)
+            >>> metric.update((torch.tensor([0.9, 0.2, 0.6]), torch.tensor([1, 0, 0])))
+            >>> metric.per_class_counts()  # rows: tp, predicted, actual; columns: classes 0, 1
+            tensor([[1, 1],
+                    [1, 2],
+                    [2, 1]])
+        """
         ...
 
     def scored_classes(self) -> list[int]:
-        """The indices of the classes the scores and the report cover."""
+        """The indices of the classes the scores and the report cover.
+
+        Examples:
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> MulticlassF1Score(4, labels=[3, 1]).scored_classes()
+            [3, 1]
+        """
         ...
 
     def class_display_names(self) -> list[str]:
-        """The K class names."""
+        """The K class names.
+
+        Examples:
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> MulticlassF1Score(2, class_names=["healthy", "sick"]).class_display_names()
+            ['healthy', 'sick']
+        """
         ...
 
     def threshold_histogram(self) -> torch.Tensor | None:
-        """The threshold histogram, (2, T) or (2, K, T), or ``None`` when the metric keeps none."""
+        """The threshold histogram, (2, T) or (2, K, T), or ``None`` when the metric keeps none.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import BinaryF1Score
+            >>> metric = BinaryF1Score(from_logits=False, num_thresholds=3)
+            >>> metric.update((torch.tensor([0.9, 0.2, 0.6]), torch.tensor([1, 0, 0])))
+            >>> metric.threshold_histogram().shape  # negatives and positives at thresholds 0, 0.5, 1
+            torch.Size([2, 3])
+            >>> BinaryF1Score(from_logits=False).threshold_histogram() is None
+            True
+        """
         ...
 
     def confusion_matrix(self) -> torch.Tensor:
-        """The confusion matrix, (K, K) or (K, 2, 2), drawn as the image."""
+        """The confusion matrix, (K, K) or (K, 2, 2), drawn as the image.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> metric = MulticlassF1Score(3)
+            >>> metric.update((torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2])))
+            >>> metric.confusion_matrix()  # rows: true class, columns: predicted
+            tensor([[1, 0, 0],
+                    [0, 1, 1],
+                    [0, 0, 1]])
+        """
         ...
 
     def report(self) -> dict[str, Any]:
-        """scikit-learn's ``classification_report(output_dict=True)`` of the scored classes."""
+        """scikit-learn's ``classification_report(output_dict=True)`` of the scored classes.
+
+        Examples:
+            >>> import torch
+            >>> from ignite_f1 import MulticlassF1Score
+            >>> metric = MulticlassF1Score(3, class_names=["cat", "dog", "owl"])
+            >>> metric.update((torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 2])))
+            >>> dog = metric.report()["dog"]  # 1 of its 2 samples found, by 1 prediction
+            >>> dog["precision"], dog["recall"], round(dog["f1-score"], 4)
+            (1.0, 0.5, 0.6667)
+        """
         ...
 
 
 ALWAYS = ("per_class_counts", "scored_classes", "class_display_names", "threshold_histogram")
+# per_class=None and report=None write the per-class scalars and the report up to this many scored
+# classes: the bound of keep_confusion_matrix=None, which decides the image's default
+CLASSES_UP_TO = _validation.KEEP_CONFUSION_MATRIX_UP_TO
 
 
 def check_source(metric: Any, confusion_matrix: bool, report: bool) -> None:
@@ -117,6 +178,65 @@ def image_flag(metric: Any, confusion_matrix: Any) -> bool:
     return bool(confusion_matrix)
 
 
+def class_count_flag(metric: F1SummarySource, argument: str, value: Any) -> bool:
+    """Resolve ``per_class`` or ``report``: ``None`` writes them when the metric scores at most
+    :data:`CLASSES_UP_TO` classes (a scalar or a table row per class), ``True`` always, ``False`` never."""
+    if value is None:
+        return len(metric.scored_classes()) <= CLASSES_UP_TO
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"Argument `{argument}` must be None, True or False, got {value!r}.")
+    return bool(value)
+
+
+def check_step(step: Any) -> int:
+    """Check ``step``: an ``int`` (a bool, a float or a string is refused, not rounded or parsed)."""
+    if not isinstance(step, int) or isinstance(step, bool):
+        raise TypeError(f"Argument `step` must be an int (the global step, such as the epoch), got {step!r}.")
+    return step
+
+
+def check_unchanged(argument: str, value: str) -> None:
+    """For a band around another writer's scalar (``score_name``), refuse a ``tag`` or score name that
+    TensorBoard's cleaning changes: that writer may not clean the scalar's tag (torch's
+    ``SummaryWriter`` does not), and the chart would name a scalar that does not exist."""
+    cleaned = _validation.TAG_CHARACTERS.sub("_", value)
+    ends = argument == "tag" and value.strip("/") != value
+    if cleaned != value or ends:
+        rule = "letters, digits, '_', '-', '.' and '/'"
+        rule += " (not at its ends)" if argument == "tag" else ""
+        raise ValueError(
+            f"Argument `{argument}` must hold only {rule} for a band around the score's scalar, which "
+            "another writer writes and may not clean as the summary cleans its tags (torch's "
+            "SummaryWriter does not): the margin chart would name a scalar that does not exist "
+            f"(use {cleaned.strip('/') if ends else cleaned!r}), got {value!r}."
+        )
+
+
+def is_samplewise(metric: Any) -> bool:
+    """Whether the metric scores the mean of per-image scores (``multidim_average="samplewise"``)."""
+    return bool(_member(metric, "multidim_average", "global") == "samplewise")
+
+
+def image_means(metric: Any) -> bool:
+    """Whether the summary writes per-class mean per-image scores: a samplewise metric of this
+    package with ``average=None``, whose ``compute()`` gives them."""
+    return (
+        is_samplewise(metric)
+        and _member(metric, "average", _bootstrap.BINARY) is None
+        and callable(_member(metric, "samplewise_scores"))
+    )
+
+
+def per_class_kinds(metric: Any, score: str) -> tuple[str, ...]:
+    """The second level of the per-class scalars: ``(f1, precision, recall)``; for a samplewise
+    metric, whose per-class counts pool the pixels of all images, ``pooled_`` before each, and the
+    per-image ``f1`` first when the metric has ``average=None``. The first pooled one is charted."""
+    if not is_samplewise(metric):
+        return score, "precision", "recall"
+    pooled = (f"pooled_{score}", "pooled_precision", "pooled_recall")
+    return (score, *pooled) if image_means(metric) else pooled
+
+
 def clean_name(name: str) -> str:
     """A class name as one tag level: TensorBoard's cleaning, then ``/`` -> ``_``."""
     return _validation.TAG_CHARACTERS.sub("_", name).replace("/", "_")
@@ -143,13 +263,15 @@ def tag_class_names(metric: F1SummarySource, class_names: Any) -> tuple[list[str
     return names, cleaned
 
 
-def check_outside_classes(argument: str, name: str, score: str, tag_names: list[str], band: bool) -> None:
+def check_outside_classes(
+    argument: str, name: str, kinds: tuple[str, ...], tag_names: list[str], band: bool
+) -> None:
     """Refuse the name of a scalar written beside the per-class scores (``{tag}/{name}``, and with
     ``band`` its bounds ``{name}_ci_low`` and ``_ci_high``) that is the tag of a class's score, such
     as ``"f1/macro"`` beside a class named "macro": TensorBoard would show two series as one."""
     cleaned = _validation.TAG_CHARACTERS.sub("_", name)
     classes = set(tag_names)
-    for kind in (score, "precision", "recall"):
+    for kind in kinds:
         for scalar in (cleaned, f"{cleaned}_ci_low", f"{cleaned}_ci_high")[: 3 if band else 1]:
             if scalar.startswith(f"{kind}/") and scalar[len(kind) + 1 :] in classes:
                 raise ValueError(

@@ -48,12 +48,17 @@ def _matplotlib() -> tuple[Any, Any]:
 
 
 def _as_counts(cm: Any) -> np.ndarray:
+    given = cm
     if isinstance(cm, torch.Tensor):
         cm = cm.detach().cpu().numpy()
-    if not isinstance(cm, np.ndarray) or not (
-        np.issubdtype(cm.dtype, np.integer) or np.issubdtype(cm.dtype, np.floating)
-    ):
+    if not isinstance(cm, np.ndarray):
         raise TypeError(f"Argument `cm` must be a tensor or array of counts, got {type(cm).__name__}.")
+    if not (np.issubdtype(cm.dtype, np.integer) or np.issubdtype(cm.dtype, np.floating)):
+        kind = "an ndarray" if given is cm else f"a {type(given).__name__}"  # a Tensor, a Parameter...
+        raise TypeError(
+            "Argument `cm` must be a tensor or array of counts (an integer or floating dtype), got "
+            f"{kind} of dtype {given.dtype}."
+        )
     square = cm.ndim == 2 and cm.shape[0] == cm.shape[1] and cm.shape[0] >= 1
     stacked = cm.ndim == 3 and cm.shape[1:] == (2, 2) and cm.shape[0] >= 1
     if not (square or stacked):

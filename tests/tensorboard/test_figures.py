@@ -92,6 +92,22 @@ def test_bad_arguments():
         confusion_matrix_figure(cm, ["a", "b"])
 
 
+@pytest.mark.parametrize(
+    ("cm", "given"),
+    [
+        (np.array([[True, False], [False, True]]), "an ndarray of dtype bool"),
+        (np.eye(2) * 1j, "an ndarray of dtype complex128"),
+        (torch.eye(2, dtype=torch.bool), "a Tensor of dtype torch.bool"),
+    ],
+    ids=["bool array", "complex array", "bool tensor"],
+)
+def test_an_array_of_no_counts_is_refused_naming_its_dtype(cm, given):
+    """A boolean or complex matrix was refused as "got ndarray", which hid what was wrong."""
+    rule = "Argument `cm` must be a tensor or array of counts (an integer or floating dtype), got "
+    with pytest.raises(TypeError, match=re.escape(f"{rule}{given}.")):
+        confusion_matrix_figure(cm)
+
+
 @pytest.mark.slow  # starts a fresh interpreter
 def test_matplotlib_is_imported_lazily_and_pyplot_never(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # importing pyplot would now fail

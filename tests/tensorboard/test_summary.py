@@ -898,14 +898,14 @@ def test_band_named_after_an_output_handlers_scalar(tmp_path):
     steps, and the score is not written twice."""
     evaluator = Engine(lambda engine, batch: batch)
     metric = MulticlassF1Score(NUM_CLASSES, average="micro")
-    metric.attach(evaluator, "val f1")
+    metric.attach(evaluator, "val_f1")
     g = torch.Generator().manual_seed(5)
     y = torch.randint(0, NUM_CLASSES, (300,), generator=g)
     batches = [(torch.where(torch.rand(300, generator=g) < 0.3, (y + 1) % NUM_CLASSES, y), y)]
     with TensorboardLogger(log_dir=str(tmp_path)) as tb_logger:
-        tb_logger.attach_output_handler(evaluator, Events.EPOCH_COMPLETED, tag="val", metric_names=["val f1"])
+        tb_logger.attach_output_handler(evaluator, Events.EPOCH_COMPLETED, tag="val", metric_names=["val_f1"])
         handler = F1TensorboardHandler(
-            metric, "val", per_class=False, confidence_level=0.95, score_name="val f1"
+            metric, "val", per_class=False, confidence_level=0.95, score_name="val_f1"
         )
         tb_logger.attach(evaluator, log_handler=handler, event_name=Events.EPOCH_COMPLETED)
         evaluator.run(batches, max_epochs=2)
