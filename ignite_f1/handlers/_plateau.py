@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from ignite_f1._validation import check_real
+from ignite_f1._validation import check_real, is_int, is_real
 
 
 def nan_to_neg_inf(score: float) -> float:
@@ -68,11 +68,8 @@ class PlateauTracker:
         return OrderedDict([("counter", self.counter), ("best_score", self.best_score)])
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` gave (checked with :func:`check_state_dict` first)."""
-        check_state_dict(state_dict, ("counter", "best_score"))
-        self.counter = int(state_dict["counter"])
-        best = state_dict["best_score"]
-        self.best_score = None if best is None else float(best)
+        """Restore what :meth:`state_dict` gave, once :func:`check_plateau_state` accepts all of it."""
+        self.counter, self.best_score = check_plateau_state(state_dict)
 
 
 def check_state_dict(state_dict: Any, keys: tuple[str, ...]) -> None:
@@ -84,3 +81,44 @@ def check_state_dict(state_dict: Any, keys: tuple[str, ...]) -> None:
             raise ValueError(
                 f"Required state attribute '{key}' is absent in provided state_dict '{state_dict.keys()}'"
             )
+
+
+def check_state_count(state_dict: Mapping[str, Any], key: str) -> int:
+    """The entry ``key`` of a state dict, an integer >= 0 (not a bool, not a float such as 2.9)."""
+    value = state_dict[key]
+    if not is_int(value):
+        raise TypeError(f"Argument `state_dict` entry `{key}` must be an integer >= 0, got {value!r}.")
+    if value < 0:
+        raise ValueError(f"Argument `state_dict` entry `{key}` must be an integer >= 0, got {value!r}.")
+    return int(value)
+
+
+def check_plateau_state(
+    state_dict: Any, keys: tuple[str, ...] = ("counter", "best_score")
+) -> tuple[int, float | None]:
+    """The ``counter`` and ``best_score`` of a state dict, checked (to apply only then).
+
+    :func:`check_state_dict` first checks that ``state_dict`` has ``keys``. ``counter`` is an
+    integer >= 0; ``best_score`` None (no score yet) or a real number, not NaN (scores are kept
+    NaN-free: a NaN score is ``-inf``), ``-inf`` included.
+
+    Examples:
+        >>> from ignite_f1.handlers._plateau import check_plateau_state
+        >>> check_plateau_state({"counter": 2, "best_score": 0.75})
+        (2, 0.75)
+        >>> check_plateau_state({"counter": 2.9, "best_score": 0.75})
+        Traceback (most recent call last):
+        ...
+        TypeError: Argument `state_dict` entry `counter` must be an integer >= 0, got 2.9.
+    """
+    check_state_dict(state_dict, keys)
+    counter = check_state_count(state_dict, "counter")
+    best = state_dict["best_score"]
+    if best is None:
+        return counter, None
+    rule = "None or a real number, not NaN (a NaN score is kept as -inf)"
+    if not is_real(best):
+        raise TypeError(f"Argument `state_dict` entry `best_score` must be {rule}, got {best!r}.")
+    if math.isnan(best):
+        raise ValueError(f"Argument `state_dict` entry `best_score` must be {rule}, got {best!r}.")
+    return counter, float(best)

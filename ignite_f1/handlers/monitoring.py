@@ -24,9 +24,10 @@ from ignite.metrics import Metric
 from ignite_f1._validation import check_bool, check_count, check_real
 from ignite_f1.handlers import _tensorboard
 from ignite_f1.handlers._directory import prepare_checkpoint_dir
+from ignite_f1.handlers._retrain_checks import check_engine
 from ignite_f1.handlers.checkpoint import best_f1_checkpoint
-from ignite_f1.handlers.retrain import RetrainOnPlateau, check_engine
-from ignite_f1.handlers.scoring import ScoreFunction, score_function
+from ignite_f1.handlers.retrain import RetrainOnPlateau
+from ignite_f1.handlers.scoring import ScoreFunction, per_class_needs_reduce, score_function
 from ignite_f1.metrics import attached_metric
 
 __all__ = ["F1Monitoring", "setup_f1_monitoring"]
@@ -206,7 +207,9 @@ def setup_f1_monitoring(
     1. a ``Checkpoint`` of ``to_save`` that keeps the ``n_saved`` best-F1 files, directly in
        ``checkpoint_dir``, named ``{filename_prefix}_{name}_{epoch}_{metric_name}={score:.4f}.pt``
        (``name`` is the key of ``to_save`` when it holds one object, else ``checkpoint``; '/' and
-       '\\' in names become '_'). Each file is written whole to a temporary file, then given
+       '\\' in names become '_'; a second file of one epoch with the same name, from another
+       evaluation of that epoch, is named ``..._{epoch}-2_...``; of equal scores, the first
+       evaluation's file is the best). Each file is written whole to a temporary file, then given
        its name only if no file has it (see ``require_empty``); files load with
        ``torch.load(path, weights_only=True)`` and ``Checkpoint.load_objects``;
     2. Ignite's ``EarlyStopping(patience, threshold=min_delta)`` on the F1 score;
@@ -239,18 +242,23 @@ def setup_f1_monitoring(
             trainer's epoch: the scalar ``{tag}/{metric_name}`` (of an averaged score; per-class
             scores are the summary's curves) and the
             :class:`~ignite_f1.tensorboard.F1TensorboardHandler` summary of the metric (per-class
-            curves, confusion matrix, report); each time the best-F1 checkpoint saves a new best,
+            curves and report when it scores at most 1024 classes, confusion matrix when it keeps
+            one, so any number of classes works); each time the best-F1 checkpoint saves a new best,
             the confusion matrix and report again under ``{tag}/best`` (TensorBoard shows 10
             images and texts per tag by default, so the best epoch's would often be dropped: there
             the last one is the best); with ``retrain``, ``retrain/retrain_count`` at each
             retrain. It is flushed when the trainer completes. In a distributed run only the
-            process of rank 0 writes (``tensorboard`` is None on the others). The logger is
+            process of rank 0 writes (``tensorboard`` is None on the others). Its event file has a
+            name of its own, so a logger of yours on ``log_dir`` keeps its events (but one
+            custom-scalars layout there replaces the other: log more through this one). The logger is
             returned as :attr:`F1Monitoring.tensorboard`, to log more (Ignite's
             ``attach_output_handler``) and to close when done.
         metric: the F1 metric object attached to the evaluator as ``metric_name``, for the
             TensorBoard summary; by default it is found among the evaluator's handlers.
         tag: the first level of the TensorBoard tags.
-        reduce: ``"min"`` or ``"mean"`` for a per-class metric (see :func:`score_function`).
+        reduce: ``"min"`` or ``"mean"`` for a per-class metric (see :func:`score_function`). When
+            the metric ``metric_name`` on the evaluator is an ignite_f1 metric, it is checked here:
+            required with ``average=None``, refused (it would be ignored) with an averaged one.
         min_delta: an improvement must exceed the best score by more than this (>= 0).
         filename_prefix: first part of the file names (each name must fit in 255 bytes).
         confidence_level: with ``log_dir``, None (no band) or a level in (0, 1) such as 0.95: the
@@ -259,8 +267,9 @@ def setup_f1_monitoring(
             ``metric.confidence_interval(confidence_level, seed=0)``), at the steps of
             ``{tag}/{metric_name}``, and a custom-scalars margin chart of the score with its band
             (see :class:`~ignite_f1.tensorboard.F1TensorboardHandler`). Binary and multi-class
-            metrics with an averaged score only. It changes nothing else: early stopping and
-            the checkpoint still compare the F1 itself.
+            metrics with an averaged score only; ``tag`` and ``metric_name`` must then be tags as
+            they are (letters, digits, ``_``, ``-``, ``.``, ``/``). It changes nothing else: early
+            stopping and the checkpoint still compare the F1 itself.
         require_empty: refuse a ``checkpoint_dir`` that already holds ``*.pt`` files (default).
             With False those files stay where they are: a file the run does not own is never
             overwritten, even one that appears while a save is in progress (saving over one
@@ -278,7 +287,8 @@ def setup_f1_monitoring(
         TypeError: an argument has the wrong type.
         ValueError: an argument has a wrong value; ``evaluator`` is ``trainer``;
             ``checkpoint_dir`` is a file or inside one, or holds ``*.pt`` files with
-            ``require_empty=True``; ``log_dir`` is given and no metric ``metric_name`` is
+            ``require_empty=True``; ``reduce`` is None for a per-class ignite_f1 metric, or given
+            for an averaged one; ``log_dir`` is given and no metric ``metric_name`` is
             attached to the evaluator; ``confidence_level`` is given without ``log_dir``, is
             outside (0, 1), or is given for a metric that has no interval of one averaged
             score (multilabel, ``keep_confusion_matrix=False``, ``average=None``: a
@@ -352,12 +362,7 @@ def setup_f1_monitoring(
     """
     _check_setup_arguments(trainer, evaluator, to_save, patience, n_saved, filename_prefix, require_empty)
     score = score_function(metric_name, reduce)
-    if attached_metric(evaluator, metric_name) is None and attached_metric(trainer, metric_name) is not None:
-        raise ValueError(  # the handlers would act at the trainer's end only: no stop, no checkpoint
-            f"Argument `evaluator` must be the engine that computes the F1 score: the metric {metric_name!r} "
-            "is attached to `trainer`, not to `evaluator`, got them in the wrong order? The call is "
-            "setup_f1_monitoring(trainer, evaluator, metric_name, ...)."
-        )
+    _check_metric(trainer, evaluator, metric_name, reduce)
     min_delta = check_real("min_delta", min_delta, 0)
     retrain_kwargs = None if retrain is None else _retrain_kwargs(retrain, to_save, patience, min_delta)
     if log_dir is None and confidence_level is not None:
@@ -410,6 +415,30 @@ def setup_f1_monitoring(
             per_class,
         )
     return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
+
+
+def _check_metric(trainer: Engine, evaluator: Engine, metric_name: str, reduce: str | None) -> None:
+    """Refuse engines given in the wrong order; for an ignite_f1 metric found on the evaluator, refuse
+    now the ``reduce`` that the score function would refuse (or ignore) at each evaluation."""
+    metric = attached_metric(evaluator, metric_name)
+    if metric is None and attached_metric(trainer, metric_name) is not None:
+        raise ValueError(  # the handlers would act at the trainer's end only: no stop, no checkpoint
+            f"Argument `evaluator` must be the engine that computes the F1 score: the metric {metric_name!r} "
+            "is attached to `trainer`, not to `evaluator`, got them in the wrong order? The call is "
+            "setup_f1_monitoring(trainer, evaluator, metric_name, ...)."
+        )
+    if metric is None:  # a metric of another library: the score function checks each result
+        return
+    average = getattr(metric, "average", "binary")  # the binary metrics give one score
+    kind = type(metric).__name__ + ("" if average == "binary" else f" with average={average!r}")
+    if average is None and reduce is None:
+        raise ValueError(per_class_needs_reduce(metric_name, kind))
+    if average is not None and reduce is not None:
+        raise ValueError(
+            f"Argument `reduce` must be None when metric {metric_name!r} is one averaged score "
+            f"({kind}), got {reduce!r}: it reduces per-class scores (average=None) only, and would "
+            "be ignored. Leave it out, or attach the metric with average=None."
+        )
 
 
 def _check_setup_arguments(

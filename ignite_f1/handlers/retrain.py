@@ -9,8 +9,9 @@ trainer: restore the best checkpoint (or reinitialise), reset the optimizer, fir
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,19 @@ from ignite.engine import Engine, EventEnum, Events
 from ignite.handlers import Checkpoint, DiskSaver
 from ignite.utils import setup_logger
 
-from ignite_f1._validation import check_bool, check_choice, check_count, check_real, is_real
-from ignite_f1.handlers._plateau import PlateauTracker, check_state_dict
-from ignite_f1.handlers.checkpoint import _ExclusiveSaver, check_restorable
+from ignite_f1._validation import check_bool, check_count, is_real
+from ignite_f1.handlers._plateau import PlateauTracker, check_plateau_state, check_state_count
+from ignite_f1.handlers._retrain_checks import (
+    check_arguments,
+    check_engine,
+    check_event,
+    read_best,
+    reinitialize,
+)
+from ignite_f1.handlers.checkpoint import _ExclusiveSaver
 from ignite_f1.handlers.scoring import ScoreFunction
 
 __all__ = ["RetrainEvents", "RetrainOnPlateau"]
-
-_STRATEGIES = ("restore_best", "reinitialize")
-_RESET_METHOD = "reset_parameters"
-
-
-def check_engine(name: str, value: Any) -> Engine:
-    """Check an engine argument (``trainer``, ``evaluator``): an Ignite ``Engine``."""
-    if not isinstance(value, Engine):
-        raise TypeError(f"Argument `{name}` must be an ignite Engine, got {type(value).__name__}.")
-    return value
 
 
 class RetrainEvents(EventEnum):
@@ -118,7 +116,8 @@ class RetrainOnPlateau(Serializable):
         without improvement (and the best score becomes the larger of the two); a higher score
         becomes the best and restarts the count. A NaN score counts as no improvement. The best
         score survives a retrain and the count restarts after one. When no checkpoint file exists
-        yet, ``"restore_best"`` warns and counts the retrain without loading anything. When
+        yet, or the best one is gone from disk, ``"restore_best"`` warns (naming the file) and
+        counts the retrain without loading anything. When
         another handler (``EarlyStopping``) already asked the trainer to terminate, a due retrain
         is skipped. ``lr_factor`` scales the learning rates training ran with, cumulatively
         (``lr_factor ** n`` after ``n`` retrains, also when ``to_load`` restores the optimizer); a
@@ -181,7 +180,7 @@ class RetrainOnPlateau(Serializable):
         lr_factor: float | None = None,
     ) -> None:
         self.patience = check_count("patience", patience, minimum=1)
-        _check_arguments(score_function, trainer, checkpoint, to_load, optimizer, strategy, lr_factor)
+        check_arguments(score_function, trainer, checkpoint, to_load, optimizer, strategy, lr_factor)
         self.score_function = score_function
         self.trainer = trainer
         self.checkpoint = checkpoint
@@ -194,15 +193,43 @@ class RetrainOnPlateau(Serializable):
         self.lr_factor = None if lr_factor is None else float(lr_factor)
         self.retrain_count = 0
         self.logger = setup_logger(__name__ + "." + type(self).__name__)
+        self._attached_to: weakref.ref[Engine] | None = None  # the engine of attach(), if any
 
     @property
     def min_delta(self) -> float:
-        """An improvement is a score larger than the best score plus ``min_delta``."""
+        """An improvement is a score larger than the best score plus ``min_delta``.
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> retrain = RetrainOnPlateau(lambda engine: 0.5, 2, Engine(lambda e, b: None), None,
+            ...                            {"model": torch.nn.Linear(2, 2)}, min_delta=0.01,
+            ...                            strategy="reinitialize")
+            >>> retrain.min_delta
+            0.01
+        """
         return self.plateau.min_delta
 
     @property
     def counter(self) -> int:
-        """Evaluations in a row without an improvement (since the best score or the last retrain)."""
+        """Evaluations in a row without an improvement (since the best score or the last retrain).
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> evaluator = Engine(lambda e, b: None)
+            >>> scores = iter([0.7, 0.6, 0.65])  # scripted validation F1
+            >>> retrain = RetrainOnPlateau(lambda engine: next(scores), 3, Engine(lambda e, b: None),
+            ...                            None, {"model": torch.nn.Linear(2, 2)}, strategy="reinitialize")
+            >>> for _ in range(3):
+            ...     retrain(evaluator)
+            ...     print(retrain.counter)
+            0
+            1
+            2
+        """
         return self.plateau.counter
 
     @counter.setter
@@ -211,7 +238,23 @@ class RetrainOnPlateau(Serializable):
 
     @property
     def best_score(self) -> float | None:
-        """The best score so far, or None before the first evaluation."""
+        """The best score so far, or None before the first evaluation.
+
+        Examples:
+            >>> import torch
+            >>> from ignite.engine import Engine
+            >>> from ignite_f1.handlers import RetrainOnPlateau
+            >>> evaluator = Engine(lambda e, b: None)
+            >>> scores = iter([0.7, 0.6])  # scripted validation F1
+            >>> retrain = RetrainOnPlateau(lambda engine: next(scores), 3, Engine(lambda e, b: None),
+            ...                            None, {"model": torch.nn.Linear(2, 2)}, strategy="reinitialize")
+            >>> print(retrain.best_score)
+            None
+            >>> retrain(evaluator)
+            >>> retrain(evaluator)
+            >>> retrain.best_score
+            0.7
+        """
         return self.plateau.best_score
 
     @best_score.setter
@@ -233,12 +276,19 @@ class RetrainOnPlateau(Serializable):
     def attach(self, engine: Engine, event: Any = Events.COMPLETED) -> None:
         """Run the handler on ``event`` of ``engine``: the evaluator, on ``Events.COMPLETED``.
 
+        Checked first: nothing is registered on the trainer nor attached when it raises.
+
         Args:
             engine: the evaluator whose ``state.metrics`` holds the F1 score.
-            event: the event to run on.
+            event: the event to run on, registered on ``engine``.
 
         Raises:
-            ValueError: ``engine`` is the trainer (the score belongs to the evaluator).
+            TypeError: ``engine`` is not an Ignite ``Engine``.
+            ValueError: ``engine`` is the trainer (the score belongs to the evaluator), or ``event``
+                is not an event of ``engine``.
+            RuntimeError: the handler is already attached (to this or another engine): each
+                evaluation would count twice. Make another handler, or first remove this one with
+                ``engine.remove_event_handler(handler, event)``.
 
         Examples:
             >>> import torch
@@ -252,14 +302,24 @@ class RetrainOnPlateau(Serializable):
             >>> evaluator.has_event_handler(retrain, Events.COMPLETED)
             True
         """
+        check_engine("engine", engine)
         if engine is self.trainer:
             raise ValueError(
                 "Argument `engine` must be the evaluator that computes the F1 score, got the trainer. "
                 "Attach the handler to the evaluator on Events.COMPLETED."
             )
+        check_event(engine, event)
+        attached = None if self._attached_to is None else self._attached_to()
+        if engine.has_event_handler(self) or (attached is not None and attached.has_event_handler(self)):
+            raise RuntimeError(
+                "RetrainOnPlateau is already attached to an engine: attached twice, it would count each "
+                "evaluation twice (half the patience). Make another RetrainOnPlateau, or first remove "
+                "this one with engine.remove_event_handler(handler, event)."
+            )
         self._register_events()
         self._publish_count()
         engine.add_event_handler(event, self)
+        self._attached_to = weakref.ref(engine)
 
     def __call__(self, engine: Engine) -> None:
         score = self.score_function(engine)
@@ -280,25 +340,15 @@ class RetrainOnPlateau(Serializable):
             self._retrain()
 
     def _retrain(self) -> None:
-        self.retrain_count += 1
-        self.counter = 0
         # the rates of training so far, not those a loaded optimizer brings back (the best epoch's)
         rates = [g["lr"] for g in self.optimizer.param_groups] if self.optimizer is not None else []
         if self.strategy == "restore_best":
-            if idist.get_world_size() > 1:  # rank 0 may be writing that file in this very evaluation
-                idist.barrier()
-            path = self.best_checkpoint_path()
-            if path is None:
-                warnings.warn(
-                    f"RetrainOnPlateau: retrain {self.retrain_count} of {self.max_retrains} is counted but "
-                    "loads nothing: `checkpoint` has not saved a file yet.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            else:
-                Checkpoint.load_objects(to_load=self.to_load, checkpoint=path)
+            self._restore_best(self.retrain_count + 1)
         else:
-            _reinitialize(self.to_load)
+            reinitialize(self.to_load)
+        # counted once the weights are restored: a load that raises leaves the count as it was
+        self.retrain_count += 1
+        self.counter = 0
         if self.optimizer is not None:
             if self.reset_optimizer:
                 self.optimizer.state.clear()
@@ -314,6 +364,22 @@ class RetrainOnPlateau(Serializable):
             self.trainer.fire_event(RetrainEvents.RETRAIN_TRIGGERED)
         finally:
             self.trainer.last_event_name = previous
+
+    def _restore_best(self, retrain: int) -> None:
+        """Load the best file into ``to_load``; warn and load nothing when there is none on disk."""
+        if idist.get_world_size() > 1:  # rank 0 may be writing that file in this very evaluation
+            idist.barrier()
+        path = self.best_checkpoint_path()
+        saved, missing = read_best(path)
+        if saved is not None:
+            Checkpoint.load_objects(to_load=self.to_load, checkpoint=saved)
+            return
+        warnings.warn(
+            f"RetrainOnPlateau: retrain {retrain} of {self.max_retrains} is counted but loads nothing: "
+            f"{missing}.",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def best_checkpoint_path(self) -> Path | None:
         """The file ``restore_best`` loads: the best one ``checkpoint`` saved, or None before any.
@@ -396,12 +462,17 @@ class RetrainOnPlateau(Serializable):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the state saved by :meth:`state_dict` (and ``trainer.state.retrain_count``).
 
+        Every entry is checked before any is applied: on an error the state stays as it was.
+
         Args:
             state_dict: a mapping with keys ``counter``, ``best_score`` and ``retrain_count``.
 
         Raises:
-            TypeError: ``state_dict`` is not a mapping.
-            ValueError: a key is missing.
+            TypeError: ``state_dict`` is not a mapping; ``counter`` or ``retrain_count`` is not an
+                integer (a bool or a float such as 2.0 is refused), ``best_score`` neither None nor a
+                real number.
+            ValueError: a key is missing; ``counter`` or ``retrain_count`` is negative,
+                ``best_score`` is NaN (scores are NaN-free: a NaN score is kept as ``-inf``).
 
         Examples:
             >>> import torch
@@ -415,72 +486,8 @@ class RetrainOnPlateau(Serializable):
             >>> retrain.counter, retrain.best_score, trainer.state.retrain_count
             (2, 0.8, 1)
         """
-        check_state_dict(state_dict, ("counter", "best_score", "retrain_count"))
-        self.plateau.load_state_dict(state_dict)
-        self.retrain_count = int(state_dict["retrain_count"])
+        counter, best_score = check_plateau_state(state_dict, ("counter", "best_score", "retrain_count"))
+        retrain_count = check_state_count(state_dict, "retrain_count")
+        self.plateau.counter, self.plateau.best_score = counter, best_score
+        self.retrain_count = retrain_count
         self._publish_count()
-
-
-def _reinitialize(objects: Mapping[str, Any]) -> None:
-    """``reset_parameters()`` of the modules in ``objects``; in a distributed run every process then
-    takes rank 0's new weights (each draws from its own random state, and DDP copies weights only
-    when it is built)."""
-    for reset_parameters in _modules_with_reset(objects):
-        reset_parameters()
-    if idist.get_world_size() > 1:
-        with torch.no_grad():
-            for module in (obj for obj in objects.values() if isinstance(obj, torch.nn.Module)):
-                for tensor in module.state_dict().values():
-                    synced = idist.broadcast(tensor, src=0)
-                    if synced is not tensor:
-                        tensor.copy_(synced)
-
-
-def _modules_with_reset(objects: Mapping[str, Any]) -> list[Callable[[], object]]:
-    """The ``reset_parameters`` of every module (at any depth) in ``objects`` that has one, each once."""
-    found: dict[int, Callable[[], object]] = {}
-    for obj in objects.values():
-        if isinstance(obj, torch.nn.Module):
-            for module in obj.modules():
-                reset = getattr(module, _RESET_METHOD, None)
-                if callable(reset):
-                    found.setdefault(id(module), reset)
-    return list(found.values())
-
-
-def _check_arguments(
-    score_function: Any,
-    trainer: Any,
-    checkpoint: Any,
-    to_load: Any,
-    optimizer: Any,
-    strategy: Any,
-    lr_factor: Any,
-) -> None:
-    """The checks of :class:`RetrainOnPlateau`'s arguments that are not a single ``check_*`` call."""
-    if not callable(score_function):
-        raise TypeError(f"Argument `score_function` must be callable, got {score_function!r}.")
-    check_engine("trainer", trainer)
-    check_choice("strategy", strategy, _STRATEGIES)
-    if not isinstance(to_load, Mapping):
-        raise TypeError(f"Argument `to_load` must be a mapping of names to objects, got {to_load!r}.")
-    if len(to_load) == 0:
-        raise ValueError(f"Argument `to_load` must hold at least one object, got {to_load!r}.")
-    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"Argument `optimizer` must be a torch Optimizer or None, got {optimizer!r}.")
-    if lr_factor is not None:
-        check_real("lr_factor", lr_factor, 0, open_low=True)
-        if optimizer is None:
-            raise ValueError(
-                f"Argument `lr_factor` needs an `optimizer` whose learning rates it scales, got "
-                f"lr_factor={lr_factor!r} with optimizer=None."
-            )
-    if strategy == "restore_best":
-        check_restorable(checkpoint, to_load)
-    elif not _modules_with_reset(to_load):
-        raise ValueError(
-            "Argument `to_load` must hold a torch module with reset_parameters() (at any depth) "
-            f"for strategy='reinitialize', got {to_load!r}."
-        )
-    elif checkpoint is not None and not isinstance(checkpoint, Checkpoint):
-        raise TypeError(f"Argument `checkpoint` must be an ignite Checkpoint or None, got {checkpoint!r}.")

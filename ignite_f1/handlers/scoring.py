@@ -47,12 +47,27 @@ class MissingMetricError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+def per_class_needs_reduce(metric_name: str, kind: str) -> str:
+    """The refusal of ``reduce=None`` for the per-class metric ``metric_name`` (``kind``: what it is)."""
+    return (
+        f"Argument `reduce` must be 'min' or 'mean' when metric {metric_name!r} is per-class "
+        f"({kind}), got None. Pass reduce='min' (the worst class) or reduce='mean', or attach "
+        "an averaged metric (e.g. average='macro')."
+    )
+
+
+def _real_dtype(value: torch.Tensor | np.ndarray) -> bool:
+    """Whether a tensor / array holds real numbers: integers or floats (not bool, complex, str, object)."""
+    if isinstance(value, torch.Tensor):
+        return value.dtype != torch.bool and not value.dtype.is_complex
+    return value.dtype.kind in "iuf"
+
+
 def _one_number(value: Any) -> bool:
     """A per-class score: a real number (not a bool, not a string), or a tensor / array of one."""
-    if isinstance(value, torch.Tensor):
-        return value.numel() == 1 and value.dtype != torch.bool
-    if isinstance(value, np.ndarray):
-        return value.size == 1 and value.dtype.kind in "iuf"
+    if isinstance(value, torch.Tensor | np.ndarray):
+        size = value.size if isinstance(value, np.ndarray) else value.numel()
+        return size == 1 and _real_dtype(value)
     return is_real(value)
 
 
@@ -61,6 +76,12 @@ def _as_score(value: Any, metric_name: str, reduce: str | None) -> float:
     if is_real(value):
         return nan_to_neg_inf(float(value))
     if isinstance(value, torch.Tensor | np.ndarray):
+        if not _real_dtype(value):  # float() would read True as 1.0, drop an imaginary part, parse "0.5"
+            what = "a tensor" if isinstance(value, torch.Tensor) else "an array"
+            raise TypeError(
+                f"Metric {metric_name!r} must be a number or {what} of real numbers (integers or floats) "
+                f"to be used as a score, got {what} of dtype {value.dtype}."
+            )
         array = value.detach().cpu().double().numpy() if isinstance(value, torch.Tensor) else value
         array = np.asarray(array, dtype=np.float64)
         if array.ndim == 0:
@@ -84,11 +105,7 @@ def _as_score(value: Any, metric_name: str, reduce: str | None) -> float:
             f"used as a score, got {type(value).__name__}: {value!r}."
         )
     if reduce is None:
-        raise ValueError(
-            f"Argument `reduce` must be 'min' or 'mean' when metric {metric_name!r} is per-class "
-            f"({kind}), got None. Pass reduce='min' (the worst class) or reduce='mean', or attach "
-            "an averaged metric (e.g. average='macro')."
-        )
+        raise ValueError(per_class_needs_reduce(metric_name, kind))
     if values.size == 0:
         raise ValueError(f"Metric {metric_name!r} must hold at least one per-class score, got {kind}.")
     defined = values[~np.isnan(values)]
@@ -115,7 +132,8 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
 
     Raises:
         TypeError: ``metric_name`` is not a string (at once), or the metric is neither a number, a
-            tensor nor a dict of numbers (when called).
+            tensor (or NumPy array) of real numbers nor a dict of numbers (when called): bool,
+            complex, string and object dtypes are refused.
         ValueError: ``reduce`` is not None, "min" or "mean" (at once); the metric is per-class and
             ``reduce`` is None, or holds no score (when called).
         MissingMetricError: a ``KeyError``: the metric is not in ``engine.state.metrics`` (when
@@ -131,6 +149,13 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
         When reducing per-class scores,
         NaN classes are left out, as scikit-learn leaves them out of averages; if every class is
         NaN the score is ``-inf``.
+
+        ``reduce="mean"`` is the mean of the per-class scores the metric gives. For a multi-class
+        metric with ``labels=None``, ``average=None`` scores all ``num_classes`` classes, one absent
+        from both the targets and the predictions as ``zero_division``'s value (0 by default, 1
+        with ``zero_division=1.0``), while ``average="macro"`` leaves such a class out; so the mean
+        equals the macro F1 of the same metric when every class occurs, when ``labels`` is given,
+        or with ``zero_division=float("nan")``. For a multilabel metric they are always equal.
 
     Examples:
         >>> import math

@@ -30,7 +30,7 @@ from ignite_f1 import MulticlassF1Score
 from ignite_f1.handlers import (
     setup_f1_monitoring,
 )
-from ignite_f1.handlers.checkpoint import _HOST
+from ignite_f1.handlers._saver import _HOST
 
 HERE = Path(__file__).resolve().parent
 
@@ -247,17 +247,23 @@ def test_a_file_that_appears_during_a_save_is_never_replaced(
     assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[1])
 
 
-def test_a_file_of_the_run_saved_again_under_its_name_is_replaced(tmp_path: Path) -> None:
+def test_a_save_under_a_name_the_run_holds_gets_a_new_name(tmp_path: Path) -> None:
+    """Evaluated again at the same epoch with the same F1: the same name. The new file replaced the
+    first; now it is named with the epoch ``0-2``, and the first, of equal score, stays the best."""
     model = torch.nn.Linear(2, 2)
     trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: None)
     monitoring = setup_f1_monitoring(trainer, evaluator, "f1", {"model": model}, tmp_path, n_saved=2)
     evaluator.state.metrics = {"f1": 0.5}
     monitoring.checkpoint(evaluator)  # epoch 0, F1 0.5
+    first = copy.deepcopy(model.state_dict())
     with torch.no_grad():
         model.weight.fill_(3.0)
     monitoring.checkpoint(evaluator)  # evaluated again at the same epoch with the same F1: same name
-    assert listing(tmp_path) == ["best_model_0_f1=0.5000.pt"]
-    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), model.state_dict())
+    assert listing(tmp_path) == ["best_model_0-2_f1=0.5000.pt", "best_model_0_f1=0.5000.pt"]
+    assert monitoring.best_checkpoint == tmp_path / "best_model_0_f1=0.5000.pt"
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), first)
+    again = torch.load(tmp_path / "best_model_0-2_f1=0.5000.pt", weights_only=True)
+    assert state_equal(again, model.state_dict())
 
 
 def test_two_runs_sharing_a_directory_delete_only_their_own_files(tmp_path: Path) -> None:
@@ -320,7 +326,8 @@ def test_a_resumed_run_takes_no_file_of_another_run_under_a_restored_name(tmp_pa
     other.evaluate(3, 0.5, fill=42.0)  # same epoch, same F1: the same name
     name = "best_model_3_f1=0.5000.pt"
     assert pt_files(tmp_path) == [name, "best_model_6_f1=0.6500.pt"]
-    resumed = _Run(tmp_path).resume(state)  # the first run crashed after epoch 6
+    with pytest.warns(UserWarning, match=rf"{name}', named by the restored state, is not taken over"):
+        resumed = _Run(tmp_path).resume(state)  # the first run crashed after epoch 6
     assert resumed.monitoring.best_checkpoint == tmp_path / "best_model_6_f1=0.6500.pt"  # from its ledger
     resumed.evaluate(7, 0.7, fill=4.0)
     assert pt_files(tmp_path) == [name, "best_model_7_f1=0.7000.pt"]

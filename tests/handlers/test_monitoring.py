@@ -236,6 +236,7 @@ def test_a_metric_name_that_is_the_tag_of_a_class_score_is_refused(tmp_path: Pat
         run = Scripted([0.5])
         MulticlassF1Score(3, average=average, class_names=names).attach(run.evaluator, "f1/macro")
         kwargs: dict[str, Any] = {"log_dir": tmp_path / "runs", "tag": "val", "confidence_level": level}
+        kwargs["reduce"] = "min" if average is None else None  # a per-class metric needs one
         setup = functools.partial(
             setup_f1_monitoring, run.trainer, run.evaluator, "f1/macro", {"model": run.model}, tmp_path / "c"
         )
@@ -543,9 +544,12 @@ def test_confidence_level_refused_for_metrics_whose_interval_raises_before_anyth
     assert os.listdir(tmp_path) == []
 
 
-def test_log_dir_above_1024_classes_logs_everything_but_the_confusion_matrix(tmp_path: Path) -> None:
-    """keep_confusion_matrix is False by default above 1024 classes: no matrix, so no image, and
-    training goes on (it stopped at epoch 1 with a RuntimeError)."""
+def test_log_dir_above_1024_classes_logs_the_score_without_per_class_scalars_report_or_image(
+    tmp_path: Path,
+) -> None:
+    """Above 1024 classes the summary's defaults write no per-class scalar, no report and (with
+    keep_confusion_matrix=False, the default there) no image: training goes on (it stopped at epoch
+    1 with a RuntimeError) and the score is logged, without 3 scalars and a table row per class."""
     event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
     pytest.importorskip("ignite_f1.tensorboard")
     num_classes = 1025
@@ -569,13 +573,9 @@ def test_log_dir_above_1024_classes_logs_everything_but_the_confusion_matrix(tmp
         str(tmp_path / "tb"), size_guidance={"scalars": 0, "images": 0, "tensors": 0}
     )
     events.Reload()
-    assert events.Tags()["images"] == []
-    scalars = events.Tags()["scalars"]
-    assert len([tag for tag in scalars if tag.startswith("validation/f1/")]) == num_classes
-    assert [e.step for e in events.Scalars("validation/f1/2")] == [1, 2]
-    assert [e.value for e in events.Scalars("validation/f1/2")] == [0.0, 1.0]
-    reports = events.Tensors("validation/best/classification_report/text_summary")
-    assert [e.step for e in reports] == [1, 2]  # the best summary: the report, without the image
+    assert (events.Tags()["images"], events.Tags()["tensors"]) == ([], [])
+    assert events.Tags()["scalars"] == ["validation/f1"]
+    assert [e.step for e in events.Scalars("validation/f1")] == [1, 2]
 
 
 def test_an_ignite_metric_under_metric_name_gets_the_right_advice(tmp_path: Path) -> None:
@@ -598,3 +598,63 @@ def test_an_ignite_metric_under_metric_name_gets_the_right_advice(tmp_path: Path
             run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "c", metric=fbeta, **common
         )
     assert not (tmp_path / "c").exists() and not (tmp_path / "runs").exists()
+
+
+def test_reduce_is_checked_at_setup_against_the_metric_found(tmp_path: Path) -> None:
+    """A per-class metric without `reduce` was accepted, and the ValueError came after a whole training
+    epoch; `reduce` given for an averaged metric was silently ignored."""
+    from ignite_f1 import BinaryF1Score, MultilabelF1Score
+
+    needs_reduce = (
+        r"^Argument `reduce` must be 'min' or 'mean' when metric 'f1' is per-class \(MulticlassF1Score with "
+        r"average=None\), got None\. Pass reduce='min' \(the worst class\) or reduce='mean'"
+    )
+    cases: list[tuple[Any, str | None, str | None]] = [
+        (MulticlassF1Score(3, average=None), None, needs_reduce),
+        (MulticlassF1Score(3, average=None, class_names=["a", "b", "c"]), None, needs_reduce),
+        (
+            MulticlassF1Score(3, average="macro"),
+            "min",
+            r"^Argument `reduce` must be None when metric 'f1' is one averaged score \(MulticlassF1Score "
+            r"with average='macro'\), got 'min': .* would be ignored",
+        ),
+        (BinaryF1Score(from_logits=False), "mean", r"one averaged score \(BinaryF1Score\), got 'mean'"),
+        (MulticlassF1Score(3, average=None), "min", None),
+        (MultilabelF1Score(3, average=None, from_logits=False), "mean", None),
+        (MulticlassF1Score(3), None, None),
+    ]
+    for index, (metric, reduce, refused) in enumerate(cases):
+        trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+        metric.attach(evaluator, "f1")
+        directory = tmp_path / f"c{index}"
+        setup = functools.partial(
+            setup_f1_monitoring,
+            trainer,
+            evaluator,
+            "f1",
+            {"model": torch.nn.Linear(2, 2)},
+            directory,
+            reduce=reduce,
+        )
+        if refused is None:
+            setup()
+            continue
+        with pytest.raises(ValueError, match=refused):
+            setup()
+        assert not directory.exists()  # refused before anything is made, at setup, not after an epoch
+
+
+def test_reduce_of_a_metric_of_another_library_is_checked_at_each_evaluation(tmp_path: Path) -> None:
+    """Ignite's Fbeta(average=False) gives per-class scores: not found at setup, it keeps the score
+    function's check, at the first evaluation."""
+    from ignite.metrics import Fbeta
+
+    trainer, evaluator = Engine(lambda e, b: None), Engine(lambda e, b: b)
+    Fbeta(1.0, average=False).attach(evaluator, "f1")
+    batch = (torch.tensor([[0.9, 0.1], [0.2, 0.8]]), torch.tensor([0, 1]))
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda: evaluator.run([batch]))
+    setup_f1_monitoring(trainer, evaluator, "f1", {"model": torch.nn.Linear(2, 2)}, tmp_path / "c")
+    with pytest.raises(
+        ValueError, match=r"Argument `reduce` must be 'min' or 'mean' when metric 'f1' is per-class"
+    ):
+        trainer.run([0], max_epochs=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,39 @@ def test_score_function_arguments(metric_name: Any, reduce: Any, error: type, ma
         pytest.param(
             torch.zeros(0), ValueError, r"must hold at least one per-class score", id="empty-tensor"
         ),
+        # float() read True as 1.0 (a Python bool is refused), parsed "0.5", dropped an imaginary
+        # part, and made None a NaN (then left out)
+        pytest.param(
+            torch.tensor(True),
+            TypeError,
+            r"^Metric 'f1' must be a number or a tensor of real numbers .* dtype torch.bool\.$",
+            id="bool-tensor",
+        ),
+        pytest.param(np.array(True), TypeError, r"got an array of dtype bool\.$", id="bool-array"),
+        pytest.param(np.array([True, False]), TypeError, r"got an array of dtype bool\.$", id="bool-vector"),
+        pytest.param(np.array(["0.5", "0.7"]), TypeError, r"got an array of dtype <U3\.$", id="string-array"),
+        pytest.param(np.array("0.9"), TypeError, r"got an array of dtype <U3\.$", id="string-0d"),
+        pytest.param(
+            torch.tensor(0.5 + 0.5j), TypeError, r"got a tensor of dtype torch.complex64", id="complex"
+        ),
+        pytest.param(
+            torch.tensor([0.5 + 2j, 0.1]),
+            TypeError,
+            r"got a tensor of dtype torch.complex64",
+            id="complex-vector",
+        ),
+        pytest.param(
+            np.array([0.5, None], dtype=object),
+            TypeError,
+            r"got an array of dtype object\.$",
+            id="object-array",
+        ),
+        pytest.param(
+            {"cat": 0.5, "dog": torch.tensor(0.5 + 1j)},
+            TypeError,
+            r"must map class names to numbers",
+            id="dict-complex",
+        ),
     ],
 )
 def test_score_function_refuses_other_results(value: Any, error: type, match: str) -> None:
@@ -143,3 +177,41 @@ def test_score_function_drives_model_checkpoint(tmp_path: Path) -> None:
     # the NaN evaluation scores -inf: the first file to give way; the two best scores are kept
     assert pt_files(tmp_path) == ["best_model_f1=0.6000.pt", "best_model_f1=0.7000.pt"]
     assert state_equal(torch.load(tmp_path / "best_model_f1=0.7000.pt", weights_only=True), run.weights[3])
+
+
+def test_reduce_mean_is_the_mean_of_the_per_class_scores_not_always_the_macro_f1() -> None:
+    """What the docs say of reduce="mean" (they called it the macro average without NaN classes):
+    with labels=None, average=None scores a class absent from targets and predictions as
+    zero_division's value where average="macro" leaves it out; with labels given, with
+    zero_division=nan, and for multilabel metrics, the two agree."""
+    from ignite_f1 import MulticlassF1Score, MultilabelF1Score
+
+    y = torch.tensor([0, 0, 1, 1, 2, 2, 0, 1])
+    y_pred = torch.tensor([0, 1, 1, 1, 0, 2, 0, 3])  # class 3 predicted, never true; class 4 absent
+
+    def mean_and_macro(cls: Any, batch: Any, **kwargs: Any) -> tuple[float, float]:
+        per_class, macro = cls(average=None, **kwargs), cls(average="macro", **kwargs)
+        for metric in (per_class, macro):
+            metric.update(batch)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn's UndefinedMetricWarning
+            value = per_class.compute()
+            return score_function("f1", "mean")(engine_with({"f1": value})), macro.compute()
+
+    batch = (y_pred, y)
+    assert mean_and_macro(MulticlassF1Score, batch, num_classes=5) == pytest.approx((0.4, 0.5))
+    assert mean_and_macro(MulticlassF1Score, batch, num_classes=5, zero_division=1.0) == pytest.approx(
+        (0.6, 0.5)
+    )
+    for kwargs in ({"zero_division": NAN}, {"labels": range(5)}, {"labels": range(5), "zero_division": 1.0}):
+        mean, macro = mean_and_macro(MulticlassF1Score, batch, num_classes=5, **kwargs)
+        assert mean == pytest.approx(macro)
+    multilabel = (
+        torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 1, 0]]),
+        torch.tensor([[1, 0, 0], [1, 1, 0], [0, 1, 0]]),
+    )
+    for zero_division in ("warn", 1.0):  # column 2 never occurs: scored by both
+        mean, macro = mean_and_macro(
+            MultilabelF1Score, multilabel, num_labels=3, from_logits=False, zero_division=zero_division
+        )
+        assert mean == pytest.approx(macro)

@@ -1,0 +1,78 @@
+"""RetrainOnPlateau's ``"restore_best"`` in two real gloo processes when the best file is missing.
+
+- deleted from the shared directory before the retrain: every process warns, counts the retrain and
+  keeps its weights, alike;
+- present for one process only (a directory that is not shared): every process raises, before any
+  loads it and with the count unchanged (else one process would train on the best weights and the
+  other on its own, silently).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import _gloo
+import pytest
+import torch
+from _scripted import Scripted, state_equal
+from ignite.engine import Events
+
+from ignite_f1.handlers import setup_f1_monitoring
+
+pytestmark = pytest.mark.slow  # real processes (gloo); CI runs them with -m slow
+
+SCORES = [0.5, 0.9, 0.6, 0.6]  # epoch 2 is the best; with retrain patience 2 the retrain follows epoch 4
+
+
+def _run(directory: Path, delete: bool) -> dict[str, object]:
+    import ignite.distributed as idist
+
+    run = Scripted(SCORES)
+    monitoring = setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, directory, retrain={"patience": 2}
+    )
+    if delete and idist.get_rank() == 0:
+        run.trainer.add_event_handler(
+            Events.EPOCH_COMPLETED(once=3), lambda: monitoring.best_checkpoint.unlink()
+        )
+    result: dict[str, object] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            run.run()
+        except RuntimeError as error:
+            result["error"] = str(error)
+    retrain = monitoring.retrain
+    assert retrain is not None
+    result["warnings"] = [str(w.message) for w in caught if "RetrainOnPlateau" in str(w.message)]
+    result["counts"] = (retrain.retrain_count, run.trainer.state.retrain_count)
+    result["unchanged"] = state_equal(run.model.state_dict(), run.weights[4])
+    return result
+
+
+def _worker(local_rank: int, out_dir: str) -> None:
+    import ignite.distributed as idist
+
+    rank = idist.get_rank()
+    results = {
+        "deleted": _run(Path(out_dir) / "shared_best", delete=True),
+        "not_shared": _run(Path(out_dir) / f"best_of_rank{rank}", delete=False),
+    }
+    torch.save(results, Path(out_dir) / f"rank{rank}.pt")
+
+
+def test_a_missing_best_file_is_decided_alike_by_every_process(tmp_path: Path) -> None:
+    _, stderr = _gloo.run_launcher(__file__, tmp_path)
+    files = [tmp_path / f"rank{rank}.pt" for rank in range(2)]
+    assert all(f.exists() for f in files), f"the two-process run failed:\n{stderr[-6000:]}"
+    ranks = [torch.load(f, weights_only=False) for f in files]
+    for rank in ranks:
+        deleted = rank["deleted"]
+        assert "error" not in deleted
+        (message,) = deleted["warnings"]
+        assert "retrain 1 of 3 is counted but loads nothing: the best file of `checkpoint`" in message
+        assert deleted["counts"] == (1, 1) and deleted["unchanged"]
+        not_shared = rank["not_shared"]
+        assert "is on the disk of 1 of 2 processes only" in not_shared["error"]
+        assert not_shared["counts"] == (0, 0) and not_shared["unchanged"]
