@@ -6,6 +6,7 @@ construction) and the reset itself.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,16 @@ def check_event(engine: Engine, event: Any) -> None:
     if not events or not all(engine.has_registered_events(one) for one in events):
         raise ValueError(
             "Argument `event` must be an event of `engine` (the evaluator), such as Events.COMPLETED, "
-            f"got {event!r}."
+            f"got {_shown(event)}."
         )
+
+
+def _shown(event: Any) -> str:
+    """An event as the message shows it: ``RetrainEvents.RETRAIN_TRIGGERED`` (the ``repr`` of a custom
+    Ignite event raises on some Python 3.11 releases), else its ``repr``."""
+    if isinstance(event, enum.Enum):
+        return f"{type(event).__name__}.{event.name}"
+    return repr(event)
 
 
 def modules_with_reset(objects: Mapping[str, Any]) -> list[Callable[[], object]]:
