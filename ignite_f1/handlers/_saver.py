@@ -288,7 +288,10 @@ class _ExclusiveSaver(BaseSaveHandler):
 
     def _write_ledger(self) -> None:
         files = [[priority, name, list(identity)] for name, (priority, identity) in self._owned.items()]
-        text = json.dumps({"run_id": self.run_id, "continues": self.continues, "files": files})
+        writer = [_HOST, os.getpid()]  # whose saves may still move a file onto a reserved name
+        text = json.dumps(
+            {"run_id": self.run_id, "continues": self.continues, "files": files, "writer": writer}
+        )
         temp = self._write_temp(lambda file: file.write(text.encode()))
         try:
             os.replace(temp, self._ledger())
@@ -430,11 +433,21 @@ class _ExclusiveSaver(BaseSaveHandler):
         return removed + self._remove_reservations()
 
     def _remove_reservations(self) -> list[str]:
-        """Remove each empty file under a name that a ledger lists with a non-empty file: where there
-        are no hard links, a save reserves the name with an empty file (after writing the ledger),
-        then moves its file onto it; a kill in between leaves it. (A save moving its file there at
-        this moment still gives the name its file.)"""
-        listed = {name for _, files in self._ledgers().values() for _, name, (size, _) in files if size > 0}
+        """Remove each empty file under a name that a ledger lists with a non-empty file, when the
+        process that wrote the ledger can save no more: where there are no hard links, a save
+        reserves the name with an empty file (after writing the ledger), then moves its file onto
+        it; a kill in between leaves it. A live writer's reservation stays (its move may land
+        between a size check and a removal), as does one whose writer is unknown (another host,
+        a ledger of an earlier version)."""
+        ledgers = self._ledgers()
+        gone = self._gone_writers()
+        listed = {
+            name
+            for run_id, (_, files) in ledgers.items()
+            if run_id in gone
+            for _, name, (size, _) in files
+            if size > 0
+        }
         removed = []
         for name in sorted(listed):
             identity = _identity(self.dirname / name)
@@ -444,3 +457,20 @@ class _ExclusiveSaver(BaseSaveHandler):
                 (self.dirname / name).unlink()
                 removed.append(name)
         return removed
+
+    def _gone_writers(self) -> set[str]:
+        """The run ids of the ledgers (this process's own aside) whose writer can save no more: a
+        finished process of this host, or this process while it writes no file."""
+        gone = set()
+        for entry in os.scandir(self.dirname):
+            match = _LEDGER_NAME.fullmatch(entry.name)
+            if match is None or match["run_id"] == self.run_id:
+                continue
+            try:
+                host, pid = json.loads(Path(entry.path).read_text())["writer"]
+                pid = int(pid)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if host == _HOST and (not _WRITING if pid == os.getpid() else not _pid_alive(pid)):
+                gone.add(match["run_id"])
+        return gone

@@ -17,7 +17,7 @@ from ignite.engine import Engine, Events
 from ignite.handlers import Checkpoint, global_step_from_engine
 from ignite.metrics import Metric
 
-from ignite_f1._validation import check_tag
+from ignite_f1._validation import TAG_CHARACTERS, check_tag
 from ignite_f1.handlers.retrain import RetrainEvents, RetrainOnPlateau
 from ignite_f1.metrics import attached_metric
 
@@ -103,7 +103,6 @@ def f1_summary_handlers(
     from ignite_f1.tensorboard._source import (
         check_outside_classes,
         check_source,
-        check_unchanged,
         per_class_kinds,
         tag_class_names,
     )
@@ -112,9 +111,9 @@ def f1_summary_handlers(
     step = global_step_from_engine(trainer)
     band: dict[str, Any] = {}
     if confidence_level is not None:
-        band = {"confidence_level": confidence_level, "score_name": metric_name}
-        check_unchanged("tag", tag)  # the band is drawn around the OutputHandler's scalar
-        check_unchanged("metric_name", metric_name)
+        # the band is drawn around the OutputHandler's scalar, which this package's writer
+        # (tensorboardX) cleans: the band names it cleaned the same way
+        band = {"confidence_level": confidence_level, "score_name": TAG_CHARACTERS.sub("_", metric_name)}
     # first the protocol: an Ignite metric answers any name with a MetricsLambda factory, and
     # listing its "class names" below would never end
     check_source(metric, confusion_matrix=False, report=False)
@@ -122,7 +121,7 @@ def f1_summary_handlers(
         tag_names = tag_class_names(metric, None)[1]
         kinds = per_class_kinds(metric, _score_name(metric.beta))
         check_outside_classes("metric_name", metric_name, kinds, tag_names, confidence_level is not None)
-    every = F1TensorboardHandler(metric, tag, global_step_transform=step, **band)
+    every = F1TensorboardHandler(metric, check_tag(tag), global_step_transform=step, **band)
     best = F1TensorboardHandler(
         metric, f"{tag}/best", global_step_transform=step, per_class=False, pr_curve=False
     )

@@ -267,9 +267,8 @@ def setup_f1_monitoring(
             ``metric.confidence_interval(confidence_level, seed=0)``), at the steps of
             ``{tag}/{metric_name}``, and a custom-scalars margin chart of the score with its band
             (see :class:`~ignite_f1.tensorboard.F1TensorboardHandler`). Binary and multi-class
-            metrics with an averaged score only; ``tag`` and ``metric_name`` must then be tags as
-            they are (letters, digits, ``_``, ``-``, ``.``, ``/``). It changes nothing else: early
-            stopping and the checkpoint still compare the F1 itself.
+            metrics with an averaged score only. It changes nothing else: early stopping and the
+            checkpoint still compare the F1 itself.
         require_empty: refuse a ``checkpoint_dir`` that already holds ``*.pt`` files (default).
             With False those files stay where they are: a file the run does not own is never
             overwritten, even one that appears while a save is in progress (saving over one

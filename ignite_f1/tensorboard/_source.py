@@ -9,6 +9,7 @@ with ``average=None`` its ``samplewise_scores()`` (which reads the kept sums as
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Protocol
 
 import numpy as np
@@ -189,10 +190,15 @@ def class_count_flag(metric: F1SummarySource, argument: str, value: Any) -> bool
 
 
 def check_step(step: Any) -> int:
-    """Check ``step``: an ``int`` (a bool, a float or a string is refused, not rounded or parsed)."""
-    if not isinstance(step, int) or isinstance(step, bool):
-        raise TypeError(f"Argument `step` must be an int (the global step, such as the epoch), got {step!r}.")
-    return step
+    """Check ``step``: an integer (``int``, a NumPy integer or a 0-d integer tensor), as an ``int``; a
+    bool, a float or a string is refused, not rounded or parsed."""
+    if isinstance(step, torch.Tensor) and step.ndim == 0 and not step.is_floating_point():
+        step = step.item()  # a bool or complex one is refused below
+    if not isinstance(step, numbers.Integral) or isinstance(step, (bool, np.bool_)):
+        raise TypeError(
+            f"Argument `step` must be an integer (the global step, such as the epoch), got {step!r}."
+        )
+    return int(step)
 
 
 def check_unchanged(argument: str, value: str) -> None:

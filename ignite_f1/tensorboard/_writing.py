@@ -91,6 +91,11 @@ class _Summary:
         self.level = check_confidence_level(confidence_level)
         if score_name is not None:
             _validation.check_string("score_name", score_name)
+            if self.level is None:
+                raise ValueError(
+                    "Argument `score_name` names the scalar that the band of `confidence_level` is "
+                    f"drawn around: it needs a confidence_level, got score_name={score_name!r} without one."
+                )
             check_unchanged("tag", tag)
             check_unchanged("score_name", score_name)
             if self.per_class and self.level is not None:  # the band's scalars, beside the classes'

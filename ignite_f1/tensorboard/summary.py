@@ -43,7 +43,8 @@ def log_f1_summary(
         metric: a binary, multi-class or multilabel F1 / F-beta metric of this package, or any
             object with the members of :class:`F1SummarySource`.
         tag: the first level of every tag written (cleaned as TensorBoard cleans tags).
-        step: the global step (for example the epoch), an ``int``.
+        step: the global step (for example the epoch): an ``int``, a NumPy integer or a 0-d
+            integer tensor.
         class_names: names of the classes (2 for a binary metric); default: the metric's
             ``class_names``, else ``0..C-1``.
         per_class: write the per-class scalars and their custom-scalars chart: ``None`` (default)
@@ -73,14 +74,15 @@ def log_f1_summary(
 
     Raises:
         TypeError: a metric without the members of :class:`F1SummarySource`; a ``step`` that is
-            not an ``int``; with ``confidence_level``, a metric without ``confidence_interval()``
-            (multilabel metrics: their per-label counts do not hold what the bootstrap resamples).
+            not an integer (a bool, a float or a string); with ``confidence_level``, a metric
+            without ``confidence_interval()`` (multilabel metrics: their per-label counts do not
+            hold what the bootstrap resamples).
         ValueError: class names that collide once cleaned; ``confusion_matrix=True`` for a metric
             built with ``keep_confusion_matrix=False``; a ``confidence_level`` outside (0, 1), or
             given for a metric that cannot give the interval of one averaged score: built with
             ``keep_confusion_matrix=False``, ``sample_weight=True``,
-            ``multidim_average="samplewise"`` or ``average=None``; with ``score_name``, a ``tag``
-            or ``score_name`` that cleaning would change.
+            ``multidim_average="samplewise"`` or ``average=None``; ``score_name`` without
+            ``confidence_level``, or with it a ``tag`` or ``score_name`` that cleaning would change.
         NotComputableError: the metric has no sample.
         RuntimeError: in a distributed run, a metric not computed since its last update,
             ``reset()`` or ``load_state_dict()``; ``confidence_interval()`` refuses the counts (a
@@ -187,8 +189,8 @@ class F1TensorboardHandler(BaseHandler):
             ``confidence_level`` outside (0, 1), or given for a metric that cannot give the interval
             of one averaged score: built with ``keep_confusion_matrix=False``, ``sample_weight=True``,
             ``multidim_average="samplewise"`` or ``average=None`` (``confidence_interval()`` would
-            raise at the first write); with ``score_name``, a ``tag`` or ``score_name`` that
-            cleaning would change.
+            raise at the first write); ``score_name`` without ``confidence_level``, or with it a
+            ``tag`` or ``score_name`` that cleaning would change.
 
     Notes:
         TensorBoard shows only the last custom-scalars layout written to a run, so the handlers that

@@ -10,6 +10,8 @@ import json
 import math
 import os
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from _scripted import Scripted, ledgers, listing, pt_files, state_equal
 from ignite.engine import Engine
 from ignite.handlers import Checkpoint
 
-from ignite_f1.handlers import setup_f1_monitoring
+from ignite_f1.handlers import _saver, setup_f1_monitoring
 
 
 class _Run:
@@ -222,6 +224,43 @@ def test_the_next_setup_removes_the_empty_reservation_of_a_killed_save(
     second.evaluate(2, 0.7)
     assert _weight(reserved) == pytest.approx(0.7)
     assert second.monitoring.best_checkpoint == reserved
+
+
+def _set_ledger_writer(directory: Path, writer: Any) -> None:
+    """Rewrite the writer recorded in the (one) ledger of ``directory``; None: an earlier version's
+    ledger, which records none."""
+    (path,) = directory.glob(".ignite_f1-run-*.json")
+    ledger = json.loads(path.read_text())
+    if writer is None:
+        ledger.pop("writer", None)
+    else:
+        ledger["writer"] = writer
+    path.write_text(json.dumps(ledger))
+
+
+@pytest.mark.parametrize("writer", ["alive", "earlier version"])
+def test_a_reservation_whose_writer_may_still_save_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+) -> None:
+    """A setup removed every empty file a ledger listed, also one a live run had just reserved: its
+    move could land between the size check and the removal, and the finished checkpoint was
+    deleted. Only the reservations of a finished writer (of this host) are removed now."""
+    _no_hard_links(monkeypatch)
+    first = _Run(tmp_path, require_empty=True)
+    first.evaluate(1, 0.5)
+    _killed_after_reserving(monkeypatch, first, 2, 0.7)
+    reserved = tmp_path / "best_model_2_f1=0.7000.pt"
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _set_ledger_writer(tmp_path, [_saver._HOST, sleeper.pid] if writer == "alive" else None)
+        _Run(tmp_path)
+        assert reserved.exists() and reserved.stat().st_size == 0
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    if writer == "alive":  # once that process is gone, the next setup removes it
+        _Run(tmp_path)
+        assert not reserved.exists()
 
 
 def test_a_resume_after_a_killed_save_takes_its_files_and_saves_the_name_again(

@@ -345,7 +345,8 @@ def test_a_band_named_as_a_class_score_is_refused(score_name):
     with pytest.raises(ValueError, match=expected):
         log_f1_summary(writer, metric, "val", 1, confidence_level=0.9, score_name=score_name)
     assert writer.calls == {}
-    log_f1_summary(writer, metric, "val", 1, score_name=score_name)  # no band: the name is not written
+    with pytest.raises(ValueError, match="it needs a confidence_level"):  # no band: it would be ignored
+        log_f1_summary(writer, metric, "val", 1, score_name=score_name)
     log_f1_summary(writer, metric, "val", 1, per_class=False, confidence_level=0.9, score_name=score_name)
     F1TensorboardHandler(metric, "val", confidence_level=0.9, score_name="f1_macro")
 

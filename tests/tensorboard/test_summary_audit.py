@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from ignite.engine import Engine, Events
@@ -184,19 +185,29 @@ def test_per_class_and_report_must_be_none_or_a_bool():
 
 
 @pytest.mark.parametrize(
-    "step", [2.9, None, "4", True, torch.tensor(3)], ids=["float", "none", "str", "bool", "tensor"]
+    "step",
+    [2.9, None, "4", True, np.bool_(True), torch.tensor(True), torch.tensor(3.0), torch.tensor([3])],
+    ids=["float", "none", "str", "bool", "numpy-bool", "bool-tensor", "float-tensor", "1-d-tensor"],
 )
-def test_a_step_that_is_not_an_int_is_refused(step):
+def test_a_step_that_is_not_an_integer_is_refused(step):
     """2.9 was stored as 2, None as 0 and "4" as 4."""
     metric = MulticlassF1Score(3)
     metric.update((torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])))
-    with pytest.raises(
-        TypeError,
-        match=re.escape(
-            f"Argument `step` must be an int (the global step, such as the epoch), got {step!r}."
-        ),
-    ):
+    with pytest.raises(TypeError, match=r"^Argument `step` must be an integer \(the global step"):
         log_f1_summary(_NullWriter(), metric, "val", step)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "step", [np.int64(3), torch.tensor(3), np.uint8(3)], ids=["int64", "tensor", "uint8"]
+)
+def test_an_integer_step_of_numpy_or_torch_is_written_at_that_step(tmp_path, step):
+    """Loops outside Ignite count steps in NumPy or torch integers (the first version refused them)."""
+    metric = MulticlassF1Score(3)
+    metric.update((torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])))
+    with SummaryWriter(str(tmp_path)) as writer:
+        log_f1_summary(writer, metric, "val", step, confusion_matrix=False, report=False)
+    acc = EventAccumulator(str(tmp_path)).Reload()
+    assert [event.step for event in acc.Scalars("val/f1/0")] == [3]
 
 
 @pytest.mark.parametrize(
@@ -224,19 +235,38 @@ def test_a_band_around_another_writers_scalar_refuses_names_that_cleaning_change
     log_f1_summary(_NullWriter(), metric, "my val", 1, per_class=False, confidence_level=0.9)  # no score_name
 
 
-def test_setup_f1_monitorings_band_refuses_a_metric_name_that_cleaning_changes(tmp_path):
-    """Its band is drawn around the scalar ``{tag}/{metric_name}`` of Ignite's OutputHandler."""
+def test_setup_f1_monitorings_band_follows_its_own_writers_cleaning(tmp_path):
+    """The band is drawn around the OutputHandler's scalar, which this package's writer (tensorboardX)
+    cleans: a tag and a metric name with spaces work as before (a first fix refused them), with the
+    band named as the scalar is."""
     trainer, evaluator = Engine(lambda engine, batch: 1.0), Engine(lambda engine, batch: batch)
     MulticlassF1Score(3).attach(evaluator, "val f1")
-    rule = "Argument `metric_name` must hold only letters, digits, '_', '-', '.' and '/' for a band"
-    with pytest.raises(ValueError, match=re.escape(rule) + ".*got 'val f1'\\.$"):
-        setup_f1_monitoring(
-            trainer,
-            evaluator,
-            "val f1",
-            {"model": torch.nn.Linear(2, 2)},
-            tmp_path / "ckpt",
-            log_dir=tmp_path / "runs",
-            confidence_level=0.9,
-        )
-    assert not (tmp_path / "runs").exists()
+    monitoring = setup_f1_monitoring(
+        trainer,
+        evaluator,
+        "val f1",
+        {"model": torch.nn.Linear(2, 2)},
+        tmp_path / "ckpt",
+        log_dir=tmp_path / "runs",
+        tag="my val",
+        confidence_level=0.9,
+    )
+    batch = (torch.tensor([0, 1, 2, 1]), torch.tensor([0, 1, 1, 1]))
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda: evaluator.run([batch]))
+    trainer.run([0], max_epochs=2)
+    assert monitoring.tensorboard is not None
+    monitoring.tensorboard.close()
+    acc = _accumulator(tmp_path / "runs")
+    band = ["my_val/val_f1", "my_val/val_f1_ci_low", "my_val/val_f1_ci_high"]
+    assert [[event.step for event in acc.Scalars(tag)] for tag in band] == [[1, 2]] * 3
+
+
+def test_score_name_without_a_band_is_refused():
+    """It names the scalar the band is drawn around; without confidence_level it was ignored."""
+    metric = MulticlassF1Score(3)
+    metric.update((torch.tensor([0, 1, 2]), torch.tensor([0, 1, 1])))
+    rule = "Argument `score_name` names the scalar that the band of `confidence_level` is drawn around"
+    with pytest.raises(ValueError, match=re.escape(rule) + ".*got score_name='acc' without one"):
+        log_f1_summary(_NullWriter(), metric, "my val", 1, score_name="acc")
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        F1TensorboardHandler(metric, "val", score_name="f1")
