@@ -116,17 +116,29 @@ def reinitialize(objects: Mapping[str, Any]) -> None:
 def read_best(path: Path | None) -> tuple[Any, str]:
     """The contents of the best file at ``path`` (None: none saved yet), or None and why it is missing.
 
-    In a distributed run every process reads the file; when only some find it (a directory that is
-    not shared), all raise a RuntimeError, before any loads it: their weights would differ.
+    In a distributed run every process reads the file and they decide together, so that none waits
+    for the others: when only some find it (a directory that is not shared), or when reading it
+    fails on some process (a damaged file, an I/O error), all raise a RuntimeError before any loads
+    it: their weights would differ.
     """
-    saved, missing = None, "`checkpoint` has not saved a file yet"
+    saved, missing, error = None, "`checkpoint` has not saved a file yet", None
     if path is not None:
         try:
             saved = torch.load(path, weights_only=True)
         except FileNotFoundError:  # deleted (or moved) since `checkpoint` saved it
             missing = f"the best file of `checkpoint`, {str(path)!r}, is missing"
+        except Exception as caught:  # raised on every process below, not on this one alone
+            error = caught
     world = idist.get_world_size()
     if world > 1:
+        failed = int(idist.all_reduce(int(error is not None)))
+        if failed:
+            raise RuntimeError(
+                f"RetrainOnPlateau: reading the best file of `checkpoint`, {str(path)!r}, failed on "
+                f"{failed} of {world} processes"
+                + (f" (here: {type(error).__name__}: {error})" if error is not None else "")
+                + ". Nothing was loaded."
+            ) from error
         found = int(idist.all_reduce(int(saved is not None)))
         if 0 < found < world:
             raise RuntimeError(
@@ -134,4 +146,6 @@ def read_best(path: Path | None) -> tuple[Any, str]:
                 f"{found} of {world} processes only: in a distributed run its directory must be shared "
                 "by every process. Nothing was loaded."
             )
+    elif error is not None:
+        raise error
     return saved, missing

@@ -4,13 +4,17 @@
   keeps its weights, alike;
 - present for one process only (a directory that is not shared): every process raises, before any
   loads it and with the count unchanged (else one process would train on the best weights and the
-  other on its own, silently).
+  other on its own, silently);
+- unreadable for one process only (an I/O error): every process raises, none waits for the other
+  (the process that failed raised alone, and the other waited at the collective call for the
+  backend's timeout).
 """
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import _gloo
 import pytest
@@ -25,7 +29,7 @@ pytestmark = pytest.mark.slow  # real processes (gloo); CI runs them with -m slo
 SCORES = [0.5, 0.9, 0.6, 0.6]  # epoch 2 is the best; with retrain patience 2 the retrain follows epoch 4
 
 
-def _run(directory: Path, delete: bool) -> dict[str, object]:
+def _run(directory: Path, delete: bool, fail_read: bool = False) -> dict[str, object]:
     import ignite.distributed as idist
 
     run = Scripted(SCORES)
@@ -37,7 +41,14 @@ def _run(directory: Path, delete: bool) -> dict[str, object]:
             Events.EPOCH_COMPLETED(once=3), lambda: monitoring.best_checkpoint.unlink()
         )
     result: dict[str, object] = {}
-    with warnings.catch_warnings(record=True) as caught:
+    real_load = torch.load
+
+    def load(path: object, *args: object, **kwargs: object) -> object:
+        if fail_read and idist.get_rank() == 1 and str(path).endswith(".pt"):
+            raise OSError(5, "simulated I/O error")
+        return real_load(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    with warnings.catch_warnings(record=True) as caught, mock.patch.object(torch, "load", load):
         warnings.simplefilter("always")
         try:
             run.run()
@@ -58,6 +69,7 @@ def _worker(local_rank: int, out_dir: str) -> None:
     results = {
         "deleted": _run(Path(out_dir) / "shared_best", delete=True),
         "not_shared": _run(Path(out_dir) / f"best_of_rank{rank}", delete=False),
+        "unreadable": _run(Path(out_dir) / "unreadable", delete=False, fail_read=True),
     }
     torch.save(results, Path(out_dir) / f"rank{rank}.pt")
 
@@ -76,3 +88,7 @@ def test_a_missing_best_file_is_decided_alike_by_every_process(tmp_path: Path) -
         not_shared = rank["not_shared"]
         assert "is on the disk of 1 of 2 processes only" in not_shared["error"]
         assert not_shared["counts"] == (0, 0) and not_shared["unchanged"]
+        unreadable = rank["unreadable"]
+        assert "failed on 1 of 2 processes" in unreadable["error"]
+        assert unreadable["counts"] == (0, 0) and unreadable["unchanged"]
+    assert "here: OSError" in ranks[1]["unreadable"]["error"]
