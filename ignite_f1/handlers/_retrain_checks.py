@@ -118,8 +118,8 @@ def read_best(path: Path | None) -> tuple[Any, str]:
 
     In a distributed run every process reads the file and they decide together, so that none waits
     for the others: when only some find it (a directory that is not shared), or when reading it
-    fails on some process (a damaged file, an I/O error), all raise a RuntimeError before any loads
-    it: their weights would differ.
+    fails on some process (a damaged file, an I/O error), or when they name different files (resumed
+    from different states), all raise a RuntimeError before any loads it: their weights would differ.
     """
     saved, missing, error = None, "`checkpoint` has not saved a file yet", None
     if path is not None:
@@ -145,6 +145,13 @@ def read_best(path: Path | None) -> tuple[Any, str]:
                 f"RetrainOnPlateau: the best file of `checkpoint`, {str(path)!r}, is on the disk of "
                 f"{found} of {world} processes only: in a distributed run its directory must be shared "
                 "by every process. Nothing was loaded."
+            )
+        paths: list[str] = idist.all_gather(str(path))  # type: ignore[assignment]  # resumed apart?
+        if len(set(paths)) > 1:
+            raise RuntimeError(
+                f"RetrainOnPlateau: the processes disagree on the best file of `checkpoint` ({paths!r}): "
+                "resume every process from the same saved state (the one rank 0 saves, as Ignite's "
+                "Checkpoint does). Nothing was loaded."
             )
     elif error is not None:
         raise error

@@ -204,10 +204,26 @@ class _ExclusiveSaver(BaseSaveHandler):
     ) -> None:
         if filename in self.held:  # on every process alike, so that their lists of files agree
             raise _NameHeld(filename)
+        error: Exception | None = None
         if self._is_writer():
-            self._save(checkpoint, filename, metadata)
+            try:
+                self._save(checkpoint, filename, metadata)
+            except Exception as caught:
+                error = caught
         else:
             self._pending = []
+        if idist.get_world_size() > 1:  # every process learns the outcome: their lists stay equal
+            if int(idist.all_reduce(int(error is not None))):
+                if error is not None and not isinstance(error, TypeError):
+                    raise error
+                raise RuntimeError(  # a TypeError would make Ignite call again, on this process alone
+                    f"Checkpoint file {filename!r} was not saved: writing it failed on the process of rank "
+                    f"{self.save_on_rank}"
+                    + (f" ({type(error).__name__}: {error})" if error else "")
+                    + "; every process keeps the previous files."
+                ) from error
+        elif error is not None:
+            raise error
         self.written = True
         self.after_save(filename)
 

@@ -7,7 +7,9 @@
   other on its own, silently);
 - unreadable for one process only (an I/O error): every process raises, none waits for the other
   (the process that failed raised alone, and the other waited at the collective call for the
-  backend's timeout).
+  backend's timeout);
+- named differently by the processes (resumed from different states): every process raises (each
+  loaded its own file, silently).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def _run(directory: Path, delete: bool, fail_read: bool = False) -> dict[str, ob
     monitoring = setup_f1_monitoring(
         run.trainer, run.evaluator, "f1", {"model": run.model}, directory, retrain={"patience": 2}
     )
+    idist.barrier()  # every setup checked the directory before the first save (a DDP model syncs so)
     if delete and idist.get_rank() == 0:
         run.trainer.add_event_handler(
             Events.EPOCH_COMPLETED(once=3), lambda: monitoring.best_checkpoint.unlink()
@@ -62,6 +65,25 @@ def _run(directory: Path, delete: bool, fail_read: bool = False) -> dict[str, ob
     return result
 
 
+def _different_files(directory: Path) -> str:
+    """Processes resumed from different saved states name different best files (both on disk)."""
+    import ignite.distributed as idist
+
+    from ignite_f1.handlers._retrain_checks import read_best
+
+    rank = idist.get_rank()
+    if rank == 0:
+        directory.mkdir()
+        for name in ("best_model_2_f1=0.7000.pt", "best_model_3_f1=0.9000.pt"):
+            torch.save({"weight": torch.zeros(1)}, directory / name)
+    idist.barrier()
+    try:
+        read_best(directory / ("best_model_2_f1=0.7000.pt" if rank == 0 else "best_model_3_f1=0.9000.pt"))
+    except RuntimeError as error:
+        return str(error)
+    return "no error"
+
+
 def _worker(local_rank: int, out_dir: str) -> None:
     import ignite.distributed as idist
 
@@ -70,6 +92,7 @@ def _worker(local_rank: int, out_dir: str) -> None:
         "deleted": _run(Path(out_dir) / "shared_best", delete=True),
         "not_shared": _run(Path(out_dir) / f"best_of_rank{rank}", delete=False),
         "unreadable": _run(Path(out_dir) / "unreadable", delete=False, fail_read=True),
+        "different files": _different_files(Path(out_dir) / "different"),
     }
     torch.save(results, Path(out_dir) / f"rank{rank}.pt")
 
@@ -92,3 +115,5 @@ def test_a_missing_best_file_is_decided_alike_by_every_process(tmp_path: Path) -
         assert "failed on 1 of 2 processes" in unreadable["error"]
         assert unreadable["counts"] == (0, 0) and unreadable["unchanged"]
     assert "here: OSError" in ranks[1]["unreadable"]["error"]
+    for rank in ranks:
+        assert "the processes disagree on the best file of `checkpoint`" in rank["different files"]
