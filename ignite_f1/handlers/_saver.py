@@ -125,7 +125,9 @@ def _not_taken_warning(path: Path, source: str, recorded: Identity | None, now: 
     if recorded is None:
         why = (
             "the state records neither a run id nor the file's identity (a state of another handler, "
-            "such as a plain Ignite Checkpoint's), so nothing shows that the file is this run's"
+            "such as a plain Ignite Checkpoint's, or one saved by a process that does not write the files: "
+            "resume every process from the state of the writing process, rank 0, as Ignite's Checkpoint "
+            "saves it), so nothing shows that the file is this run's"
         )
     elif recorded[0] == now[0]:
         why = (
@@ -174,7 +176,8 @@ class _ExclusiveSaver(BaseSaveHandler):
         self._pending: list[str] = []  # asked to be removed by the save in progress
         self._leftovers: list[str] = []  # owned files beyond n_saved after `adopt`
 
-    def _is_writer(self) -> bool:
+    def is_writer(self) -> bool:
+        """Whether this process writes the files (the others keep the same list, without identities)."""
         return idist.get_rank() == self.save_on_rank
 
     def _ledger(self, run_id: str | None = None) -> Path:
@@ -205,7 +208,7 @@ class _ExclusiveSaver(BaseSaveHandler):
         if filename in self.held:  # on every process alike, so that their lists of files agree
             raise _NameHeld(filename)
         error: Exception | None = None
-        if self._is_writer():
+        if self.is_writer():
             try:
                 self._save(checkpoint, filename, metadata)
             except Exception as caught:
@@ -425,7 +428,7 @@ class _ExclusiveSaver(BaseSaveHandler):
         keep = ranked if n_saved is None else ranked[-n_saved:]
         self._owned = {name: owned[name] for name in reversed(newest_first)}
         self._leftovers = [name for name in ranked if name not in keep]
-        if self._is_writer() and owned:
+        if self.is_writer() and owned:
             self._write_ledger()
         return [(owned[name][0], name) for name in keep]
 

@@ -93,7 +93,9 @@ class _BestF1Checkpoint(Checkpoint):
 
     def state_dict(self) -> OrderedDict[str, Any]:
         state = super().state_dict()
-        state["run_id"] = self.saver.run_id
+        # A process that does not write the files knows their names only: its state gives no run id
+        # (loaded, it takes over no file that nothing shows to be this run's), rank 0's gives both.
+        state["run_id"] = self.saver.run_id if self.saver.is_writer() else None
         # which files the names are: another run may later write a file of the same name
         state["identities"] = self.saver.identities([name for _, name in state["_saved"]])
         return state
