@@ -176,6 +176,7 @@ def attach_tensorboard(
     checkpoint: Checkpoint,
     retrain: RetrainOnPlateau | None,
     per_class: bool,
+    completed: Any = Events.COMPLETED,
 ) -> None:
     """Log the F1 scalar (unless ``per_class``) and summary at each evaluation, the best summary at
     each new best-F1 checkpoint, and the retrains, at the trainer's epoch.
@@ -187,13 +188,13 @@ def attach_tensorboard(
     step = global_step_from_engine(trainer)
     if not per_class:
         logger.attach_output_handler(
-            evaluator, Events.COMPLETED, tag=tag, metric_names=[metric_name], global_step_transform=step
+            evaluator, completed, tag=tag, metric_names=[metric_name], global_step_transform=step
         )
     every, best = summaries
-    logger.attach(evaluator, log_handler=every, event_name=Events.COMPLETED)
+    logger.attach(evaluator, log_handler=every, event_name=completed)
     best_summary = _BestSummary(best, logger, checkpoint)
     trainer.add_event_handler(Events.STARTED, best_summary.remember)
-    evaluator.add_event_handler(Events.COMPLETED, best_summary)
+    evaluator.add_event_handler(completed, best_summary)
     if retrain is not None:
         logger.attach_output_handler(
             trainer,

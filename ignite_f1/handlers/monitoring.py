@@ -24,6 +24,7 @@ from ignite.metrics import Metric
 from ignite_f1._validation import check_bool, check_count, check_real
 from ignite_f1.handlers import _tensorboard
 from ignite_f1.handlers._directory import prepare_checkpoint_dir
+from ignite_f1.handlers._evaluated import CompletedEvaluation
 from ignite_f1.handlers._retrain_checks import check_engine
 from ignite_f1.handlers.checkpoint import best_f1_checkpoint
 from ignite_f1.handlers.retrain import RetrainOnPlateau
@@ -216,7 +217,10 @@ def setup_f1_monitoring(
     3. with ``retrain``, a :class:`RetrainOnPlateau` restoring from that checkpoint;
     4. with ``log_dir``, TensorBoard logging (see ``log_dir``).
 
-    Nothing is made or attached until every argument is checked.
+    An evaluation that completed no epoch (the evaluator stopped by ``terminate()`` during it, whose
+    ``state.metrics`` still hold the previous evaluation's scores) is skipped by all four, with a
+    warning: no file, no count, no TensorBoard step. Nothing is made or attached until every
+    argument is checked.
 
     Args:
         trainer: the training engine (stopped, retrained, and whose epoch names the files).
@@ -396,10 +400,12 @@ def setup_f1_monitoring(
     if idist.get_rank() == 0:
         directory.mkdir(parents=True, exist_ok=True)
         checkpoint.saver.remove_stale_temps()
-    evaluator.add_event_handler(Events.COMPLETED, checkpoint)
-    evaluator.add_event_handler(Events.COMPLETED, early_stopping)
+    # an evaluation stopped by terminate() during its epoch computed no score: every handler skips it
+    completed = Events.COMPLETED(event_filter=CompletedEvaluation(evaluator, metric_name))
+    evaluator.add_event_handler(completed, checkpoint)
+    evaluator.add_event_handler(completed, early_stopping)
     if retrain_handler is not None:
-        retrain_handler.attach(evaluator)
+        retrain_handler.attach(evaluator, completed)
     if tensorboard is not None and summaries is not None:
         per_class = getattr(metric, "average", "binary") is None  # the summary writes its curves
         _tensorboard.attach_tensorboard(
@@ -412,6 +418,7 @@ def setup_f1_monitoring(
             checkpoint,
             retrain_handler,
             per_class,
+            completed,
         )
     return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
 
