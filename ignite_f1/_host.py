@@ -107,11 +107,12 @@ def flat_view(counts: torch.Tensor, cache: dict[str, Any], name: str) -> np.ndar
 
     ``reset()`` and ``load_state_dict()`` replace the state tensors, and a copied metric (``deepcopy``,
     pickling) has new tensors with copies of the views: a view is used only while it was made from
-    this very tensor and still points at its memory.
+    this very tensor and still points at its memory. The state is contiguous (``load_state_dict``
+    makes it so): ``view`` raises rather than flatten a copy, into which a batch would be lost.
     """
     kept = cache.get(name)
     if kept is None or kept[0] is not counts or kept[2] != counts.data_ptr():
-        kept = cache[name] = (counts, counts.numpy().reshape(-1), counts.data_ptr())
+        kept = cache[name] = (counts, counts.view(-1).numpy(), counts.data_ptr())
     view: np.ndarray = kept[1]
     return view
 

@@ -433,7 +433,13 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
         who = f"{type(self).__name__} ({self._configuration()})"
         loaded = _state.checked_entries(state_dict, current, self._counting_settings(), who)
         for name in self._states:
-            setattr(self, name, loaded[name].detach().to(self._counts_device, copy=True))
+            # contiguous, whatever the layout loaded: the CPU fast path counts into a flat view
+            loaded_counts = loaded[name].detach()
+            setattr(
+                self,
+                name,
+                loaded_counts.to(self._counts_device, copy=True, memory_format=torch.contiguous_format),
+            )
         self._reduced_state = None
         self._scores_in_unit_interval = None
         self._images_counted = False  # see ConfusionMatrixMetric.update: not in the state dict

@@ -790,6 +790,52 @@ def test_state_dict_is_a_snapshot_and_loading_copies(
     assert_same(_results(first), _results(reference))
 
 
+def _other_layout(entries: dict[str, Any]) -> None:
+    """Every state entry with the same values in another memory layout: column-major matrices,
+    stride-2 vectors."""
+    for name, tensor in list(entries.items()):
+        if tensor.dim() >= 2:
+            entries[name] = tensor.transpose(0, -1).contiguous().transpose(0, -1)
+        elif tensor.dim() == 1 and tensor.numel() > 1:
+            entries[name] = torch.stack([tensor, tensor], 1)[:, 0]
+
+
+LAYOUT_CONFIGS = [  # the CPU fast path (ignite_f1/_host.py) counts into a NumPy view of each state
+    pytest.param(partial(BinaryF1Score, from_logits=True), binary_batch, id="binary"),
+    pytest.param(
+        partial(BinaryF1Score, from_logits=True, sample_weight=True), binary_batch, id="binary-weighted"
+    ),
+    pytest.param(partial(MulticlassF1Score, 4), multiclass_batch, id="multiclass"),
+    pytest.param(
+        partial(MulticlassF1Score, 4, keep_confusion_matrix=False), multiclass_batch, id="multiclass-counts"
+    ),
+    pytest.param(
+        partial(MultilabelF1Score, 4, from_logits=True, average="samples"), multilabel_batch, id="multilabel"
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "data"), LAYOUT_CONFIGS)
+def test_a_loaded_state_in_another_memory_layout_keeps_counting(make: Any, data: Any) -> None:
+    # A loaded column-major matrix (say, from a transposing tool) used to make the fast path add each
+    # later batch into a NumPy copy of the state: the batches were lost, silently.
+    batches: list[Any] = split_even(*data())
+    if make.keywords.get("sample_weight"):
+        batches = [(p, y, torch.linspace(0.5, 2.0, len(y))) for p, y in batches]
+    source = make()
+    source.update(batches[0])
+    state = _tampered(source.state_dict(), _other_layout)
+    assert any(not tensor.is_contiguous() for tensor in _entries(state).values())
+    metric, reference = make(), make()
+    metric.load_state_dict(state)
+    reference.update(batches[0])
+    for batch in batches[1:]:
+        metric.update(batch)
+        reference.update(batch)
+    for result in (lambda m: m.compute(), lambda m: m.report(), lambda m: m.per_class_counts()):
+        assert_same(result(metric), result(reference))
+
+
 def _tampered(state: Any, change: Callable[[dict[str, Any]], None]) -> Any:
     state = copy.deepcopy(state)
     change(_entries(state))
