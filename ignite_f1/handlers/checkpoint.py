@@ -8,6 +8,7 @@ ledger, so that a resumed run recognises its own files, and only those.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import os
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import ignite.distributed as idist
 from ignite.engine import Engine
 from ignite.handlers import Checkpoint, DiskSaver, global_step_from_engine
 
@@ -93,27 +95,36 @@ class _BestF1Checkpoint(Checkpoint):
 
     def state_dict(self) -> OrderedDict[str, Any]:
         state = super().state_dict()
-        # A process that does not write the files knows their names only: its state gives no run id
-        # (loaded, it takes over no file that nothing shows to be this run's), rank 0's gives both.
-        state["run_id"] = self.saver.run_id if self.saver.is_writer() else None
-        # which files the names are: another run may later write a file of the same name
-        state["identities"] = self.saver.identities([name for _, name in state["_saved"]])
+        # Only the writing process (rank 0) knows which files the names are (another run may later
+        # write a file of the same name); the others give neither run id nor identities, so that
+        # their state, loaded alone, takes over no file that nothing shows to be this run's.
+        writer = self.saver.is_writer()
+        state["run_id"] = self.saver.run_id if writer else None
+        state["identities"] = self.saver.identities([name for _, name in state["_saved"]]) if writer else {}
         return state
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the list of files and take over the restored run's files (see ``adopt``); a state
-        whose ``_saved`` is not a list of (priority, plain file name) pairs is refused first."""
+        whose ``_saved`` is not a list of (priority, plain file name) pairs is refused first.
+
+        In a distributed run the writing process alone checks the files against its state, and every
+        process takes its list (one broadcast): the processes decide each save alike only with equal
+        lists, and the others may not see the files (a disk of rank 0's node).
+        """
         _check_saved(state_dict)
         super().load_state_dict(state_dict)  # checks the format
-        restored = [(float(priority), name) for priority, name in state_dict["_saved"]]
-        run_id = state_dict.get("run_id")
-        identities = state_dict.get("identities")
-        kept = self.saver.adopt(
-            run_id if isinstance(run_id, str) else None,
-            restored,
-            identities if isinstance(identities, Mapping) else {},
-            self.n_saved,
-        )
+        kept: list[tuple[float, str]] = []
+        if self.saver.is_writer():
+            run_id, identities = state_dict.get("run_id"), state_dict.get("identities")
+            kept = self.saver.adopt(
+                run_id if isinstance(run_id, str) else None,
+                [(float(priority), name) for priority, name in state_dict["_saved"]],
+                identities if isinstance(identities, Mapping) else {},
+                self.n_saved,
+            )
+        if idist.get_world_size() > 1:
+            text = idist.broadcast(json.dumps(kept), src=self.saver.save_on_rank)
+            kept = [(float(priority), str(name)) for priority, name in json.loads(str(text))]
         Checkpoint.load_state_dict(self, {"_saved": kept})
 
 

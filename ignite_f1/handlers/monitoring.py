@@ -57,6 +57,9 @@ class F1Monitoring:
         checkpoint: Ignite's ``Checkpoint`` keeping the ``n_saved`` best-F1 files.
         retrain: the :class:`RetrainOnPlateau` handler, or None.
         tensorboard: the ``TensorboardLogger`` writing to ``log_dir``, or None. Close it when done.
+        completed: the evaluator's ``Events.COMPLETED`` that the handlers run on, filtered to the
+            evaluations whose last epoch completed: attach a handler of your own (or one removed
+            and attached again) with it, ``evaluator.add_event_handler(monitoring.completed, ...)``.
 
     Examples:
         >>> import tempfile
@@ -78,6 +81,7 @@ class F1Monitoring:
     checkpoint: Checkpoint
     retrain: RetrainOnPlateau | None = None
     tensorboard: Any | None = None
+    completed: Any = Events.COMPLETED
 
     @property
     def best_checkpoint(self) -> Path | None:
@@ -217,9 +221,9 @@ def setup_f1_monitoring(
     3. with ``retrain``, a :class:`RetrainOnPlateau` restoring from that checkpoint;
     4. with ``log_dir``, TensorBoard logging (see ``log_dir``).
 
-    An evaluation that completed no epoch (the evaluator stopped by ``terminate()`` during it, whose
-    ``state.metrics`` still hold the previous evaluation's scores) is skipped by all four, with a
-    warning: no file, no count, no TensorBoard step. Nothing is made or attached until every
+    An evaluation whose last epoch did not complete (the evaluator stopped by ``terminate()`` during
+    it, or by ``max_iters``; its ``state.metrics`` still hold an earlier score) is skipped by all
+    four, with a warning: no file, no count, no TensorBoard step (``F1Monitoring.completed``). Nothing is made or attached until every
     argument is checked.
 
     Args:
@@ -420,7 +424,7 @@ def setup_f1_monitoring(
             per_class,
             completed,
         )
-    return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard)
+    return F1Monitoring(score, early_stopping, checkpoint, retrain_handler, tensorboard, completed)
 
 
 def _check_metric(trainer: Engine, evaluator: Engine, metric_name: str, reduce: str | None) -> None:

@@ -41,6 +41,38 @@ def _worker(local_rank: int, out_dir: str) -> None:
     run.run()
     state = monitoring.checkpoint.state_dict()  # every process's own, as Ignite's Checkpoint asks for it
     torch.save(state, Path(out_dir) / f"state{idist.get_rank()}.pt")
+    idist.barrier()
+    torch.save(_resume_own_states(Path(out_dir), state), Path(out_dir) / f"resumed{idist.get_rank()}.pt")
+
+
+def _resume_own_states(out_dir: Path, state: dict[str, object]) -> dict[str, object]:
+    """A second run of both processes in a copy of the run's directory, each loading its own state."""
+    import ignite.distributed as idist
+
+    if idist.get_rank() == 0:
+        shutil.copytree(out_dir / "run", out_dir / "resumed")  # keeps the modification times
+    idist.barrier()
+    run = Scripted([0.75, 0.6, 0.95, 0.6])
+    monitoring = setup_f1_monitoring(
+        run.trainer,
+        run.evaluator,
+        "f1",
+        {"model": run.model},
+        out_dir / "resumed",
+        patience=9,
+        n_saved=2,
+        require_empty=False,
+    )
+    result: dict[str, object] = {"error": None}
+    try:
+        monitoring.checkpoint.load_state_dict(state)
+        result["taken"] = [name for _, name in Checkpoint.state_dict(monitoring.checkpoint)["_saved"]]
+        idist.barrier()
+        run.run()
+    except RuntimeError as error:  # a collective call that timed out
+        result["error"] = str(error)
+    result["saved"] = [name for _, name in Checkpoint.state_dict(monitoring.checkpoint)["_saved"]]
+    return result
 
 
 def _resume(directory: Path, state: dict[str, object]) -> tuple[list[str], list[str]]:
@@ -58,6 +90,20 @@ def _resume(directory: Path, state: dict[str, object]) -> tuple[list[str], list[
     return taken, [str(w.message) for w in caught]
 
 
+def test_processes_resumed_each_from_its_own_state_list_the_writers_files(tmp_path: Path) -> None:
+    # Each process loading the state it saved itself: rank 1's takes over no file, rank 0's does. The
+    # lists used to differ, so that only rank 1 saved at the next evaluation and waited alone at the
+    # save's collective call. The writer's list is now every process's.
+    _, stderr = _gloo.run_launcher(__file__, tmp_path)
+    files = [tmp_path / f"resumed{rank}.pt" for rank in range(2)]
+    assert all(f.exists() for f in files), f"the two-process run failed:\n{stderr[-6000:]}"
+    rank0, rank1 = (torch.load(f, weights_only=False) for f in files)
+    assert rank0["error"] is None and rank1["error"] is None, (rank0["error"], rank1["error"])
+    assert rank0["taken"] == rank1["taken"] and sorted(rank0["taken"]) == sorted([KEPT, REPLACED])
+    assert rank0["saved"] == rank1["saved"] == [KEPT, "best_model_3_f1=0.9500.pt"]
+    assert pt_files(tmp_path / "resumed") == [KEPT, "best_model_3_f1=0.9500.pt"]
+
+
 def test_a_state_saved_by_a_process_that_does_not_write_takes_over_no_file(tmp_path: Path) -> None:
     _, stderr = _gloo.run_launcher(__file__, tmp_path)
     states = [tmp_path / f"state{rank}.pt" for rank in range(2)]
@@ -66,6 +112,7 @@ def test_a_state_saved_by_a_process_that_does_not_write_takes_over_no_file(tmp_p
     assert rank0["_saved"] == rank1["_saved"]  # the same list of names on both processes
     assert sorted(name for _, name in rank0["_saved"]) == sorted([KEPT, REPLACED])
     assert rank1["run_id"] is None and rank0["run_id"] is not None
+    assert rank1["identities"] == {} and sorted(rank0["identities"]) == sorted([KEPT, REPLACED])
 
     foreign = b"another run's checkpoint"
     for rank, state in ((0, rank0), (1, rank1)):

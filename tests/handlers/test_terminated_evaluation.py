@@ -144,3 +144,66 @@ def test_skip_completed_and_terminate_epoch_are_unchanged(tmp_path: Path) -> Non
         warnings.simplefilter("error")
         run.run()
     assert pt_files(tmp_path / "b") == ["best_model_3_f1=0.9900.pt"]
+
+
+def test_an_evaluator_terminated_in_a_later_epoch_is_skipped_too(tmp_path: Path) -> None:
+    # Its metrics were reset at the epoch's start: the counts are those of part of that epoch.
+    run = Scripted(SCORES)
+    run.trainer.remove_event_handler(run._evaluate, Events.EPOCH_COMPLETED)
+    run.trainer.add_event_handler(Events.EPOCH_COMPLETED, lambda: run.evaluator.run([0, 1], max_epochs=2))
+    run.evaluator.add_event_handler(
+        Events.ITERATION_COMPLETED,
+        lambda e: (
+            e.terminate() if run.trainer.state.epoch == TERMINATED_EPOCH and e.state.epoch == 2 else None
+        ),
+    )
+    setup_f1_monitoring(
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "ckpt", n_saved=None
+    )
+    with pytest.warns(UserWarning, match=r"terminate\(\)"):
+        run.run()
+    assert pt_files(tmp_path / "ckpt") == [
+        "best_model_1_f1=0.5000.pt",
+        "best_model_2_f1=0.7000.pt",
+        "best_model_4_f1=0.8000.pt",
+    ]
+
+
+def test_an_evaluation_that_never_completes_an_epoch_still_fails_loudly(tmp_path: Path) -> None:
+    # max_iters before the epoch's end at every evaluation: no score at all, which the handlers
+    # refuse as before (the filter skips only an evaluation with an earlier score to act on)
+    run = Scripted(SCORES)
+    run.trainer.remove_event_handler(run._evaluate, Events.EPOCH_COMPLETED)
+    run.trainer.add_event_handler(
+        Events.EPOCH_COMPLETED, lambda: run.evaluator.run([0, 1, 2, 3], max_iters=2)
+    )
+    setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "ckpt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(Exception, match=r"Metric .f1. is not in engine\.state\.metrics"):
+            run.run()
+    assert pt_files(tmp_path / "ckpt") == []
+
+
+def test_monitoring_completed_is_the_filtered_event_to_attach_again_with(tmp_path: Path) -> None:
+    run = Scripted([0.9, 0.5, 0.99, 0.5])  # retrain after 2 plateaus: epochs 2 and 4, epoch 3 terminated
+    _terminate_at(run, TERMINATED_EPOCH)
+    monitoring = setup_f1_monitoring(
+        run.trainer,
+        run.evaluator,
+        "f1",
+        {"model": run.model},
+        tmp_path / "ckpt",
+        patience=9,
+        retrain={"patience": 2},
+    )
+    assert monitoring.retrain is not None
+    run.evaluator.remove_event_handler(monitoring.retrain, Events.COMPLETED)
+    monitoring.retrain.attach(run.evaluator, monitoring.completed)  # as the retrain guide says
+    retrained_at: list[int] = []
+    run.trainer.add_event_handler(
+        RetrainEvents.RETRAIN_TRIGGERED, lambda t: retrained_at.append(t.state.epoch)
+    )
+    with pytest.warns(UserWarning, match=r"terminate\(\)"):
+        run.run()
+    assert retrained_at == [4]
