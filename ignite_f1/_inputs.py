@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from ignite_f1 import _argmax, _counts, _validation
+from ignite_f1._messages import number as _fmt
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 _INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool)
@@ -70,15 +71,11 @@ def _host_values(parts: list[torch.Tensor], extra: Any = None) -> list[float]:
     return values[: len(parts)]
 
 
-def _fmt(value: float) -> str:
-    return str(int(value)) if math.isfinite(value) and value == int(value) else repr(value)
-
-
-def _check_binary_target(name: str, lo: float, hi: float, integral: bool) -> None:
+def _check_binary_target(name: str, lo: float, hi: float, integral: bool, multilabel: bool = False) -> None:
     if math.isnan(lo) or math.isnan(hi):  # NaN propagates into both: only float targets hold it
         raise ValueError(_validation.nan_targets(multiclass=False))
     if not integral or lo < 0 or hi > 1:
-        raise ValueError(_validation.not_zero_one(name, _fmt(lo), _fmt(hi), integral))
+        raise ValueError(_validation.not_zero_one(name, lo, hi, integral, multilabel))
 
 
 def _target_parts(y: torch.Tensor, converted: torch.Tensor | None = None) -> list[torch.Tensor]:
@@ -120,7 +117,12 @@ def _check_scores(lo: float, hi: float, from_logits: bool) -> None:
 
 
 def _check_zero_one_batch(
-    y_pred: torch.Tensor, y: torch.Tensor, from_logits: bool, target: torch.Tensor | None, extra: Any
+    y_pred: torch.Tensor,
+    y: torch.Tensor,
+    from_logits: bool,
+    target: torch.Tensor | None,
+    extra: Any,
+    multilabel: bool = False,
 ) -> bool | None:
     """Check a non-empty binary or multilabel batch with one host synchronisation.
 
@@ -128,7 +130,8 @@ def _check_zero_one_batch(
     ``y_pred`` and ``y`` must hold only 0 and 1. Scores are read with one ``aminmax`` (NaN
     propagates into both), whose minimum and maximum also tell whether logits look like
     probabilities; ``y`` with another (:func:`_target_parts`), or ``target``, ``y`` already
-    converted to floats for counting, in its place when ``y`` holds integers.
+    converted to floats for counting, in its place when ``y`` holds integers. ``multilabel``: for
+    the message of a wrong target (:func:`ignite_f1._messages.not_zero_one`).
 
     Returns:
         For float ``y_pred``, whether every score lies in [0, 1]; ``None`` for labels.
@@ -139,7 +142,7 @@ def _check_zero_one_batch(
         labels = torch.aminmax(y if target is None else target)
         low, high = scores[0].item(), scores[1].item()
         _check_scores(low, high, from_logits)
-        _check_binary_target("y", *_exact_range(y, labels[0].item(), labels[1].item()), True)
+        _check_binary_target("y", *_exact_range(y, labels[0].item(), labels[1].item()), True, multilabel)
         return low >= 0 and high <= 1
     if y_pred.dtype == torch.bool:
         pred_parts: list[torch.Tensor] = []
@@ -158,7 +161,7 @@ def _check_zero_one_batch(
     if target_values:
         integral = len(target_values) < 3 or not target_values[2]
         y_lo, y_hi = _exact_range(y, target_values[0], target_values[1]) if integral else target_values[:2]
-        _check_binary_target("y", y_lo, y_hi, integral)
+        _check_binary_target("y", y_lo, y_hi, integral, multilabel)
     return in_unit_interval
 
 
@@ -236,7 +239,7 @@ def format_multilabel(
     target = _counts.multilabel_target(y)  # counted as floats: validation reads them
     in_unit_interval = None
     if validate and y.numel() > 0:
-        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target, extra)
+        in_unit_interval = _check_zero_one_batch(y_pred, y, from_logits, target, extra, multilabel=True)
     return y_pred, target, in_unit_interval
 
 

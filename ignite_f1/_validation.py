@@ -3,8 +3,9 @@
 Each check names the argument, the rule and the value given ("Argument `beta` must be a finite real
 number > 0, got 0."), raises ``TypeError`` for a wrong type and ``ValueError`` for a wrong value,
 and returns the value normalised (``float``, ``int``, ``list``). Batch checks are in
-:mod:`ignite_f1._inputs`; the messages of its common mistakes, which also say what to do, are here
-(:func:`not_probabilities`, :func:`not_zero_one`, :func:`float_scores_rank`, :func:`one_hot_pairs`...).
+:mod:`ignite_f1._inputs`; the messages of its common mistakes, which also say what to do, are in
+:mod:`ignite_f1._messages` and imported here (``not_probabilities``, ``not_zero_one``,
+``float_scores_rank``, ``one_hot_pairs``...).
 """
 
 from __future__ import annotations
@@ -19,6 +20,18 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from ignite_f1._messages import TWO_COLUMNS as TWO_COLUMNS
+from ignite_f1._messages import bad_dtype as bad_dtype
+from ignite_f1._messages import column_of_labels as column_of_labels
+from ignite_f1._messages import float_scores_rank as float_scores_rank
+from ignite_f1._messages import nan_targets as nan_targets
+from ignite_f1._messages import not_dense as not_dense
+from ignite_f1._messages import not_probabilities as not_probabilities
+from ignite_f1._messages import not_zero_one as not_zero_one
+from ignite_f1._messages import one_hot_pairs as one_hot_pairs
+from ignite_f1._messages import scores_per_class as scores_per_class
+from ignite_f1._messages import two_scores as two_scores
 
 AVERAGES_MULTICLASS = ("micro", "macro", "weighted", None)
 AVERAGES_MULTILABEL = ("micro", "macro", "weighted", "samples", None)
@@ -50,6 +63,45 @@ class _Required:
 
 REQUIRED: Any = _Required()
 """Default of ``from_logits``: omitting it raises :func:`check_from_logits`'s ``TypeError``."""
+
+
+DEVICES = (
+    'a device that torch reads and can keep the counts on, such as "cpu", "cuda:0" or torch.device("cpu")'
+)
+
+
+def check_device(device: Any) -> torch.device:
+    """Check ``device`` as torch reads it (a ``str``, a ``torch.device`` or an accelerator index), and
+    usable: an empty tensor is made on it, as the counts are at construction (a ``TypeError`` for a
+    value torch refuses by type, a ``ValueError`` naming torch's reason otherwise). A meta device is
+    refused: its tensors hold no values, so the counts could not be read. XLA is left to Ignite."""
+    try:
+        parsed = torch.device(device)
+    except TypeError:
+        raise TypeError(f"Argument `device` must be {DEVICES}, got {device!r}.") from None
+    except RuntimeError as error:
+        raise ValueError(
+            f"Argument `device` must be {DEVICES}, got {device!r}: {_first_line(error)}"
+        ) from None
+    if parsed.type == "meta":
+        raise ValueError(
+            f"Argument `device` must not be a meta device (meta tensors hold no values: the counts could "
+            f'not be read), got {device!r}: use "cpu" or an accelerator such as "cuda:0".'
+        )
+    if parsed.type != "xla":  # Ignite's Metric refuses it with its own message
+        try:
+            torch.empty(0, device=parsed)
+        except (RuntimeError, AssertionError, NotImplementedError) as error:  # torch's, for each backend
+            raise ValueError(
+                f"Argument `device` must be {DEVICES}, got {device!r}: {_first_line(error)}"
+            ) from None
+    return parsed
+
+
+def _first_line(error: BaseException) -> str:
+    """Torch's reason for refusing a device, on one line (ending with a full stop)."""
+    line = (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
+    return f"torch says {line!r}."
 
 
 def check_from_logits(from_logits: Any, metric: str) -> bool:
@@ -136,18 +188,20 @@ def check_threshold(threshold: Any) -> float:
 
 
 def check_zero_division(zero_division: Any) -> ZeroDivision:
-    """Check ``zero_division`` against what scikit-learn takes: "warn", 0.0, 1.0 or nan."""
+    """Check ``zero_division`` against what scikit-learn takes: "warn", 0.0, 1.0 or nan (a
+    ``TypeError`` for neither a string nor a real number, such as None or a bool)."""
+    message = f'Argument `zero_division` must be "warn", 0.0, 1.0 or nan, got {zero_division!r}.'
+    if not (isinstance(zero_division, str) or is_real(zero_division)):
+        raise TypeError(message)
     if isinstance(zero_division, str) and zero_division == "warn":
         return "warn"
     if is_real(zero_division) and (zero_division in (0, 1) or math.isnan(zero_division)):
         return float(zero_division)
-    raise ValueError(f'Argument `zero_division` must be "warn", 0.0, 1.0 or nan, got {zero_division!r}.')
+    raise ValueError(message)
 
 
 def check_average(average: Any, options: tuple[str | None, ...]) -> str | None:
-    """Check ``average`` against the options of the metric."""
-    if average is not None and not isinstance(average, str):
-        raise ValueError(f"Argument `average` must be one of {list(options)}, got {average!r}.")
+    """Check ``average`` against the options of the metric (:func:`check_choice`)."""
     option: str | None = check_choice("average", average, options)  # a str, not a subclass such as np.str_
     return option
 
@@ -156,16 +210,13 @@ def check_labels(labels: Any, num_classes: int) -> list[int] | None:
     """Check ``labels``: None, or a non-empty sequence of distinct class indices in [0, num_classes)."""
     if labels is None:
         return None
+    rule = f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
     if isinstance(labels, (torch.Tensor, np.ndarray)):
-        labels = labels.tolist()
+        labels = labels.tolist()  # a 0-d one gives a number: the message shows what was given
     if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
-        raise TypeError(
-            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
-        )
+        raise TypeError(rule)
     if len(labels) == 0:
-        raise ValueError(
-            f"Argument `labels` must be None or a non-empty sequence of class indices, got {labels!r}."
-        )
+        raise ValueError(rule)
     if not all(is_int(label) for label in labels):
         raise TypeError(f"Argument `labels` must hold integers, got {list(labels)!r}.")
     bad = [label for label in labels if not 0 <= label < num_classes]
@@ -344,12 +395,18 @@ def check_choice(name: str, value: Any, options: Sequence[Any]) -> Any:
 
     Compared by type and value (``1`` is not ``True``), except that any string equal to a string
     option is taken (a ``numpy.str_`` such as an element of a NumPy array of names), as the option.
+    A choice among strings (and ``None``) raises a ``TypeError`` for a value of another type (``1``,
+    ``True``), a ``ValueError`` for an unknown string.
     """
     for option in options:
         same_type = type(value) is type(option) or (isinstance(option, str) and isinstance(value, str))
         if same_type and value == option:
             return option
-    raise ValueError(f"Argument `{name}` must be one of {list(options)}, got {value!r}.")
+    message = f"Argument `{name}` must be one of {list(options)}, got {value!r}."
+    strings = all(option is None or isinstance(option, str) for option in options)
+    if strings and not isinstance(value, str):  # None when None is no option, too
+        raise TypeError(message)
+    raise ValueError(message)
 
 
 TAG_CHARACTERS = re.compile(r"[^-/\w.]")
@@ -364,132 +421,3 @@ def check_tag(tag: Any) -> str:
     if not cleaned:
         raise ValueError(f"Argument `tag` must be a non-empty string, got {tag!r}.")
     return cleaned
-
-
-# --------------------------------------------------------------------------- batch messages
-
-
-def not_probabilities(lo: float, hi: float) -> str:
-    """The message for scores outside [0, 1] with ``from_logits=False``: most often logits."""
-    return (
-        "Argument `y_pred` must hold probabilities in [0, 1] when from_logits=False, "
-        f"got values in [{lo!r}, {hi!r}]: if these are logits (raw model outputs, before a sigmoid), "
-        "build the metric with from_logits=True."
-    )
-
-
-def not_zero_one(name: str, lo: str, hi: str, integral: bool) -> str:
-    """The message for binary or multilabel targets (or integer predictions) other than 0 and 1."""
-    got = f"got values in [{lo}, {hi}]" + ("" if integral else " including non-integral values")
-    if name != "y":
-        fix = "integer y_pred is read as predicted labels; pass scores as a float tensor"
-    elif integral:
-        fix = "map the targets to 0 and 1 first, e.g. (y > 0).long() for -1/+1 targets"
-    else:
-        fix = "map the targets to 0 and 1 first, e.g. (y >= 0.5).long() for soft (smoothed) targets"
-    return f"Argument `{name}` must hold only 0 and 1, {got}: {fix}."
-
-
-def not_dense(name: str, value: torch.Tensor, where: str = "") -> str:
-    """The message for a tensor that is not dense: sparse (COO, CSR, CSC, BSR, BSC), mkldnn or nested."""
-    rule = f"Argument `{name}`{where} must be a dense (strided) tensor"
-    if value.is_nested:  # padding would count the pads: the samples of the batch are its tensors
-        return (
-            f"{rule}, got a nested tensor (layout {value.layout}): pass its tensors joined into one, "
-            f"such as torch.cat({name}.unbind())."
-        )
-    return f"{rule}, got layout {value.layout}: pass {name}.to_dense()."
-
-
-def float_scores_rank(pred_shape: tuple[int, ...], shape: tuple[int, ...]) -> str:
-    """The message for float multi-class ``y_pred`` without one dimension more than ``y``.
-
-    Of ``y``'s shape, it holds float labels or one score per sample: the message says what to do."""
-    fix = ""
-    if pred_shape == shape:
-        fix = (
-            ": predicted class labels must be an integer tensor (pass y_pred.long()), and for one "
-            "probability or logit per sample (two classes) use BinaryF1Score or BinaryFBetaScore"
-        )
-    return (
-        "Argument `y_pred` of float scores must have one more dimension than `y`: "
-        f"(N, num_classes, ...) with y (N, ...), got y_pred {pred_shape} and y {shape}{fix}."
-    )
-
-
-_DTYPES = "float16, bfloat16, float32, float64, uint8, int8, int16, int32, int64 or bool"
-
-
-def bad_dtype(name: str, dtype: torch.dtype) -> str:
-    """The message for a tensor of a dtype that batches cannot have (uint16, float8, complex...)."""
-    if dtype.is_complex:
-        fix = "complex values have no order to threshold nor to take the arg-max of: pass real ones"
-    elif dtype.is_floating_point:
-        fix = f"pass {name}.float()"
-    else:
-        fix = f"pass {name}.long()"
-    return f"Argument `{name}` must have one of the dtypes {_DTYPES}, got {dtype}: {fix}."
-
-
-def nan_targets(multiclass: bool) -> str:
-    """The message for NaN among float targets (their range would read [nan, nan])."""
-    if multiclass:
-        return (
-            "Argument `y` must hold integer class labels, got NaN: drop the samples whose target is NaN, "
-            "or set their targets to a value passed as ignore_index (such as -100)."
-        )
-    return "Argument `y` must hold only 0 and 1, got NaN: drop the samples whose target is NaN first."
-
-
-def scores_per_class(num_classes: int, shape: tuple[int, ...]) -> str:
-    """The message for float multi-class ``y_pred`` without ``num_classes`` scores in dimension 1."""
-    fix = ": one probability or logit per sample is binary: use BinaryF1Score or BinaryFBetaScore"
-    return (
-        f"Argument `y_pred` must have num_classes={num_classes} scores in dimension 1, got shape {shape}"
-        f"{fix if shape[1] == 1 else ''}."
-    )
-
-
-def one_hot_pairs(shape: tuple[int, ...], num_classes: int) -> str:
-    """The message for integer ``y_pred`` and ``y`` both (N, num_classes) of 0 and 1: one-hot rows,
-    or label maps of num_classes pixels holding classes 0 and 1 only?"""
-    return (
-        f"Arguments `y_pred` and `y` must not both be (N, num_classes={num_classes}) integers holding only 0 "
-        f"and 1, got both {shape}: one-hot rows and N label maps of {num_classes} "
-        "pixels both look like this, and their F1 differ. For one-hot rows pass y_pred.argmax(1) and "
-        f"y.argmax(1); for label maps of width {num_classes}, add a dimension: y_pred.unsqueeze(1) and "
-        f"y.unsqueeze(1), of shape (N, 1, {num_classes})."
-    )
-
-
-TWO_COLUMNS = (
-    "Arguments `y_pred` and `y` of a binary metric must not both have shape (N, 2), got {shape}: "
-    "a two-class output with one-hot targets and two binary outputs per sample both look like this, "
-    "and their F1 differ. For a two-class output keep the positive class's column: y_pred[:, 1] "
-    "(softmax probabilities, from_logits=False) or y_pred[:, 1] - y_pred[:, 0] (two-class logits), "
-    "with y[:, 1]. For two binary outputs per sample use MultilabelF1Score(num_labels=2) with "
-    'average="micro" (the counts of both pooled) or "samples" (per sample).'
-)
-"""The message for binary (N, 2) ``y_pred`` and ``y`` (with ``shape``): what to pass for each reading."""
-
-
-def two_scores(pred_shape: tuple[int, ...], shape: tuple[int, ...]) -> str:
-    """The message for binary ``y_pred`` (N, 2) with ``y`` (N,): two-class outputs."""
-    return (
-        "Argument `y_pred` of a binary metric must hold one score per sample, shape (N,) or (N, 1) "
-        f"like y, got y_pred {pred_shape} and y {shape} (two scores per sample): "
-        "for two-class outputs use MulticlassF1Score(num_classes=2), or keep the positive class's "
-        "column: y_pred[:, 1] for softmax probabilities (from_logits=False), "
-        "y_pred[:, 1] - y_pred[:, 0] for two-class logits (from_logits=True)."
-    )
-
-
-def column_of_labels(shape: tuple[int, ...]) -> str:
-    """The message for multi-class targets (N, 1) with multidim_average='samplewise'."""
-    return (
-        f"Argument `y` of shape {shape} is ambiguous with multidim_average='samplewise': (N, 1) class labels "
-        "are N samples in a column (as multidim_average='global' reads them), or N images of one pixel, "
-        "each scored alone. Pass images as (N, d1, ...) with d1, ... the pixels (for one-pixel images, "
-        "y of shape (N, 1, 1) with y_pred (N, num_classes, 1, 1) or (N, 1, 1)), or use "
-        "multidim_average='global' for one score over all samples."
-    )

@@ -1097,6 +1097,9 @@ def test_binary_two_columns_are_refused_and_the_suggested_routes_count_them(dtyp
 
 _LOGITS = torch.tensor([2.3, -1.7, 0.4, -0.2])
 _PLUS_MINUS = torch.tensor([1, -1, 1, -1])
+_VOID_MASKS = torch.tensor(
+    [[[0, 1, 1], [255, 255, 0], [1, 0, 0]], [[1, 1, 0], [0, 1, 255], [0, 0, 1]]]
+).byte()
 
 COMMON_MISTAKES = [
     pytest.param(
@@ -1120,9 +1123,42 @@ COMMON_MISTAKES = [
         _binary,
         (_LOGITS, _PLUS_MINUS),
         r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: map the targets to 0 and 1 "
-        r"first, e\.g\. \(y > 0\)\.long\(\) for -1/\+1 targets\.$",
+        r"first, e\.g\. \(y > 0\)\.long\(\) for -1/\+1 targets; but where -1 marks an unknown label "
+        r"rather than a negative, those elements must be left out, not mapped: select the kept elements "
+        r"first \(keep = y != -1; y_pred\[keep\], y\[keep\]\)\.$",
         lambda y_pred, y: (y_pred, (y > 0).long()),
         id="binary-plus_minus_one_targets",
+    ),
+    pytest.param(  # the same message, the other reading: -1 marks unknown labels, left out
+        _binary,
+        (_LOGITS, torch.tensor([1, -1, 0, -1])),
+        r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: .*\(keep = y != -1; ",
+        lambda y_pred, y: (y_pred[y != -1], y[y != -1]),
+        id="binary-unknown_labels_left_out",
+    ),
+    pytest.param(  # 255 marks void pixels: mapping it (y > 0) would count them as positives
+        _binary_prob,
+        (torch.tensor([[0.9, 0.2, 0.7, 0.6]]), torch.tensor([[0, 1, 255, 1]])),
+        r"^Argument `y` must hold only 0 and 1, got values in \[0, 255\]: values that mark elements to "
+        r"leave out \(such as 255 for void pixels\) must not be mapped to 0 or 1, which would count them: "
+        r"if 255 is one, select the kept elements first \(keep = y != 255; y_pred\[keep\], y\[keep\]\); "
+        r"if the targets are class labels of more than two classes, use MulticlassF1Score\.$",
+        lambda y_pred, y: (y_pred[y != 255], y[y != 255]),
+        id="binary-void_pixels_left_out",
+    ),
+    pytest.param(  # masks are often uint8
+        _binary_prob,
+        (torch.rand(2, 3, 3, generator=torch.Generator().manual_seed(0)), _VOID_MASKS),
+        r"^Argument `y` must hold only 0 and 1, got values in \[0, 255\]: .*\(keep = y != 255; ",
+        lambda y_pred, y: (y_pred[y != 255], y[y != 255]),
+        id="binary-void_pixels_uint8_masks",
+    ),
+    pytest.param(  # float targets: the general path
+        _binary,
+        (_LOGITS, torch.tensor([1.0, 255.0, 0.0, 0.0])),
+        r"^Argument `y` must hold only 0 and 1, got values in \[0, 255\]: .*\(keep = y != 255; ",
+        lambda y_pred, y: (y_pred[y != 255], y[y != 255]),
+        id="binary-void_float_targets",
     ),
     pytest.param(
         _binary,
@@ -1137,6 +1173,25 @@ COMMON_MISTAKES = [
         r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: .*\(y > 0\)\.long\(\)",
         lambda y_pred, y: (y_pred, (y > 0).long()),
         id="multilabel-plus_minus_one_targets",
+    ),
+    pytest.param(  # -1 as "unknown": whole samples (rows of num_labels) are left out
+        _multilabel,
+        (_ML_LOGITS, torch.where(torch.eye(4, 3, dtype=torch.bool), -1, _ML_Y)),
+        r"^Argument `y` must hold only 0 and 1, got values in \[-1, 1\]: .* where -1 marks an unknown "
+        r"label rather than a negative, those elements must be left out, not mapped: select the samples "
+        r"without it first \(keep = \(y != -1\)\.all\(1\); y_pred\[keep\], y\[keep\]\), or score each "
+        r"label on its kept elements with a BinaryF1Score\.$",
+        lambda y_pred, y: (y_pred[(y != -1).all(1)], y[(y != -1).all(1)]),
+        id="multilabel-unknown_labels_left_out",
+    ),
+    pytest.param(
+        _multilabel,
+        (_ML_LOGITS, torch.where(torch.eye(4, 3, dtype=torch.bool), 255, _ML_Y)),
+        r"^Argument `y` must hold only 0 and 1, got values in \[0, 255\]: values that mark elements to "
+        r"leave out .* if 255 is one, select the samples without it first \(keep = \(y != 255\)\.all\(1\); "
+        r"y_pred\[keep\], y\[keep\]\), or score each label on its kept elements with a BinaryF1Score\.$",
+        lambda y_pred, y: (y_pred[(y != 255).all(1)], y[(y != 255).all(1)]),
+        id="multilabel-void_labels_left_out",
     ),
     pytest.param(
         _binary,
@@ -1200,6 +1255,37 @@ def test_a_common_mistake_is_refused_with_what_to_do_and_the_fix_works(
     reference = make()
     reference.update(mended)
     assert_same(_snapshot(metric), _snapshot(reference))
+
+
+def test_multi_class_targets_given_to_a_binary_metric_are_pointed_to_multiclass() -> None:
+    y_pred, y = torch.tensor([0, 2, 1, 0]), torch.tensor([0, 2, 1, 1])
+    with pytest.raises(
+        ValueError,
+        match=r"^Argument `y` must hold only 0 and 1, got values in \[0, 2\]: .*; if the targets are class "
+        r"labels of more than two classes, use MulticlassF1Score\.$",
+    ):
+        _binary_prob().update((torch.tensor([0.1, 0.9, 0.8, 0.2]), y))
+    multiclass = MulticlassF1Score(3, average="macro")
+    multiclass.update((y_pred, y))
+    assert multiclass.compute() == f1_score(y_true=y.numpy(), y_pred=y_pred.numpy(), average="macro")
+
+
+@pytest.mark.parametrize(
+    "values", [[0, 255], [0, 2], [-100, 1], [-1, 2], [0, 3]], ids=["255", "2", "-100", "-1_2", "3"]
+)
+@pytest.mark.parametrize("make", [_binary, _multilabel], ids=["binary", "multilabel"])
+def test_no_message_maps_a_mark_outside_minus_one_to_one(make: Callable[[], Any], values: list[int]) -> None:
+    """(y > 0).long() would count a void pixel (255) as a positive, a padding -100 as a negative: the
+    advice is to select the kept elements, with the value seen."""
+    y = torch.tensor([[values[0], 1, 0], [values[1], 0, 1]])
+    y_pred = torch.zeros(2, 3) if make is _multilabel else torch.zeros(6)
+    with pytest.raises(ValueError) as raised:
+        make().update((y_pred, y if make is _multilabel else y.reshape(-1)))
+    message = str(raised.value)
+    assert "y > 0" not in message and "must not be mapped to 0 or 1, which would count them" in message
+    mark = values[1] if values[1] > 1 else values[0]
+    assert f"if {mark} is one" in message and f"y != {mark}" in message
+    assert ("MulticlassF1Score" in message) == (make is _binary and values[0] >= 0)
 
 
 # --------------------------------------------------------------------------- weights that are not dense

@@ -235,8 +235,40 @@ BAD_ARGUMENTS = [
         r"Argument `average` must be one of .*, got 'Macro'\.",
         id="average-wrong_case",
     ),
+    # a value that is not a string (nor None) is of the wrong type: a TypeError, with the same rule
     pytest.param(
-        _mc(average=1), ValueError, r"Argument `average` must be one of .*, got 1\.", id="average-int"
+        _mc(average=1), TypeError, r"Argument `average` must be one of .*, got 1\.", id="average-int"
+    ),
+    pytest.param(
+        _mc(average=False),
+        TypeError,
+        r"Argument `average` must be one of \['micro', 'macro', 'weighted', None\], got False\.",
+        id="average-False",
+    ),
+    pytest.param(
+        _ml(average=True),
+        TypeError,
+        r"Argument `average` must be one of \['micro', 'macro', 'weighted', 'samples', None\], got True\.",
+        id="average-True",
+    ),
+    # ---- multidim_average: a choice among strings, None is no option
+    pytest.param(
+        _mc(multidim_average=None),
+        TypeError,
+        r"^Argument `multidim_average` must be one of \['global', 'samplewise'\], got None\.$",
+        id="multidim_average-None",
+    ),
+    pytest.param(
+        _bin(multidim_average=1),
+        TypeError,
+        r"^Argument `multidim_average` must be one of \['global', 'samplewise'\], got 1\.$",
+        id="multidim_average-int",
+    ),
+    pytest.param(
+        _bin(multidim_average="Global"),
+        ValueError,
+        r"^Argument `multidim_average` must be one of \['global', 'samplewise'\], got 'Global'\.$",
+        id="multidim_average-wrong_case",
     ),
     # ---- zero_division
     pytest.param(
@@ -251,11 +283,23 @@ BAD_ARGUMENTS = [
         r"Argument `zero_division` must be \"warn\", 0\.0, 1\.0 or nan, got 'nan'\.",
         id="zero_division-nan_string",
     ),
-    pytest.param(
+    pytest.param(  # neither a string nor a real number: a TypeError
         _ml(zero_division=None),
-        ValueError,
+        TypeError,
         r'Argument `zero_division` must be "warn", 0\.0, 1\.0 or nan, got None\.',
         id="zero_division-None",
+    ),
+    pytest.param(  # a bool is no real number here (as for beta and threshold)
+        _mc(zero_division=True),
+        TypeError,
+        r'Argument `zero_division` must be "warn", 0\.0, 1\.0 or nan, got True\.',
+        id="zero_division-bool",
+    ),
+    pytest.param(
+        _bin(zero_division=[0.0]),
+        TypeError,
+        r'Argument `zero_division` must be "warn", 0\.0, 1\.0 or nan, got \[0\.0\]\.',
+        id="zero_division-list",
     ),
     pytest.param(
         _mc(zero_division=0.5),
@@ -318,6 +362,25 @@ BAD_ARGUMENTS = [
         TypeError,
         r"Argument `labels` must be None or a non-empty sequence of class indices, got 2\.",
         id="labels-int",
+    ),
+    # a 0-d tensor or array is shown as given: "got 1" would read as the int 1
+    pytest.param(
+        _mc(labels=torch.tensor(1)),
+        TypeError,
+        r"^Argument `labels` must be None or a non-empty sequence of class indices, got tensor\(1\)\.$",
+        id="labels-0d_tensor",
+    ),
+    pytest.param(
+        _mc(labels=np.array(2)),
+        TypeError,
+        r"^Argument `labels` must be None or a non-empty sequence of class indices, got array\(2\)\.$",
+        id="labels-0d_array",
+    ),
+    pytest.param(
+        _mc(labels=torch.tensor([])),
+        ValueError,
+        r"^Argument `labels` must be None or a non-empty sequence of class indices, got tensor\(\[\]\)\.$",
+        id="labels-empty_tensor",
     ),
     # ---- class_names
     pytest.param(
@@ -567,6 +630,67 @@ def test_from_logits_accepts_only_a_bool(make: Callable[..., Any], name: str, va
         make(from_logits=value)
 
 
+def test_curve_average_of_the_wrong_type_is_a_type_error() -> None:
+    metric = MultilabelF1Score(3, from_logits=True, num_thresholds=4)
+    metric.update((torch.zeros(2, 3), torch.zeros(2, 3)))
+    with pytest.raises(
+        TypeError, match=r"^Argument `average` must be one of \[None, 'micro', 'macro'\], got True\.$"
+    ):
+        metric.curve(average=True)
+    with pytest.raises(ValueError, match=r"^Argument `average` must be one of .*, got 'weighted'\.$"):
+        metric.curve(average="weighted")
+
+
+# --------------------------------------------------------------------------- device
+
+DEVICE = r'^Argument `device` must be a device that torch reads and can keep the counts on, such as "cpu", '
+NO_DEVICE = "cuda:99"  # no machine has 100 GPUs: refused with CUDA (no such device) and without
+
+
+@pytest.mark.parametrize(
+    ("device", "error", "match"),
+    [
+        pytest.param(
+            "meta",
+            ValueError,
+            r"^Argument `device` must not be a meta device \(meta tensors hold no values: the counts could "
+            r"not be read\), got 'meta': use \"cpu\" or an accelerator such as \"cuda:0\"\.$",
+            id="meta",
+        ),
+        pytest.param(torch.device("meta"), ValueError, r"got device\(type='meta'\)", id="meta_device"),
+        pytest.param(
+            "nonsense", ValueError, DEVICE + r".*, got 'nonsense': torch says 'Expected one of cpu", id="str"
+        ),
+        pytest.param(None, TypeError, DEVICE + r'.*torch\.device\("cpu"\), got None\.$', id="None"),
+        pytest.param(1.5, TypeError, DEVICE + r".*, got 1\.5\.$", id="float"),
+        pytest.param(True, TypeError, DEVICE + r".*, got True\.$", id="bool"),
+        pytest.param(-1, ValueError, DEVICE + r".*, got -1: torch says '.+'\.$", id="negative_index"),
+        pytest.param(NO_DEVICE, ValueError, DEVICE + r".*, got 'cuda:99': torch says '.+'\.$", id="cuda_99"),
+    ],
+)
+@pytest.mark.parametrize("make", ALL_CLASSES)
+def test_a_device_torch_cannot_use_is_refused_by_name(
+    make: Callable[..., Any], device: Any, error: type[Exception], match: str
+) -> None:
+    """A meta device was accepted, counted, and failed at compute() ("Cannot copy out of meta
+    tensor"); the others raised torch's own messages, which do not name `device`."""
+    with pytest.raises(error, match=match):
+        make(device=device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the index 0 is a CUDA device here")
+def test_a_device_index_without_an_accelerator_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match=DEVICE + r".*, got 0: torch says 'Cannot access accelerator"):
+        MulticlassF1Score(3, device=0)
+
+
+@pytest.mark.parametrize("device", ["cpu", "cpu:0", torch.device("cpu")], ids=["str", "index", "device"])
+@pytest.mark.parametrize("make", ALL_CLASSES)
+def test_cpu_devices_are_accepted(make: Callable[..., Any], device: Any) -> None:
+    metric = make(device=device)
+    assert all(getattr(metric, name).device.type == "cpu" for name in metric._states)
+
+
 # --------------------------------------------------------------------------- class names
 
 
@@ -688,6 +812,15 @@ def test_check_string_check_choice_and_check_bool() -> None:
         _validation.check_choice("mode", "Max", ["min", "max"])
     with pytest.raises(ValueError, match=r"got True\.$"):  # compared by type: True is not 1
         _validation.check_choice("level", True, [0, 1])
+    # among strings, a value that is no string is of the wrong type (None too, unless an option)
+    for value in (1, True, None, b"max", ["max"]):
+        with pytest.raises(TypeError, match=r"^Argument `mode` must be one of \['min', 'max'\], got "):
+            _validation.check_choice("mode", value, ["min", "max"])
+    assert _validation.check_choice("reduce", None, [None, "min"]) is None
+    with pytest.raises(TypeError, match=r"^Argument `reduce` must be one of \[None, 'min'\], got 0\.$"):
+        _validation.check_choice("reduce", 0, [None, "min"])
+    with pytest.raises(ValueError, match=r"^Argument `reduce` must be one of \[None, 'min'\], got 'max'\.$"):
+        _validation.check_choice("reduce", "max", [None, "min"])
 
     assert _validation.check_bool("flag", np.True_) is True
     with pytest.raises(TypeError, match=r"^Argument `flag` must be True or False \(a bool\), got 'yes'\.$"):

@@ -223,8 +223,8 @@ def setup_f1_monitoring(
 
     An evaluation whose last epoch did not complete (the evaluator stopped by ``terminate()`` during
     it, or by ``max_iters``; its ``state.metrics`` still hold an earlier score) is skipped by all
-    four, with a warning: no file, no count, no TensorBoard step (``F1Monitoring.completed``). Nothing is made or attached until every
-    argument is checked.
+    four, with a warning: no file, no count, no TensorBoard step (``F1Monitoring.completed``).
+    Nothing is made or attached until every argument is checked.
 
     Args:
         trainer: the training engine (stopped, retrained, and whose epoch names the files).

@@ -131,10 +131,11 @@ def score_function(metric_name: str, reduce: str | None = None) -> ScoreFunction
         A function ``fn(engine) -> float``.
 
     Raises:
-        TypeError: ``metric_name`` is not a string (at once), or the metric is neither a number, a
+        TypeError: ``metric_name`` is not a string, or ``reduce`` is neither a string nor None (at
+            once), or the metric is neither a number, a
             tensor (or NumPy array) of real numbers nor a dict of numbers (when called): bool,
             complex, string and object dtypes are refused.
-        ValueError: ``reduce`` is not None, "min" or "mean" (at once); the metric is per-class and
+        ValueError: ``reduce`` is a string other than "min" and "mean" (at once); the metric is per-class and
             ``reduce`` is None, or holds no score (when called).
         MissingMetricError: a ``KeyError``: the metric is not in ``engine.state.metrics`` (when
             called); the message lists the metrics present and says which engine the handler

@@ -96,8 +96,9 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
         self.beta = _validation.check_beta(beta)
         self.zero_division = _validation.check_zero_division(zero_division)
         self.validate_args = _validation.check_bool("validate_args", validate_args)
+        _validation.check_device(device)  # by name: torch's own errors, or a meta device failing at compute()
         self._reduced_state: State | None = None
-        self._counts_device = device  # as given: Ignite checks it (after output_transform) in __init__
+        self._counts_device = device  # as given, to Ignite too
         self._transform = output_transform  # applied by EngineSide.iteration_completed
         # "named": a per-class dict stays under its name (spread, a class could overwrite a metric)
         super().__init__(output_transform=output_transform, device=device, metrics_result_mode="named")
@@ -411,8 +412,11 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
 
         Raises:
             TypeError: ``state_dict`` is not a mapping.
-            ValueError: it is not a state dict of a metric configured like this one; the metric is
-                then left as it was.
+            ValueError: it is not a state dict of a metric configured like this one: one of another
+                kind (binary, multi-class, multilabel: told by the names of its recorded settings),
+                other settings, or entries that another ``sample_weight``, ``num_thresholds``,
+                ``multidim_average`` or ``keep_confusion_matrix`` keeps (the message names the
+                argument); the metric is then left as it was.
 
         Examples:
             >>> import torch
@@ -431,7 +435,10 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
             )
         current = {name: getattr(self, name) for name in self._states}
         who = f"{type(self).__name__} ({self._configuration()})"
-        loaded = _state.checked_entries(state_dict, current, self._counting_settings(), who)
+        settings = self._counting_settings()
+        _state.check_kind(state_dict, settings, who)  # first: the advice of the checks below fits one kind
+        self._check_layout_of(state_dict)
+        loaded = _state.checked_entries(state_dict, current, settings, who)
         for name in self._states:
             # contiguous, whatever the layout loaded: the CPU fast path counts into a flat view
             loaded_counts = loaded[name].detach()
@@ -443,3 +450,7 @@ class CountingMetric(ProbabilityWarning, EngineSide, Metric):
         self._reduced_state = None
         self._scores_in_unit_interval = None
         self._images_counted = False  # see ConfusionMatrixMetric.update: not in the state dict
+
+    def _check_layout_of(self, state_dict: Mapping[str, Any]) -> None:
+        """Refuse, saying what to do, a state of this kind whose counts are laid out otherwise (the
+        ``keep_confusion_matrix`` choice of ``ConfusionMatrixMetric``); nothing to refuse here."""

@@ -327,10 +327,17 @@ class ConfusionMatrixMetric(CountingMetric):
             return low, high
         return self._per_class(np.asarray(low)), self._per_class(np.asarray(high))
 
-    def load_state_dict(self, state_dict: Any) -> None:
-        # a state of the other keep_confusion_matrix choice: say so, rather than "missing entry"
+    def _check_layout_of(self, state_dict: Any) -> None:
+        """A multi-class state of the other ``keep_confusion_matrix`` choice, whose counts have the
+        shape of that choice for this metric's classes: say so, rather than "missing entry" (a binary
+        metric has no such argument; a state of another kind was refused before, by its settings)."""
+        if "keep_confusion_matrix" not in vars(self):  # set by the multi-class metrics only
+            return
         mine, other = ("_cm", "_counts") if self.keep_confusion_matrix else ("_counts", "_cm")
-        if mine in self._states and _state.holds_entry(state_dict, other):
+        shape = (3, self.num_classes) if other == "_counts" else (self.num_classes, self.num_classes)
+        ranks = _state.per_rank_entries(state_dict) or []
+        entries = [entry.get(other) for entry in ranks if mine not in entry]
+        if any(isinstance(entry, torch.Tensor) and tuple(entry.shape) == shape for entry in entries):
             raise ValueError(
                 f"Argument `state_dict` must come from a {type(self).__name__} with "
                 f"keep_confusion_matrix={self.keep_confusion_matrix} like this one, got the state of one "
@@ -338,4 +345,3 @@ class ConfusionMatrixMetric(CountingMetric):
                 f"this metric keeps `{mine}`): build this metric with "
                 f"keep_confusion_matrix={not self.keep_confusion_matrix} to load it."
             )
-        super().load_state_dict(state_dict)

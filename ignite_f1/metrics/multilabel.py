@@ -326,7 +326,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
             (num_labels, T) with ``average=None``, (T,) otherwise.
 
         Raises:
-            ValueError: the metric was built without ``num_thresholds``, or a bad ``average``.
+            TypeError: ``average`` is neither a string nor None.
+            ValueError: the metric was built without ``num_thresholds``, or an unknown ``average``.
             NotComputableError: no sample yet.
 
         Examples:
@@ -353,7 +354,8 @@ class MultilabelFBetaScore(ThresholdCurveMetric):
                 ``"micro"`` or ``"macro"``: one threshold for all labels, as two floats.
 
         Raises:
-            ValueError: the metric was built without ``num_thresholds``, or a bad ``average``.
+            TypeError: ``average`` is neither a string nor None.
+            ValueError: the metric was built without ``num_thresholds``, or an unknown ``average``.
             NotComputableError: no sample yet.
 
         Examples:

@@ -1011,6 +1011,214 @@ def test_load_state_dict_refuses_what_is_not_a_mapping() -> None:
         MulticlassF1Score(3).load_state_dict([1, 2])
 
 
+def _fed(metric: Any) -> Any:
+    """``metric`` after one batch of 4 samples of 3 elements (images for samplewise), weighted with it."""
+    generator = torch.Generator().manual_seed(3)
+    if isinstance(metric, (MultilabelF1Score, MultilabelFBetaScore)):
+        batch: tuple[torch.Tensor, ...] = (
+            torch.rand(4, metric.num_labels, generator=generator),
+            torch.randint(0, 2, (4, metric.num_labels), generator=generator),
+        )
+    elif isinstance(metric, (BinaryF1Score, BinaryFBetaScore)):
+        batch = (torch.rand(4, 3, generator=generator), torch.randint(0, 2, (4, 3), generator=generator))
+    else:
+        labels = torch.randint(0, metric.num_classes, (2, 4, 3), generator=generator)
+        batch = (labels[0], labels[1])
+    metric.update((*batch, torch.rand(4, generator=generator) + 0.5) if metric.sample_weight else batch)
+    return metric
+
+
+def _refused_untouched(metric: Any, state: Any, match: str) -> str:
+    """Load ``state`` into the fed ``metric``: refused (``match``), the metric left as it was."""
+    before = copy.deepcopy(metric.state_dict())
+    result = metric.compute()
+    with pytest.raises(ValueError, match=match) as raised:
+        metric.load_state_dict(state)
+    assert_same(metric.state_dict(), before)
+    assert_same(metric.compute(), result)
+    return str(raised.value)
+
+
+_BIN = partial(BinaryF1Score, from_logits=False, zero_division=0.0)
+_MC = partial(MulticlassF1Score, zero_division=0.0)
+_ML = partial(MultilabelF1Score, from_logits=False, zero_division=0.0)
+_KIND = {
+    "binary": "a binary metric",
+    "multiclass": "a multi-class metric",
+    "multilabel": "a multilabel metric",
+}
+
+OTHER_KINDS = [  # (saving metric, its kind, loading metric, its kind)
+    pytest.param(
+        partial(_MC, 2, keep_confusion_matrix=False), "multiclass", _BIN, "binary", id="mc_counts-bin"
+    ),
+    pytest.param(
+        _BIN, "binary", partial(_MC, 3, keep_confusion_matrix=False), "multiclass", id="bin-mc_counts"
+    ),
+    pytest.param(_BIN, "binary", partial(_MC, 2), "multiclass", id="bin-mc2_matrix"),
+    pytest.param(partial(_MC, 2), "multiclass", _BIN, "binary", id="mc2_matrix-bin"),
+    pytest.param(partial(_ML, 2), "multilabel", _BIN, "binary", id="ml-bin"),
+    pytest.param(
+        partial(_BIN, multidim_average="samplewise"), "binary", partial(_ML, 2), "multilabel", id="bin_sw-ml"
+    ),
+    pytest.param(
+        partial(_MC, 2, multidim_average="samplewise"),
+        "multiclass",
+        partial(_BIN, multidim_average="samplewise"),
+        "binary",
+        id="mc_sw-bin_sw",
+    ),
+    pytest.param(
+        partial(MultilabelFBetaScore, 2.0, 3, from_logits=False, sample_weight=True),
+        "multilabel",
+        partial(MulticlassFBetaScore, 2.0, 3, sample_weight=True),
+        "multiclass",
+        id="ml_weighted-mc_weighted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make_source", "source_kind", "make", "kind"), OTHER_KINDS)
+def test_a_state_of_another_kind_of_metric_is_refused_saying_so(
+    make_source: Callable[[], Any], source_kind: str, make: Callable[[], Any], kind: str
+) -> None:
+    """The advice given before could not be followed: keep_confusion_matrix for a binary metric,
+    keep_confusion_matrix=True for a binary state (refused again), "build the metric with those
+    settings" (threshold, from_logits) for a multi-class metric."""
+    message = _refused_untouched(
+        _fed(make()),
+        _fed(make_source()).state_dict(),
+        rf"^Argument `state_dict` must come from {_KIND[kind]} \(.*\) like this \w+ \(.*\), got the state "
+        rf"of {_KIND[source_kind]} \(.*\) \(counted with the settings \[.*\], this metric with \[.*\]\): "
+        r"counts do not carry over between kinds of metric; load the state into a metric of the kind that "
+        r"saved it\.$",
+    )
+    assert "keep_confusion_matrix" not in message
+
+
+def test_the_kinds_are_told_by_the_names_of_the_classes_counting_settings() -> None:
+    from ignite_f1.metrics import _state
+
+    for cls, kind in [
+        (BinaryF1Score, "binary"),
+        (BinaryFBetaScore, "binary"),
+        (MulticlassF1Score, "multi-class"),
+        (MulticlassFBetaScore, "multi-class"),
+        (MultilabelF1Score, "multilabel"),
+        (MultilabelFBetaScore, "multilabel"),
+    ]:
+        described = _state.KINDS[frozenset(cls._COUNTING_SETTINGS)]
+        assert described.startswith(f"a {kind} metric (") and cls.__name__ in described
+
+
+def test_states_saved_without_settings_load_as_before() -> None:
+    """Ignite's own state_dict (and ignite_f1's before the settings were recorded) hold no settings:
+    no kind to tell, so the entries decide, as before (a 2 x 2 matrix is a 2 x 2 matrix)."""
+    binary = _fed(_BIN()).state_dict()
+    del binary["counting_settings"]
+    two_classes = _MC(2)
+    two_classes.load_state_dict(binary)
+    assert torch.equal(two_classes.confusion_matrix(), _entries(binary)["_cm"])
+    matrix = _fed(_MC(2)).state_dict()
+    del matrix["counting_settings"]
+    restored = _BIN()
+    restored.load_state_dict(matrix)
+    assert torch.equal(restored.confusion_matrix(), _entries(matrix)["_cm"])
+    counts = _fed(_MC(2, keep_confusion_matrix=False)).state_dict()
+    del counts["counting_settings"]  # a binary metric has no keep_confusion_matrix to advise
+    message = _refused_untouched(
+        _fed(_BIN()),
+        counts,
+        r"^Argument `state_dict` must hold the entries \['_cm'\] of this BinaryF1Score \(.*\), got "
+        r"\['_counts'\] \(missing \['_cm'\]\): `_counts` is kept with keep_confusion_matrix=False \(a "
+        r"multi-class metric's argument\), which the metric that saved the state was built with and this "
+        r"one was not; load the state into a metric built like the one that saved it\.$",
+    )
+    assert "build this metric with" not in message
+
+
+_SAVED_WITH = "which the metric that saved the state was built with and this one was not"
+_BUILT_WITH = "which this metric was built with and the one that saved the state was not"
+_LOAD = r"; load the state into a metric built like the one that saved it\.$"
+
+ENTRY_ARGUMENTS = [  # (saving metric, loading metric, the end of the message)
+    pytest.param(
+        partial(_BIN, sample_weight=True),
+        _BIN,
+        rf"got the extra entries \['_seen'\]: `_seen` is kept with sample_weight=True, {_SAVED_WITH}{_LOAD}",
+        id="binary-weighted_into_unweighted",
+    ),
+    pytest.param(
+        partial(_MC, 3),
+        partial(_MC, 3, sample_weight=True),
+        rf"\(missing \['_seen'\]\): `_seen` is kept with sample_weight=True, {_BUILT_WITH}{_LOAD}",
+        id="multiclass-unweighted_into_weighted",
+    ),
+    pytest.param(
+        partial(_BIN, num_thresholds=7),
+        _BIN,
+        rf"got the extra entries \['_threshold_counts'\]: `_threshold_counts` is kept with num_thresholds=7, "
+        rf"{_SAVED_WITH}{_LOAD}",
+        id="binary-thresholds_into_none",
+    ),
+    pytest.param(
+        _BIN,
+        partial(_BIN, num_thresholds=5),
+        rf"\(missing \['_threshold_counts'\]\): `_threshold_counts` is kept with num_thresholds=5, "
+        rf"{_BUILT_WITH}{_LOAD}",
+        id="binary-none_into_thresholds",
+    ),
+    pytest.param(
+        partial(_ML, 3, num_thresholds=4),
+        partial(_ML, 3),
+        rf"`_threshold_counts` is kept with num_thresholds=4, {_SAVED_WITH}{_LOAD}",
+        id="multilabel-thresholds_into_none",
+    ),
+    pytest.param(
+        partial(_ML, 3, sample_weight=True),
+        partial(_ML, 3),
+        rf"got the extra entries \['_sample_weights', '_weight_sum'\]: `_weight_sum` and `_sample_weights` "
+        rf"are kept with sample_weight=True, {_SAVED_WITH}{_LOAD}",
+        id="multilabel-weighted_into_unweighted",
+    ),
+    pytest.param(
+        partial(_ML, 3),
+        partial(_ML, 3, sample_weight=True),
+        rf"`_weight_sum` and `_sample_weights` are kept with sample_weight=True, {_BUILT_WITH}{_LOAD}",
+        id="multilabel-unweighted_into_weighted",
+    ),
+    pytest.param(
+        partial(_BIN, multidim_average="samplewise", sample_weight=True),
+        partial(_BIN, multidim_average="samplewise"),
+        r"\(missing \['_sw_defined'\]\): `_sw_defined` is kept with multidim_average=\"samplewise\" and "
+        rf"sample_weight=False, {_BUILT_WITH}; `_seen` is kept with sample_weight=True, {_SAVED_WITH}; "
+        rf"`_sw_weight` is kept with multidim_average=\"samplewise\" and sample_weight=True, {_SAVED_WITH}"
+        + _LOAD,
+        id="samplewise-weighted_into_unweighted",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make_source", "make", "match"), ENTRY_ARGUMENTS)
+def test_entries_missing_or_extra_name_the_argument_that_keeps_them(
+    make_source: Callable[[], Any], make: Callable[[], Any], match: str
+) -> None:
+    """ "got the extra entries ['_seen']" named an internal state, not sample_weight=True."""
+    _refused_untouched(_fed(make()), _fed(make_source()).state_dict(), match)
+
+
+def test_samplewise_entries_of_a_state_without_settings_name_multidim_average() -> None:
+    state = _fed(_MC(3, multidim_average="samplewise")).state_dict()
+    del state["counting_settings"]
+    _refused_untouched(
+        _fed(_MC(3)),
+        state,
+        r"got the extra entries \['_sw_defined', '_sw_sum', '_sw_undefined'\]: `_sw_sum` and `_sw_undefined` "
+        rf"are kept with multidim_average=\"samplewise\", {_SAVED_WITH}; `_sw_defined` is kept with "
+        rf"multidim_average=\"samplewise\" and sample_weight=False, {_SAVED_WITH}{_LOAD}",
+    )
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("rows", [8, 4096])  # the NumPy path and the general one
 def test_tensors_that_require_grad_are_counted_by_their_values(weighted: bool, rows: int) -> None:

@@ -18,7 +18,7 @@ from _reference import assert_close
 from ignite.exceptions import NotComputableError
 from sklearn.metrics import classification_report, confusion_matrix, f1_score, fbeta_score
 
-from ignite_f1 import MulticlassF1Score, MulticlassFBetaScore
+from ignite_f1 import BinaryF1Score, MulticlassF1Score, MulticlassFBetaScore
 from ignite_f1._counts import add_class_counts, add_confusion, confusion_class_counts
 
 
@@ -92,6 +92,54 @@ def test_a_state_of_the_other_mode_is_refused_naming_the_flag(keep: bool) -> Non
     ):
         target.load_state_dict(saved)
     assert torch.equal(target.per_class_counts(), before)  # left as it was
+
+
+@pytest.mark.parametrize("recorded", [True, False], ids=["settings", "no_settings"])
+def test_a_state_of_the_other_mode_without_settings_is_refused_naming_the_flag(recorded: bool) -> None:
+    """A multi-class state of the other choice (its settings recorded or not, as Ignite's own
+    state_dict saves it): the flag is named, with the choice that loads it."""
+    saved = _fed(True).state_dict()
+    if not recorded:
+        del saved["counting_settings"]
+    target = _fed(False)
+    before = target.per_class_counts()
+    with pytest.raises(ValueError, match=r"build this metric with keep_confusion_matrix=True to load it\.$"):
+        target.load_state_dict(saved)
+    assert torch.equal(target.per_class_counts(), before)
+    light = MulticlassF1Score(4, keep_confusion_matrix=False)
+    light.load_state_dict(_fed(False).state_dict())  # the advice followed: it loads
+    assert torch.equal(light.per_class_counts(), before)
+
+
+@pytest.mark.parametrize("num_classes", [2, 3])
+@pytest.mark.parametrize("recorded", [True, False], ids=["settings", "no_settings"])
+def test_a_binary_state_gets_no_keep_confusion_matrix_advice_that_would_be_refused(
+    num_classes: int, recorded: bool
+) -> None:
+    """A binary state (a 2 x 2 matrix) into MulticlassF1Score(3, keep_confusion_matrix=False) was
+    told to use keep_confusion_matrix=True, which refuses it again (shape (3, 3)). With its settings
+    recorded it is refused as a binary state; without them, the flag is advised only where the
+    matrix fits (two classes: the state of Ignite's own state_dict loads there, as before)."""
+    binary = BinaryF1Score(from_logits=False)
+    binary.update((torch.tensor([0.9, 0.2, 0.7]), torch.tensor([1, 0, 0])))
+    saved = binary.state_dict()
+    if not recorded:
+        del saved["counting_settings"]
+    target = MulticlassF1Score(num_classes, keep_confusion_matrix=False)
+    with pytest.raises(ValueError) as raised:
+        target.load_state_dict(saved)
+    message = str(raised.value)
+    if recorded:
+        assert "got the state of a binary metric" in message and "keep_confusion_matrix" not in message
+    elif num_classes == 3:
+        assert "keep_confusion_matrix=True" not in message and "(missing ['_counts'])" in message
+    else:
+        assert message.endswith("build this metric with keep_confusion_matrix=True to load it.")
+        matrix = MulticlassF1Score(2, keep_confusion_matrix=True)
+        matrix.load_state_dict(saved)
+        assert torch.equal(matrix.confusion_matrix(), binary.confusion_matrix())
+    with pytest.raises(NotComputableError):  # still empty
+        target.compute()
 
 
 def test_a_rejected_batch_leaves_the_counts_untouched() -> None:

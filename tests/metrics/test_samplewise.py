@@ -209,13 +209,13 @@ def test_state_dict_holds_the_running_sums() -> None:
 # ---- bad arguments and inputs
 
 
-@pytest.mark.parametrize("value", ["sample", None, "Global", 1])
-def test_multidim_average_must_be_a_choice(value: Any) -> None:
-    with pytest.raises(
-        ValueError, match=r"Argument `multidim_average` must be one of \['global', 'samplewise'\]"
-    ):
+@pytest.mark.parametrize(
+    ("value", "error"), [("sample", ValueError), (None, TypeError), ("Global", ValueError), (1, TypeError)]
+)
+def test_multidim_average_must_be_a_choice(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error, match=r"Argument `multidim_average` must be one of \['global', 'samplewise'\]"):
         MulticlassF1Score(3, multidim_average=value)
-    with pytest.raises(ValueError, match=r"Argument `multidim_average`"):
+    with pytest.raises(error, match=r"Argument `multidim_average`"):
         BinaryF1Score(from_logits=False, multidim_average=value)
 
 
