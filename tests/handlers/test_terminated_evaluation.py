@@ -9,6 +9,7 @@ happen, and the old score drawn in TensorBoard at the new step.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from pathlib import Path
 
@@ -169,14 +170,20 @@ def test_an_evaluator_terminated_in_a_later_epoch_is_skipped_too(tmp_path: Path)
     ]
 
 
-def test_an_evaluation_that_never_completes_an_epoch_still_fails_loudly(tmp_path: Path) -> None:
-    # max_iters before the epoch's end at every evaluation: no score at all, which the handlers
-    # refuse as before (the filter skips only an evaluation with an earlier score to act on)
+@pytest.mark.parametrize("stop", ["terminate", "max_iters"])
+def test_an_evaluation_that_never_completes_an_epoch_still_fails_loudly(tmp_path: Path, stop: str) -> None:
+    # terminate() or max_iters before the epoch's end at every evaluation: no score at all, which the
+    # handlers refuse as before (the filter skips only an evaluation with an earlier score to act on)
     run = Scripted(SCORES)
-    run.trainer.remove_event_handler(run._evaluate, Events.EPOCH_COMPLETED)
-    run.trainer.add_event_handler(
-        Events.EPOCH_COMPLETED, lambda: run.evaluator.run([0, 1, 2, 3], max_iters=2)
-    )
+    if stop == "terminate":
+        run.evaluator.add_event_handler(Events.ITERATION_COMPLETED, lambda e: e.terminate())
+    else:
+        if "max_iters" not in inspect.signature(Engine.run).parameters:
+            pytest.skip("this pytorch-ignite has no Engine.run(max_iters=...) (added after 0.5.4)")
+        run.trainer.remove_event_handler(run._evaluate, Events.EPOCH_COMPLETED)
+        run.trainer.add_event_handler(
+            Events.EPOCH_COMPLETED, lambda: run.evaluator.run([0, 1, 2, 3], max_iters=2)
+        )
     setup_f1_monitoring(run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path / "ckpt")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
