@@ -48,6 +48,10 @@ class _NameHeld(Exception):
     """A save under a name the checkpoint lists already, refused before anything is written."""
 
 
+class _NameTaken(FileExistsError):
+    """A save under a name that a file this run did not write holds: the checkpoint tries the next."""
+
+
 def _plain_name(name: Any) -> bool:
     """Whether ``name`` names a file directly in a directory: a non-empty string without path
     separators or NUL, other than '.' and '..', neither absolute nor with a drive."""
@@ -216,7 +220,10 @@ class _ExclusiveSaver(BaseSaveHandler):
         else:
             self._pending = []
         if idist.get_world_size() > 1:  # every process learns the outcome: their lists stay equal
-            if int(idist.all_reduce(int(error is not None))):
+            outcome = int(idist.all_reduce(0 if error is None else 2 if isinstance(error, _NameTaken) else 1))
+            if outcome == 2:  # on every process alike: the checkpoint tries the next name
+                raise error if error is not None else _NameTaken(filename)
+            if outcome:
                 if error is not None and not isinstance(error, TypeError):
                     raise error
                 raise RuntimeError(  # a TypeError would make Ignite call again, on this process alone
@@ -262,12 +269,9 @@ class _ExclusiveSaver(BaseSaveHandler):
         entry = self._owned.get(name)
         return entry is not None and _identity(self.dirname / name) == entry[1]
 
-    def _exists_error(self, path: Path) -> FileExistsError:
-        return FileExistsError(
-            f"Checkpoint file {str(path)!r} already exists and is not one of this run's files: "
-            "refusing to overwrite it. Move it away, or use another `checkpoint_dir` or "
-            "`filename_prefix`."
-        )
+    def _exists_error(self, path: Path) -> _NameTaken:
+        message = f"Checkpoint file {str(path)!r} already exists and is not one of this run's files."
+        return _NameTaken(message)
 
     def _write_temp(self, write: Callable[[Any], object]) -> Path:
         temp = self.dirname / f"{_OWN_PREFIX}{_HOST}-{os.getpid()}-{secrets.token_hex(8)}.tmp"

@@ -12,6 +12,7 @@ import json
 import math
 import numbers
 import os
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,7 +23,7 @@ from ignite.engine import Engine
 from ignite.handlers import Checkpoint, DiskSaver, global_step_from_engine
 
 from ignite_f1.handlers._saver import _ExclusiveSaver as _ExclusiveSaver  # retrain.py's import
-from ignite_f1.handlers._saver import _NameHeld, _plain_name
+from ignite_f1.handlers._saver import _NameHeld, _NameTaken, _plain_name
 from ignite_f1.handlers.scoring import ScoreFunction
 
 __all__: list[str] = []  # the handlers are made by setup_f1_monitoring
@@ -66,6 +67,13 @@ class _BestF1Checkpoint(Checkpoint):
                     return
                 except _NameHeld:  # refused before anything was written: try the next name
                     Checkpoint.load_state_dict(self, before)
+                    self._repeat += 1
+                except _NameTaken as taken:  # another run's file: kept as it is, and the next name tried
+                    Checkpoint.load_state_dict(self, before)
+                    if self._repeat >= _MOST_NAMES:
+                        raise
+                    if self.saver.is_writer():
+                        _another_runs_file(taken, self._repeat + 1)
                     self._repeat += 1
         except BaseException:
             if not self.saver.written:  # the new file is not on disk: keep naming the old ones
@@ -126,6 +134,19 @@ class _BestF1Checkpoint(Checkpoint):
             text = idist.broadcast(json.dumps(kept), src=self.saver.save_on_rank)
             kept = [(float(priority), str(name)) for priority, name in json.loads(str(text))]
         Checkpoint.load_state_dict(self, {"_saved": kept})
+
+
+_MOST_NAMES = 1000  # names tried for one save: each try has a new name, each held by a file on disk
+
+
+def _another_runs_file(taken: _NameTaken, repeat: int) -> None:
+    warnings.warn(
+        f"{taken} It is kept as it is, and this save takes the next name (global step "
+        f"'{{epoch}}-{repeat}'). Another run saves in the same checkpoint_dir? Give each run its own "
+        "directory or filename_prefix to keep their files apart.",
+        UserWarning,
+        stacklevel=4,
+    )
 
 
 def _check_saved(state_dict: Any) -> None:

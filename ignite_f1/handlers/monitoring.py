@@ -279,13 +279,13 @@ def setup_f1_monitoring(
             checkpoint still compare the F1 itself.
         require_empty: refuse a ``checkpoint_dir`` that already holds ``*.pt`` files (default).
             With False those files stay where they are: a file the run does not own is never
-            overwritten, even one that appears while a save is in progress (saving over one
-            raises ``FileExistsError``), and only the run's own files are ever deleted: those
-            this checkpoint handler wrote, or, when resuming, the files named in the state given
-            to its ``load_state_dict`` (those very files: one written since under such a name by
-            another run is not taken) and those written after that state was saved by the run
-            that saved it or by runs resumed from it (not by another run resumed from the same
-            state: two runs resumed from one state keep apart).
+            overwritten, even one that appears while a save is in progress (a save under its
+            name takes the next one, ``..._{epoch}-2_...``, with a warning), and only the run's
+            own files are ever deleted: those this checkpoint handler wrote, or, when resuming,
+            the files named in the state given to its ``load_state_dict`` (those very files: one
+            written since under such a name by another run is not taken) and those written after
+            that state was saved by the run that saved it or by runs resumed from it (not by
+            another run resumed from the same state: two runs resumed from one state keep apart).
 
     Returns:
         An :class:`F1Monitoring` with the handlers made.

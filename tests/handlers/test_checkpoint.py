@@ -121,20 +121,43 @@ def test_require_empty_false_keeps_existing_files(tmp_path: Path) -> None:
     assert (tmp_path / "old.pt").read_bytes() == b"user's model"
 
 
-def test_a_file_in_the_way_is_never_overwritten(tmp_path: Path) -> None:
+def test_a_file_in_the_way_is_never_overwritten_and_the_save_takes_the_next_name(tmp_path: Path) -> None:
+    # It used to end training (FileExistsError): with two runs in one checkpoint_dir, early
+    # evaluations of equal F1 give equal names.
     (tmp_path / "best_model_2_f1=0.7000.pt").write_bytes(b"user's model")
     run = Scripted([0.5, 0.7, 0.9])
     monitoring = setup_f1_monitoring(
-        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path, require_empty=False
+        run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path, require_empty=False, n_saved=None
     )
-    with pytest.raises(
-        FileExistsError, match=r"best_model_2_f1=0.7000.pt' already exists .* refusing to overwrite"
-    ):
+    with pytest.warns(UserWarning, match=r"best_model_2_f1=0.7000.pt' already exists .* next name .*-2"):
         run.run()
-    assert listing(tmp_path) == ["best_model_1_f1=0.5000.pt", "best_model_2_f1=0.7000.pt"]
+    assert listing(tmp_path) == [
+        "best_model_1_f1=0.5000.pt",
+        "best_model_2-2_f1=0.7000.pt",
+        "best_model_2_f1=0.7000.pt",
+        "best_model_3_f1=0.9000.pt",
+    ]
     assert (tmp_path / "best_model_2_f1=0.7000.pt").read_bytes() == b"user's model"
-    # The handler still points at its own best file, never at the user's.
-    assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.5000.pt"
+    assert state_equal(
+        torch.load(tmp_path / "best_model_2-2_f1=0.7000.pt", weights_only=True), run.weights[2]
+    )
+    assert monitoring.best_checkpoint == tmp_path / "best_model_3_f1=0.9000.pt"
+
+
+def test_two_runs_sharing_a_directory_both_finish(tmp_path: Path) -> None:
+    first, second = Scripted([0.26, 0.2, 0.1]), Scripted([0.26, 0.6, 0.1])
+    for run in (first, second):
+        setup_f1_monitoring(
+            run.trainer, run.evaluator, "f1", {"model": run.model}, tmp_path, require_empty=False
+        )
+    first.run()
+    with pytest.warns(UserWarning, match=r"Another run saves in the same checkpoint_dir"):
+        second.run()  # its epoch 1 has the first run's name
+    assert pt_files(tmp_path) == [
+        "best_model_1_f1=0.2600.pt",
+        "best_model_2_f1=0.6000.pt",
+    ]  # the -2 file gone
+    assert first.trainer.state.epoch == second.trainer.state.epoch == 3
 
 
 class _Unpicklable:
@@ -239,12 +262,12 @@ def test_a_file_that_appears_during_a_save_is_never_replaced(
         real_save(obj, file, *args, **kwargs)
 
     monkeypatch.setattr(torch, "save", slow_save)
-    with pytest.raises(FileExistsError, match=r"best_model_2_f1=0.7000.pt' already exists .* refusing"):
+    with pytest.warns(UserWarning, match=r"best_model_2_f1=0.7000.pt' already exists .* next name"):
         run.run()
     assert (tmp_path / "best_model_2_f1=0.7000.pt").read_bytes() == b"the other run's model"
-    assert listing(tmp_path) == ["best_model_1_f1=0.5000.pt", "best_model_2_f1=0.7000.pt"]  # no temp
-    assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.5000.pt"
-    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[1])
+    assert listing(tmp_path) == ["best_model_2-2_f1=0.7000.pt", "best_model_2_f1=0.7000.pt"]  # no temp
+    assert monitoring.best_checkpoint == tmp_path / "best_model_2-2_f1=0.7000.pt"
+    assert state_equal(torch.load(monitoring.best_checkpoint, weights_only=True), run.weights[2])
 
 
 def test_a_save_under_a_name_the_run_holds_gets_a_new_name(tmp_path: Path) -> None:
@@ -466,11 +489,11 @@ def test_reset_starts_a_run_that_never_replaces_the_previous_runs_files(tmp_path
     monitoring.early_stopping.reset()
     monitoring.checkpoint.reset()
     run.scores = [0.3, 0.8, 0.9, 0.1]
-    with pytest.raises(FileExistsError, match=r"best_model_2_f1=0\.8000\.pt' already exists"):
+    with pytest.warns(UserWarning, match=r"best_model_2_f1=0\.8000\.pt' already exists"):
         run.trainer.run([0], max_epochs=4)  # from epoch 1: 0.3, then 0.8 at epoch 2 again
     assert first.read_bytes() == saved
-    assert monitoring.best_checkpoint == tmp_path / "best_model_1_f1=0.3000.pt"  # the new run's
-    assert pt_files(tmp_path) == ["best_model_1_f1=0.3000.pt", "best_model_2_f1=0.8000.pt"]
+    assert monitoring.best_checkpoint == tmp_path / "best_model_3_f1=0.9000.pt"  # the new run's
+    assert pt_files(tmp_path) == ["best_model_2_f1=0.8000.pt", "best_model_3_f1=0.9000.pt"]
 
 
 def test_an_unwritable_checkpoint_dir_is_refused_at_setup(
