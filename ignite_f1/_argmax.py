@@ -59,6 +59,9 @@ _TINY = {dtype: torch.finfo(dtype).tiny for dtype in (torch.float32, torch.float
 _BITS = {torch.float32: np.int32, torch.float64: np.int64}
 _BITS_OF: dict[type, type] = {np.float32: np.int32, np.float64: np.int64}
 _REVERSED: dict[tuple[int, type], np.ndarray] = {}
+CACHED_MOST = 64
+"""The most entries each module-level cache of small arrays keeps (these, :data:`_OFFSETS`, and those
+of ``_host`` and ``_counts``): a long search over many class counts or betas stays bounded."""
 
 
 def _reversed_indices(num_classes: int, bits: type) -> np.ndarray:
@@ -66,7 +69,9 @@ def _reversed_indices(num_classes: int, bits: type) -> np.ndarray:
     key = (num_classes, bits)
     column = _REVERSED.get(key)
     if column is None:
-        column = _REVERSED[key] = np.arange(num_classes, 0, -1, dtype=bits).reshape(num_classes, 1)
+        column = np.arange(num_classes, 0, -1, dtype=bits).reshape(num_classes, 1)
+        if len(_REVERSED) < CACHED_MOST:  # a run has few; any others are made each time
+            _REVERSED[key] = column
     return column
 
 
@@ -184,7 +189,7 @@ def row_argmax(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     offsets = _OFFSETS.get((n, num_classes))
     if offsets is None:
         offsets = np.arange(0, n * num_classes, num_classes)
-        if len(_OFFSETS) < 64:  # the batch sizes of a run are few; any others are made each time
+        if len(_OFFSETS) < CACHED_MOST:  # the batch sizes of a run are few; any others are made each time
             _OFFSETS[(n, num_classes)] = offsets
     maxima: np.ndarray = rows.reshape(-1)[indices + offsets]  # NaN where a row holds NaN
     return indices, maxima

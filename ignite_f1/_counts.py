@@ -35,7 +35,9 @@ def constant(
     full_key = (*key, dtype, device)
     tensor = _CONSTANTS.get(full_key)
     if tensor is None:
-        tensor = _CONSTANTS[full_key] = torch.tensor(values, dtype=dtype, device=device)
+        tensor = torch.tensor(values, dtype=dtype, device=device)
+        if len(_CONSTANTS) < 64:  # as _argmax.CACHED_MOST: a run makes few; any others each time
+            _CONSTANTS[full_key] = tensor
     return tensor
 
 

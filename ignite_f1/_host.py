@@ -429,7 +429,9 @@ def multilabel(
     weights = _RATIO_WEIGHTS.get(beta2)
     if weights is None:  # the torch path's (8, 3) weights, the denominators of P, R and F1 twice more
         paths = np.array(_counts.ratio_weights(beta2))
-        weights = _RATIO_WEIGHTS[beta2] = np.concatenate([paths[:4], paths[4:7], paths[4:], paths[4:7]])
+        weights = np.concatenate([paths[:4], paths[4:7], paths[4:], paths[4:7]])
+        if len(_RATIO_WEIGHTS) < _argmax.CACHED_MOST:
+            _RATIO_WEIGHTS[beta2] = weights
     ratios = weights @ per_sample  # (14, N): 7 numerators, then their 7 denominators
     # an undefined ratio has tp = 0 over a denominator raised to half the smallest positive one: 0;
     # a count of P, R or F1 over itself so raised is 1 where the ratio is defined (a count >= 1), else 0

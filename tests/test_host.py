@@ -21,7 +21,7 @@ from _reference import assert_close, assert_same, sklearn_fbeta, sklearn_report,
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ignite_f1 import BinaryF1Score, MulticlassF1Score, MultilabelFBetaScore, _argmax, _host
+from ignite_f1 import BinaryF1Score, MulticlassF1Score, MultilabelFBetaScore, _argmax, _counts, _host
 
 TINY32 = float(torch.finfo(torch.float32).tiny)
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, 0.7, math.inf, -math.inf, TINY32 / 4, -TINY32 / 4, 1e-30, 3.0]
@@ -599,3 +599,32 @@ def test_a_beta_whose_square_is_the_smallest_float_counts_as_the_general_path(be
         y_true=y.numpy(), y_pred=p.numpy(), beta=beta, kind="multilabel", average="samples", zero_division=1.0
     )
     assert_close(metric.compute(), expected)
+
+
+def test_the_module_caches_stay_bounded_over_many_settings() -> None:
+    """A search over many betas and class counts (each caches small arrays: the per-sample ratio
+    weights, the reversed class column of the chunked arg-max, constant tensors) keeps at most
+    CACHED_MOST entries per cache; settings past the bound still count exactly (scikit-learn)."""
+    generator = torch.Generator().manual_seed(5)
+    y = torch.randint(0, 2, (6, 3), generator=generator)
+    p = torch.randint(0, 2, (6, 3), generator=generator)
+    for i in range(_argmax.CACHED_MOST + 20):
+        beta = 0.5 + i / 10
+        metric = MultilabelFBetaScore(beta, 3, from_logits=False, average="samples", zero_division=0.0)
+        metric.update((p, y))
+        expected = sklearn_fbeta(
+            y_true=y.numpy(),
+            y_pred=p.numpy(),
+            beta=beta,
+            kind="multilabel",
+            average="samples",
+            zero_division=0.0,
+        )
+        assert_close(metric.compute(), expected)
+        scores = torch.randn(2, 2 + i, 4, generator=generator)  # (N, C, positions): C = 2 + i
+        indices, _, _ = _argmax.numpy_argmax(scores.numpy())
+        assert torch.equal(torch.from_numpy(indices), scores.argmax(1, keepdim=True))
+        assert _counts.constant(("test", i), [i, 1], torch.int64, torch.device("cpu")).tolist() == [i, 1]
+    assert 0 < len(_host._RATIO_WEIGHTS) <= _argmax.CACHED_MOST
+    assert 0 < len(_argmax._REVERSED) <= _argmax.CACHED_MOST
+    assert 0 < len(_counts._CONSTANTS) <= _argmax.CACHED_MOST
